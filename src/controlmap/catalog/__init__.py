@@ -1,0 +1,1 @@
+"""The controls catalog: the standard as validated data (controls, resource types, frameworks, plan)."""

@@ -1,0 +1,174 @@
+"""The loaded catalog: built-in controls, an organisation's own controls, resource types and frameworks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from controlmap.catalog.models import (
+    Control,
+    Framework,
+    ResourceType,
+    ServiceFile,
+    Severity,
+)
+from controlmap.yamlfile import FileError, FileProblem, load_model, read_yaml
+
+DATA_DIR = Path(str(resources.files("controlmap.catalog") / "data"))
+CONTROLS_DIR = DATA_DIR / "controls"
+FRAMEWORKS_DIR = DATA_DIR / "frameworks"
+RESOURCE_TYPES_FILE = DATA_DIR / "resource-types.yaml"
+
+
+class ResourceTypesFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    resource_types: list[ResourceType]
+
+
+@dataclass
+class LoadedControl:
+    control: Control
+    path: str
+    line: int | None
+
+
+@dataclass
+class Catalog:
+    """Everything the tool knows about the standard. Built-in first, then custom files override."""
+
+    controls: dict[str, Control] = field(default_factory=dict)
+    services: dict[str, str] = field(default_factory=dict)  # service key -> display name
+    resource_types: dict[str, ResourceType] = field(default_factory=dict)  # by CloudFormation name
+    frameworks: dict[str, Framework] = field(default_factory=dict)
+    origins: dict[str, LoadedControl] = field(default_factory=dict)
+    problems: list[FileProblem] = field(default_factory=list)  # non-fatal problems met while loading
+
+    # ---- queries ---------------------------------------------------------------------------
+    def get(self, control_id: str) -> Control | None:
+        return self.controls.get(control_id.upper())
+
+    def ordered(self) -> list[Control]:
+        """Controls in catalog order (service file order, then as written)."""
+        return list(self.controls.values())
+
+    def resource_type(self, name: str) -> ResourceType | None:
+        """Find a resource type by any of its names (CloudFormation, Terraform or AWS Config)."""
+        if name in self.resource_types:
+            return self.resource_types[name]
+        lowered = name.lower()
+        for rtype in self.resource_types.values():
+            if lowered in (n.lower() for n in rtype.names()):
+                return rtype
+        return None
+
+    def controls_for_type(self, name: str) -> list[Control]:
+        rtype = self.resource_type(name)
+        if rtype is None:
+            return []
+        return [c for c in self.controls.values() if rtype.cloudformation in c.resource_types]
+
+    def filter(
+        self,
+        *,
+        services: Sequence[str] = (),
+        severities: Sequence[Severity] = (),
+        resource_type: str | None = None,
+        framework_ref: str | None = None,
+        ids: Sequence[str] = (),
+    ) -> list[Control]:
+        wanted_services = {s.lower() for s in services}
+        wanted_ids = {i.upper() for i in ids}
+        rtype = self.resource_type(resource_type) if resource_type else None
+        fw_key, fw_id = _split_framework_ref(framework_ref) if framework_ref else (None, None)
+        out = []
+        for control in self.controls.values():
+            if wanted_ids and control.id not in wanted_ids:
+                continue
+            if wanted_services and control.service.lower() not in wanted_services:
+                continue
+            if severities and control.severity not in severities:
+                continue
+            if resource_type and (rtype is None or rtype.cloudformation not in control.resource_types):
+                continue
+            if fw_key is not None:
+                refs = [r for key, ids_ in control.references.items() if key.startswith(fw_key) for r in ids_]
+                if fw_id not in refs:
+                    continue
+            out.append(control)
+        return out
+
+
+def _split_framework_ref(ref: str) -> tuple[str, str]:
+    """'iso27001:A.8.24' -> ('iso27001', 'A.8.24'); 'soc2:CC6.7' -> ('soc2', 'CC6.7')."""
+    key, _, ident = ref.partition(":")
+    key = key.strip().lower().replace("-", "").replace(" ", "")
+    if key in ("iso", "iso27001"):
+        key = "iso27001"
+    return key, ident.strip().upper() if not ident.strip().startswith("A.") else ident.strip()
+
+
+def control_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.glob("*.yaml") if p.is_file()) + sorted(
+        p for p in directory.glob("*.yml") if p.is_file()
+    )
+
+
+def load_service_file(path: Path) -> tuple[ServiceFile, dict[str, int | None]]:
+    """Load one service file; returns the model and each control's line."""
+    document = read_yaml(path)
+    model = load_model(path, ServiceFile, document)
+    lines: dict[str, int | None] = {}
+    try:
+        for index, item in enumerate(document["controls"]):
+            lines[str(item["id"])] = document["controls"].lc.item(index)[0] + 1
+    except (KeyError, TypeError, AttributeError):
+        pass
+    return model, lines
+
+
+def load_catalog(extra: Iterable[Path] = (), *, include_builtin: bool = True) -> Catalog:
+    """Load the built-in catalog and then each custom path (a file or a directory of YAML files).
+
+    A custom control with the ID of a built-in one replaces it; that is how an organisation
+    tightens a severity or adds its own remediation. Files that fail validation raise FileError.
+    """
+    catalog = Catalog()
+    rtypes = load_model(RESOURCE_TYPES_FILE, ResourceTypesFile)
+    for rtype in rtypes.resource_types:
+        catalog.resource_types[rtype.cloudformation] = rtype
+    for fw_path in sorted(FRAMEWORKS_DIR.glob("*.yaml")):
+        document = read_yaml(fw_path)
+        if isinstance(document, dict) and "requirements" in document:
+            framework = load_model(fw_path, Framework, document)
+            catalog.frameworks[framework.key] = framework
+
+    problems: list[FileProblem] = []
+    sources: list[tuple[Path, bool]] = []
+    if include_builtin:
+        sources += [(p, False) for p in control_files(CONTROLS_DIR)]
+    for path in extra:
+        if path.is_dir():
+            sources += [(p, True) for p in control_files(path)]
+        elif path.exists():
+            sources.append((path, True))
+        else:
+            problems.append(FileProblem(str(path), None, "no such file or directory", code="io"))
+    for path, custom in sources:
+        try:
+            service_file, lines = load_service_file(path)
+        except FileError as exc:
+            problems.extend(exc.problems)
+            continue
+        catalog.services.setdefault(service_file.service, service_file.name)
+        for control in service_file.controls:
+            if custom:
+                control = control.model_copy(update={"custom": True})
+            catalog.controls[control.id] = control
+            catalog.origins[control.id] = LoadedControl(control, str(path), lines.get(control.id))
+    if problems:
+        raise FileError(problems)
+    return catalog

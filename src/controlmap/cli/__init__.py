@@ -1,0 +1,1 @@
+"""The ``controlmap`` command line."""

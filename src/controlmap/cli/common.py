@@ -1,0 +1,134 @@
+"""Shared CLI helpers: consoles, error messages and tabular output formats."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from enum import Enum
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from ruamel.yaml import YAML
+
+from controlmap.yamlfile import FileError
+
+console = Console()
+err_console = Console(stderr=True)
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+
+
+class UserError(Exception):
+    """A problem with the user's input: printed without a traceback, exit code 2."""
+
+
+class OutputFormat(str, Enum):
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+    MARKDOWN = "markdown"
+    YAML = "yaml"
+
+
+def print_error(message: str) -> None:
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+
+
+def print_warning(message: str) -> None:
+    err_console.print(f"[yellow]warning:[/] {escape(message)}", highlight=False)
+
+
+def fail_on_file_error(exc: FileError) -> None:
+    """Print every problem of a FileError and exit 2."""
+    for problem in exc.problems:
+        print_error(str(problem))
+    raise typer.Exit(EXIT_USAGE)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_cell(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True)
+    if isinstance(value, Enum):
+        return str(value.value)
+    return str(value)
+
+
+def render_rows(
+    rows: Sequence[dict[str, Any]],
+    fmt: OutputFormat,
+    *,
+    columns: Sequence[str] | None = None,
+    title: str | None = None,
+) -> str | None:
+    """Render rows in a machine format and return the text, or print a Rich table (returns None)."""
+    cols = list(columns or (rows[0].keys() if rows else []))
+    if fmt is OutputFormat.JSON:
+        return json.dumps(list(rows), indent=2, default=_json_default, ensure_ascii=False)
+    if fmt is OutputFormat.YAML:
+        yaml = YAML(typ="safe", pure=True)
+        yaml.default_flow_style = False
+        buffer = io.StringIO()
+        yaml.dump(json.loads(json.dumps(list(rows), default=_json_default)), buffer)
+        return buffer.getvalue()
+    if fmt is OutputFormat.CSV:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(cols)
+        for row in rows:
+            writer.writerow([csv_safe(_cell(row.get(c))) for c in cols])
+        return buffer.getvalue()
+    if fmt is OutputFormat.MARKDOWN:
+        lines = []
+        if title:
+            lines += [f"### {md_escape(title)}", ""]
+        lines.append("| " + " | ".join(md_escape(c) for c in cols) + " |")
+        lines.append("|" + "---|" * len(cols))
+        for row in rows:
+            lines.append("| " + " | ".join(md_escape(_cell(row.get(c))) for c in cols) + " |")
+        return "\n".join(lines) + "\n"
+    table = Table(title=title, show_lines=False, header_style="bold")
+    for c in cols:
+        table.add_column(c)
+    for row in rows:
+        table.add_row(*(escape(_cell(row.get(c))) for c in cols))
+    console.print(table)
+    return None
+
+
+def emit(text: str | None) -> None:
+    if text is not None:
+        typer.echo(text, nl=not text.endswith("\n"))
+
+
+def md_escape(text: str) -> str:
+    """Escape Markdown table cells: pipes, HTML and line breaks must not change the table."""
+    out = text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+    return out.replace("\r", " ").replace("\n", " ")
+
+
+def csv_safe(text: str) -> str:
+    """Neutralise spreadsheet formula injection (a tag value like ``=HYPERLINK(...)``)."""
+    if text and text[0] in "=+-@\t\r":
+        return "'" + text
+    return text
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    return str(value)

@@ -1,0 +1,76 @@
+"""Findings: one verdict of one check about one resource, with everything each reader needs.
+
+The security engineer reads status, reason and evidence; the developer reads the resource,
+its file and line and the fix; the auditor reads the ISO 27001 / SOC 2 references and the due
+date. The JSON form of this model is the documented, versioned output schema
+(``docs/findings-schema.md``); bump ``SCHEMA_VERSION`` on any incompatible change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from controlmap.catalog.models import Severity
+from controlmap.checks.registry import Status
+from controlmap.resources.base import SourceRef
+
+SCHEMA_VERSION = "1.0"
+
+FAILING = frozenset({Status.FAIL})
+OPEN_STATUSES = frozenset({Status.FAIL, Status.ERROR, Status.UNKNOWN})
+
+
+class Finding(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    control_id: str
+    check_id: str | None  # None for controls no check automates (MANUAL findings)
+    status: Status
+    severity: Severity
+    service: str
+    title: str  # the control's title
+    resource_id: str
+    resource_type: str
+    resource_name: str
+    account_id: str | None = None
+    region: str | None = None
+    reason: str
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    detail_id: str | None = None
+    error_code: str | None = None
+    iso27001: list[str] = Field(default_factory=list)  # ISO/IEC 27001:2022 Annex A
+    soc2: list[str] = Field(default_factory=list)  # SOC 2 TSC (2017, revised 2022)
+    remediation: str = ""
+    window_start_days: int | None = None
+    window_end_days: int | None = None
+    first_seen: datetime | None = None
+    due_date: date | None = None
+    overdue: bool = False
+    source: SourceRef | None = None
+    exception: dict[str, Any] | None = None  # the approved exception or inline suppression applied
+
+    @property
+    def key(self) -> str:
+        """Stable identity across scans: control, check, resource, detail, account, region."""
+        parts = [
+            self.control_id,
+            self.check_id or "-",
+            self.resource_id,
+            self.detail_id or "-",
+            self.account_id or "-",
+            self.region or "-",
+        ]
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+    @property
+    def is_failure(self) -> bool:
+        return self.status in FAILING
+
+    def to_json(self) -> dict[str, Any]:
+        data = self.model_dump(mode="json")
+        data["finding_id"] = self.key
+        return data

@@ -1,0 +1,1 @@
+"""Live, read-only collection from an AWS account through boto3."""

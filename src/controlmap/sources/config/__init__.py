@@ -1,0 +1,1 @@
+"""AWS Config configuration items as a source."""

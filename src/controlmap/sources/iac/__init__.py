@@ -1,0 +1,1 @@
+"""Infrastructure as code: CloudFormation/SAM templates and Terraform (HCL and plan JSON)."""

@@ -1,0 +1,1 @@
+"""The history store: scans and findings in SQLite or PostgreSQL (SQLAlchemy + Alembic)."""

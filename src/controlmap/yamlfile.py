@@ -1,0 +1,135 @@
+"""Read human-edited YAML files and report problems with file and line, never a traceback.
+
+Catalog files, the settings file and the exceptions file are all reviewed like code; a person
+who mistypes a key must be told where. ruamel keeps line numbers on every mapping and sequence,
+so a pydantic error location (``controls -> 3 -> severity``) can be turned into ``s3.yaml:41``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    """A problem in a file, located as precisely as the file allows."""
+
+    path: str
+    line: int | None
+    message: str
+    level: str = "error"  # "error" or "warning"
+    code: str = "schema"
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.level}: {self.message}"
+
+
+class FileError(Exception):
+    """Raised when a file cannot be used at all; carries every problem found."""
+
+    def __init__(self, problems: Sequence[FileProblem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse ``path`` keeping line information; raise FileError naming file and line."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise FileError([FileProblem(str(path), None, f"cannot read file: {exc.strerror}", code="io")]) from None
+    if size > MAX_FILE_BYTES:
+        raise FileError([FileProblem(str(path), None, f"file is {size} bytes; the limit is {MAX_FILE_BYTES}")])
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise FileError(
+            [FileProblem(str(path), None, f"not UTF-8 text (byte {exc.start})", code="encoding")]
+        ) from None
+    yaml = YAML(typ="rt")
+    try:
+        return yaml.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        message = " ".join(x for x in (exc.context, exc.problem) if x) or "invalid YAML"
+        raise FileError([FileProblem(str(path), line, f"invalid YAML: {message}", code="yaml")]) from None
+    except YAMLError as exc:
+        raise FileError([FileProblem(str(path), None, f"invalid YAML: {exc}", code="yaml")]) from None
+
+
+def line_of(node: Any, loc: Sequence[str | int]) -> int | None:
+    """Best line number for a pydantic error location inside a ruamel document."""
+    line: int | None = _own_line(node)
+    for part in loc:
+        if isinstance(node, CommentedMap) and part in node:
+            try:
+                line = node.lc.key(part)[0] + 1
+            except (KeyError, TypeError):
+                pass
+            node = node[part]
+        elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
+            try:
+                line = node.lc.item(part)[0] + 1
+            except (KeyError, TypeError):
+                pass
+            node = node[part]
+        else:
+            break
+    return line
+
+
+def _own_line(node: Any) -> int | None:
+    lc = getattr(node, "lc", None)
+    return lc.line + 1 if lc is not None and lc.line is not None else None
+
+
+def to_plain(node: Any) -> Any:
+    """ruamel containers to plain dicts and lists (pydantic validates plain data best)."""
+    if isinstance(node, dict):
+        return {str(k): to_plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [to_plain(v) for v in node]
+    if hasattr(node, "isoformat") or isinstance(node, (str, int, float, bool)) or node is None:
+        return node
+    return str(node)
+
+
+def validation_problems(path: Path, document: Any, error: ValidationError) -> list[FileProblem]:
+    """Turn a pydantic ValidationError into one FileProblem per error, each with its line."""
+    problems = []
+    for item in error.errors(include_url=False):
+        loc = tuple(item.get("loc", ()))
+        where = ".".join(str(p) for p in loc)
+        message = item.get("msg", "invalid value")
+        if item.get("type") == "extra_forbidden":
+            message = f"unknown key {loc[-1]!r}" if loc else "unknown key"
+        elif where:
+            message = f"{where}: {message}"
+        problems.append(FileProblem(str(path), line_of(document, loc), message))
+    return problems
+
+
+def load_model(path: Path, model: type[M], document: Any | None = None) -> M:
+    """Read and validate a YAML file as ``model``; FileError lists every problem with its line."""
+    if document is None:
+        document = read_yaml(path)
+    if document is None:
+        raise FileError([FileProblem(str(path), None, "file is empty")])
+    try:
+        return model.model_validate(to_plain(document))
+    except ValidationError as exc:
+        raise FileError(validation_problems(path, document, exc)) from None
