@@ -42,7 +42,7 @@ class Catalog:
 
     controls: dict[str, Control] = field(default_factory=dict)
     services: dict[str, str] = field(default_factory=dict)  # service key -> display name
-    resource_types: dict[str, ResourceType] = field(default_factory=dict)  # by CloudFormation name
+    resource_types: dict[str, ResourceType] = field(default_factory=dict)  # by canonical id
     frameworks: dict[str, Framework] = field(default_factory=dict)
     origins: dict[str, LoadedControl] = field(default_factory=dict)
     problems: list[FileProblem] = field(default_factory=list)  # non-fatal problems met while loading
@@ -69,7 +69,7 @@ class Catalog:
         rtype = self.resource_type(name)
         if rtype is None:
             return []
-        return [c for c in self.controls.values() if rtype.cloudformation in c.resource_types]
+        return [c for c in self.controls.values() if rtype.id in c.resource_types]
 
     def filter(
         self,
@@ -92,7 +92,7 @@ class Catalog:
                 continue
             if severities and control.severity not in severities:
                 continue
-            if resource_type and (rtype is None or rtype.cloudformation not in control.resource_types):
+            if resource_type and (rtype is None or rtype.id not in control.resource_types):
                 continue
             if fw_key is not None:
                 refs = [r for key, ids_ in control.references.items() if key.startswith(fw_key) for r in ids_]
@@ -139,7 +139,7 @@ def load_catalog(extra: Iterable[Path] = (), *, include_builtin: bool = True) ->
     catalog = Catalog()
     rtypes = load_model(RESOURCE_TYPES_FILE, ResourceTypesFile)
     for rtype in rtypes.resource_types:
-        catalog.resource_types[rtype.cloudformation] = rtype
+        catalog.resource_types[rtype.id] = rtype
     for fw_path in sorted(FRAMEWORKS_DIR.glob("*.yaml")):
         document = read_yaml(fw_path)
         if isinstance(document, dict) and "requirements" in document:

@@ -147,9 +147,15 @@ class ServiceFile(_Strict):
 
 
 class ResourceType(_Strict):
-    """One AWS resource type under the three names users meet."""
+    """One AWS resource type under the three names users meet.
 
-    cloudformation: str
+    ``id`` is the canonical name, in CloudFormation style; it equals the CloudFormation type where
+    one exists. Some things controls care about have no CloudFormation type (an EBS snapshot, an
+    AMI, the account itself); they keep a CloudFormation-style ``id`` and ``cloudformation: null``.
+    """
+
+    id: str
+    cloudformation: str | None = None
     terraform: list[str] = Field(default_factory=list)
     config: str | None = None
     service: str
@@ -158,7 +164,13 @@ class ResourceType(_Strict):
     pseudo: bool = False  # an account or region setting, not a deployable resource
 
     def names(self) -> list[str]:
-        return [self.cloudformation, *self.terraform, *([self.config] if self.config else [])]
+        names = [self.id]
+        if self.cloudformation and self.cloudformation != self.id:
+            names.append(self.cloudformation)
+        names += self.terraform
+        if self.config and self.config not in names:
+            names.append(self.config)
+        return names
 
 
 class TierWindow(_Strict):
