@@ -74,3 +74,51 @@ class Finding(BaseModel):
         data = self.model_dump(mode="json")
         data["finding_id"] = self.key
         return data
+
+
+class ScanError(BaseModel):
+    """A read that failed during a scan (or a file that could not be parsed), as shown in summaries."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str  # "s3:GetBucketPolicy" or a file path
+    code: str  # AWS error code or a parser error kind
+    message: str = ""
+    region: str | None = None
+    account_id: str | None = None
+    resource_id: str | None = None
+    line: int | None = None
+
+
+class ScanResult(BaseModel):
+    """One scan: what was scanned, how it went, and its findings. Every output renders this."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: str = SCHEMA_VERSION
+    tool_version: str = ""
+    scan_id: str | None = None  # set by the store when the scan is recorded
+    kind: str  # "aws", "iac" or "aws-config"
+    started_at: datetime
+    finished_at: datetime | None = None
+    complete: bool = True
+    accounts: list[str] = Field(default_factory=list)
+    regions: list[str] = Field(default_factory=list)
+    services: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)  # files, directories or "aws"
+    api_calls: dict[str, int] = Field(default_factory=dict)  # "service:Operation" -> count
+    errors: list[ScanError] = Field(default_factory=list)
+    resource_count: int = 0
+    findings: list[Finding] = Field(default_factory=list)
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+    def to_json(self) -> dict[str, Any]:
+        data = self.model_dump(mode="json", exclude={"findings"})
+        data["duration_seconds"] = self.duration_seconds
+        data["findings"] = [f.to_json() for f in self.findings]
+        return data
