@@ -16,6 +16,7 @@ Writing a check::
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -158,6 +159,7 @@ class Inventory:
     """All resources a scan (of any source) produced, plus the reads that failed."""
 
     def __init__(self) -> None:
+        self._lock = threading.Lock()  # collectors add from many threads
         self._by_type: dict[str, list[Resource]] = {}
         self._by_id: dict[str, Resource] = {}
         self.errors: list[Any] = []  # CollectionError for whole listings that failed
@@ -166,12 +168,17 @@ class Inventory:
         self.regions: set[str] = set()
 
     def add(self, resource: Resource) -> None:
-        self._by_type.setdefault(resource.type_name, []).append(resource)
-        self._by_id[resource.id] = resource
-        if resource.account_id:
-            self.accounts.add(resource.account_id)
-        if resource.region:
-            self.regions.add(resource.region)
+        with self._lock:
+            self._by_type.setdefault(resource.type_name, []).append(resource)
+            self._by_id[resource.id] = resource
+            if resource.account_id:
+                self.accounts.add(resource.account_id)
+            if resource.region:
+                self.regions.add(resource.region)
+
+    def add_error(self, error: Any) -> None:
+        with self._lock:
+            self.errors.append(error)
 
     def extend(self, resources: Iterable[Resource]) -> None:
         for resource in resources:

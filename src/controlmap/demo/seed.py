@@ -1,0 +1,59 @@
+"""Seed the demo account: each service module registers a seeder with compliant and
+non-compliant examples for every control it implements (see ``demo/seed_<service>.py``)."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import boto3
+
+Seeder = Callable[["SeedContext"], None]
+
+
+@dataclass(frozen=True)
+class SeedContext:
+    """What a seeder gets: a boto3 session aimed at the local server, and the demo regions.
+
+    Seeders write through plain boto3 (the demo account is fake); the scan itself still goes
+    through controlmap's read-only client factory.
+    """
+
+    session: boto3.Session
+    regions: Sequence[str]
+    account_id: str
+
+    def client(self, service: str, region: str | None = None):  # type: ignore[no-untyped-def]
+        return self.session.client(service, region_name=region or self.regions[0])
+
+
+_SEEDERS: dict[str, Seeder] = {}
+
+
+def seeder(service: str) -> Callable[[Seeder], Seeder]:
+    def decorate(func: Seeder) -> Seeder:
+        _SEEDERS[service] = func
+        return func
+
+    return decorate
+
+
+def seeders() -> dict[str, Seeder]:
+    import controlmap.demo as package
+
+    for module in pkgutil.iter_modules(package.__path__):
+        if module.name.startswith("seed_"):
+            importlib.import_module(f"controlmap.demo.{module.name}")
+    return dict(sorted(_SEEDERS.items()))
+
+
+def seed_demo_account(session: boto3.Session, regions: Sequence[str], account_id: str) -> list[str]:
+    """Run every seeder; returns the services seeded."""
+    ctx = SeedContext(session=session, regions=regions, account_id=account_id)
+    done = []
+    for service, func in seeders().items():
+        func(ctx)
+        done.append(service)
+    return done

@@ -1,0 +1,136 @@
+"""The only way controlmap talks to AWS: a client factory that is read-only by construction.
+
+Every client it makes carries two botocore event handlers:
+
+* a guard on ``before-call`` that refuses any operation that is not a read (Get*, List*,
+  Describe*, Head*, BatchGet*, plus a short allowlist) *before* the request is signed or sent;
+* a counter of API calls (``before-call``, once per logical call) and of HTTP attempts
+  (``before-send``, retries included), per ``service:Operation``.
+
+Clients use botocore's adaptive retry mode (client-side rate limiting on throttling errors)
+and a connection pool sized to the scan's concurrency. ``AWS_ENDPOINT_URL`` and
+``AWS_ENDPOINT_URL_<SERVICE>`` are honoured by botocore itself, as in every boto3 tool.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+READ_PREFIXES = ("Get", "List", "Describe", "Head", "BatchGet", "Lookup")
+
+# Operations that do not start with a read prefix but change nothing a customer owns.
+READ_ALLOWLIST = frozenset(
+    {
+        "iam:GenerateCredentialReport",  # asks IAM to build the credential report we then read
+        "sts:AssumeRole",  # --role-arn: obtains credentials, changes nothing
+        "config:SelectResourceConfig",  # AWS Config advanced query (read)
+        "config:SelectAggregateResourceConfig",
+    }
+)
+
+
+class ReadOnlyViolation(RuntimeError):
+    """Raised before sending any AWS request that is not a read."""
+
+
+def is_read_operation(service: str, operation: str) -> bool:
+    return operation.startswith(READ_PREFIXES) or f"{service}:{operation}" in READ_ALLOWLIST
+
+
+class CallCounter:
+    """Thread-safe counts of API calls and HTTP attempts per ``service:Operation``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.calls: Counter[str] = Counter()
+        self.attempts: Counter[str] = Counter()
+
+    def count_call(self, key: str) -> None:
+        with self._lock:
+            self.calls[key] += 1
+
+    def count_attempt(self, key: str) -> None:
+        with self._lock:
+            self.attempts[key] += 1
+
+    @property
+    def total_calls(self) -> int:
+        with self._lock:
+            return sum(self.calls.values())
+
+    def by_service(self) -> dict[str, int]:
+        out: Counter[str] = Counter()
+        with self._lock:
+            for key, n in self.calls.items():
+                out[key.split(":", 1)[0]] += n
+        return dict(sorted(out.items()))
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return dict(sorted(self.calls.items()))
+
+    @property
+    def retries(self) -> int:
+        with self._lock:
+            return max(0, sum(self.attempts.values()) - sum(self.calls.values()))
+
+
+class ClientFactory:
+    """Makes (and caches) guarded, counted boto3 clients per service and region."""
+
+    def __init__(
+        self,
+        session: boto3.Session,
+        *,
+        max_pool_connections: int = 20,
+        max_attempts: int = 8,
+        counter: CallCounter | None = None,
+    ) -> None:
+        self.session = session
+        self.counter = counter or CallCounter()
+        self._clients: dict[tuple[str, str | None], Any] = {}
+        self._lock = threading.Lock()
+        self._config = Config(
+            retries={"mode": "adaptive", "max_attempts": max_attempts},
+            max_pool_connections=max_pool_connections,
+            connect_timeout=10,
+            read_timeout=60,
+            user_agent_extra="controlmap",
+        )
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        key = (service, region)
+        with self._lock:
+            existing = self._clients.get(key)
+            if existing is not None:
+                return existing
+            client = self.session.client(service, region_name=region, config=self._config)  # type: ignore[call-overload]
+            self._instrument(client)
+            self._clients[key] = client
+            return client
+
+    def _instrument(self, client: Any) -> None:
+        service_id = client.meta.service_model.service_id.hyphenize()
+        endpoint_prefix = client.meta.service_model.endpoint_prefix
+        counter = self.counter
+
+        def guard(model: Any, **_: Any) -> None:
+            name = model.name
+            if not is_read_operation(endpoint_prefix, name):
+                raise ReadOnlyViolation(
+                    f"controlmap is read-only: refused {endpoint_prefix}:{name} before sending it"
+                )
+            counter.count_call(f"{endpoint_prefix}:{name}")
+
+        def attempt(event_name: str = "", **_: Any) -> None:
+            # botocore emits before-send.<service-id>.<Operation> once per HTTP attempt.
+            counter.count_attempt(f"{endpoint_prefix}:{event_name.rsplit('.', 1)[-1]}")
+
+        # Register first so the guard runs before anything else on the call path.
+        client.meta.events.register_first(f"before-call.{service_id}", guard)
+        client.meta.events.register(f"before-send.{service_id}", attempt)
