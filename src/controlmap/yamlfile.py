@@ -7,6 +7,7 @@ so a pydantic error location (``controls -> 3 -> severity``) can be turned into 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,9 +51,11 @@ def read_yaml(path: Path) -> Any:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise FileError([FileProblem(str(path), None, f"cannot read file: {exc.strerror}", code="io")]) from None
+        problem = FileProblem(str(path), None, f"cannot read file: {exc.strerror}", code="io")
+        raise FileError([problem]) from None
     if size > MAX_FILE_BYTES:
-        raise FileError([FileProblem(str(path), None, f"file is {size} bytes; the limit is {MAX_FILE_BYTES}")])
+        problem = FileProblem(str(path), None, f"file is {size} bytes; the limit is {MAX_FILE_BYTES}")
+        raise FileError([problem])
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -76,16 +79,12 @@ def line_of(node: Any, loc: Sequence[str | int]) -> int | None:
     line: int | None = _own_line(node)
     for part in loc:
         if isinstance(node, CommentedMap) and part in node:
-            try:
+            with contextlib.suppress(KeyError, TypeError):
                 line = node.lc.key(part)[0] + 1
-            except (KeyError, TypeError):
-                pass
             node = node[part]
         elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
-            try:
+            with contextlib.suppress(KeyError, TypeError):
                 line = node.lc.item(part)[0] + 1
-            except (KeyError, TypeError):
-                pass
             node = node[part]
         else:
             break

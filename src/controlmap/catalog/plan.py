@@ -1,4 +1,7 @@
-"""The prioritised remediation plan, derived from each control's severity (never from the seed's summary tables)."""
+"""The prioritised remediation plan, derived from each control's severity.
+
+Never from the seed's summary tables, which disagree with its per-control severities.
+"""
 
 from __future__ import annotations
 

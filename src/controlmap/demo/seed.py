@@ -7,6 +7,7 @@ import importlib
 import pkgutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import boto3
 
@@ -25,8 +26,8 @@ class SeedContext:
     regions: Sequence[str]
     account_id: str
 
-    def client(self, service: str, region: str | None = None):  # type: ignore[no-untyped-def]
-        return self.session.client(service, region_name=region or self.regions[0])
+    def client(self, service: str, region: str | None = None) -> Any:
+        return self.session.client(service, region_name=region or self.regions[0])  # type: ignore[call-overload]
 
 
 _SEEDERS: dict[str, Seeder] = {}

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import os
 import socket
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-
-import urllib.request
 
 DEMO_ACCOUNT_ID = "123456789012"  # moto's default account
 DEMO_REGIONS = ("us-east-1", "eu-west-1")

@@ -133,7 +133,7 @@ class _FindingBuilder:
             window_end_days=self.window.end_days,
             first_seen=self.now,
             due_date=(self.now + timedelta(days=self.window.end_days)).date(),
-            **fields,  # type: ignore[arg-type]
+            **fields,
         )
 
     def build(self, spec: CheckSpec, resource: Resource, outcome: Outcome) -> Finding:

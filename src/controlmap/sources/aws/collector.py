@@ -123,7 +123,8 @@ class CollectContext:
             code = str(exc.response.get("Error", {}).get("Code", "Unknown"))
             if code in absent:
                 return CallResult(None, None, True)
-            return CallResult(None, self._error(service, client, operation, exc, code, region, resource_id), False)
+            error = self._error(service, client, operation, exc, code, region, resource_id)
+            return CallResult(None, error, False)
         except ReadOnlyViolation:
             raise  # a programming error, never swallowed
         except BotoCoreError as exc:

@@ -60,20 +60,18 @@ def plan_collectors(
     """The collectors the checks need, and the facts they read (None if some check reads all)."""
     wanted_types = {c.resource_type for c in checks} | {u for c in checks for u in c.uses}
     facts: set[str] | None = set()
-    for spec in checks:
-        if not spec.facts:
+    for check_spec in checks:
+        if not check_spec.facts:
             facts = None
             break
         assert facts is not None
-        facts.update(spec.facts)
-    chosen = []
+        facts.update(check_spec.facts)
+    chosen: list[CollectorSpec] = []
     for spec in collectors().values():
         if services and spec.service not in services:
             continue
         produces_needed = wanted_types & (set(spec.produces) - ACCOUNT_TYPES)
-        fills_needed = bool(wanted_types & ACCOUNT_TYPES) and (
-            facts is None or bool(set(spec.facts) & facts)
-        )
+        fills_needed = bool(wanted_types & ACCOUNT_TYPES) and (facts is None or bool(set(spec.facts) & facts))
         if produces_needed or (spec.facts and fills_needed):
             chosen.append(spec)
     return chosen, (frozenset(facts) if facts is not None else None)
@@ -140,10 +138,8 @@ def run_aws_scan(
             spec.func(ctx)
 
         futures = {runner.submit(run, spec, region): (spec, region) for spec, region in tasks}
-        done = 0
-        for future in as_completed(futures):
+        for done, future in enumerate(as_completed(futures), start=1):
             spec, region = futures[future]
-            done += 1
             try:
                 future.result()
             except ReadOnlyViolation:

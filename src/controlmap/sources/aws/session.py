@@ -63,7 +63,8 @@ def _assume_role_session(
         metadata=fetch(), refresh_using=fetch, method="sts-assume-role"
     )
     botocore_session = get_session()
-    botocore_session._credentials = refreshable  # documented pattern for refreshable sessions
+    # botocore has no public setter for refreshable credentials; this is the documented pattern.
+    botocore_session._credentials = refreshable  # type: ignore[attr-defined]
     botocore_session.set_config_variable("region", base.region_name)
     return boto3.Session(botocore_session=botocore_session)
 
