@@ -1,0 +1,414 @@
+"""The shared policy analysis: parsing, matching, public grants, admin, wildcards, TLS-only."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from controlmap.checks.policy import (
+    READ,
+    WRITE,
+    PolicyDocument,
+    PolicyParseError,
+    access_levels,
+    action_matches,
+    admin_statements,
+    parse_policy,
+    principals_granted,
+    public_grants,
+    service_wildcards,
+    tls_enforcement,
+)
+
+BUCKET = "arn:aws:s3:::demo"
+
+
+def doc(*statements: dict) -> PolicyDocument:
+    return parse_policy({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def allow_all(**extra: object) -> dict:
+    return {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"{BUCKET}/*", **extra}
+
+
+# ---- parsing ---------------------------------------------------------------------------------
+
+
+def test_parses_text_and_single_statement_object() -> None:
+    text = json.dumps(
+        {"Statement": {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:*", "Resource": "*"}}
+    )
+    parsed = parse_policy(text)
+    assert len(parsed.statements) == 1
+    st = parsed.statements[0]
+    assert st.principal is not None and st.principal.everyone
+    assert st.actions == ("s3:*",)
+    assert st.index == 1
+
+
+def test_parses_lists_and_case_insensitive_keys_and_effect() -> None:
+    parsed = parse_policy(
+        {
+            "statement": [
+                {
+                    "effect": "deny",
+                    "principal": {"AWS": ["arn:aws:iam::111122223333:root"]},
+                    "action": ["s3:Put*"],
+                }
+            ]
+        }
+    )
+    st = parsed.statements[0]
+    assert st.is_deny
+    assert st.principal is not None and not st.principal.everyone
+    assert st.principal.identifiers() == ["arn:aws:iam::111122223333:root"]
+
+
+def test_empty_inputs_give_empty_document() -> None:
+    assert parse_policy(None).is_empty
+    assert parse_policy("").is_empty
+    assert parse_policy({}).is_empty
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ("{not json", "not valid JSON"),
+        ({"Statement": "oops"}, "Statement must be"),
+        ({"Statement": ["x"]}, "statement 1 is not an object"),
+        ({"Statement": [{"Effect": "Maybe"}]}, "Effect 'Maybe'"),
+        ({"Statement": [{"Effect": "Allow", "Condition": []}]}, "Condition that is not an object"),
+    ],
+)
+def test_bad_documents_raise_clear_errors(bad: object, message: str) -> None:
+    with pytest.raises(PolicyParseError, match=message):
+        parse_policy(bad)
+
+
+def test_boolean_and_expression_values_become_text() -> None:
+    parsed = doc(
+        {
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [{"Fn::Sub": "${Bucket.Arn}"}],
+            "Condition": {"Bool": {"aws:SecureTransport": False}},
+        }
+    )
+    st = parsed.statements[0]
+    assert st.conditions[0].values == ("false",)
+    assert st.resources[0].startswith("{")
+
+
+def test_model_field_accepts_raw_json() -> None:
+    parsed = PolicyDocument.model_validate(
+        '{"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'
+    )
+    assert parsed.statements[0].actions == ("*",)
+
+
+# ---- matching --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "pattern, action, expected",
+    [
+        ("*", "s3:GetObject", True),
+        ("s3:*", "s3:GetObject", True),
+        ("S3:get*", "s3:GetObject", True),
+        ("s3:Get*", "s3:PutObject", False),
+        ("s3:GetObject?", "s3:GetObjectX", True),
+        ("s3:*", "s3:Get*", True),
+        ("s3:Get*", "s3:*", False),
+        ("kms:*", "s3:GetObject", False),
+    ],
+)
+def test_action_matches(pattern: str, action: str, expected: bool) -> None:
+    assert action_matches(pattern, action) is expected
+
+
+@pytest.mark.parametrize(
+    "action, levels",
+    [
+        ("s3:GetObject", {READ}),
+        ("s3:ListBucket", {READ}),
+        ("s3:PutObject", {WRITE}),
+        ("s3:Get*", {READ}),
+        ("s3:*", {READ, WRITE}),
+        ("*", {READ, WRITE}),
+        ("s3:G*", {READ, WRITE}),
+        ("s3:Put*", {WRITE}),
+        ("dynamodb:Query", {READ}),
+    ],
+)
+def test_access_levels(action: str, levels: set[str]) -> None:
+    assert access_levels(action) == levels
+
+
+# ---- public grants ---------------------------------------------------------------------------
+
+
+def test_principal_star_without_condition_is_public_read() -> None:
+    grants = public_grants(doc(allow_all()))
+    assert len(grants) == 1
+    assert grants[0].levels == {READ}
+    assert "statement 1 grants s3:GetObject to Principal *" in grants[0].describe()
+
+
+def test_aws_star_principal_is_public() -> None:
+    assert public_grants(doc(allow_all(Principal={"AWS": "*"})))
+    assert public_grants(doc(allow_all(Principal={"AWS": ["arn:aws:iam::1:root", "*"]})))
+
+
+def test_specific_principal_is_not_public() -> None:
+    assert not public_grants(doc(allow_all(Principal={"AWS": "arn:aws:iam::111122223333:root"})))
+    assert not public_grants(doc(allow_all(Principal={"Service": "cloudtrail.amazonaws.com"})))
+
+
+def test_not_principal_with_allow_is_public() -> None:
+    statement = allow_all()
+    del statement["Principal"]
+    statement["NotPrincipal"] = {"AWS": "arn:aws:iam::111122223333:root"}
+    grants = public_grants(doc(statement))
+    assert grants and "NotPrincipal" in grants[0].describe()
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}},
+        {"StringEquals": {"aws:SourceVpc": "vpc-111"}},
+        {"StringEquals": {"aws:SourceAccount": "111122223333"}},
+        {"ArnLike": {"aws:SourceArn": "arn:aws:cloudtrail:us-east-1:111122223333:trail/*"}},
+        {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}},
+        {"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": "o-abc/r-ab/ou-1/*"}},
+        {"StringEquals": {"aws:PrincipalAccount": ["111122223333", "444455556666"]}},
+        {"ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/Reader"}},
+        {"IpAddress": {"aws:SourceIp": ["203.0.113.0/24", "198.51.100.7/32"]}},
+        {"IpAddressIfExists": {"aws:SourceIp": "203.0.113.0/24"}},
+        {"StringLike": {"aws:userid": "AROAEXAMPLE:*"}},
+        {"STRINGEQUALS": {"AWS:SOURCEVPCE": "vpce-1"}},
+        {"StringEquals": {"kms:CallerAccount": "111122223333"}},
+        {"Bool": {"aws:PrincipalIsAWSService": "true"}},
+    ],
+)
+def test_restricting_conditions_make_it_not_public(condition: dict) -> None:
+    assert not public_grants(doc(allow_all(Condition=condition)))
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"StringNotEquals": {"aws:SourceVpce": "vpce-1"}},  # everyone *except* that endpoint
+        {"StringEqualsIfExists": {"aws:SourceVpce": "vpce-1"}},  # absent for internet callers
+        {"ForAllValues:StringEquals": {"aws:PrincipalOrgPaths": "o-a/r-b/*"}},  # true for an empty set
+        {"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}},
+        {"IpAddress": {"aws:SourceIp": ["10.0.0.0/8", "::/0"]}},
+        {"StringLike": {"aws:PrincipalAccount": "*"}},
+        {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/Reader"}},
+        {"StringEquals": {"aws:PrincipalTag/team": "data"}},  # anyone can tag their own principal
+        {"Bool": {"aws:SecureTransport": "true"}},  # transport, not identity
+        {"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}},
+        {"StringEquals": {"aws:SourceVpce": []}},
+    ],
+)
+def test_non_restricting_conditions_leave_it_public(condition: dict) -> None:
+    assert public_grants(doc(allow_all(Condition=condition)))
+
+
+def test_one_restricting_condition_among_others_is_enough() -> None:
+    condition = {"Bool": {"aws:SecureTransport": "true"}, "StringEquals": {"aws:SourceVpce": "vpce-1"}}
+    assert not public_grants(doc(allow_all(Condition=condition)))
+
+
+def test_unconditional_deny_cancels_public_allow() -> None:
+    deny = {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": f"{BUCKET}/*"}
+    assert not public_grants(doc(allow_all(), deny))
+
+
+def test_conditional_or_narrower_deny_does_not_cancel() -> None:
+    deny_cond = {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": f"{BUCKET}/*",
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+    assert public_grants(doc(allow_all(), deny_cond))
+    deny_other_action = {"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": "*"}
+    assert public_grants(doc(allow_all(), deny_other_action))
+    deny_few = {"Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::1:root"}, "Action": "*", "Resource": "*"}
+    assert public_grants(doc(allow_all(), deny_few))
+    deny_other_resource = {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "*",
+        "Resource": "arn:aws:s3:::other/*",
+    }
+    assert public_grants(doc(allow_all(), deny_other_resource))
+
+
+def test_partial_deny_leaves_remaining_actions() -> None:
+    allow = allow_all(Action=["s3:GetObject", "s3:PutObject"])
+    deny = {"Effect": "Deny", "Principal": "*", "Action": "s3:Put*", "Resource": "*"}
+    grants = public_grants(doc(allow, deny))
+    assert grants[0].actions == ("s3:GetObject",)
+    assert grants[0].levels == {READ}
+
+
+def test_action_filter_and_write_levels() -> None:
+    allow = allow_all(Action=["s3:PutObject", "sqs:SendMessage"])
+    grants = public_grants(doc(allow), action_filter=["s3:*"])
+    assert grants[0].actions == ("s3:PutObject",)
+    assert grants[0].levels == {WRITE}
+    assert not public_grants(doc(allow_all(Action="kms:Decrypt")), action_filter=["s3:*"])
+
+
+def test_public_not_action_allow_grants_read_and_write() -> None:
+    statement = {"Effect": "Allow", "Principal": "*", "NotAction": "s3:DeleteBucket", "Resource": "*"}
+    grants = public_grants(doc(statement))
+    assert grants[0].levels == {READ, WRITE}
+    assert grants[0].actions[0].startswith("NotAction")
+
+
+def test_none_document_has_no_grants() -> None:
+    assert public_grants(None) == []
+    assert admin_statements(None) == []
+    assert service_wildcards(None) == []
+
+
+# ---- admin and wildcards ---------------------------------------------------------------------
+
+
+def test_admin_allow_star_on_star() -> None:
+    found = admin_statements(doc({"Effect": "Allow", "Action": "*", "Resource": "*"}))
+    assert len(found) == 1 and found[0].statement.index == 1
+
+
+def test_admin_with_condition_is_still_admin() -> None:
+    statement = {
+        "Effect": "Allow",
+        "Action": "*",
+        "Resource": "*",
+        "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}},
+    }
+    assert admin_statements(doc(statement))
+
+
+def test_not_admin_when_resource_is_specific_or_action_is_a_service() -> None:
+    assert not admin_statements(doc({"Effect": "Allow", "Action": "*", "Resource": "arn:aws:s3:::b"}))
+    assert not admin_statements(doc({"Effect": "Allow", "Action": "s3:*", "Resource": "*"}))
+    assert not admin_statements(doc({"Effect": "Deny", "Action": "*", "Resource": "*"}))
+
+
+def test_allow_not_action_on_star_is_admin_equivalent() -> None:
+    found = admin_statements(
+        doc({"Effect": "Allow", "NotAction": ["iam:*", "organizations:*"], "Resource": "*"})
+    )
+    assert found and "NotAction" in found[0].actions[0]
+
+
+def test_deny_everything_cancels_admin() -> None:
+    parsed = doc(
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "*", "Resource": "*"},
+    )
+    assert not admin_statements(parsed)
+
+
+def test_service_wildcards() -> None:
+    parsed = doc(
+        {"Effect": "Allow", "Action": ["dynamodb:*", "s3:GetObject", "KMS:*"], "Resource": "*"},
+        {"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"},
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+    )
+    found = service_wildcards(parsed)
+    assert len(found) == 1
+    assert found[0].actions == ("dynamodb:*", "KMS:*")
+    assert service_wildcards(parsed, ["kms"])[0].actions == ("KMS:*",)
+    assert not service_wildcards(parsed, ["lambda"])
+
+
+def test_principals_granted_admin_actions() -> None:
+    parsed = doc(
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::1:root"}, "Action": "kms:*", "Resource": "*"},
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": ["arn:aws:iam::1:role/Admin"]},
+            "Action": ["kms:Put*"],
+            "Resource": "*",
+        },
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::1:role/App"},
+            "Action": ["kms:Decrypt"],
+            "Resource": "*",
+        },
+    )
+    found = principals_granted(parsed, ["kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"])
+    assert [p for _, p in found] == [["arn:aws:iam::1:root"], ["arn:aws:iam::1:role/Admin"]]
+
+
+# ---- TLS-only ----------------------------------------------------------------------------------
+
+
+def tls_deny(**extra: object) -> dict:
+    return {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [BUCKET, f"{BUCKET}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        **extra,
+    }
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        tls_deny(),
+        tls_deny(Condition={"Bool": {"aws:SecureTransport": False}}),
+        tls_deny(Condition={"BoolIfExists": {"aws:SecureTransport": "false"}}),
+        tls_deny(Principal={"AWS": "*"}, Action="*"),
+        tls_deny(Resource=["arn:aws:s3:::demo*"]),
+        tls_deny(Resource="*"),
+        tls_deny(Condition={"NumericLessThanIfExists": {"s3:TlsVersion": "1.2"}}),
+    ],
+)
+def test_tls_enforced(statement: dict) -> None:
+    verdict = tls_enforcement(doc(statement), BUCKET)
+    assert verdict.enforced, verdict.reason
+    assert verdict.statement == 1
+
+
+@pytest.mark.parametrize(
+    "statement, why",
+    [
+        (tls_deny(Resource=f"{BUCKET}/*"), "does not cover arn:aws:s3:::demo"),
+        (tls_deny(Resource=BUCKET), "does not cover arn:aws:s3:::demo/*"),
+        (tls_deny(Principal={"AWS": "arn:aws:iam::1:root"}), "not for Principal *"),
+        (tls_deny(Action="s3:GetObject"), "all S3 actions"),
+        (tls_deny(Condition={"Bool": {"aws:SecureTransport": "true"}}), "Bool/BoolIfExists false"),
+        (tls_deny(Effect="Allow"), "no bucket policy statement denies"),
+        (
+            tls_deny(
+                Condition={
+                    "Bool": {"aws:SecureTransport": "false"},
+                    "StringNotEquals": {"aws:SourceVpce": "v"},
+                }
+            ),
+            "narrowed by other condition keys",
+        ),
+        (tls_deny(Condition={"NumericLessThan": {"s3:TlsVersion": "1.2"}}), "NumericLessThanIfExists"),
+    ],
+)
+def test_tls_not_enforced(statement: dict, why: str) -> None:
+    verdict = tls_enforcement(doc(statement), BUCKET)
+    assert not verdict.enforced
+    assert why in verdict.reason
+
+
+def test_tls_no_policy() -> None:
+    assert tls_enforcement(None, BUCKET).reason == "the bucket has no bucket policy"
+    assert not tls_enforcement(parse_policy(None), BUCKET).enforced
