@@ -1,0 +1,458 @@
+"""Lint catalog files: the built-in catalog or an organisation's own control files.
+
+Errors make a catalog unusable or wrong for an auditor: schema errors, duplicate control IDs,
+unknown resource types, unknown framework keys or IDs, ISO 27001:2013 IDs cited as 2022, bare
+SOC 2 category words, checks that do not exist, manual controls with nothing to attest.
+Warnings are things to finish: controls no check evaluates yet, ambiguous ISO IDs carried over
+from the seed unreviewed.
+
+Every problem names its file and line, so ``catalog lint`` reads like a compiler's output.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from controlmap.catalog.catalog import (
+    CONTROLS_DIR,
+    FRAMEWORKS_DIR,
+    RESOURCE_TYPES_FILE,
+    ResourceTypesFile,
+    control_files,
+)
+from controlmap.catalog.correspondence import CORRESPONDENCE_FILE, Correspondence
+from controlmap.catalog.models import (
+    ISO27001_2013,
+    ISO27001_2022,
+    SOC2_2017,
+    Automation,
+    Control,
+    Framework,
+    ResourceType,
+    ServiceFile,
+)
+from controlmap.settings import PlanSettings
+from controlmap.yamlfile import (
+    FileError,
+    FileProblem,
+    line_of,
+    load_model,
+    read_yaml,
+    to_plain,
+    validation_problems,
+)
+
+PLAN_FILE = FRAMEWORKS_DIR.parent / "plan.yaml"
+
+ERROR = "error"
+WARNING = "warning"
+
+# The bare words the seed writes where SOC 2 has criteria, and what to cite instead.
+_CATEGORY_ADVICE = {
+    "security": "cite the common criteria that fit (CC1.1-CC9.2), e.g. CC6.1 for logical access",
+    "confidentiality": (
+        "cite CC6.1 for encryption at rest and key protection, CC6.7 for encryption in transit, "
+        "and add C1.1 if the Confidentiality category is in scope"
+    ),
+    "availability": (
+        "cite A1.2 for backups, versioning and recovery infrastructure, "
+        "A1.3 for restore tests, A1.1 for capacity"
+    ),
+    "processing integrity": "cite the processing integrity criteria PI1.1-PI1.5",
+    "privacy": "cite the privacy criteria P1.1-P8.1",
+}
+
+_ISO_2013_SHAPE = re.compile(r"^A\.(9|1[0-8])(\.\d+){0,2}$|^A\.\d+\.\d+\.\d+$")
+_ISO_RANGE = "A.5.1-A.5.37, A.6.1-A.6.8, A.7.1-A.7.14, A.8.1-A.8.34"
+_TSC_RANGE = "CC1.1-CC9.2, A1.1-A1.3, C1.1-C1.2, PI1.1-PI1.5, P1.1-P8.1"
+
+
+@dataclass
+class ReferenceData:
+    """What control files are checked against: resource types, frameworks, checks."""
+
+    resource_types: dict[str, ResourceType] = field(default_factory=dict)
+    frameworks: dict[str, Framework] = field(default_factory=dict)
+    correspondence: Correspondence | None = None
+    checks: set[str] | None = None  # None: the registry could not be loaded
+
+    def resource_type_by_name(self, name: str) -> ResourceType | None:
+        lowered = name.lower()
+        for rtype in self.resource_types.values():
+            if lowered in (n.lower() for n in rtype.names()):
+                return rtype
+        return None
+
+
+def lint(paths: Sequence[Path] = ()) -> list[FileProblem]:
+    """Lint control files (files or directories); with no paths, lint the built-in catalog.
+
+    The built-in resource types, frameworks and check registry are the reference for every file;
+    linting the built-in catalog also validates those reference files and the plan.
+    """
+    problems: list[FileProblem] = []
+    reference = load_reference_data(problems)
+    if not paths:
+        problems += lint_plan(PLAN_FILE)
+        files = control_files(CONTROLS_DIR)
+    else:
+        files = []
+        for path in paths:
+            if path.is_dir():
+                found = control_files(path)
+                if not found:
+                    problems.append(
+                        FileProblem(
+                            str(path), None, "no .yaml or .yml files in this directory", WARNING, "io"
+                        )
+                    )
+                files += found
+            elif path.is_file():
+                files.append(path)
+            else:
+                problems.append(FileProblem(str(path), None, "no such file or directory", ERROR, "io"))
+    problems += lint_control_files(files, reference)
+    return problems
+
+
+def has_errors(problems: Iterable[FileProblem]) -> bool:
+    return any(p.level == ERROR for p in problems)
+
+
+# ---- reference data ---------------------------------------------------------------------------
+
+
+def load_reference_data(problems: list[FileProblem]) -> ReferenceData:
+    """Load resource types, frameworks, the correspondence and the check registry; append problems."""
+    data = ReferenceData()
+    try:
+        rtypes = load_model(RESOURCE_TYPES_FILE, ResourceTypesFile)
+        problems += _resource_type_problems(rtypes)
+        data.resource_types = {r.id: r for r in rtypes.resource_types}
+    except FileError as exc:
+        problems += exc.problems
+    for path in sorted(FRAMEWORKS_DIR.glob("*.yaml")):
+        if path == CORRESPONDENCE_FILE:
+            continue
+        try:
+            framework = load_model(path, Framework)
+        except FileError as exc:
+            problems += exc.problems
+            continue
+        seen: set[str] = set()
+        for requirement in framework.requirements:
+            if requirement.id in seen:
+                problems.append(FileProblem(str(path), None, f"requirement {requirement.id} is listed twice"))
+            seen.add(requirement.id)
+        data.frameworks[framework.key] = framework
+    try:
+        data.correspondence = load_model(CORRESPONDENCE_FILE, Correspondence)
+    except FileError as exc:
+        problems += exc.problems
+    iso = data.frameworks.get(ISO27001_2022)
+    if data.correspondence is not None and iso is not None:
+        for ident in sorted(data.correspondence.all_successors() - iso.ids()):
+            problems.append(
+                FileProblem(
+                    str(CORRESPONDENCE_FILE), None, f"successor {ident} is not an ISO 27001:2022 control"
+                )
+            )
+    try:
+        from controlmap.checks.registry import registry
+
+        data.checks = set(registry())
+    except Exception as exc:  # a broken check module must not stop the lint of data files
+        problems.append(
+            FileProblem(
+                "controlmap.checks", None, f"could not load the check registry: {exc}", ERROR, "checks"
+            )
+        )
+    return data
+
+
+def _resource_type_problems(rtypes: ResourceTypesFile) -> list[FileProblem]:
+    problems = []
+    path = str(RESOURCE_TYPES_FILE)
+    owner: dict[str, str] = {}
+    for rtype in rtypes.resource_types:
+        for name in rtype.names():
+            key = name.lower()
+            if key in owner and owner[key] != rtype.id:
+                problems.append(
+                    FileProblem(path, None, f"name {name!r} belongs to both {owner[key]} and {rtype.id}")
+                )
+            owner.setdefault(key, rtype.id)
+    return problems
+
+
+def lint_plan(path: Path) -> list[FileProblem]:
+    try:
+        plan = load_model(path, PlanSettings)
+    except FileError as exc:
+        return list(exc.problems)
+    problems = []
+    windows = [(f"tiers.{s.value}", w) for s, w in plan.tiers.items()]
+    windows += [
+        (f"service_windows.{s.value}.{svc}", w)
+        for s, m in plan.service_windows.items()
+        for svc, w in m.items()
+    ]
+    for where, window in windows:
+        if window.end_days <= window.start_days:
+            problems.append(
+                FileProblem(
+                    str(path), None, f"{where}: end_days ({window.end_days}) must be after start_days"
+                )
+            )
+    return problems
+
+
+# ---- control files ----------------------------------------------------------------------------
+
+
+def lint_control_files(files: Sequence[Path], reference: ReferenceData) -> list[FileProblem]:
+    problems: list[FileProblem] = []
+    seen: dict[str, str] = {}  # control id -> "file:line" of its first definition
+    for path in files:
+        problems += _lint_file(path, reference, seen)
+    return problems
+
+
+def _lint_file(path: Path, reference: ReferenceData, seen: dict[str, str]) -> list[FileProblem]:
+    try:
+        document = read_yaml(path)
+    except FileError as exc:
+        return list(exc.problems)
+    if document is None:
+        return [FileProblem(str(path), None, "file is empty")]
+    if not isinstance(document, dict):
+        return [FileProblem(str(path), 1, "a catalog file is a mapping with service, name and controls")]
+    problems: list[FileProblem] = []
+    try:
+        ServiceFile.model_validate(to_plain(document))
+    except ValidationError as exc:
+        problems += validation_problems(path, document, exc)
+    controls = document.get("controls")
+    if not isinstance(controls, list):
+        return problems
+    for index, item in enumerate(controls):
+        if not isinstance(item, dict):
+            continue  # the schema error above already says so
+        line = line_of(controls, [index])
+        ident = item.get("id")
+        if isinstance(ident, str):
+            where = f"{path}:{line}" if line else str(path)
+            if ident in seen:
+                problems.append(
+                    FileProblem(
+                        str(path),
+                        line,
+                        f"duplicate control id {ident} (first defined at {seen[ident]})",
+                        code="duplicate-id",
+                    )
+                )
+            else:
+                seen[ident] = where
+        try:
+            control = Control.model_validate(to_plain(item))
+        except ValidationError:
+            continue  # reported by the file-level validation
+        problems += [
+            FileProblem(str(path), line_of(item, loc) or line, message, level, code)
+            for loc, level, code, message in control_problems(control, reference)
+        ]
+    return problems
+
+
+Finding = tuple[tuple[str | int, ...], str, str, str]  # (location in the control, level, code, message)
+
+
+def control_problems(control: Control, reference: ReferenceData) -> list[Finding]:
+    """Semantic problems of one schema-valid control, each with its location inside the control."""
+    out: list[Finding] = []
+    out += _resource_type_findings(control, reference)
+    out += _reference_findings(control, reference)
+    out += _automation_findings(control, reference)
+    return out
+
+
+def _resource_type_findings(control: Control, reference: ReferenceData) -> list[Finding]:
+    out: list[Finding] = []
+    if not reference.resource_types:
+        return out
+    for index, name in enumerate(control.resource_types):
+        if name in reference.resource_types:
+            continue
+        loc = ("resource_types", index)
+        other = reference.resource_type_by_name(name)
+        if other is not None:
+            message = (
+                f"resource type {name!r} is another name of {other.id}; list the canonical id {other.id}"
+            )
+        else:
+            message = f"unknown resource type {name!r}" + _did_you_mean(name, reference.resource_types)
+        out.append((loc, ERROR, "resource-type", message))
+    return out
+
+
+def _reference_findings(control: Control, reference: ReferenceData) -> list[Finding]:
+    out: list[Finding] = []
+    for key, idents in control.references.items():
+        if key == ISO27001_2013:
+            converted = "; ".join(iso_2013_advice(i, reference.correspondence) for i in idents)
+            out.append(
+                (
+                    ("references", key),
+                    ERROR,
+                    "iso-2013",
+                    f"ISO 27001:2013 references are not accepted (2013 certificates expired on 31 Oct 2025); "
+                    f"cite {ISO27001_2022} IDs instead: {converted}",
+                )
+            )
+            continue
+        framework = reference.frameworks.get(key)
+        if framework is None:
+            if reference.frameworks:
+                known = ", ".join(sorted(reference.frameworks))
+                out.append(
+                    (("references", key), ERROR, "framework", f"unknown framework {key!r} (known: {known})")
+                )
+            continue
+        seen: set[str] = set()
+        for index, ident in enumerate(idents):
+            loc = ("references", key, index)
+            if ident in seen:
+                out.append((loc, WARNING, "framework", f"{ident} is listed twice under {key}"))
+            seen.add(ident)
+            if key == ISO27001_2022:
+                found = _iso_finding(control, ident, framework, reference.correspondence)
+            elif key == SOC2_2017:
+                found = _soc2_finding(ident, framework)
+            else:
+                found = (
+                    None
+                    if ident in framework.ids()
+                    else (ERROR, "framework", f"{ident} is not in {framework.name}")
+                )
+            if found is not None:
+                out.append((loc, *found))
+    return out
+
+
+def iso_2013_advice(ident: str, correspondence: Correspondence | None) -> str:
+    """'A.9.4 is an ISO 27001:2013 ID; its 2022 successors are A.8.3, A.8.5, ...' (or as much as is known)."""
+    successors = correspondence.successors(ident) if correspondence else None
+    if not successors:
+        return f"{ident} looks like an ISO 27001:2013 ID; convert it with the 2013 -> 2022 correspondence"
+    title = correspondence.title(ident) if correspondence else None
+    noun = "successor is" if len(successors) == 1 else "successors are"
+    suffix = f" (2013: {title})" if title else ""
+    return f"{ident} is an ISO 27001:2013 ID; its 2022 {noun} {', '.join(successors)}{suffix}"
+
+
+def _iso_finding(
+    control: Control, ident: str, framework: Framework, correspondence: Correspondence | None
+) -> tuple[str, str, str] | None:
+    if ident in framework.ids():
+        if correspondence is not None and ident in correspondence.ambiguous(framework.ids()):
+            return _ambiguous_finding(control, ident, framework, correspondence)
+        return None
+    if (correspondence is not None and correspondence.successors(ident)) or _ISO_2013_SHAPE.match(ident):
+        return ERROR, "iso-2013", iso_2013_advice(ident, correspondence)
+    return ERROR, "framework", f"{ident} is not an ISO/IEC 27001:2022 Annex A control ({_ISO_RANGE})"
+
+
+def _ambiguous_finding(
+    control: Control, ident: str, framework: Framework, correspondence: Correspondence
+) -> tuple[str, str, str] | None:
+    """A.8.2/A.8.3 mean different things in 2013 and 2022; warn when the seed's use is unreviewed.
+
+    Unreviewed: the ID is carried over from the published citation and no correction line
+    mentions it. A reviewer who keeps it writes a correction line saying why.
+    """
+    published = control.as_published.iso27001 if control.as_published else None
+    if not published or ident not in re.split(r"[,;\s]+", published):
+        return None
+    if any(ident in line for line in control.corrections):
+        return None
+    title_2022 = next((r.title for r in framework.requirements if r.id == ident), "?")
+    title_2013 = correspondence.title(ident) or "?"
+    successors = ", ".join(correspondence.successors(ident) or [])
+    return (
+        WARNING,
+        "iso-ambiguous",
+        f"{ident} is {title_2022} in ISO 27001:2022 but {title_2013} in 2013 "
+        f"(2022 successors: {successors}); the seed's citation is kept unreviewed: "
+        "confirm the 2022 meaning in a correction line or replace it",
+    )
+
+
+def _soc2_finding(ident: str, framework: Framework) -> tuple[str, str, str] | None:
+    if ident in framework.ids():
+        return None
+    advice = _CATEGORY_ADVICE.get(ident.strip().lower())
+    if advice is not None:
+        return (
+            ERROR,
+            "soc2-category",
+            f'"{ident}" is a Trust Services category, not a criterion: {advice}',
+        )
+    if re.match(r"^PP1\.\d$", ident):
+        return ERROR, "framework", f"{ident} is not a TSC ID; the AICPA numbers processing integrity PI1.x"
+    return ERROR, "framework", f"{ident} is not a SOC 2 Trust Services Criterion ({_TSC_RANGE})"
+
+
+def _automation_findings(control: Control, reference: ReferenceData) -> list[Finding]:
+    out: list[Finding] = []
+    if reference.checks is not None:
+        for index, check_id in enumerate(control.checks):
+            if check_id not in reference.checks:
+                message = f"check {check_id!r} is not registered" + _did_you_mean(check_id, reference.checks)
+                out.append((("checks", index), ERROR, "unknown-check", message))
+    if control.automation is not Automation.MANUAL and not control.checks:
+        out.append(
+            (
+                ("automation",),
+                WARNING,
+                "not-automated",
+                f"{control.id} is not yet automated: automation is {control.automation.value} "
+                "but no check is listed",
+            )
+        )
+    if control.automation is Automation.MANUAL and control.checks:
+        out.append(
+            (
+                ("automation",),
+                WARNING,
+                "automation",
+                f"{control.id} lists checks but says automation: manual; use partial or full",
+            )
+        )
+    if control.automation is not Automation.FULL and not (control.attestation or "").strip():
+        out.append(
+            (
+                ("automation",),
+                ERROR,
+                "attestation",
+                f"{control.id} is {control.automation.value}: "
+                "say what an auditor must attest in `attestation`",
+            )
+        )
+    return out
+
+
+def _did_you_mean(name: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=3, cutoff=0.6)
+    return f"; did you mean {', '.join(close)}?" if close else ""
+
+
+def summarise(problems: Sequence[FileProblem]) -> dict[str, Any]:
+    errors = sum(1 for p in problems if p.level == ERROR)
+    return {"errors": errors, "warnings": len(problems) - errors}
