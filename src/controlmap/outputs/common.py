@@ -133,8 +133,8 @@ def md_text(value: object) -> str:
     named ``@org/team`` does not notify anyone; line breaks cannot end a table row.
     """
     text = "" if value is None else str(value)
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("@", "&#64;")
     text = _MD_SPECIAL.sub(r"\\\1", text)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("@", "&#64;")
     return re.sub(r"[\r\n\t]+", " ", text)
 
 

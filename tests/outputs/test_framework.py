@@ -1,0 +1,62 @@
+"""Framework views: requirement statuses pooled from the seed controls behind them."""
+
+from __future__ import annotations
+
+import pytest
+
+from controlmap.checks.registry import Status
+from controlmap.findings.model import ScanResult
+from controlmap.outputs.framework import framework_view, normalize_framework, status_of
+
+from .factories import finding
+
+
+@pytest.mark.parametrize(
+    ("statuses", "expected"),
+    [
+        ([Status.FAIL], "non-compliant"),
+        ([Status.FAIL, Status.PASS], "partially"),
+        ([Status.PASS, Status.MANUAL], "partially"),
+        ([Status.PASS, Status.UNKNOWN], "partially"),
+        ([Status.PASS, Status.EXCEPTED], "compliant"),
+        ([Status.PASS, Status.NOT_APPLICABLE], "compliant"),
+        ([Status.MANUAL], "manual"),
+        ([Status.NOT_APPLICABLE], "not assessed"),
+        ([Status.ERROR], "not assessed"),
+        ([], "not assessed"),
+    ],
+)
+def test_status_of(statuses: list[Status], expected: str) -> None:
+    assert status_of(finding(status=s) for s in statuses) == expected
+
+
+def test_iso_view_lists_every_requirement_with_evidence(result: ScanResult, catalog) -> None:
+    view = framework_view(result, "iso27001", catalog)
+    rows = {r.id: r for r in view.rows}
+    assert list(rows)[:3] == ["A.5.15", "A.5.17", "A.5.18"]  # the framework file's order
+    assert rows["A.8.3"].status == "partially"
+    assert {e.resource_name for e in rows["A.8.3"].evidence} >= {"logs", "assets"}
+    assert rows["A.5.17"].status == "compliant"  # the only verdict is an approved exception
+    assert rows["A.5.18"].status == "manual"
+    assert rows["A.8.20"].status == "not assessed"  # EC2-01 maps here but was not evaluated
+    assert [c.control_id for c in rows["A.8.20"].controls] == ["EC2-01"]
+    assert rows["A.8.99"].controls == []
+
+
+def test_view_without_catalog_uses_finding_references(result: ScanResult) -> None:
+    view = framework_view(result, "soc2")
+    ids = [r.id for r in view.rows]
+    assert "CC6.1" in ids and "A1.2" in ids
+    assert all(r.title == "" for r in view.rows)
+
+
+def test_seed_view_orders_by_severity(result: ScanResult, catalog) -> None:
+    view = framework_view(result, "seed", catalog)
+    assert view.rows[0].id == "S3-01"
+    assert {r.id: r.status for r in view.rows}["EC2-01"] == "not assessed"
+
+
+def test_unknown_framework() -> None:
+    assert normalize_framework("ISO-27001") == "iso27001"
+    with pytest.raises(ValueError, match="unknown framework 'pci'"):
+        normalize_framework("pci")
