@@ -1,0 +1,1 @@
+"""CloudFormation and SAM templates (YAML and JSON) read into normalized resource models."""

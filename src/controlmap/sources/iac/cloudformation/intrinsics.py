@@ -1,0 +1,374 @@
+"""Static resolution of CloudFormation intrinsic functions.
+
+What a template fixes is resolved (parameters with a value or a default, mappings, conditions,
+literal names of other resources); what only exists at deploy time becomes an ``Unresolved``
+naming what it depends on. ``Fn::If`` on a condition that depends on a parameter with no value
+is decided by the *assignment* of the variant being evaluated (see ``variants.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from controlmap.sources.iac.cloudformation.template import Template
+from controlmap.sources.iac.common import IacError, ResourceRef, Unresolved
+
+
+class _NoValue:
+    """``AWS::NoValue``: the property is removed."""
+
+    def __repr__(self) -> str:
+        return "AWS::NoValue"
+
+
+NO_VALUE = _NoValue()
+
+STATIC_PSEUDO = {"AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"}
+DEPLOY_PSEUDO = {
+    "AWS::Region": "the region the stack is deployed to",
+    "AWS::AccountId": "the account the stack is deployed to",
+    "AWS::StackName": "the stack name chosen at deploy time",
+    "AWS::StackId": "the stack id assigned at deploy time",
+    "AWS::NotificationARNs": "the stack's notification ARNs",
+}
+
+# Ref / GetAtt values a template fixes when the named property is a literal.
+_NAME_PROPERTY = {
+    "AWS::S3::Bucket": "BucketName",
+    "AWS::IAM::Role": "RoleName",
+    "AWS::IAM::User": "UserName",
+    "AWS::IAM::Group": "GroupName",
+    "AWS::Lambda::Function": "FunctionName",
+    "AWS::DynamoDB::Table": "TableName",
+    "AWS::CloudTrail::Trail": "TrailName",
+    "AWS::Logs::LogGroup": "LogGroupName",
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::SNS::Topic": "TopicName",
+}
+_SUB_RE = re.compile(r"\$\{([^}]*)\}")
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    if isinstance(value, ResourceRef):
+        return None
+    return None
+
+
+class Resolver:
+    def __init__(
+        self,
+        template: Template,
+        values: dict[str, Any],
+        assignment: dict[str, str] | None = None,
+    ):
+        """``values``: parameter values (given or default, already typed); ``assignment``: enumerated
+        values of parameters that have none, for the variant being evaluated."""
+        self.template = template
+        self.values = values
+        self.assignment = assignment or {}
+        self._condition_cache: dict[str, bool | Unresolved] = {}
+        self._condition_stack: list[str] = []
+        self._physical_stack: list[str] = []
+        self.depth = 0
+
+    # ---- parameters -------------------------------------------------------------------
+    def parameter(self, name: str) -> Any:
+        if name in self.assignment:
+            return self.assignment[name]
+        if name in self.values:
+            return self.values[name]
+        if name in STATIC_PSEUDO:
+            return STATIC_PSEUDO[name]
+        if name == "AWS::NoValue":
+            return NO_VALUE
+        if name in DEPLOY_PSEUDO:
+            return Unresolved(f"{name} ({DEPLOY_PSEUDO[name]})")
+        if name in self.template.parameters:
+            return Unresolved(f"parameter {name} (no default and no value given)")
+        return None
+
+    # ---- conditions -------------------------------------------------------------------
+    def condition(self, name: str) -> bool | Unresolved:
+        if name in self._condition_cache:
+            return self._condition_cache[name]
+        if name not in self.template.conditions:
+            raise IacError(f"condition {name!r} is not defined in Conditions")
+        if name in self._condition_stack:
+            cycle = " -> ".join([*self._condition_stack, name])
+            raise IacError(f"circular condition: {cycle}", line=self.template.condition_lines.get(name))
+        self._condition_stack.append(name)
+        try:
+            result = self._truth(self.template.conditions[name])
+        finally:
+            self._condition_stack.pop()
+        self._condition_cache[name] = result
+        return result
+
+    def _truth(self, expr: Any) -> bool | Unresolved:
+        if isinstance(expr, bool):
+            return expr
+        if isinstance(expr, str) and expr.lower() in ("true", "false"):
+            return expr.lower() == "true"
+        if not isinstance(expr, dict) or len(expr) != 1:
+            raise IacError(f"not a condition expression: {_short(expr)}")
+        ((fn, arg),) = expr.items()
+        if fn == "Condition":
+            return self.condition(str(arg))
+        if fn == "Fn::Equals":
+            if not isinstance(arg, list) or len(arg) != 2:
+                raise IacError("Fn::Equals needs a list of two values")
+            left, right = self.resolve(arg[0]), self.resolve(arg[1])
+            for side in (left, right):
+                if isinstance(side, Unresolved):
+                    return side
+            return _text(left) == _text(right) if _text(left) is not None else left == right
+        if fn == "Fn::Not":
+            inner = self._truth(arg[0] if isinstance(arg, list) and arg else arg)
+            return inner if isinstance(inner, Unresolved) else not inner
+        if fn in ("Fn::And", "Fn::Or"):
+            if not isinstance(arg, list):
+                raise IacError(f"{fn} needs a list of conditions")
+            results = [self._truth(a) for a in arg]
+            decided = [r for r in results if isinstance(r, bool)]
+            pending = [r for r in results if isinstance(r, Unresolved)]
+            if fn == "Fn::And":
+                if any(r is False for r in decided):
+                    return False
+                return pending[0] if pending else True
+            if any(r is True for r in decided):
+                return True
+            return pending[0] if pending else False
+        raise IacError(f"{fn} cannot be used in a condition")
+
+    # ---- values ---------------------------------------------------------------------------
+    def resolve(self, value: Any) -> Any:
+        self.depth += 1
+        if self.depth > 200:
+            self.depth = 0
+            raise IacError("values are nested too deeply (circular reference?)")
+        try:
+            if isinstance(value, dict):
+                if len(value) == 1:
+                    ((key, arg),) = value.items()
+                    if key == "Ref" or key.startswith("Fn::"):
+                        return self._function(key, arg)
+                out = {}
+                for k, v in value.items():
+                    resolved = self.resolve(v)
+                    if resolved is not NO_VALUE:
+                        out[k] = resolved
+                return out
+            if isinstance(value, list):
+                return [r for r in (self.resolve(v) for v in value) if r is not NO_VALUE]
+            return value
+        finally:
+            self.depth -= 1
+
+    def _function(self, fn: str, arg: Any) -> Any:
+        if fn == "Ref":
+            return self._ref(str(arg))
+        if fn == "Fn::GetAtt":
+            if isinstance(arg, str):
+                arg = arg.split(".", 1)
+            if not isinstance(arg, list) or len(arg) != 2:
+                raise IacError(f"Fn::GetAtt needs [LogicalId, Attribute], got {_short(arg)}")
+            attribute = self.resolve(arg[1])
+            return self._get_att(str(arg[0]), str(attribute))
+        if fn == "Fn::Sub":
+            return self._sub(arg)
+        if fn == "Fn::Join":
+            if not isinstance(arg, list) or len(arg) != 2:
+                raise IacError("Fn::Join needs [delimiter, [values]]")
+            delimiter, items = self.resolve(arg[0]), self.resolve(arg[1])
+            if isinstance(items, Unresolved):
+                return items
+            if not isinstance(items, list):
+                raise IacError("Fn::Join needs a list of values")
+            return _concat([x for pair in _interleave(items, delimiter) for x in pair], self)
+        if fn == "Fn::Select":
+            if not isinstance(arg, list) or len(arg) != 2:
+                raise IacError("Fn::Select needs [index, list]")
+            index, items = self.resolve(arg[0]), self.resolve(arg[1])
+            for part in (index, items):
+                if isinstance(part, Unresolved):
+                    return part
+            try:
+                return items[int(index)]
+            except (ValueError, TypeError, IndexError, KeyError):
+                raise IacError(f"Fn::Select index {index!r} is out of range") from None
+        if fn == "Fn::Split":
+            if not isinstance(arg, list) or len(arg) != 2:
+                raise IacError("Fn::Split needs [delimiter, string]")
+            delimiter, source = self.resolve(arg[0]), self.resolve(arg[1])
+            if isinstance(source, Unresolved):
+                return source
+            if isinstance(source, ResourceRef):
+                return Unresolved(f"{source} (known after deploy)")
+            return str(source).split(str(delimiter))
+        if fn == "Fn::FindInMap":
+            return self._find_in_map(arg)
+        if fn == "Fn::If":
+            if not isinstance(arg, list) or len(arg) != 3:
+                raise IacError("Fn::If needs [condition, value_if_true, value_if_false]")
+            truth = self.condition(str(arg[0]))
+            if isinstance(truth, Unresolved):
+                return Unresolved(f"condition {arg[0]} ({truth.depends_on})")
+            return self.resolve(arg[1] if truth else arg[2])
+        if fn == "Fn::Base64":
+            return self.resolve(arg)
+        if fn == "Fn::ImportValue":
+            name = self.resolve(arg)
+            return Unresolved(
+                f"Fn::ImportValue {name if isinstance(name, str) else '(computed)'} (another stack's export)"
+            )
+        if fn == "Fn::GetAZs":
+            return Unresolved("Fn::GetAZs (the region's availability zones)")
+        if fn == "Fn::Cidr":
+            return Unresolved("Fn::Cidr (computed at deploy time)")
+        if fn == "Fn::Length":
+            items = self.resolve(arg)
+            return len(items) if isinstance(items, list) else Unresolved("Fn::Length of a computed list")
+        if fn == "Fn::ToJsonString":
+            inner = self.resolve(arg)
+            try:
+                return json.dumps(inner, separators=(",", ":"))
+            except TypeError:
+                return Unresolved("Fn::ToJsonString of a value known only at deploy time")
+        if fn == "Fn::Transform":
+            return Unresolved("Fn::Transform (a macro runs at deploy time)")
+        if fn in ("Fn::Equals", "Fn::And", "Fn::Or", "Fn::Not"):
+            return self._truth({fn: arg})
+        return Unresolved(f"{fn} (not evaluated statically)")
+
+    def _ref(self, name: str) -> Any:
+        value = self.parameter(name)
+        if value is not None:
+            return value
+        if name in self.template.resources:
+            return ResourceRef(name, None)
+        raise IacError(f"Ref to {name!r}, which is neither a parameter nor a resource", code="reference")
+
+    def _get_att(self, logical_id: str, attribute: str) -> Any:
+        if logical_id not in self.template.resources:
+            raise IacError(f"Fn::GetAtt refers to {logical_id!r}, which is not a resource", code="reference")
+        return ResourceRef(logical_id, attribute)
+
+    def physical_value(self, ref: ResourceRef) -> str | Unresolved:
+        """The value of a Ref/GetAtt when the template fixes it (a bucket with a literal name)."""
+        resource = self.template.resources[ref.address]
+        what = f"{ref.address}.{ref.attribute}" if ref.attribute else ref.address
+        unknown = Unresolved(f"{what} (assigned when {resource.type} {ref.address} is created)")
+        name_property = _NAME_PROPERTY.get(resource.type)
+        if name_property is None or name_property not in resource.properties:
+            return unknown
+        if ref.address in self._physical_stack:
+            cycle = " -> ".join([*self._physical_stack, ref.address])
+            raise IacError(f"circular reference: {cycle}", line=resource.line_start, code="reference")
+        self._physical_stack.append(ref.address)
+        try:
+            name = self.resolve(resource.properties[name_property])
+        finally:
+            self._physical_stack.pop()
+        if isinstance(name, ResourceRef):
+            name = self.physical_value(name)
+        if not isinstance(name, str):
+            return name if isinstance(name, Unresolved) else unknown
+        if ref.attribute is None:
+            return name
+        if resource.type == "AWS::S3::Bucket":
+            if ref.attribute == "Arn":
+                return f"arn:aws:s3:::{name}"
+            if ref.attribute == "DomainName":
+                return f"{name}.s3.amazonaws.com"
+        return unknown
+
+    def _sub(self, arg: Any) -> Any:
+        if isinstance(arg, list):
+            if len(arg) != 2 or not isinstance(arg[1], dict):
+                raise IacError("Fn::Sub needs a string or [string, {variables}]")
+            text, variables = arg[0], {k: self.resolve(v) for k, v in arg[1].items()}
+        else:
+            text, variables = arg, {}
+        if not isinstance(text, str):
+            raise IacError("Fn::Sub needs a string")
+        parts: list[Any] = []
+        position = 0
+        for match in _SUB_RE.finditer(text):
+            parts.append(text[position : match.start()])
+            position = match.end()
+            name = match.group(1)
+            if name.startswith("!"):
+                parts.append("${" + name[1:] + "}")
+                continue
+            if name in variables:
+                parts.append(variables[name])
+            elif "." in name and name.split(".", 1)[0] in self.template.resources:
+                logical, attribute = name.split(".", 1)
+                parts.append(self._get_att(logical, attribute))
+            else:
+                value = self._ref(name)
+                parts.append(value)
+        parts.append(text[position:])
+        return _concat(parts, self)
+
+    def _find_in_map(self, arg: Any) -> Any:
+        if not isinstance(arg, list) or len(arg) < 3:
+            raise IacError("Fn::FindInMap needs [MapName, TopLevelKey, SecondLevelKey]")
+        keys = [self.resolve(a) for a in arg[:3]]
+        for key in keys:
+            if isinstance(key, Unresolved):
+                return Unresolved(f"Fn::FindInMap key {key.depends_on}")
+            if isinstance(key, ResourceRef):
+                return Unresolved(f"Fn::FindInMap key {key} (known after deploy)")
+        node: Any = self.template.mappings
+        for key in keys:
+            if not isinstance(node, dict) or str(key) not in node:
+                if len(arg) > 3 and isinstance(arg[3], dict) and "DefaultValue" in arg[3]:
+                    return self.resolve(arg[3]["DefaultValue"])
+                raise IacError(f"Fn::FindInMap: no entry {' / '.join(str(k) for k in keys)} in Mappings")
+            node = node[str(key)]
+        return self.resolve(node)
+
+
+def _interleave(items: list[Any], delimiter: Any) -> list[tuple[Any, ...]]:
+    pairs: list[tuple[Any, ...]] = []
+    for index, item in enumerate(items):
+        pairs.append((item,) if index == 0 else (delimiter, item))
+    return pairs
+
+
+def _concat(parts: list[Any], resolver: Resolver | None = None) -> Any:
+    """Join resolved parts into one string; an unknown part makes the whole an Unresolved."""
+    out: list[str] = []
+    missing: list[str] = []
+    for part in parts:
+        if isinstance(part, ResourceRef) and resolver is not None:
+            part = resolver.physical_value(part)
+        if isinstance(part, Unresolved):
+            missing.append(part.depends_on)
+            continue
+        if isinstance(part, ResourceRef):
+            missing.append(f"{part} (known after deploy)")
+            continue
+        text = _text(part)
+        if text is None:
+            if isinstance(part, list):
+                text = ",".join(_text(p) or "" for p in part)
+            else:
+                missing.append("a non-text value")
+                continue
+        out.append(text)
+    if missing:
+        return Unresolved(", ".join(dict.fromkeys(missing)))
+    return "".join(out)
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 80 else text[:77] + "..."

@@ -1,0 +1,205 @@
+"""Read one CloudFormation or SAM template into resource models, one set per reachable variant."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from controlmap.resources.base import SourceKind
+from controlmap.sources.iac.cloudformation import mappers  # noqa: F401  (registers the mappers)
+from controlmap.sources.iac.cloudformation.build import CfnBuild
+from controlmap.sources.iac.cloudformation.document import LocDict
+from controlmap.sources.iac.cloudformation.intrinsics import Resolver
+from controlmap.sources.iac.cloudformation.json_loader import load_json
+from controlmap.sources.iac.cloudformation.parameters import (
+    describe_value,
+    parameter_values,
+    variant_assignments,
+)
+from controlmap.sources.iac.cloudformation.sam import expand_sam
+from controlmap.sources.iac.cloudformation.template import Template, looks_like_cloudformation, parse_template
+from controlmap.sources.iac.cloudformation.yaml_loader import load_yaml
+from controlmap.sources.iac.common import IacError, IacProblem, read_text
+from controlmap.sources.iac.unit import UnitResult, Variant
+
+log = logging.getLogger(__name__)
+
+
+def load_document(text: str) -> Any:
+    """Parse template text as JSON when it looks like JSON, else as YAML."""
+    if text.lstrip().startswith("{"):
+        return load_json(text)
+    return load_yaml(text)
+
+
+def read_template(path: Path, display: str, given: dict[str, str] | None = None) -> UnitResult:
+    result = UnitResult(path=display, kind=SourceKind.CLOUDFORMATION)
+    try:
+        document = load_document(read_text(path))
+        if not looks_like_cloudformation(document):
+            raise IacError(
+                "not a CloudFormation template (no AWSTemplateFormatVersion or Resources with AWS:: types)"
+            )
+        template = parse_template(document)
+        build_variants(template, display, given or {}, result)
+    except IacError as exc:
+        result.problems.append(exc.problem(display))
+    except Exception as exc:  # a defect must not end the scan of other files
+        log.debug("internal error reading %s", display, exc_info=True)
+        result.problems.append(
+            IacProblem(
+                display,
+                f"internal error while reading the template: {type(exc).__name__}: {exc}",
+                code="internal",
+            )
+        )
+    return result
+
+
+def build_variants(template: Template, display: str, given: dict[str, str], result: UnitResult) -> None:
+    if template.is_sam:
+        expand_sam(template)
+    values = parameter_values(template, given)
+    assignments = variant_assignments(template, values)
+    result.problems.extend(_suppression_problems(template, display))
+    seen_problems: set[str] = set()
+    for assignment in assignments:
+        resolver = Resolver(template, values, assignment)
+        build = CfnBuild(template, resolver, display)
+        resources = build.run()
+        for problem in build.problems:
+            if str(problem) not in seen_problems:
+                seen_problems.add(str(problem))
+                result.problems.append(problem)
+        _apply_suppressions(template, build)
+        labels = _labels(template, resolver, build, assignment) if len(assignments) > 1 else {}
+        result.variants.append(Variant(resources, labels))
+
+
+# ---- inline suppressions ------------------------------------------------------------------------------
+
+
+def _skips(metadata: dict[str, Any]) -> list[Any]:
+    block = metadata.get("controlmap")
+    if not isinstance(block, dict):
+        return []
+    skips = block.get("skip") or []
+    return skips if isinstance(skips, list) else [skips]
+
+
+def _suppression_problems(template: Template, display: str) -> list[IacProblem]:
+    problems = []
+    for resource in template.resources.values():
+        for entry in _skips(resource.metadata):
+            line = entry.start if isinstance(entry, LocDict) else resource.metadata_line
+            if not isinstance(entry, dict) or not entry.get("id"):
+                problems.append(
+                    IacProblem(
+                        display, f"{resource.logical_id}: a controlmap skip needs an id", line, "suppression"
+                    )
+                )
+            elif not str(entry.get("reason") or "").strip():
+                problems.append(
+                    IacProblem(
+                        display,
+                        f"{resource.logical_id}: skip of {entry['id']} has no reason; "
+                        "add reason: <why this resource is exempt> (the skip is ignored until then)",
+                        line,
+                        "suppression",
+                    )
+                )
+    return problems
+
+
+def _apply_suppressions(template: Template, build: CfnBuild) -> None:
+    for logical_id, models in build.models.items():
+        raw = template.resources.get(logical_id)
+        if raw is None:
+            continue
+        skips = {
+            str(e["id"]).strip(): str(e["reason"]).strip()
+            for e in _skips(raw.metadata)
+            if isinstance(e, dict) and e.get("id") and str(e.get("reason") or "").strip()
+        }
+        for model in models:
+            model.suppressions.update(skips)
+
+
+# ---- variant labels ----------------------------------------------------------------------------------------
+
+
+def _labels(
+    template: Template, resolver: Resolver, build: CfnBuild, assignment: dict[str, str]
+) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for logical_id, models in build.models.items():
+        raw = template.resources.get(logical_id)
+        if raw is None:
+            continue
+        names = _conditions_used(raw.properties)
+        if raw.condition:
+            names.insert(0, raw.condition)
+        decided = []
+        for name in dict.fromkeys(names):
+            if name not in template.conditions:
+                continue
+            truth = resolver.condition(name)
+            if isinstance(truth, bool) and _depends_on(template, name, assignment):
+                decided.append(f"condition {name} is {'true' if truth else 'false'}")
+        if decided:
+            params = ", ".join(f"{k}={describe_value(v)}" for k, v in sorted(assignment.items()))
+            label = " and ".join(decided) + (f" ({params})" if params else "")
+            for model in models:
+                labels[model.id] = label
+    return labels
+
+
+def _conditions_used(node: Any) -> list[str]:
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            if set(value) == {"Fn::If"} and isinstance(value["Fn::If"], list) and value["Fn::If"]:
+                found.append(str(value["Fn::If"][0]))
+            for inner in value.values():
+                walk(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                walk(inner)
+
+    walk(node)
+    return found
+
+
+def _depends_on(
+    template: Template, condition: str, assignment: dict[str, str], _seen: set[str] | None = None
+) -> bool:
+    """Whether a condition reads (directly or through other conditions) an enumerated parameter."""
+    seen = _seen if _seen is not None else set()
+    if condition in seen:
+        return False
+    seen.add(condition)
+    found = False
+
+    def walk(value: Any) -> None:
+        nonlocal found
+        if found:
+            return
+        if isinstance(value, dict):
+            if set(value) == {"Ref"} and value["Ref"] in assignment:
+                found = True
+                return
+            if set(value) == {"Condition"} and _depends_on(
+                template, str(value["Condition"]), assignment, seen
+            ):
+                found = True
+                return
+            for inner in value.values():
+                walk(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                walk(inner)
+
+    walk(template.conditions.get(condition))
+    return found

@@ -1,0 +1,242 @@
+"""The SAM transform, by hand, for what the controls read.
+
+``AWS::Serverless::*`` resources are replaced by what SAM deploys, under the logical IDs SAM
+gives them: a function becomes ``AWS::Lambda::Function`` plus ``<Id>Role`` (unless it names a
+Role) and ``AWS::Lambda::EventInvokeConfig``; an Api becomes a RestApi and its ``<Id><Stage>Stage``;
+implicit APIs from ``Api``/``HttpApi`` events become ``ServerlessRestApi``/``ServerlessHttpApi``;
+a SimpleTable becomes a DynamoDB table. Expansion works on the raw template (intrinsics intact),
+so conditions and references resolve afterwards exactly as for hand-written resources. Globals
+are merged first. The generated resources keep the lines of the SAM resource they come from.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from controlmap.sources.iac.cloudformation.template import CfnResource, Template
+from controlmap.sources.iac.common import Unresolved
+
+_LAMBDA_PROPERTIES = (
+    "FunctionName",
+    "Runtime",
+    "Handler",
+    "MemorySize",
+    "Timeout",
+    "Environment",
+    "KmsKeyArn",
+    "VpcConfig",
+    "CodeSigningConfigArn",
+    "Architectures",
+    "Layers",
+    "ReservedConcurrentExecutions",
+    "PackageType",
+    "ImageConfig",
+    "EphemeralStorage",
+    "FileSystemConfigs",
+    "Description",
+    "LoggingConfig",
+    "SnapStart",
+    "RuntimeManagementConfig",
+)
+BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+VPC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+LAMBDA_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": ["lambda.amazonaws.com"]}, "Action": ["sts:AssumeRole"]}
+    ],
+}
+
+
+def _merge(base: Any, override: Any) -> Any:
+    """SAM's Globals merge: mappings merge key by key, lists concatenate, scalars are replaced."""
+    if isinstance(base, dict) and isinstance(override, dict) and not _is_intrinsic(override):
+        out = dict(base)
+        for key, value in override.items():
+            out[key] = _merge(base[key], value) if key in base else value
+        return out
+    if isinstance(base, list) and isinstance(override, list):
+        return [*base, *override]
+    return override
+
+
+def _is_intrinsic(value: dict[str, Any]) -> bool:
+    return len(value) == 1 and next(iter(value)).startswith(("Fn::", "Ref"))
+
+
+def expand_sam(template: Template) -> None:
+    out: dict[str, CfnResource] = {}
+    implicit_rest: CfnResource | None = None
+    implicit_http: CfnResource | None = None
+    for logical_id, resource in template.resources.items():
+        kind = resource.type
+        globals_for = {
+            "AWS::Serverless::Function": "Function",
+            "AWS::Serverless::Api": "Api",
+            "AWS::Serverless::HttpApi": "HttpApi",
+            "AWS::Serverless::SimpleTable": "SimpleTable",
+        }.get(kind)
+        props = resource.properties
+        if globals_for and isinstance(template.globals.get(globals_for), dict):
+            props = _merge(copy.deepcopy(template.globals[globals_for]), props)
+        if kind == "AWS::Serverless::Function":
+            for generated in _function(resource, props):
+                out[generated.logical_id] = generated
+            for event in (props.get("Events") or {}).values():
+                if not isinstance(event, dict):
+                    continue
+                event_props = event.get("Properties") or {}
+                if event.get("Type") == "Api" and "RestApiId" not in event_props and implicit_rest is None:
+                    implicit_rest = resource
+                if event.get("Type") == "HttpApi" and "ApiId" not in event_props and implicit_http is None:
+                    implicit_http = resource
+        elif kind == "AWS::Serverless::Api":
+            for generated in _rest_api(resource, props, logical_id):
+                out[generated.logical_id] = generated
+        elif kind == "AWS::Serverless::HttpApi":
+            for generated in _http_api(resource, props, logical_id):
+                out[generated.logical_id] = generated
+        elif kind == "AWS::Serverless::SimpleTable":
+            out[logical_id] = _derived(resource, logical_id, "AWS::DynamoDB::Table", _table(props))
+        else:
+            out[logical_id] = resource
+    if implicit_rest is not None and "ServerlessRestApi" not in out:
+        for generated in _rest_api(implicit_rest, {"StageName": "Prod"}, "ServerlessRestApi"):
+            out[generated.logical_id] = generated
+    if implicit_http is not None and "ServerlessHttpApi" not in out:
+        for generated in _http_api(implicit_http, {}, "ServerlessHttpApi"):
+            out[generated.logical_id] = generated
+    template.resources = out
+
+
+def _derived(source: CfnResource, logical_id: str, rtype: str, props: dict[str, Any]) -> CfnResource:
+    return CfnResource(
+        logical_id=logical_id,
+        type=rtype,
+        properties=props,
+        line_start=source.line_start,
+        line_end=source.line_end,
+        condition=source.condition,
+        metadata=source.metadata,
+        metadata_line=source.metadata_line,
+    )
+
+
+def _function(resource: CfnResource, props: dict[str, Any]) -> list[CfnResource]:
+    lid = resource.logical_id
+    fn = {k: props[k] for k in _LAMBDA_PROPERTIES if k in props}
+    if isinstance(props.get("Tracing"), str):
+        fn["TracingConfig"] = {"Mode": props["Tracing"]}
+    dlq = props.get("DeadLetterQueue")
+    if isinstance(dlq, dict) and "TargetArn" in dlq:
+        fn["DeadLetterConfig"] = {"TargetArn": dlq["TargetArn"]}
+    tags = props.get("Tags")
+    if isinstance(tags, dict):
+        fn["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+    generated = []
+    if "Role" in props:
+        fn["Role"] = props["Role"]
+    else:
+        fn["Role"] = {"Fn::GetAtt": [f"{lid}Role", "Arn"]}
+        generated.append(_derived(resource, f"{lid}Role", "AWS::IAM::Role", _role(props)))
+    out = [_derived(resource, lid, "AWS::Lambda::Function", fn), *generated]
+    invoke = props.get("EventInvokeConfig")
+    if isinstance(invoke, dict):
+        config = {
+            k: v for k, v in invoke.items() if k in ("MaximumEventAgeInSeconds", "MaximumRetryAttempts")
+        }
+        destination = invoke.get("DestinationConfig")
+        if isinstance(destination, dict):
+            config["DestinationConfig"] = {
+                key: {"Destination": value.get("Destination")}
+                for key, value in destination.items()
+                if isinstance(value, dict) and "Destination" in value
+            }
+        config["FunctionName"] = {"Ref": lid}
+        config["Qualifier"] = "$LATEST"
+        out.append(_derived(resource, f"{lid}EventInvokeConfig", "AWS::Lambda::EventInvokeConfig", config))
+    return out
+
+
+def _role(props: dict[str, Any]) -> dict[str, Any]:
+    managed: list[Any] = [BASIC_EXECUTION]
+    if "VpcConfig" in props:
+        managed.append(VPC_EXECUTION)
+    inline: list[Any] = []
+    policies = props.get("Policies")
+    items = policies if isinstance(policies, list) else [policies] if policies is not None else []
+    for index, policy in enumerate(items, start=1):
+        if isinstance(policy, str):
+            managed.append(policy if policy.startswith("arn:") else f"arn:aws:iam::aws:policy/{policy}")
+        elif isinstance(policy, dict) and "Statement" in policy:
+            inline.append({"PolicyName": f"{index - 1}-inline", "PolicyDocument": policy})
+        elif isinstance(policy, dict) and _is_intrinsic(policy):
+            managed.append(policy)
+        elif isinstance(policy, dict) and policy:
+            name = next(iter(policy))
+            inline.append(
+                {
+                    "PolicyName": name,
+                    "PolicyDocument": Unresolved(
+                        f"the SAM policy template {name} (expanded by the SAM transform)"
+                    ),
+                }
+            )
+    role: dict[str, Any] = {"AssumeRolePolicyDocument": LAMBDA_TRUST, "ManagedPolicyArns": managed}
+    if inline:
+        role["Policies"] = inline
+    if "PermissionsBoundary" in props:
+        role["PermissionsBoundary"] = props["PermissionsBoundary"]
+    return role
+
+
+def _rest_api(resource: CfnResource, props: dict[str, Any], lid: str) -> list[CfnResource]:
+    names = ("Name", "EndpointConfiguration", "Description", "BinaryMediaTypes")
+    api: dict[str, Any] = {k: props[k] for k in names if k in props}
+    auth = props.get("Auth")
+    if isinstance(auth, dict) and isinstance(auth.get("ResourcePolicy"), dict):
+        custom = auth["ResourcePolicy"].get("CustomStatements")
+        if custom is not None:
+            api["Policy"] = {"Version": "2012-10-17", "Statement": custom}
+    if isinstance(auth, dict):
+        api["x-sam-auth"] = auth  # read by the API Gateway mapper: default authorizer, API keys
+    stage_name = props.get("StageName", "Prod")
+    stage: dict[str, Any] = {"RestApiId": {"Ref": lid}, "StageName": stage_name}
+    for key in ("MethodSettings", "AccessLogSetting", "TracingEnabled", "CacheClusterEnabled", "Variables"):
+        if key in props:
+            stage[key] = props[key]
+    stage_id = f"{lid}{stage_name if isinstance(stage_name, str) else ''}Stage"
+    return [
+        _derived(resource, lid, "AWS::ApiGateway::RestApi", api),
+        _derived(resource, stage_id, "AWS::ApiGateway::Stage", stage),
+    ]
+
+
+def _http_api(resource: CfnResource, props: dict[str, Any], lid: str) -> list[CfnResource]:
+    api = {"Name": props.get("Name", lid), "ProtocolType": "HTTP"}
+    if isinstance(props.get("Auth"), dict):
+        api["x-sam-auth"] = props["Auth"]
+    stage: dict[str, Any] = {"ApiId": {"Ref": lid}, "StageName": props.get("StageName", "$default")}
+    for key in ("AccessLogSettings", "DefaultRouteSettings", "RouteSettings", "StageVariables"):
+        if key in props:
+            stage[key] = props[key]
+    return [
+        _derived(resource, lid, "AWS::ApiGatewayV2::Api", api),
+        _derived(resource, f"{lid}ApiGatewayDefaultStage", "AWS::ApiGatewayV2::Stage", stage),
+    ]
+
+
+def _table(props: dict[str, Any]) -> dict[str, Any]:
+    table: dict[str, Any] = {}
+    if "TableName" in props:
+        table["TableName"] = props["TableName"]
+    if "SSESpecification" in props:
+        table["SSESpecification"] = props["SSESpecification"]
+    if "Tags" in props and isinstance(props["Tags"], dict):
+        table["Tags"] = [{"Key": k, "Value": v} for k, v in props["Tags"].items()]
+    primary = props.get("PrimaryKey") or {"Name": "id", "Type": "String"}
+    if isinstance(primary, dict):
+        table["KeySchema"] = [{"AttributeName": primary.get("Name", "id"), "KeyType": "HASH"}]
+    table["BillingMode"] = "PROVISIONED" if "ProvisionedThroughput" in props else "PAY_PER_REQUEST"
+    return table

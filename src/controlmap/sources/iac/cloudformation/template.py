@@ -1,0 +1,108 @@
+"""A CloudFormation template as sections and resources, each resource with its line range."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from controlmap.sources.iac.cloudformation.document import LocDict
+from controlmap.sources.iac.common import IacError
+
+
+@dataclass
+class CfnResource:
+    logical_id: str
+    type: str
+    properties: dict[str, Any]
+    line_start: int | None
+    line_end: int | None
+    condition: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    metadata_line: int | None = None
+
+
+@dataclass
+class Template:
+    parameters: dict[str, dict[str, Any]]
+    mappings: dict[str, Any]
+    conditions: dict[str, Any]
+    resources: dict[str, CfnResource]
+    transforms: list[str]
+    condition_lines: dict[str, int] = field(default_factory=dict)
+    globals: dict[str, Any] = field(default_factory=dict)  # SAM Globals section
+
+    @property
+    def is_sam(self) -> bool:
+        return any(t.startswith("AWS::Serverless") for t in self.transforms) or any(
+            r.type.startswith("AWS::Serverless::") for r in self.resources.values()
+        )
+
+
+def looks_like_cloudformation(document: Any) -> bool:
+    """True for a parsed document that is a CloudFormation or SAM template."""
+    if not isinstance(document, dict):
+        return False
+    if "AWSTemplateFormatVersion" in document:
+        return True
+    resources = document.get("Resources")
+    if not isinstance(resources, dict):
+        return False
+    return any(
+        isinstance(r, dict) and isinstance(r.get("Type"), str) and r["Type"].startswith(("AWS::", "Custom::"))
+        for r in resources.values()
+    )
+
+
+def _section(document: dict[str, Any], name: str) -> dict[str, Any]:
+    value = document.get(name) or {}
+    if not isinstance(value, dict):
+        line = document.line_of(name) if isinstance(document, LocDict) else None
+        raise IacError(f"{name} must be a mapping", line=line)
+    return value
+
+
+def parse_template(document: Any) -> Template:
+    if not isinstance(document, dict):
+        raise IacError("a template must be a mapping with a Resources section", line=1)
+    resources_section = _section(document, "Resources")
+    if not resources_section:
+        raise IacError("the template has no Resources", line=1)
+    transform = document.get("Transform") or []
+    transforms = [transform] if isinstance(transform, str) else [t for t in transform if isinstance(t, str)]
+    resources: dict[str, CfnResource] = {}
+    for logical_id, body in resources_section.items():
+        span = resources_section.lines_of(logical_id) if isinstance(resources_section, LocDict) else None
+        line = span[0] if span else None
+        if not isinstance(body, dict):
+            raise IacError(f"resource {logical_id} must be a mapping", line=line)
+        rtype = body.get("Type")
+        if not isinstance(rtype, str):
+            raise IacError(f"resource {logical_id} has no Type", line=line)
+        properties = body.get("Properties") or {}
+        if not isinstance(properties, dict):
+            properties = {}
+        metadata = body.get("Metadata") or {}
+        condition = body.get("Condition")
+        resources[str(logical_id)] = CfnResource(
+            logical_id=str(logical_id),
+            type=rtype,
+            properties=properties,
+            line_start=span[0] if span else None,
+            line_end=span[1] if span else None,
+            condition=condition if isinstance(condition, str) else None,
+            metadata=metadata if isinstance(metadata, dict) else {},
+            metadata_line=body.line_of("Metadata") if isinstance(body, LocDict) else None,
+        )
+    conditions = _section(document, "Conditions")
+    condition_lines = {}
+    if isinstance(conditions, LocDict):
+        condition_lines = {k: v[0] for k, v in conditions.key_lines.items()}
+    return Template(
+        parameters={k: v for k, v in _section(document, "Parameters").items() if isinstance(v, dict)},
+        mappings=_section(document, "Mappings"),
+        conditions=conditions,
+        resources=resources,
+        transforms=transforms,
+        condition_lines=condition_lines,
+        globals=_section(document, "Globals"),
+    )

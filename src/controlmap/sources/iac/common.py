@@ -1,0 +1,122 @@
+"""What every IaC reader shares: reading files safely, problems with file and line, unresolved values.
+
+A template is attacker-controlled input in CI: it may be huge, binary, badly encoded or built to
+explode a parser. Every reader goes through ``read_text`` and reports a problem as ``IacProblem``
+(one clear message naming the file and, where known, the line) so the scan of the other files
+goes on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_FILE_BYTES = 20 * 1024 * 1024  # templates over 20 MB are refused (CloudFormation's own limit is 1 MB)
+MAX_NODES = 2_000_000  # guards against alias/reference expansion bombs
+
+
+@dataclass(frozen=True)
+class IacProblem:
+    """A file (or a part of it) that could not be read or understood."""
+
+    file: str
+    message: str
+    line: int | None = None
+    code: str = "parse"  # parse | encoding | size | binary | io | reference | suppression | usage
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.message}"
+
+
+class IacError(Exception):
+    """Raised by readers; carries the problem that ends the reading of one file."""
+
+    def __init__(self, message: str, line: int | None = None, code: str = "parse"):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.code = code
+
+    def problem(self, file: str) -> IacProblem:
+        return IacProblem(file, self.message, self.line, self.code)
+
+
+def read_text(path: Path, *, limit: int = MAX_FILE_BYTES) -> str:
+    """A file's text, or IacError: too large, binary, not UTF-8 (with the line of the bad byte)."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise IacError(f"cannot read file: {exc.strerror or exc}", code="io") from None
+    if size > limit:
+        raise IacError(
+            f"file is {size / 1_048_576:.1f} MB; files over {limit // 1_048_576} MB are not scanned",
+            code="size",
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise IacError(f"cannot read file: {exc.strerror or exc}", code="io") from None
+    if b"\x00" in data[:8192]:
+        raise IacError("binary data, not a text template", code="binary")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise IacError(
+            f"not UTF-8 text (invalid byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            "save the file as UTF-8",
+            line=line,
+            code="encoding",
+        ) from None
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    """A value a static scan cannot know, and what it depends on.
+
+    ``depends_on`` reads well after "depends on": ``parameter VpcId (no default, no value given)``,
+    ``aws_kms_key.main.arn (known after apply)``. A fact built from it stays None (UNKNOWN
+    finding), never a guess.
+    """
+
+    depends_on: str
+
+    def __str__(self) -> str:
+        return f"<unresolved: {self.depends_on}>"
+
+
+@dataclass(frozen=True)
+class ResourceRef:
+    """A reference to another resource of the same unit (``!Ref Bucket``, ``aws_s3_bucket.b.id``)."""
+
+    address: str
+    attribute: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.address}.{self.attribute}" if self.attribute else self.address
+
+
+def is_unresolved(value: object) -> bool:
+    return isinstance(value, Unresolved)
+
+
+def first_unresolved(value: object, _depth: int = 0) -> Unresolved | None:
+    """The first Unresolved found anywhere inside ``value`` (dicts and lists included)."""
+    if isinstance(value, Unresolved):
+        return value
+    if _depth > 60:
+        return None
+    if isinstance(value, dict):
+        for item in value.values():
+            found = first_unresolved(item, _depth + 1)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for item in value:
+            found = first_unresolved(item, _depth + 1)
+            if found is not None:
+                return found
+    return None
