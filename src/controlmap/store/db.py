@@ -1,0 +1,136 @@
+"""Where the store lives and how it is opened: URL resolution, engine, migrations on open.
+
+The URL comes from ``--db``, else ``$CONTROLMAP_DB``, else the settings file's ``db:``, else an
+SQLite file in the user's data directory, so a single user needs nothing. ``postgresql://`` URLs
+are sent through psycopg 3. Migrations ship in the package and run on every open (a no-op when
+the schema is current), so users never need ``alembic.ini``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from platformdirs import user_data_dir
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from controlmap.settings import Settings
+
+ENV_VAR = "CONTROLMAP_DB"
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+class StoreError(Exception):
+    """The store cannot be opened or used; the message says which database and why."""
+
+
+def default_url() -> str:
+    directory = Path(user_data_dir("controlmap"))
+    return f"sqlite:///{directory / 'controlmap.db'}"
+
+
+def resolve_url(explicit: str | None = None, settings: Settings | None = None) -> str:
+    """The database URL: --db, then $CONTROLMAP_DB, then settings ``db:``, then the default file."""
+    url = (
+        explicit
+        or os.environ.get(ENV_VAR)
+        or (settings.db if settings is not None else None)
+        or default_url()
+    )
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def describe_url(url: str) -> str:
+    """The URL for messages, password hidden."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<invalid database URL>"
+
+
+@dataclass
+class Store:
+    url: str
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    def session(self) -> Session:
+        return self.sessions()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(f"invalid database URL {url!r}: {exc}") from None
+    kwargs: dict[str, Any] = {"future": True}
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"timeout": 30}
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except (ArgumentError, ImportError, SQLAlchemyError) as exc:
+        raise StoreError(f"cannot use database {describe_url(url)}: {exc}") from None
+    if parsed.get_backend_name() == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the scan that writes
+            cursor.close()
+
+    return engine
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision (no-op when current)."""
+    head = head_revision()
+    with engine.begin() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+        if current == head:
+            return
+        config = _alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def open_store(url: str | None = None, settings: Settings | None = None) -> Store:
+    """Open (creating and migrating as needed) the store at the resolved URL."""
+    resolved = resolve_url(url, settings)
+    engine = _engine(resolved)
+    try:
+        migrate(engine)
+    except OperationalError as exc:
+        engine.dispose()
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise StoreError(f"cannot open database {describe_url(resolved)}: {reason}") from None
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise StoreError(f"cannot migrate database {describe_url(resolved)}: {exc}") from None
+    return Store(resolved, engine, sessionmaker(engine, expire_on_commit=False))

@@ -1,0 +1,1 @@
+"""Migration scripts, applied in order by controlmap.store.db.open_store()."""

@@ -1,0 +1,306 @@
+"""Recording a scan: atomically, with each finding's lifecycle (first seen, resolved, reopened).
+
+A scan row is written ``running`` before collection starts. Its findings, the lifecycle updates
+and the ``complete`` mark are written in one transaction at the end, so a crash or Ctrl-C never
+leaves half a scan: earlier scans stay intact and this one is marked ``incomplete`` (or stays
+``running`` if the process was killed outright; listings show both as not complete).
+
+Lifecycle rules (keyed by ``Finding.key``):
+
+- a finding *fails* when its status is FAIL, or EXCEPTED/SUPPRESSED (a failure someone accepted);
+- ``first_seen`` is the start of the first scan that saw it failing, and the due date is
+  ``first_seen`` + the plan window's end for its severity and service (from the settings);
+  a finding that reopens keeps its original first-seen date and due date, so fixing something
+  briefly does not restart its clock; ``reopened`` counts how often that happened;
+- it is *resolved* when a later scan sees it PASS or NOT_APPLICABLE, or when a later complete scan
+  of the same scope evaluated the same control and the resource is gone;
+- it is *overdue* when it is FAIL (not excepted) and the scan date is past its due date.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from controlmap.catalog.models import Severity
+from controlmap.checks.registry import Status
+from controlmap.findings.model import Finding, ScanResult
+from controlmap.settings import Settings
+from controlmap.store.db import Store, open_store
+from controlmap.store.models import LifecycleRow, ScanFindingRow, ScanRow
+
+FAILING = frozenset({Status.FAIL, Status.EXCEPTED, Status.SUPPRESSED})
+RESOLVING = frozenset({Status.PASS, Status.NOT_APPLICABLE})
+_IN_CHUNK = 500  # keys per IN (...) query; SQLite allows 999 parameters by default
+
+
+def aware(moment: datetime) -> datetime:
+    """SQLite hands datetimes back without a zone; everything the store writes is UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def scope_key(kind: str, accounts: Iterable[str], sources: Iterable[str]) -> str:
+    """Scans of the same kind over the same accounts (or IaC sources) are comparable."""
+    payload = json.dumps([kind, sorted(set(accounts)), sorted(set(sources))])
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def new_scan_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def window_end_days(finding: Finding, settings: Settings | None) -> int:
+    if settings is not None:
+        return settings.resolved_plan().window(finding.severity, finding.service).end_days
+    if finding.window_end_days is not None:
+        return finding.window_end_days
+    return 365 if finding.severity in (Severity.LOW, Severity.INFORMATIONAL) else 90
+
+
+class ScanRecorder:
+    """Handed out by ``scan_session``; call ``record(result)`` once the scan has its findings."""
+
+    def __init__(self, store: Store, scan_id: str, settings: Settings | None):
+        self.store = store
+        self.scan_id = scan_id
+        self.settings = settings
+        self.recorded = False
+
+    def record(self, result: ScanResult) -> ScanResult:
+        """Write the findings and lifecycle in one transaction; return the result with history filled."""
+        with self.store.session() as session, session.begin():
+            scan = session.get(ScanRow, self.scan_id)
+            if scan is None:
+                raise RuntimeError(f"scan {self.scan_id} vanished from the store")
+            findings = _apply_lifecycle(session, scan, result, self.settings)
+            session.add_all(
+                ScanFindingRow(
+                    scan_id=self.scan_id,
+                    key=f.key,
+                    control_id=f.control_id,
+                    status=f.status.value,
+                    severity=f.severity.value,
+                    service=f.service,
+                    account_id=f.account_id,
+                    region=f.region,
+                    resource_id=f.resource_id,
+                    due_date=f.due_date,
+                    data=f.to_json(),
+                )
+                for f in findings
+            )
+            _fill_scan_row(scan, result, findings)
+        self.recorded = True
+        return result.model_copy(update={"scan_id": self.scan_id, "findings": findings})
+
+
+def _fill_scan_row(scan: ScanRow, result: ScanResult, findings: Sequence[Finding]) -> None:
+    scan.kind = result.kind
+    scan.state = "complete" if result.complete else "incomplete"
+    scan.scope_key = scope_key(result.kind, result.accounts, result.sources)
+    scan.started_at = aware(result.started_at)
+    scan.finished_at = aware(result.finished_at) if result.finished_at else datetime.now(UTC)
+    scan.tool_version = result.tool_version
+    scan.schema_version = result.schema_version
+    scan.accounts = list(result.accounts)
+    scan.regions = list(result.regions)
+    scan.services = list(result.services)
+    scan.sources = list(result.sources)
+    scan.api_calls = dict(result.api_calls)
+    scan.errors = [e.model_dump(mode="json") for e in result.errors]
+    scan.resource_count = result.resource_count
+    scan.finding_count = len(findings)
+    scan.fail_count = sum(1 for f in findings if f.status is Status.FAIL)
+    scan.pass_count = sum(
+        1 for f in findings if f.status in (Status.PASS, Status.EXCEPTED, Status.SUPPRESSED)
+    )
+    if not result.complete:
+        scan.note = scan.note or "the scan reported itself incomplete"
+
+
+def _load_rows(session: Session, keys: Sequence[str]) -> dict[str, LifecycleRow]:
+    rows: dict[str, LifecycleRow] = {}
+    for start in range(0, len(keys), _IN_CHUNK):
+        chunk = keys[start : start + _IN_CHUNK]
+        for row in session.scalars(select(LifecycleRow).where(LifecycleRow.key.in_(chunk))):
+            rows[row.key] = row
+    return rows
+
+
+def _apply_lifecycle(
+    session: Session, scan: ScanRow, result: ScanResult, settings: Settings | None
+) -> list[Finding]:
+    seen_at = aware(result.started_at)
+    today = seen_at.date()
+    scope = scope_key(result.kind, result.accounts, result.sources)
+    by_key: dict[str, Finding] = {}
+    for finding in result.findings:
+        by_key.setdefault(finding.key, finding)
+    rows = _load_rows(session, list(by_key))
+    out: list[Finding] = []
+    for finding in result.findings:
+        row = rows.get(finding.key)
+        update: dict[str, object] = {}
+        if finding.status in FAILING:
+            due_days = window_end_days(finding, settings)
+            if row is None:
+                row = LifecycleRow(
+                    key=finding.key,
+                    scope_key=scope,
+                    control_id=finding.control_id,
+                    check_id=finding.check_id,
+                    service=finding.service,
+                    severity=finding.severity.value,
+                    resource_id=finding.resource_id,
+                    account_id=finding.account_id,
+                    region=finding.region,
+                    status=finding.status.value,
+                    first_seen=seen_at,
+                    last_seen=seen_at,
+                    reopened=0,
+                    last_scan_id=scan.id,
+                    open=True,
+                )
+                session.add(row)
+                rows[finding.key] = row
+            elif not row.open:
+                row.open = True
+                row.reopened += 1
+                row.resolved_at = None
+                row.resolved_scan_id = None
+            first_seen = aware(row.first_seen)
+            due: date = (first_seen + timedelta(days=due_days)).date()
+            row.last_seen = max(aware(row.last_seen), seen_at)
+            row.due_date = due
+            row.severity = finding.severity.value
+            row.scope_key = scope
+            update = {
+                "first_seen": first_seen,
+                "due_date": due,
+                "window_end_days": due_days,
+                "overdue": finding.status is Status.FAIL and today > due,
+            }
+        else:
+            if row is not None and row.open and finding.status in RESOLVING:
+                row.open = False
+                row.resolved_at = seen_at
+                row.resolved_scan_id = scan.id
+            if finding.status in RESOLVING:
+                update = {"due_date": None, "overdue": False}
+            if row is not None:
+                update["first_seen"] = aware(row.first_seen)
+        if row is not None:
+            row.status = finding.status.value
+            row.last_scan_id = scan.id
+        out.append(finding.model_copy(update=update) if update else finding)
+    if result.complete:
+        _resolve_missing(session, scan, scope, result, set(by_key), seen_at)
+    return out
+
+
+def _resolve_missing(
+    session: Session, scan: ScanRow, scope: str, result: ScanResult, present: set[str], seen_at: datetime
+) -> None:
+    """Open findings of this scope that a complete scan no longer reports: the resource is gone."""
+    evaluated = {(f.control_id, f.account_id) for f in result.findings}
+    query = select(LifecycleRow).where(LifecycleRow.scope_key == scope, LifecycleRow.open.is_(True))
+    for row in session.scalars(query):
+        if row.key in present or (row.control_id, row.account_id) not in evaluated:
+            continue
+        if result.regions and row.region is not None and row.region not in result.regions:
+            continue
+        if aware(row.last_seen) >= seen_at:
+            continue  # seen by a newer scan recorded earlier (out-of-order recording)
+        row.open = False
+        row.resolved_at = seen_at
+        row.resolved_scan_id = scan.id
+        row.status = "GONE"
+
+
+@contextmanager
+def scan_session(
+    db_url: str | None = None,
+    settings: Settings | None = None,
+    *,
+    kind: str,
+    started_at: datetime | None = None,
+    store: Store | None = None,
+) -> Iterator[ScanRecorder]:
+    """Mark a scan ``running`` now; ``incomplete`` if the block fails or is interrupted.
+
+    Usage::
+
+        with scan_session(db_url, settings, kind="aws") as recorder:
+            result = run_the_scan()
+            result = recorder.record(result)
+    """
+    owned = store is None
+    active = store or open_store(db_url, settings)
+    scan_id = new_scan_id()
+    started = aware(started_at or datetime.now(UTC))
+    with active.session() as session, session.begin():
+        session.add(
+            ScanRow(
+                id=scan_id,
+                kind=kind,
+                state="running",
+                scope_key=scope_key(kind, [], []),
+                started_at=started,
+                tool_version="",
+                schema_version="",
+                accounts=[],
+                regions=[],
+                services=[],
+                sources=[],
+                api_calls={},
+                errors=[],
+                resource_count=0,
+                finding_count=0,
+                fail_count=0,
+                pass_count=0,
+                note="",
+            )
+        )
+    recorder = ScanRecorder(active, scan_id, settings)
+    try:
+        yield recorder
+    except BaseException as exc:  # Ctrl-C included: the scan must not look complete
+        if not recorder.recorded:
+            _mark_incomplete(active, scan_id, f"interrupted: {type(exc).__name__}")
+        raise
+    else:
+        if not recorder.recorded:
+            _mark_incomplete(active, scan_id, "the scan ended without recording results")
+    finally:
+        if owned:
+            active.close()
+
+
+def _mark_incomplete(store: Store, scan_id: str, note: str) -> None:
+    with store.session() as session, session.begin():
+        scan = session.get(ScanRow, scan_id)
+        if scan is not None:
+            scan.state = "incomplete"
+            scan.finished_at = datetime.now(UTC)
+            scan.note = note
+
+
+def record_scan(
+    result: ScanResult,
+    db_url: str | None = None,
+    settings: Settings | None = None,
+    *,
+    store: Store | None = None,
+) -> ScanResult:
+    """Record a finished scan in one go; returns it with ``scan_id``, first seen, due dates, overdue."""
+    with scan_session(
+        db_url, settings, kind=result.kind, started_at=result.started_at, store=store
+    ) as recorder:
+        return recorder.record(result)
