@@ -1,0 +1,219 @@
+"""Render the site: every page, the search index and the static assets, into one directory.
+
+Jinja2 autoescapes every template (``autoescape=True``, not by file extension), and no template
+uses ``|safe``: catalog text and scan data (resource names, tags, reasons) are always text.
+Links are relative to the page, so the output works from disk and under any path of any host.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+import controlmap
+from controlmap.catalog.catalog import Catalog
+from controlmap.catalog.models import TierWindow
+from controlmap.checks.registry import CheckSpec
+from controlmap.findings.model import ScanResult
+from controlmap.settings import PlanSettings
+from controlmap.site import urls
+from controlmap.site.chart import trend_chart
+from controlmap.site.dashboard import (
+    AccountDashboard,
+    build_dashboards,
+    failing_by_control,
+    failing_by_type,
+    is_overdue,
+)
+from controlmap.site.search import search_index_js
+from controlmap.site.views import Coverage, SiteModel, build_model
+
+STATIC_DIR = "assets"
+EN_DASH = "\u2013"
+# Scripts and styles from the site's own files only: no inline script, no inline style, no CDN.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "base-uri 'none'; form-action 'none'"
+)
+DEFAULT_TITLE = "AWS Security Standard"
+
+
+@dataclass
+class SiteInput:
+    catalog: Catalog
+    plan: PlanSettings
+    checks: Mapping[str, CheckSpec]
+    scans: Sequence[ScanResult] = ()
+    title: str = DEFAULT_TITLE
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass
+class BuildReport:
+    out_dir: Path
+    pages: list[str]
+    accounts: int
+    failing_resources: int
+
+    @property
+    def page_count(self) -> int:
+        return len(self.pages)
+
+
+def window_label(window: TierWindow) -> str:
+    return f"{window.start_days}{EN_DASH}{window.end_days} days"
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f}%"
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("controlmap.site", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["window"] = window_label
+    env.filters["percent"] = percent
+    env.filters["slug"] = urls.slug
+    env.filters["anchor"] = urls.anchor
+    env.globals["urls"] = urls
+    env.globals["Coverage"] = Coverage
+    env.globals["csp"] = CONTENT_SECURITY_POLICY
+    return env
+
+
+class _Renderer:
+    def __init__(self, out_dir: Path, site: SiteInput, model: SiteModel, dashboards: list[AccountDashboard]):
+        self.out_dir = out_dir
+        self.env = _environment()
+        self.pages: list[str] = []
+        self.common: dict[str, Any] = {
+            "site_title": site.title,
+            "model": model,
+            "dashboards": dashboards,
+            "generated_at": site.now,
+            "today": site.now.date(),
+            "version": controlmap.__version__,
+            "framework_keys": model.framework_keys(),
+            "is_overdue": is_overdue,
+        }
+
+    def render(self, template: str, path: str, title: str, **context: Any) -> None:
+        root = urls.relative_root(path)
+
+        def url(target: str) -> str:
+            return root + target
+
+        html = self.env.get_template(template).render(
+            **self.common, **context, page_title=title, path=path, root=root, url=url
+        )
+        target = self.out_dir / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(html, encoding="utf-8")
+        self.pages.append(path)
+
+
+def build_site(out_dir: Path, site: SiteInput) -> BuildReport:
+    """Write the whole site into ``out_dir`` (created if needed; files of a previous build are replaced)."""
+    model = build_model(site.catalog, site.plan, site.checks)
+    dashboards = build_dashboards(site.scans, site.now.date())
+    failing_types = failing_by_type(dashboards)
+    failing_controls = failing_by_control(dashboards)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in ("types", "controls", "services", "frameworks", "names", "accounts"):
+        shutil.rmtree(out_dir / stale, ignore_errors=True)
+    r = _Renderer(out_dir, site, model, dashboards)
+
+    r.render("home.html.j2", urls.HOME, site.title)
+    r.render("types_index.html.j2", urls.TYPES_INDEX, "Resource types")
+    for tview in model.types:
+        r.render(
+            "type.html.j2",
+            urls.resource_type(tview.rtype.id),
+            f"{tview.rtype.title} ({tview.rtype.id})",
+            tview=tview,
+            failing=failing_types.get(tview.rtype.id, []),
+        )
+    for alias, targets in _aliases(model).items():
+        r.render("alias.html.j2", urls.name_alias(alias), alias, alias=alias, targets=targets)
+    r.render("controls_index.html.j2", urls.CONTROLS_INDEX, "All controls")
+    for cview in model.controls:
+        r.render(
+            "control.html.j2",
+            urls.control(cview.id),
+            f"{cview.id} {cview.control.title}",
+            cview=cview,
+            failing=failing_controls.get(cview.id, []),
+        )
+    r.render("services_index.html.j2", urls.SERVICES_INDEX, "Services")
+    for service in model.services:
+        r.render("service.html.j2", urls.service(service.key), service.name, service=service)
+    r.render("frameworks_index.html.j2", urls.FRAMEWORKS_INDEX, "Frameworks")
+    for fview in model.frameworks:
+        r.render("framework.html.j2", urls.framework(fview.framework.key), fview.framework.name, fview=fview)
+    r.render("plan.html.j2", urls.PLAN, "Remediation plan", plan=_plan_rows(model))
+    r.render("search.html.j2", urls.SEARCH, "Search")
+    if dashboards:
+        r.render("accounts_index.html.j2", urls.ACCOUNTS_INDEX, "Account dashboards")
+        for board in dashboards:
+            r.render(
+                "account.html.j2",
+                urls.account(board.account_id),
+                f"Account {board.account_id}",
+                board=board,
+                chart=trend_chart(board.trend),
+            )
+
+    (out_dir / urls.SEARCH_INDEX_JS).write_text(search_index_js(model), encoding="utf-8")
+    _copy_static(out_dir / STATIC_DIR)
+    return BuildReport(
+        out_dir=out_dir,
+        pages=r.pages,
+        accounts=len(dashboards),
+        failing_resources=sum(len(v) for v in failing_types.values()),
+    )
+
+
+def _aliases(model: SiteModel) -> dict[str, list[Any]]:
+    """Every CloudFormation, Terraform and AWS Config name -> the resource types it names."""
+    by_slug: dict[str, tuple[str, list[Any]]] = {}
+    for tview in model.types:
+        for name in tview.rtype.names():
+            _, targets = by_slug.setdefault(urls.slug(name), (name, []))
+            if tview not in targets:
+                targets.append(tview)
+    return {alias: targets for alias, targets in by_slug.values()}
+
+
+def _plan_rows(model: SiteModel) -> list[tuple[Any, list[tuple[str, TierWindow, list[Any]]]]]:
+    """Severity tier -> [(service name, window, controls)], most severe first."""
+    rows = []
+    for tier in model.tiers:
+        groups: dict[str, tuple[str, TierWindow, list[Any]]] = {}
+        for cview in model.controls:
+            if cview.control.severity is tier.severity:
+                key = cview.control.service
+                groups.setdefault(key, (cview.service_name, cview.window, []))[2].append(cview)
+        if groups:
+            rows.append((tier, list(groups.values())))
+    return rows
+
+
+def _copy_static(target: Path) -> None:
+    target.mkdir(parents=True, exist_ok=True)
+    source = resources.files("controlmap.site") / "static"
+    for item in source.iterdir():
+        if item.is_file() and item.name.endswith((".css", ".js", ".svg")):
+            (target / item.name).write_bytes(item.read_bytes())

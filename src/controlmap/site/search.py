@@ -1,0 +1,78 @@
+"""The offline search index: controls, resource types (every name), services and framework IDs.
+
+It is written as ``search-index.js`` (``window.CONTROLMAP_SEARCH = [...]``) rather than JSON
+because browsers block ``fetch()`` of local files: a script tag works on file:// and on any host.
+Only catalog data goes in; scan results (resource names, tags) never do.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from controlmap.site import urls
+from controlmap.site.views import SiteModel
+
+
+def search_entries(model: SiteModel) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = []
+    for view in model.types:
+        rtype = view.rtype
+        entries.append(
+            {
+                "kind": "Resource type",
+                "title": rtype.title,
+                "sub": rtype.id,
+                "names": rtype.names(),
+                "text": f"{rtype.description} {view.service_name}",
+                "url": urls.resource_type(rtype.id),
+                "rank": 0,
+            }
+        )
+    for cview in model.controls:
+        control = cview.control
+        entries.append(
+            {
+                "kind": "Control",
+                "title": f"{control.id} {control.title}",
+                "sub": f"{control.severity.label} · {cview.service_name}"
+                + (" · custom" if control.custom else ""),
+                "names": [control.id, *control.checks],
+                "text": f"{control.description} {control.remediation.summary}",
+                "url": urls.control(control.id),
+                "rank": 1,
+            }
+        )
+    for service in model.services:
+        entries.append(
+            {
+                "kind": "Service",
+                "title": service.name,
+                "sub": f"{len(service.controls)} controls",
+                "names": [service.key],
+                "text": service.description,
+                "url": urls.service(service.key),
+                "rank": 2,
+            }
+        )
+    for fview in model.frameworks:
+        key = fview.framework.key
+        for req in [*fview.requirements, *fview.unlisted]:
+            entries.append(
+                {
+                    "kind": fview.framework.name,
+                    "title": f"{req.requirement.id} {req.requirement.title}",
+                    "sub": f"{req.coverage.label} · {len(req.controls)} controls",
+                    "names": [req.requirement.id],
+                    "text": req.requirement.group,
+                    "url": urls.requirement(key, req.requirement.id),
+                    "rank": 3,
+                }
+            )
+    return entries
+
+
+def search_index_js(model: SiteModel) -> str:
+    # ensure_ascii keeps U+2028/U+2029 and any non-ASCII escaped: the file is valid JS everywhere.
+    payload = json.dumps(search_entries(model), ensure_ascii=True, separators=(",", ":"), sort_keys=True)
+    return f"window.CONTROLMAP_SEARCH = {payload};\n"

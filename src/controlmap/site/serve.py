@@ -1,0 +1,27 @@
+"""Preview a built site on loopback. Static files only; nothing is executed server-side."""
+
+from __future__ import annotations
+
+import functools
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from controlmap.site.generator import CONTENT_SECURITY_POLICY
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    def end_headers(self) -> None:
+        # The pages carry the same policy as a meta tag; the header also covers non-HTML files.
+        self.send_header("Content-Security-Policy", CONTENT_SECURITY_POLICY + "; frame-ancestors 'none'")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return  # keep the console for the URL line; requests are not interesting here
+
+
+def make_server(directory: Path, host: str = "127.0.0.1", port: int = 8000) -> ThreadingHTTPServer:
+    handler = functools.partial(_Handler, directory=str(directory))
+    return ThreadingHTTPServer((host, port), handler)
