@@ -151,6 +151,7 @@ class _FindingBuilder:
             resource_name=resource.display(),
             account_id=resource.account_id,
             region=resource.region,
+            tags=dict(resource.tags),
             reason=outcome.reason,
             evidence=outcome.evidence,
             detail_id=outcome.detail_id,

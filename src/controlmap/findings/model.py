@@ -38,6 +38,7 @@ class Finding(BaseModel):
     resource_name: str
     account_id: str | None = None
     region: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)  # the resource's tags (exceptions select on them)
     reason: str
     evidence: dict[str, Any] = Field(default_factory=dict)
     detail_id: str | None = None
