@@ -231,9 +231,15 @@ def nacl_world_ingress(acl: NetworkAcl, ctx: CheckContext) -> Outcome:
     by_rule: dict[tuple[str, int], list[int]] = {}
     for item in admitted:
         by_rule.setdefault((item["family"], item["rule_number"]), []).append(item["port"])
+    restricted = set(settings(ctx).restricted_ports)
+
+    def ports_text(ports: list[int]) -> str:
+        if set(ports) == restricted:
+            return f"every restricted port ({len(ports)})"
+        return "port(s) " + ", ".join(map(str, ports))
+
     text = "; ".join(
-        f"rule {rule} allows {'0.0.0.0/0' if family == 'IPv4' else '::/0'} "
-        f"to port(s) {', '.join(map(str, ports))}"
+        f"rule {rule} allows {'0.0.0.0/0' if family == 'IPv4' else '::/0'} to {ports_text(ports)}"
         for (family, rule), ports in sorted(by_rule.items(), key=lambda kv: kv[0][1])
     )
     return failed(
@@ -649,6 +655,13 @@ def session_manager(instance: Instance, ctx: CheckContext) -> Outcome:
             "so Session Manager cannot reach it; install the SSM Agent and attach "
             "AmazonSSMManagedInstanceCore",
             ssm_managed=False,
+        )
+    if instance.ssm_ping_status and instance.ssm_ping_status != "Online":
+        return failed(
+            "no SSH/RDP port is open to the internet, but the SSM Agent reports "
+            f"{instance.ssm_ping_status}, so Session Manager cannot open a session; restore the agent's "
+            "connection (agent running, instance profile, route to the ssmmessages endpoint)",
+            ping_status=instance.ssm_ping_status,
         )
     return passed(
         "no SSH/RDP port is open to the internet and the instance is reachable through Session Manager",

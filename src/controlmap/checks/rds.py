@@ -260,7 +260,7 @@ def _tls(db: _Database, ctx: CheckContext, group_name: str | None, model: type[_
     source = f"set in {kind} {group_name}"
     if value is None:
         value = tls_default(db.engine, db.engine_version)
-        source = f"engine default for {db.engine} {db.engine_version} ({kind} {group_name} does not set it)"
+        source = f"engine default for {db.engine} {db.engine_version}; {kind} {group_name} does not set it"
         if value is None:
             return unknown(
                 f"{parameter} is not set in {group_name} and its default for {db.engine} is not known"
