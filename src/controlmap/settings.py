@@ -76,11 +76,18 @@ class Settings(BaseModel):
         return value
 
     def resolved_plan(self) -> PlanSettings:
-        if self.plan is not None:
-            return self.plan
         from controlmap.catalog.plan import builtin_plan_settings
 
-        return builtin_plan_settings()
+        builtin = builtin_plan_settings()
+        if self.plan is None:
+            return builtin
+        # The organisation's plan overlays the built-in one: a tier it restates replaces that tier
+        # and the seed's service windows within it; tiers and windows it does not name stay.
+        own_tiers = self.plan.tiers if "tiers" in self.plan.model_fields_set else {}
+        windows = {sev: dict(m) for sev, m in builtin.service_windows.items() if sev not in own_tiers}
+        for severity, by_service in self.plan.service_windows.items():
+            windows.setdefault(severity, {}).update(by_service)
+        return PlanSettings(tiers={**builtin.tiers, **own_tiers}, service_windows=windows)
 
 
 def find_settings_file(explicit: Path | None = None) -> Path | None:

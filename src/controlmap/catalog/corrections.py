@@ -12,9 +12,16 @@ import re
 from controlmap.catalog.catalog import Catalog
 from controlmap.catalog.correspondence import Correspondence
 from controlmap.catalog.models import ISO27001_2022, SOC2_2017, Control
+from controlmap.catalog.seed import SERVICE_BY_PREFIX
 from controlmap.settings import PlanSettings
 
 _CATEGORY_WORDS = {"security", "confidentiality", "availability", "processing integrity", "privacy"}
+
+
+def _seed_position(control: Control) -> int:
+    """Seed order of services (S3, EC2, RDS, IAM, ...), then the organisation's own; stable within."""
+    order = list(SERVICE_BY_PREFIX.values())
+    return order.index(control.service) if control.service in order else len(order)
 
 
 def _md(text: str) -> str:
@@ -130,7 +137,7 @@ def render_corrections(
     plan: PlanSettings,
     correspondence: Correspondence | None = None,
 ) -> str:
-    controls = catalog.ordered()
+    controls = sorted(catalog.ordered(), key=_seed_position)
     iso = catalog.frameworks.get(ISO27001_2022)
     iso_ids = iso.ids() if iso else set()
     lines = [
@@ -153,7 +160,12 @@ def render_corrections(
     lines += _totals(controls, correspondence, iso_ids)
     lines += _summary_faults(controls, plan)
     lines += ["## Reference corrections by control", ""]
-    for service in dict.fromkeys(c.service for c in controls):
+    seed_order = list(SERVICE_BY_PREFIX.values())
+    services = sorted(
+        dict.fromkeys(c.service for c in controls),
+        key=lambda s: seed_order.index(s) if s in seed_order else len(seed_order),
+    )
+    for service in services:
         service_controls = [c for c in controls if c.service == service and _changed(c)]
         if not service_controls:
             continue

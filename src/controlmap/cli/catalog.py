@@ -429,7 +429,7 @@ def frameworks(
     for row in rows:
         if row["group"] != group:
             group = row["group"]
-            table.add_row(f"[bold]{escape(group)}[/]", "", "", end_section=False)
+            table.add_row("", f"[bold]{escape(group)}[/]", "")
         controls = escape(", ".join(row["controls"])) if row["controls"] else "[dim]not covered[/]"
         table.add_row(escape(row["id"]), escape(row["title"]), controls)
     console.print(table)
