@@ -34,10 +34,14 @@ DbOpt = Annotated[
     str | None,
     typer.Option(
         "--db",
-        help="History store URL (sqlite:///path or postgresql://...); its latest scans feed the dashboards. "
-        "Default: the settings file's db.",
+        help="History store URL (sqlite:///path or postgresql://...); its scans feed the dashboards. "
+        "Default: $CONTROLMAP_DB, the settings file's db, then the default store if it exists.",
         show_default=False,
     ),
+]
+NoDbOpt = Annotated[
+    bool,
+    typer.Option("--no-db", help="Do not read the history store: catalog pages only (plus --scan files)."),
 ]
 ScanOpt = Annotated[
     list[Path] | None,
@@ -54,21 +58,23 @@ def register(app: typer.Typer) -> None:
     app.add_typer(site_app, name="site")
 
 
-def _collect_scans(settings: Settings, db: str | None, scan_files: Sequence[Path]) -> list[ScanResult]:
+def _collect_scans(
+    settings: Settings, db: str | None, no_db: bool, scan_files: Sequence[Path]
+) -> list[ScanResult]:
     scans: list[ScanResult] = []
     try:
         scans += read_scan_files(list(scan_files))
     except FileError as exc:
         fail_on_file_error(exc)
-    url = db or settings.db
-    if url:
-        try:
-            scans += read_store(url)
-        except StoreUnavailable as exc:
-            if db:  # asked for explicitly: a hard error; from the settings file: a warning
-                print_error(str(exc))
-                raise typer.Exit(EXIT_USAGE) from None
-            print_warning(f"{exc}; building without dashboards")
+    if no_db:
+        return scans
+    try:
+        scans += read_store(db, settings)
+    except StoreUnavailable as exc:
+        if db:  # asked for on the command line: a hard error; otherwise build without dashboards
+            print_error(str(exc))
+            raise typer.Exit(EXIT_USAGE) from None
+        print_warning(f"{exc}; building without dashboards")
     return scans
 
 
@@ -77,6 +83,7 @@ def _build(
     catalog_dirs: Sequence[Path] | None,
     settings_file: Path | None,
     db: str | None,
+    no_db: bool,
     scan_files: Sequence[Path],
     title: str,
 ) -> BuildReport:
@@ -86,7 +93,7 @@ def _build(
     except FileError as exc:
         fail_on_file_error(exc)
         raise
-    scans = _collect_scans(settings, db, scan_files)
+    scans = _collect_scans(settings, db, no_db, scan_files)
     if out_dir.exists() and not out_dir.is_dir():
         print_error(f"{out_dir} exists and is not a directory")
         raise typer.Exit(EXIT_USAGE)
@@ -102,11 +109,12 @@ def build_command(
     catalog_dirs: CatalogDirs = None,
     settings_file: SettingsFile = None,
     db: DbOpt = None,
+    no_db: NoDbOpt = False,
     scan_files: ScanOpt = None,
     title: TitleOpt = DEFAULT_TITLE,
 ) -> None:
     """Build the static site into OUT_DIR; open OUT_DIR/index.html or publish it on any static host."""
-    report = _build(out_dir, catalog_dirs, settings_file, db, list(scan_files or []), title)
+    report = _build(out_dir, catalog_dirs, settings_file, db, no_db, list(scan_files or []), title)
     dashboards = (
         f", {report.accounts} account dashboard{'s' if report.accounts != 1 else ''}"
         if report.accounts
@@ -132,6 +140,7 @@ def serve_command(
     catalog_dirs: CatalogDirs = None,
     settings_file: SettingsFile = None,
     db: DbOpt = None,
+    no_db: NoDbOpt = False,
     scan_files: ScanOpt = None,
     title: TitleOpt = DEFAULT_TITLE,
 ) -> None:
@@ -139,7 +148,7 @@ def serve_command(
     with tempfile.TemporaryDirectory(prefix="controlmap-site-") as tmp:
         if out_dir is None:
             directory = Path(tmp)
-            _build(directory, catalog_dirs, settings_file, db, list(scan_files or []), title)
+            _build(directory, catalog_dirs, settings_file, db, no_db, list(scan_files or []), title)
         else:
             directory = out_dir
             if not (directory / "index.html").is_file():

@@ -1,16 +1,67 @@
-"""Scan results from the history store (``controlmap.store``), for the dashboards."""
+"""Scan results from the history store (``controlmap.store``), for the dashboards.
+
+The dashboards need each account's current state and its history, so this reads the newest
+complete scan of every scope plus the recent complete scans before it (for the trend), through
+the store's own query API. Incomplete scans are left out: their findings describe part of an
+account and would make the pass rate jump.
+"""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
 from controlmap.findings.model import ScanResult
+from controlmap.settings import Settings
+
+HISTORY_LIMIT = 60  # recent scans read for the trend charts
 
 
 class StoreUnavailable(Exception):
-    """The store cannot be read (not installed in this version, bad URL, unreachable database)."""
+    """The store cannot be read (bad URL, missing file, unreachable database)."""
 
 
-def read_store(url: str) -> list[ScanResult]:
-    """The scans the dashboards need: every recorded scan, so the trend has history."""
-    raise StoreUnavailable(
-        f"cannot read scans from {url}: the history store is not available in this version"
-    )
+def read_store(
+    url: str | None, settings: Settings | None = None, *, history: int = HISTORY_LIMIT
+) -> list[ScanResult]:
+    """Scans from the store at ``url`` (or $CONTROLMAP_DB, the settings' ``db:``, the default file).
+
+    A store named explicitly must exist; the default one may be absent (no scans recorded yet),
+    which gives no dashboards rather than an error.
+    """
+    from controlmap.store.db import ENV_VAR, StoreError, describe_url, open_store, resolve_url
+    from controlmap.store.queries import latest_scans, list_scans, load_result
+
+    resolved = resolve_url(url, settings)
+    explicit = bool(url or os.environ.get(ENV_VAR) or (settings is not None and settings.db))
+    if _missing_sqlite_file(resolved):
+        if explicit:
+            raise StoreUnavailable(f"no database at {describe_url(resolved)}; run a scan first")
+        return []
+    try:
+        store = open_store(resolved)
+    except StoreError as exc:
+        raise StoreUnavailable(str(exc)) from None
+    try:
+        rows = {row.id: row for row in list_scans(store, limit=history) if row.state == "complete"}
+        for row in latest_scans(store):
+            rows.setdefault(row.id, row)
+        return [load_result(store, row) for row in sorted(rows.values(), key=lambda r: r.started_at)]
+    except (StoreError, SQLAlchemyError) as exc:
+        raise StoreUnavailable(f"cannot read scans from {describe_url(resolved)}: {exc}") from None
+    finally:
+        store.close()
+
+
+def _missing_sqlite_file(url: str) -> bool:
+    """Building the site reads the store; it must not create an empty database by accident."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return False  # open_store reports the bad URL
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return False
+    return not Path(parsed.database).expanduser().is_file()
