@@ -83,6 +83,9 @@ class Unresolved:
     """
 
     depends_on: str
+    # A stand-in text for places that need a string and only compare it with the same stand-in
+    # (a bucket policy's Resource naming a bucket whose name CloudFormation generates).
+    placeholder: str | None = None
 
     def __str__(self) -> str:
         return f"<unresolved: {self.depends_on}>"

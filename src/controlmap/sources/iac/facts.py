@@ -113,7 +113,7 @@ def policy_text(value: Any, _depth: int = 0) -> Any:
     becomes ``${…}`` text instead of hiding the whole document.
     """
     if isinstance(value, Unresolved):
-        return "${" + value.depends_on + "}"
+        return value.placeholder if value.placeholder is not None else "${" + value.depends_on + "}"
     if isinstance(value, ResourceRef):
         return "${" + str(value) + "}"
     if _depth > 40:

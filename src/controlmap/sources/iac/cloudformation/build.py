@@ -90,6 +90,18 @@ class CfnBuild:
             return self.resolver.physical_value(value)
         return value
 
+    def concrete(self, value: Any, _depth: int = 0) -> Any:
+        """``value`` with every reference replaced by its deploy-time value or a stand-in."""
+        if isinstance(value, ResourceRef):
+            return self.resolver.physical_value(value)
+        if _depth > 40:
+            return value
+        if isinstance(value, dict):
+            return {k: self.concrete(v, _depth + 1) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.concrete(v, _depth + 1) for v in value]
+        return value
+
     def target(self, value: Any, model: type[R], name_field: str | None = None) -> R | None:
         """The model a value points at: by reference (``!Ref Bucket``) or by a literal name or ARN."""
         if isinstance(value, ResourceRef):

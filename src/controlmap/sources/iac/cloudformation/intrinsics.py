@@ -265,6 +265,11 @@ class Resolver:
         what = f"{ref.address}.{ref.attribute}" if ref.attribute else ref.address
         unknown = Unresolved(f"{what} (assigned when {resource.type} {ref.address} is created)")
         name_property = _NAME_PROPERTY.get(resource.type)
+        if resource.type == "AWS::S3::Bucket" and name_property not in resource.properties:
+            # The model of a bucket with a generated name is named after its logical ID; policies
+            # that name it through Ref/GetAtt get the same stand-in so statements still match it.
+            stand_in = {None: ref.address, "Arn": f"arn:aws:s3:::{ref.address}"}.get(ref.attribute)
+            return Unresolved(unknown.depends_on, placeholder=stand_in)
         if name_property is None or name_property not in resource.properties:
             return unknown
         if ref.address in self._physical_stack:
@@ -346,15 +351,20 @@ def _interleave(items: list[Any], delimiter: Any) -> list[tuple[Any, ...]]:
 def _concat(parts: list[Any], resolver: Resolver | None = None) -> Any:
     """Join resolved parts into one string; an unknown part makes the whole an Unresolved."""
     out: list[str] = []
+    stand_in: list[str] = []
     missing: list[str] = []
     for part in parts:
         if isinstance(part, ResourceRef) and resolver is not None:
             part = resolver.physical_value(part)
         if isinstance(part, Unresolved):
             missing.append(part.depends_on)
+            stand_in.append(
+                part.placeholder if part.placeholder is not None else "${" + part.depends_on + "}"
+            )
             continue
         if isinstance(part, ResourceRef):
             missing.append(f"{part} (known after deploy)")
+            stand_in.append("${" + str(part) + "}")
             continue
         text = _text(part)
         if text is None:
@@ -364,8 +374,9 @@ def _concat(parts: list[Any], resolver: Resolver | None = None) -> Any:
                 missing.append("a non-text value")
                 continue
         out.append(text)
+        stand_in.append(text)
     if missing:
-        return Unresolved(", ".join(dict.fromkeys(missing)))
+        return Unresolved(", ".join(dict.fromkeys(missing)), placeholder="".join(stand_in))
     return "".join(out)
 
 

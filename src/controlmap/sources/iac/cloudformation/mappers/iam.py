@@ -27,17 +27,21 @@ from controlmap.sources.iac.facts import as_list, policy_text, unknown
 _Principal = IamUser | IamGroup | IamRole
 
 
-def document(value: Any, where: str, line: int | None) -> PolicyDocument | None:
+def document(
+    value: Any, where: str, line: int | None, build: CfnBuild | None = None
+) -> PolicyDocument | None:
     """A policy document from a template value; None when the whole document is computed."""
     if isinstance(value, Unresolved):
         return None
+    if build is not None:
+        value = build.concrete(value)
     try:
         return parse_policy(policy_text(value))
     except PolicyParseError as exc:
         raise IacError(f"{where} is not a valid policy: {exc}", line=line) from None
 
 
-def _inline(item: CfnItem, model: _Principal) -> None:
+def _inline(item: CfnItem, build: CfnBuild, model: _Principal) -> None:
     policies = item.props.get("Policies")
     if isinstance(policies, Unresolved):
         unknown(model, "inline_policies", "Policies", policies)
@@ -50,7 +54,9 @@ def _inline(item: CfnItem, model: _Principal) -> None:
         out.append(
             InlinePolicy(
                 name=name if isinstance(name, str) else f"policy {index}",
-                document=document(entry.get("PolicyDocument"), f"Policies[{index - 1}]", item.raw.line_start),
+                document=document(
+                    entry.get("PolicyDocument"), f"Policies[{index - 1}]", item.raw.line_start, build
+                ),
             )
         )
     model.inline_policies = out
@@ -90,7 +96,7 @@ def managed_policy(item: CfnItem, build: CfnBuild) -> list[Resource]:
         id=build.resource_id(item.logical_id),
         name=_name(item, "ManagedPolicyName"),
         source=item.source,
-        document=document(item.props.get("PolicyDocument"), "PolicyDocument", item.raw.line_start),
+        document=document(item.props.get("PolicyDocument"), "PolicyDocument", item.raw.line_start, build),
         attachment_count=len(targets),
     )
     if model.document is None:
@@ -109,13 +115,13 @@ def role(item: CfnItem, build: CfnBuild) -> list[Resource]:
         service_linked=isinstance(path, str) and path.startswith("/aws-service-role/"),
     )
     trust = item.props.get("AssumeRolePolicyDocument")
-    model.trust_policy = document(trust, "AssumeRolePolicyDocument", item.raw.line_start)
+    model.trust_policy = document(trust, "AssumeRolePolicyDocument", item.raw.line_start, build)
     if model.trust_policy is None:
         unknown(
             model, "trust_policy", "AssumeRolePolicyDocument", trust if isinstance(trust, Unresolved) else ""
         )
     model.unknown["last_used"] = "when a role was last used is only known in the account"
-    _inline(item, model)
+    _inline(item, build, model)
     _managed(item, build, model)
     return [model]
 
@@ -138,7 +144,7 @@ def user(item: CfnItem, build: CfnBuild) -> list[Resource]:
         unknown(model, "groups", "Groups", first_unresolved(groups) or "")
     else:
         model.groups = [_group_name(g, build) for g in as_list(groups)]
-    _inline(item, model)
+    _inline(item, build, model)
     _managed(item, build, model)
     return [model]
 
@@ -148,7 +154,7 @@ def group(item: CfnItem, build: CfnBuild) -> list[Resource]:
     model = IamGroup(
         id=build.resource_id(item.logical_id), name=_name(item, "GroupName"), source=item.source, members=[]
     )
-    _inline(item, model)
+    _inline(item, build, model)
     _managed(item, build, model)
     return [model]
 
@@ -202,7 +208,7 @@ def attach_inline_policy(item: CfnItem, build: CfnBuild) -> None:
     name = item.props.get("PolicyName")
     inline = InlinePolicy(
         name=name if isinstance(name, str) else item.logical_id,
-        document=document(item.props.get("PolicyDocument"), "PolicyDocument", item.raw.line_start),
+        document=document(item.props.get("PolicyDocument"), "PolicyDocument", item.raw.line_start, build),
     )
     for principal in _principals(item, build):
         if principal.inline_policies is not None:

@@ -63,7 +63,7 @@ def key(item: CfnItem, build: CfnBuild) -> list[Resource]:
     elif isinstance(raw_policy, Unresolved):
         unknown(model, "policy", "KeyPolicy", raw_policy)
     else:
-        model.policy = document(raw_policy, "KeyPolicy", item.raw.line_start)
+        model.policy = document(raw_policy, "KeyPolicy", item.raw.line_start, build)
     if model.origin == "EXTERNAL":
         model.unknown["expiration_model"] = "imported key material is uploaded after deployment"
         model.unknown["valid_to"] = model.unknown["expiration_model"]

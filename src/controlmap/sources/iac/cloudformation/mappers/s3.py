@@ -232,7 +232,7 @@ def bucket_policy(item: CfnItem, build: CfnBuild) -> None:
         unknown(target, "policy", f"{item.logical_id}.PolicyDocument", document)
         return
     try:
-        target.policy = parse_policy(policy_text(document))
+        target.policy = parse_policy(policy_text(build.concrete(document)))
     except PolicyParseError as exc:
         raise IacError(f"PolicyDocument is not a valid policy: {exc}", line=item.raw.line_start) from None
 

@@ -1,0 +1,176 @@
+"""Find what to scan: CloudFormation/SAM templates, Terraform root modules and plan files.
+
+Files are recognised by content, not by name: a YAML or JSON file is a template when it has
+``AWSTemplateFormatVersion`` or ``Resources`` with ``AWS::`` types, a plan when it has
+``format_version`` and ``planned_values``. A directory holding ``.tf`` files is a Terraform root
+unless another scanned directory uses it as a local module. Tool caches and build output
+(``.terraform/``, ``node_modules/``, ``.git``, virtualenvs, ``cdk.out`` assets, ``.aws-sam``) are
+skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from controlmap.sources.iac.common import IacProblem
+
+
+class Framework(str, Enum):
+    CLOUDFORMATION = "cloudformation"
+    TERRAFORM = "terraform"
+    TERRAFORM_PLAN = "terraform-plan"
+
+
+@dataclass(frozen=True)
+class Unit:
+    framework: Framework
+    path: Path  # a file (template, plan) or a directory (Terraform root)
+    display: str
+
+
+SKIP_DIRS = frozenset(
+    {
+        ".terraform",
+        "node_modules",
+        ".git",
+        ".hg",
+        ".svn",
+        ".venv",
+        "venv",
+        "__pycache__",
+        ".tox",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".aws-sam",
+        ".serverless",
+        ".terragrunt-cache",
+        "site-packages",
+    }
+)
+TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template", ".cfn", ".txt")
+SNIFF_BYTES = 256 * 1024
+
+_CFN_YAML = re.compile(r"^\s*AWSTemplateFormatVersion\s*:|^\s+Type\s*:\s*['\"]?AWS::[A-Za-z0-9]+::", re.M)
+_CFN_JSON = re.compile(r"\"AWSTemplateFormatVersion\"\s*:|\"Type\"\s*:\s*\"AWS::[A-Za-z0-9]+::")
+_PLAN = re.compile(r"\"planned_values\"\s*:")
+_MODULE_SOURCE = re.compile(r"source\s*=\s*\"(\.{1,2}/[^\"]*)\"")
+
+
+def display_path(path: Path) -> str:
+    """The path as users read it: relative to the working directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve())) or "."
+    except ValueError:
+        return str(path)
+
+
+def _skip_dir(name: str, parent: Path) -> bool:
+    if name in SKIP_DIRS:
+        return True
+    if parent.name == "cdk.out" and name.startswith("asset."):
+        return True
+    return (parent / name / "pyvenv.cfg").exists()
+
+
+def sniff(path: Path) -> Framework | None:
+    """What a YAML/JSON file is, from its first bytes; None for anything else."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+    except OSError:
+        return None
+    if b"\x00" in head[:8192]:
+        return None
+    text = head.decode("utf-8", errors="replace")
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if stripped.startswith("{"):
+        if _PLAN.search(text) and "format_version" in text:
+            return Framework.TERRAFORM_PLAN
+        if _CFN_JSON.search(text):
+            return Framework.CLOUDFORMATION
+        return None
+    if _CFN_YAML.search(text):
+        return Framework.CLOUDFORMATION
+    return None
+
+
+def discover(paths: list[Path], framework: Framework | None = None) -> tuple[list[Unit], list[IacProblem]]:
+    units: list[Unit] = []
+    problems: list[IacProblem] = []
+    tf_dirs: list[Path] = []
+    seen: set[Path] = set()
+
+    def add(unit: Unit) -> None:
+        key = unit.path.resolve()
+        if key not in seen and (framework is None or unit.framework is framework):
+            seen.add(key)
+            units.append(unit)
+
+    for path in paths:
+        if not path.exists():
+            problems.append(IacProblem(str(path), "no such file or directory", code="usage"))
+            continue
+        if path.is_file():
+            _explicit_file(path, framework, add, tf_dirs, problems)
+            continue
+        for root, dirs, files in os.walk(path):
+            root_path = Path(root)
+            dirs[:] = sorted(d for d in dirs if not _skip_dir(d, root_path))
+            if any(f.endswith(".tf") for f in files):
+                tf_dirs.append(root_path)
+            for name in sorted(files):
+                if not name.lower().endswith(TEMPLATE_SUFFIXES):
+                    continue
+                file_path = root_path / name
+                kind = sniff(file_path)
+                if kind is not None:
+                    add(Unit(kind, file_path, display_path(file_path)))
+    for directory in _terraform_roots(tf_dirs):
+        add(Unit(Framework.TERRAFORM, directory, display_path(directory)))
+    return units, problems
+
+
+def _explicit_file(
+    path: Path,
+    framework: Framework | None,
+    add: Callable[[Unit], None],
+    tf_dirs: list[Path],
+    problems: list[IacProblem],
+) -> None:
+    if path.suffix == ".tf":
+        tf_dirs.append(path.parent)
+        return
+    kind = sniff(path)
+    if kind is None:
+        if framework is Framework.TERRAFORM_PLAN or (
+            framework is None and path.suffix == ".json" and _is_plan_name(path)
+        ):
+            kind = Framework.TERRAFORM_PLAN
+        else:
+            kind = framework or Framework.CLOUDFORMATION  # read it anyway: the reader says what is wrong
+    add(Unit(kind, path, display_path(path)))
+
+
+def _is_plan_name(path: Path) -> bool:
+    return "plan" in path.name.lower() or "tfplan" in path.name.lower()
+
+
+def _terraform_roots(dirs: list[Path]) -> list[Path]:
+    """Directories with .tf files that no other scanned directory calls as a local module."""
+    resolved = {d.resolve(): d for d in dirs}
+    called: set[Path] = set()
+    for directory in resolved:
+        for tf in directory.glob("*.tf"):
+            try:
+                text = tf.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            for source in _MODULE_SOURCE.findall(text):
+                called.add((directory / source).resolve())
+    return [resolved[d] for d in sorted(resolved) if d not in called]

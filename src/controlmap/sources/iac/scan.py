@@ -1,0 +1,173 @@
+"""Run an IaC scan: discover units, read each into resource models, evaluate the catalog's checks.
+
+Each unit (a template, a Terraform root, a plan) is evaluated on its own inventory: a check that
+looks for related resources (the security groups of a database, the bucket of a trail) sees the
+resources of the same stack or root module, as a deployment would. Units are independent, so
+large scans fan out over worker processes (forked once, no per-file start-up cost).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from controlmap.catalog.catalog import Catalog
+from controlmap.catalog.models import Control
+from controlmap.checks.registry import Inventory, Status
+from controlmap.findings.evaluate import EvaluationOptions, evaluate
+from controlmap.findings.model import Finding
+from controlmap.resources.base import SourceKind
+from controlmap.settings import Settings
+from controlmap.sources.iac.common import IacProblem
+from controlmap.sources.iac.discovery import Framework, Unit, discover
+from controlmap.sources.iac.unit import UnitResult, Variant
+
+log = logging.getLogger(__name__)
+
+IAC_OPTIONS = EvaluationOptions(manual_findings=False, not_applicable_findings=False)
+PARALLEL_MIN_UNITS = 24
+
+
+@dataclass
+class IacOptions:
+    framework: Framework | None = None
+    parameters: dict[str, str] = field(default_factory=dict)  # CloudFormation parameter values
+    var_files: list[Path] = field(default_factory=list)  # Terraform --var-file
+    variables: dict[str, str] = field(default_factory=dict)  # Terraform --var NAME=VALUE
+    workers: int | None = None  # None: decide from the number of units and CPUs
+
+
+@dataclass
+class IacScan:
+    findings: list[Finding] = field(default_factory=list)
+    problems: list[IacProblem] = field(default_factory=list)
+    units: list[str] = field(default_factory=list)
+    resource_count: int = 0
+    kinds: set[SourceKind] = field(default_factory=set)
+
+
+def read_unit(unit: Unit, options: IacOptions) -> UnitResult:
+    if unit.framework is Framework.CLOUDFORMATION:
+        from controlmap.sources.iac.cloudformation.reader import read_template
+
+        return read_template(unit.path, unit.display, options.parameters)
+    if unit.framework is Framework.TERRAFORM:
+        from controlmap.sources.iac.terraform.reader import read_root
+
+        return read_root(unit.path, unit.display, options.var_files, options.variables)
+    from controlmap.sources.iac.terraform.plan import read_plan
+
+    return read_plan(unit.path, unit.display)
+
+
+def evaluate_unit(
+    result: UnitResult, catalog: Catalog, settings: Settings, controls: Sequence[Control] | None
+) -> list[Finding]:
+    per_variant: list[tuple[list[Finding], Variant]] = []
+    for variant in result.variants:
+        inventory = Inventory()
+        inventory.extend(variant.resources)
+        findings = evaluate(catalog, inventory, settings, controls=controls, options=IAC_OPTIONS)
+        per_variant.append((findings, variant))
+    return merge_variants(per_variant)
+
+
+_SEVERITY_OF_STATUS = {
+    Status.FAIL: 0,
+    Status.ERROR: 1,
+    Status.UNKNOWN: 2,
+    Status.SUPPRESSED: 3,
+    Status.EXCEPTED: 4,
+    Status.MANUAL: 5,
+    Status.PASS: 6,
+    Status.NOT_APPLICABLE: 7,
+}
+
+
+def merge_variants(per_variant: list[tuple[list[Finding], Variant]]) -> list[Finding]:
+    """One finding per (control, check, resource, detail) across the branches of a template.
+
+    A control fails when some reachable branch fails; the finding then names the branch
+    ("when condition IsProd is false"). It passes only when every branch where the resource
+    exists passes.
+    """
+    if len(per_variant) == 1:
+        return per_variant[0][0]
+    grouped: dict[tuple[str, str | None, str, str | None], list[tuple[Finding, str | None]]] = {}
+    for findings, variant in per_variant:
+        for finding in findings:
+            key = (finding.control_id, finding.check_id, finding.resource_id, finding.detail_id)
+            grouped.setdefault(key, []).append((finding, variant.labels.get(finding.resource_id)))
+    merged: list[Finding] = []
+    for entries in grouped.values():
+        worst_rank = min(_SEVERITY_OF_STATUS.get(f.status, 9) for f, _ in entries)
+        worst = [(f, label) for f, label in entries if _SEVERITY_OF_STATUS.get(f.status, 9) == worst_rank]
+        finding, label = worst[0]
+        distinct = {(f.status, f.reason) for f, _ in entries}
+        if label and len(distinct) > 1:
+            labels = list(dict.fromkeys(lbl for _, lbl in worst if lbl))
+            shown = labels[0] if len(labels) == 1 else " or ".join(labels[:3])
+            finding = finding.model_copy(update={"reason": f"when {shown}: {finding.reason}"})
+        merged.append(finding)
+    return merged
+
+
+# ---- the scan ------------------------------------------------------------------------------------
+
+_WORKER_STATE: dict[str, object] = {}
+
+
+def _work(unit: Unit) -> tuple[list[Finding], list[IacProblem], int, SourceKind]:
+    catalog = _WORKER_STATE["catalog"]
+    settings = _WORKER_STATE["settings"]
+    controls = _WORKER_STATE["controls"]
+    options = _WORKER_STATE["options"]
+    assert isinstance(catalog, Catalog) and isinstance(settings, Settings) and isinstance(options, IacOptions)
+    result = read_unit(unit, options)
+    findings = evaluate_unit(result, catalog, settings, controls)  # type: ignore[arg-type]
+    return findings, result.problems, result.resource_count, result.kind
+
+
+def scan_iac(
+    paths: Sequence[Path],
+    catalog: Catalog,
+    settings: Settings,
+    *,
+    controls: Sequence[Control] | None = None,
+    options: IacOptions | None = None,
+) -> IacScan:
+    options = options or IacOptions()
+    units, problems = discover(list(paths), options.framework)
+    scan = IacScan(problems=list(problems), units=[u.display for u in units])
+    _WORKER_STATE.update(catalog=catalog, settings=settings, controls=controls, options=options)
+    workers = options.workers
+    if workers is None:
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        workers = min(cpus, 8) if len(units) >= PARALLEL_MIN_UNITS else 1
+    outputs = _run_parallel(units, workers) if workers > 1 else [_work(u) for u in units]
+    for findings, unit_problems, count, kind in outputs:
+        scan.findings.extend(findings)
+        scan.problems.extend(unit_problems)
+        scan.resource_count += count
+        scan.kinds.add(kind)
+    return scan
+
+
+def _run_parallel(
+    units: list[Unit], workers: int
+) -> list[tuple[list[Finding], list[IacProblem], int, SourceKind]]:
+    import multiprocessing
+
+    try:
+        context = multiprocessing.get_context("fork")
+    except ValueError:  # pragma: no cover - platforms without fork
+        return [_work(u) for u in units]
+    from controlmap.checks.registry import registry
+
+    registry()  # import every check before forking, so workers inherit them
+    chunk = max(1, len(units) // (workers * 4))
+    with context.Pool(workers) as pool:
+        return pool.map(_work, units, chunksize=chunk)
