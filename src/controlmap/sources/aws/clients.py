@@ -14,9 +14,11 @@ and a connection pool sized to the scan's concurrency. ``AWS_ENDPOINT_URL`` and
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import Counter
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 from botocore.config import Config
@@ -80,6 +82,20 @@ class CallCounter:
             return max(0, sum(self.attempts.values()) - sum(self.calls.values()))
 
 
+def _custom_endpoint(service: str) -> bool:
+    specific = f"AWS_ENDPOINT_URL_{service.upper().replace('-', '_')}"
+    return bool(os.environ.get(specific) or os.environ.get("AWS_ENDPOINT_URL"))
+
+
+def _strip_account_host(request: Any, **_: Any) -> None:
+    """S3 Control puts the account ID in the host name (<account>.s3-control...). A local
+    endpoint (moto, LocalStack) has no such names: send the call to the endpoint as configured."""
+    parts = urlsplit(request.url)
+    host, _, rest = parts.netloc.partition(".")
+    if host.isdigit() and len(host) == 12 and rest:
+        request.url = urlunsplit(parts._replace(netloc=rest))
+
+
 class ClientFactory:
     """Makes (and caches) guarded, counted boto3 clients per service and region."""
 
@@ -110,6 +126,8 @@ class ClientFactory:
             if existing is not None:
                 return existing
             client = self.session.client(service, region_name=region, config=self._config)  # type: ignore[call-overload]
+            if service == "s3control" and _custom_endpoint(service):
+                client.meta.events.register("before-sign.s3-control", _strip_account_host)
             self._instrument(client)
             self._clients[key] = client
             return client

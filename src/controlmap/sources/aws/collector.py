@@ -168,6 +168,29 @@ class CollectContext:
         self.record_error(error)
         return None
 
+    def pages(
+        self,
+        service: str,
+        operation: str,
+        *,
+        region: str | None = None,
+        produces: Iterable[type[Resource]] = (),
+        **params: Any,
+    ) -> list[dict[str, Any]] | None:
+        """Every page of a listing with several result keys, or None after recording the failure."""
+        client = self.client(service, region)
+        try:
+            return list(client.get_paginator(operation).paginate(**params))
+        except ReadOnlyViolation:
+            raise
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", "Unknown"))
+            error = self._error(service, client, operation, exc, code, region, None, produces)
+        except BotoCoreError as exc:
+            error = self._error(service, client, operation, exc, type(exc).__name__, region, None, produces)
+        self.record_error(error)
+        return None
+
     def _error(
         self,
         service: str,

@@ -1,0 +1,83 @@
+"""KMS: every key of every region, with the settings the KMS controls read.
+
+AWS managed keys need only ``DescribeKey`` (AWS owns their policy and rotates them yearly);
+rotation status is read only for enabled symmetric customer keys with AWS-generated material,
+the only keys for which automatic rotation exists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from controlmap.resources.kms import KmsKey
+from controlmap.resources.policy import PolicyParseError, parse_policy
+from controlmap.sources.aws.collector import CollectContext, Scope, collector
+
+
+@collector("kms", service="kms", produces=[KmsKey], scope=Scope.REGIONAL)
+def collect_kms(ctx: CollectContext) -> None:
+    keys = ctx.paginate("kms", "list_keys", "Keys", produces=[KmsKey])
+    if keys is None:
+        return
+    aliases: dict[str, list[str]] = {}
+    listed = ctx.paginate("kms", "list_aliases", "Aliases") if keys else []
+    for alias in listed or []:
+        if alias.get("TargetKeyId"):
+            aliases.setdefault(alias["TargetKeyId"], []).append(alias["AliasName"])
+    for key in ctx.map(lambda k: _key(ctx, k, aliases, listed is not None), keys):
+        if key is not None:
+            ctx.add(key)
+
+
+def _key(
+    ctx: CollectContext, listed: dict[str, Any], aliases: dict[str, list[str]], aliases_known: bool
+) -> KmsKey | None:
+    key_id = listed["KeyId"]
+    described = ctx.call(
+        "kms", "describe_key", KeyId=key_id, resource_id=listed.get("KeyArn"), absent=("NotFoundException",)
+    )
+    if described.absent:
+        return None  # deleted while we listed
+    names = sorted(aliases.get(key_id, []))
+    key = KmsKey(
+        id=listed.get("KeyArn") or key_id,
+        name=names[0] if names else key_id,
+        account_id=ctx.account_id,
+        region=ctx.region,
+        aliases=names if aliases_known else None,
+    )
+    if described.error is not None:
+        for fact in ("key_manager", "key_state", "key_spec", "origin"):
+            key.mark_error(fact, described.error)
+        return key
+    meta = (described.data or {}).get("KeyMetadata", {})
+    key.key_manager = meta.get("KeyManager")
+    key.key_state = meta.get("KeyState")
+    key.key_spec = meta.get("KeySpec") or meta.get("CustomerMasterKeySpec")
+    key.key_usage = meta.get("KeyUsage")
+    key.origin = meta.get("Origin")
+    key.multi_region = meta.get("MultiRegion")
+    key.deletion_date = meta.get("DeletionDate")
+    key.deletion_window_days = meta.get("PendingDeletionWindowInDays")
+    key.expiration_model = meta.get("ExpirationModel")
+    key.valid_to = meta.get("ValidTo")
+    if key.key_manager != "CUSTOMER":
+        return key
+    if ctx.wants("policy"):
+        policy = ctx.call("kms", "get_key_policy", KeyId=key_id, PolicyName="default", resource_id=key.id)
+        if policy.error is not None:
+            key.mark_error("policy", policy.error)
+        elif policy.data is not None:
+            try:
+                key.policy = parse_policy(policy.data.get("Policy"))
+            except PolicyParseError as exc:
+                key.mark_unknown("policy", f"the key policy could not be parsed: {exc}")
+    rotatable = key.key_state == "Enabled" and key.key_spec == "SYMMETRIC_DEFAULT" and key.origin == "AWS_KMS"
+    if ctx.wants("rotation_enabled") and rotatable:
+        rotation = ctx.call("kms", "get_key_rotation_status", KeyId=key_id, resource_id=key.id)
+        if rotation.error is not None:
+            key.mark_error("rotation_enabled", rotation.error)
+        elif rotation.data is not None:
+            key.rotation_enabled = bool(rotation.data.get("KeyRotationEnabled"))
+            key.rotation_period_days = rotation.data.get("RotationPeriodInDays")
+    return key
