@@ -187,11 +187,12 @@ def default_sg_closed(group: SecurityGroup, ctx: CheckContext) -> Outcome:
 
 
 def nacl_world_decisions(entries: Iterable[NaclEntry], ports: Iterable[int]) -> list[dict[str, Any]]:
-    """For each family and port: does the first world-wide matching entry allow it?
+    """For each address family, protocol (TCP, UDP) and port: does the first world-wide match allow it?
 
     NACL entries are evaluated in rule-number order and the first match wins, so a deny for
-    0.0.0.0/0 at rule 90 protects the port even if rule 100 allows it. Entries for narrower
-    ranges do not decide what the whole internet gets and are skipped.
+    0.0.0.0/0 at rule 90 protects the port even if rule 100 allows it; a TCP deny does not
+    protect UDP. Entries for narrower ranges do not decide what the whole internet gets and are
+    skipped.
     """
     inbound = sorted((e for e in entries if not e.egress), key=lambda e: e.rule_number)
     admitted = []
@@ -199,19 +200,21 @@ def nacl_world_decisions(entries: Iterable[NaclEntry], ports: Iterable[int]) -> 
         world_entries = [
             e for e in inbound if e.cidr and is_world(e.cidr) and (":" in e.cidr) == (family == "IPv6")
         ]
-        for port in ports:
-            for entry in world_entries:
-                if entry.covers_port(port):
-                    if entry.allow:
-                        admitted.append(
-                            {
-                                "family": family,
-                                "source": world,
-                                "port": port,
-                                "rule_number": entry.rule_number,
-                            }
-                        )
-                    break
+        for protocol in ("tcp", "udp"):
+            for port in ports:
+                for entry in world_entries:
+                    if entry.protocol in ("-1", protocol) and entry.covers_port(port):
+                        if entry.allow:
+                            admitted.append(
+                                {
+                                    "family": family,
+                                    "source": world,
+                                    "protocol": protocol,
+                                    "port": port,
+                                    "rule_number": entry.rule_number,
+                                }
+                            )
+                        break
     return admitted
 
 
@@ -227,20 +230,22 @@ def nacl_world_ingress(acl: NetworkAcl, ctx: CheckContext) -> Outcome:
         return not_applicable("the network ACL is associated with no subnet")
     admitted = nacl_world_decisions(entries, settings(ctx).restricted_ports)
     if not admitted:
-        return passed("the first matching inbound entry for 0.0.0.0/0 and ::/0 denies every restricted port")
-    by_rule: dict[tuple[str, int], list[int]] = {}
+        return passed(
+            "the first matching inbound entry for 0.0.0.0/0 and ::/0 denies every restricted TCP and UDP port"
+        )
+    by_rule: dict[tuple[int, str, str], list[int]] = {}
     for item in admitted:
-        by_rule.setdefault((item["family"], item["rule_number"]), []).append(item["port"])
+        by_rule.setdefault((item["rule_number"], item["source"], item["protocol"]), []).append(item["port"])
     restricted = set(settings(ctx).restricted_ports)
 
     def ports_text(ports: list[int]) -> str:
-        if set(ports) == restricted:
+        if set(ports) == restricted and len(ports) > 3:
             return f"every restricted port ({len(ports)})"
         return "port(s) " + ", ".join(map(str, ports))
 
     text = "; ".join(
-        f"rule {rule} allows {'0.0.0.0/0' if family == 'IPv4' else '::/0'} to {ports_text(ports)}"
-        for (family, rule), ports in sorted(by_rule.items(), key=lambda kv: kv[0][1])
+        f"rule {rule} allows {source} to {protocol} {ports_text(ports)}"
+        for (rule, source, protocol), ports in sorted(by_rule.items())
     )
     return failed(
         f"inbound entries admit the internet to restricted ports: {text}. Add lower-numbered DENY entries "
