@@ -1,0 +1,153 @@
+"""``controlmap exceptions validate`` and ``controlmap exceptions list``: the approved exceptions file."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from controlmap.catalog.catalog import load_catalog
+from controlmap.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_USAGE,
+    OutputFormat,
+    console,
+    emit,
+    err_console,
+    fail_on_file_error,
+    print_error,
+    render_rows,
+)
+from controlmap.cli.history import SettingsOpt, cli_settings
+from controlmap.exceptions import DEFAULT_FILE, ExceptionEntry, find_exceptions_file, load_exceptions, review
+from controlmap.settings import Settings
+from controlmap.yamlfile import FileError
+
+ORDER = 50
+
+exceptions_app = typer.Typer(
+    name="exceptions",
+    help="Check and list approved exceptions (exceptions.yaml).",
+    no_args_is_help=True,
+)
+
+FileArg = Annotated[
+    Path | None,
+    typer.Argument(
+        help=f"Exceptions file (default: settings `exceptions_file:`, else ./{DEFAULT_FILE}).",
+        show_default=False,
+    ),
+]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(exceptions_app, name="exceptions")
+
+
+def _locate(path: Path | None, settings: Settings) -> Path:
+    found = find_exceptions_file(path, settings)
+    if found is None:
+        print_error(
+            "no exceptions file: pass one, set `exceptions_file:` in controlmap.yaml, "
+            f"or create ./{DEFAULT_FILE}"
+        )
+        raise typer.Exit(EXIT_USAGE)
+    if not found.is_file():
+        print_error(f"{found}: no such file")
+        raise typer.Exit(EXIT_USAGE)
+    return found
+
+
+def _load(path: Path) -> list[ExceptionEntry]:
+    try:
+        return load_exceptions(path)
+    except FileError as exc:
+        fail_on_file_error(exc)
+        raise  # unreachable
+
+
+@exceptions_app.command("validate")
+def validate_command(
+    path: FileArg = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Warnings (expired, over a year long) fail too.")
+    ] = False,
+    settings_file: SettingsOpt = None,
+) -> None:
+    """Check every entry: approver, dates, expiry, selector, known control (exit 1 on errors)."""
+    settings = cli_settings(settings_file)
+    found = _locate(path, settings)
+    try:
+        entries = load_exceptions(found)
+    except FileError as exc:
+        for problem in exc.problems:
+            print_error(str(problem))
+        raise typer.Exit(EXIT_FINDINGS) from None
+    known: set[str] | None
+    try:
+        known = set(load_catalog().controls)
+    except FileError:
+        known = None  # the catalog's own problems are `controlmap catalog lint`'s business
+    problems = review(entries, datetime.now(UTC).date(), known_controls=known or None)
+    for problem in problems:
+        if problem.level == "error":
+            print_error(str(problem))
+        else:
+            err_console.print(f"warning: {problem}", highlight=False, markup=False)
+    errors = [p for p in problems if p.level == "error"]
+    warnings = [p for p in problems if p.level != "error"]
+    if errors or (strict and warnings):
+        raise typer.Exit(EXIT_FINDINGS)
+    console.print(
+        f"{found}: {len(entries)} exception(s) valid" + (f", {len(warnings)} warning(s)" if warnings else ""),
+        highlight=False,
+        markup=False,
+    )
+
+
+@exceptions_app.command("list")
+def list_command(
+    path: FileArg = None,
+    expired_only: Annotated[bool, typer.Option("--expired", help="Only expired entries.")] = False,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", case_sensitive=False)] = OutputFormat.TABLE,
+    settings_file: SettingsOpt = None,
+) -> None:
+    """Every exception with who approved it, until when, and whether it still applies."""
+    settings = cli_settings(settings_file)
+    entries = _load(_locate(path, settings))
+    today = datetime.now(UTC).date()
+    rows: list[dict[str, Any]] = []
+    for e in entries:
+        if expired_only and not e.is_expired(today):
+            continue
+        days = (e.expires - today).days
+        state = (
+            "expired" if e.is_expired(today) else (f"expires in {days} day(s)" if days <= 30 else "active")
+        )
+        selector = e.resources
+        rows.append(
+            {
+                "id": e.id or "",
+                "control": e.control or "",
+                "check": e.check or "",
+                "resources": "; ".join(
+                    part
+                    for part in (
+                        f"arn={','.join(selector.arn)}" if selector.arn else "",
+                        f"account={','.join(selector.account)}" if selector.account else "",
+                        f"region={','.join(selector.region)}" if selector.region else "",
+                        ",".join(f"tag:{k}={v}" for k, v in selector.tags.items()),
+                    )
+                    if part
+                ),
+                "approved_by": e.approved_by,
+                "approved_on": e.approved_on.isoformat(),
+                "expires": e.expires.isoformat(),
+                "state": state,
+                "ticket": e.ticket or "",
+                "line": e.line,
+            }
+        )
+    emit(render_rows(rows, fmt, title=f"Exceptions ({len(rows)})"))

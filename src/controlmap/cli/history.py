@@ -1,0 +1,294 @@
+"""``controlmap scans``, ``controlmap diff`` and ``controlmap findings``: the scan history.
+
+Also holds the options and loaders the report and exceptions commands share (``--db``,
+``--settings``), so every history command opens the store the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from controlmap.catalog.models import Severity
+from controlmap.checks.registry import Status
+from controlmap.cli.common import (
+    EXIT_FINDINGS,
+    EXIT_USAGE,
+    OutputFormat,
+    console,
+    emit,
+    fail_on_file_error,
+    print_error,
+    render_rows,
+)
+from controlmap.findings.model import Finding
+from controlmap.outputs.common import location, md_text, ordered
+from controlmap.settings import Settings, load_settings
+from controlmap.store import Store, StoreError, describe_url, open_store
+from controlmap.store.models import ScanRow
+from controlmap.store.queries import Diff, diff_scans, latest_findings, list_scans
+from controlmap.store.recorder import aware
+from controlmap.yamlfile import FileError
+
+ORDER = 40
+
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database URL (sqlite:///path or postgresql+psycopg://user@host/db). "
+        "Default: $CONTROLMAP_DB, the settings file's `db:`, else a file in the user data directory.",
+        show_default=False,
+    ),
+]
+SettingsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--settings",
+        help="Settings file (default: $CONTROLMAP_SETTINGS or ./controlmap.yaml).",
+        show_default=False,
+    ),
+]
+FormatOpt = Annotated[
+    OutputFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
+]
+
+
+def cli_settings(path: Path | None) -> Settings:
+    try:
+        return load_settings(path)
+    except FileError as exc:
+        fail_on_file_error(exc)
+        raise  # unreachable
+
+
+@contextmanager
+def cli_store(db: str | None, settings: Settings) -> Iterator[Store]:
+    """Open the store or exit 2 with a message naming the database (password hidden)."""
+    try:
+        store = open_store(db, settings)
+    except StoreError as exc:
+        print_error(str(exc))
+        raise typer.Exit(EXIT_USAGE) from None
+    try:
+        yield store
+    except StoreError as exc:
+        print_error(str(exc))
+        raise typer.Exit(EXIT_USAGE) from None
+    finally:
+        store.close()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("scans", help="List recorded scans, newest first.")(scans_command)
+    app.command("diff", help="New, resolved and still-failing findings between two scans.")(diff_command)
+    app.command("findings", help="The latest state of every finding, filtered.")(findings_command)
+
+
+# ---- scans ---------------------------------------------------------------------------------------
+
+
+def _scan_row(row: ScanRow) -> dict[str, Any]:
+    decided = row.pass_count + row.fail_count
+    duration = (aware(row.finished_at) - aware(row.started_at)).total_seconds() if row.finished_at else None
+    return {
+        "scan": row.id,
+        "started": aware(row.started_at).strftime("%Y-%m-%d %H:%M:%S"),
+        "kind": row.kind,
+        "state": row.state if row.state != "running" else "running/interrupted",
+        "scope": ", ".join(row.accounts or row.sources) or "-",
+        "findings": row.finding_count,
+        "fail": row.fail_count,
+        "pass_rate": f"{100.0 * row.pass_count / decided:.1f}%" if decided else "-",
+        "duration_s": round(duration, 1) if duration is not None and duration >= 0 else None,
+        "api_calls": sum(int(v) for v in (row.api_calls or {}).values()),
+        "errors": len(row.errors or []),
+        "note": row.note,
+    }
+
+
+TABLE_COLUMNS = ("scan", "started", "kind", "state", "scope", "findings", "fail", "pass_rate", "duration_s")
+
+
+def scans_command(
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many scans to list.", min=1)] = 20,
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="Only scans of this kind: aws, iac, aws-config.")
+    ] = None,
+    fmt: FormatOpt = OutputFormat.TABLE,
+    db: DbOpt = None,
+    settings_file: SettingsOpt = None,
+) -> None:
+    settings = cli_settings(settings_file)
+    with cli_store(db, settings) as store:
+        rows = [_scan_row(r) for r in list_scans(store, limit=limit, kind=kind)]
+    if not rows and fmt is OutputFormat.TABLE:
+        console.print(f"No scans recorded in {describe_url(store.url)} yet.", highlight=False)
+        return
+    # The terminal table keeps what fits a normal width; machine formats get every column.
+    columns = TABLE_COLUMNS if fmt is OutputFormat.TABLE else None
+    emit(render_rows(rows, fmt, columns=columns, title="Scans"))
+
+
+# ---- diff ----------------------------------------------------------------------------------------
+
+
+class DiffFormat(str, Enum):
+    TABLE = "table"
+    JSON = "json"
+    MARKDOWN = "markdown"
+
+
+def _diff_table(title: str, findings: Sequence[Finding], style: str) -> Table:
+    table = Table(
+        title=f"{title} ({len(findings)})", title_justify="left", title_style=style, header_style="bold"
+    )
+    for column in ("Severity", "Control", "Resource", "Where", "Reason"):
+        table.add_column(column, overflow="fold")
+    for f in ordered(findings):
+        table.add_row(
+            Text(f.severity.label),
+            Text(f.control_id),
+            Text(f.resource_name),
+            Text(location(f)),
+            Text(f.reason),
+        )
+    return table
+
+
+def _diff_markdown(diff: Diff) -> str:
+    lines = [
+        f"### controlmap diff: {diff.old.id} → {diff.new.id}",
+        "",
+        f"**{len(diff.new_failures)} new**, {len(diff.resolved)} resolved, "
+        f"{len(diff.still_failing)} still failing.",
+    ]
+    for title, findings in (("New failures", diff.new_failures), ("Resolved", diff.resolved)):
+        if findings:
+            lines += [
+                "",
+                f"#### {title}",
+                "",
+                "| Severity | Control | Resource | Reason |",
+                "|---|---|---|---|",
+            ]
+            for f in ordered(findings):
+                lines.append(
+                    f"| {f.severity.label} | {md_text(f.control_id)} | {md_text(f.resource_name)} "
+                    f"| {md_text(f.reason)} |"
+                )
+    return "\n".join(lines) + "\n"
+
+
+def diff_command(
+    old: Annotated[
+        str | None, typer.Argument(help="Older scan ID (default: the scan before NEW of the same scope).")
+    ] = None,
+    new: Annotated[
+        str | None, typer.Argument(help="Newer scan ID (default: the latest complete scan).")
+    ] = None,
+    fmt: Annotated[DiffFormat, typer.Option("--format", "-f", case_sensitive=False)] = DiffFormat.TABLE,
+    fail_on_new: Annotated[
+        bool, typer.Option("--fail-on-new", help="Exit 1 when NEW has failures OLD did not.")
+    ] = False,
+    db: DbOpt = None,
+    settings_file: SettingsOpt = None,
+) -> None:
+    settings = cli_settings(settings_file)
+    with cli_store(db, settings) as store:
+        diff = diff_scans(store, old, new)
+    if fmt is DiffFormat.JSON:
+        emit(json.dumps(diff.to_json(), indent=2, ensure_ascii=False))
+    elif fmt is DiffFormat.MARKDOWN:
+        emit(_diff_markdown(diff))
+    else:
+        console.print(
+            Text(
+                f"{diff.old.id} ({aware(diff.old.started_at):%Y-%m-%d %H:%M}) → "
+                f"{diff.new.id} ({aware(diff.new.started_at):%Y-%m-%d %H:%M}): "
+                f"{len(diff.new_failures)} new, {len(diff.resolved)} resolved, "
+                f"{len(diff.still_failing)} still failing",
+                style="bold",
+            )
+        )
+        if diff.new_failures:
+            console.print(_diff_table("New failures", diff.new_failures, "bold red"))
+        if diff.resolved:
+            console.print(_diff_table("Resolved", diff.resolved, "bold green"))
+        if diff.still_failing:
+            console.print(_diff_table("Still failing", diff.still_failing, "yellow"))
+    if fail_on_new and diff.new_failures:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+# ---- findings ------------------------------------------------------------------------------------
+
+
+def findings_command(
+    severity: Annotated[
+        list[Severity] | None, typer.Option("--severity", help="Severity (repeatable).", case_sensitive=False)
+    ] = None,
+    service: Annotated[
+        list[str] | None, typer.Option("--service", "-s", help="Service key, e.g. s3 (repeatable).")
+    ] = None,
+    control: Annotated[
+        list[str] | None, typer.Option("--control", "-c", help="Control ID (repeatable).")
+    ] = None,
+    status: Annotated[
+        list[Status] | None,
+        typer.Option("--status", help="Status (repeatable). Default: FAIL.", case_sensitive=False),
+    ] = None,
+    account: Annotated[
+        list[str] | None, typer.Option("--account", help="AWS account ID (repeatable).")
+    ] = None,
+    overdue: Annotated[
+        bool, typer.Option("--overdue", help="Only failing findings past their due date.")
+    ] = False,
+    all_statuses: Annotated[bool, typer.Option("--all", help="Every status, not just FAIL.")] = False,
+    fmt: FormatOpt = OutputFormat.TABLE,
+    db: DbOpt = None,
+    settings_file: SettingsOpt = None,
+) -> None:
+    settings = cli_settings(settings_file)
+    statuses = [s.value for s in status or []] or ([] if all_statuses else [Status.FAIL.value])
+    with cli_store(db, settings) as store:
+        states = latest_findings(
+            store,
+            severities=[s.value for s in severity or []],
+            services=service or [],
+            controls=control or [],
+            statuses=statuses,
+            accounts=account or [],
+            overdue=overdue,
+        )
+    states.sort(key=lambda s: (s.finding.due_date is None, s.finding.due_date, -s.finding.severity.rank))
+    if fmt is OutputFormat.JSON:
+        emit(json.dumps([s.to_json() for s in states], indent=2, ensure_ascii=False))
+        return
+    rows = [
+        {
+            "status": s.finding.status.value,
+            "severity": s.finding.severity.value,
+            "control": s.finding.control_id,
+            "resource": s.finding.resource_name,
+            "where": location(s.finding),
+            "first_seen": s.finding.first_seen.date().isoformat() if s.finding.first_seen else "",
+            "due": s.finding.due_date.isoformat() if s.finding.due_date else "",
+            "overdue": "OVERDUE" if s.finding.overdue else "",
+            "reopened": s.reopened or "",
+            "scan": s.scan_id,
+        }
+        for s in states
+    ]
+    if not rows and fmt is OutputFormat.TABLE:
+        console.print("No findings match.", highlight=False)
+        return
+    emit(render_rows(rows, fmt, title=f"Findings ({len(rows)})"))
