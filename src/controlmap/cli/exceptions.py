@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.text import Text
 
 from controlmap.catalog.catalog import load_catalog
 from controlmap.cli.common import (
@@ -23,7 +24,7 @@ from controlmap.cli.common import (
 from controlmap.cli.history import SettingsOpt, cli_settings
 from controlmap.exceptions import DEFAULT_FILE, ExceptionEntry, find_exceptions_file, load_exceptions, review
 from controlmap.settings import Settings
-from controlmap.yamlfile import FileError
+from controlmap.yamlfile import FileError, FileProblem
 
 ORDER = 50
 
@@ -68,6 +69,12 @@ def _load(path: Path) -> list[ExceptionEntry]:
         raise  # unreachable
 
 
+def _print_problem(problem: FileProblem) -> None:
+    """``file:line: level: message`` on one line (editors and CI annotate from it), never wrapped."""
+    style = "bold red" if problem.level == "error" else "yellow"
+    err_console.print(Text(str(problem), style=style), soft_wrap=True, highlight=False)
+
+
 @exceptions_app.command("validate")
 def validate_command(
     path: FileArg = None,
@@ -83,7 +90,7 @@ def validate_command(
         entries = load_exceptions(found)
     except FileError as exc:
         for problem in exc.problems:
-            print_error(str(problem))
+            _print_problem(problem)
         raise typer.Exit(EXIT_FINDINGS) from None
     known: set[str] | None
     try:
@@ -92,19 +99,15 @@ def validate_command(
         known = None  # the catalog's own problems are `controlmap catalog lint`'s business
     problems = review(entries, datetime.now(UTC).date(), known_controls=known or None)
     for problem in problems:
-        if problem.level == "error":
-            print_error(str(problem))
-        else:
-            err_console.print(f"warning: {problem}", highlight=False, markup=False)
+        _print_problem(problem)
     errors = [p for p in problems if p.level == "error"]
     warnings = [p for p in problems if p.level != "error"]
     if errors or (strict and warnings):
         raise typer.Exit(EXIT_FINDINGS)
-    console.print(
-        f"{found}: {len(entries)} exception(s) valid" + (f", {len(warnings)} warning(s)" if warnings else ""),
-        highlight=False,
-        markup=False,
+    summary = f"{found}: {len(entries)} exception(s) valid" + (
+        f", {len(warnings)} warning(s)" if warnings else ""
     )
+    console.print(Text(summary), soft_wrap=True, highlight=False)
 
 
 @exceptions_app.command("list")

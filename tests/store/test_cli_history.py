@@ -1,0 +1,132 @@
+"""The history and report commands, end to end on an SQLite store filled with hand-made scans."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from controlmap.checks.registry import Status
+from controlmap.cli.app import app
+from controlmap.settings import PlanSettings, Settings
+from controlmap.store import record_scan
+from outputs.factories import XSS_NAME, sample_result
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch) -> str:
+    """Two comparable scans 40 days apart: `logs` fixed, `assets` broken, the rest unchanged."""
+    monkeypatch.delenv("CONTROLMAP_DB", raising=False)
+    monkeypatch.delenv("CONTROLMAP_SETTINGS", raising=False)
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    settings = Settings(plan=PlanSettings())
+    first = sample_result().model_copy(update={"scan_id": None})
+    record_scan(first, url, settings)
+    second = sample_result()
+    findings = list(second.findings)
+    findings[0] = findings[0].model_copy(update={"status": Status.PASS, "reason": "fixed"})
+    findings[1] = findings[1].model_copy(update={"status": Status.FAIL, "reason": "broken"})
+    later = first.started_at + timedelta(days=40)
+    second = second.model_copy(
+        update={
+            "scan_id": None,
+            "findings": findings,
+            "started_at": later,
+            "finished_at": later + timedelta(minutes=1),
+        }
+    )
+    record_scan(second, url, settings)
+    return url
+
+
+def flat(text: str) -> str:
+    """Terminal output with Rich's line wrapping undone."""
+    return " ".join(text.split())
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def test_scans_lists_newest_first(db: str) -> None:
+    result = run("scans", "--db", db, "--format", "json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [r["state"] for r in rows] == ["complete", "complete"]
+    assert rows[0]["started"] > rows[1]["started"]
+    assert rows[0]["fail"] == 3 and rows[0]["api_calls"] == 6
+
+
+def test_diff_defaults_to_the_last_two_scans(db: str) -> None:
+    result = run("diff", "--db", db, "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert [f["resource_name"] for f in data["new"]] == ["assets"]
+    assert [f["resource_name"] for f in data["resolved"]] == ["logs"]
+    assert sorted(f["resource_name"] for f in data["still_failing"]) == sorted(["DataBucket", XSS_NAME])
+    assert run("diff", "--db", db, "--fail-on-new").exit_code == 1
+    table = run("diff", "--db", db)
+    assert "1 new, 1 resolved, 2 still failing" in flat(table.stdout)
+
+
+def test_findings_filters_and_overdue(db: str) -> None:
+    result = run("findings", "--db", db, "--format", "json", "--overdue")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    # 40 days after the first scan, the critical XSS-named bucket (30-day window) is overdue.
+    assert XSS_NAME in {r["resource_name"] for r in rows}
+    assert all(r["overdue"] for r in rows)
+    every = json.loads(run("findings", "--db", db, "--format", "json", "--all").stdout)
+    assert len(every) == 8
+    iam = json.loads(
+        run("findings", "--db", db, "-f", "json", "--status", "excepted", "--service", "iam").stdout
+    )
+    assert [r["control_id"] for r in iam] == ["IAM-02"]
+    csv_out = run("findings", "--db", db, "--format", "csv", "--all").stdout
+    assert "'=cmd|' /C calc'!A0" in csv_out
+
+
+def test_report_formats(db: str, tmp_path: Path) -> None:
+    html = run("report", "--db", db)
+    assert html.exit_code == 0, html.output
+    (written,) = list(tmp_path.glob("controlmap-report-*.html"))
+    text = written.read_text()
+    assert "<polyline" in text  # two scans: a trend line
+    assert XSS_NAME not in text
+    sarif = run("report", "--db", db, "-f", "sarif")
+    assert json.loads(sarif.stdout)["version"] == "2.1.0"
+    out = tmp_path / "r.xml"
+    assert run("report", "--db", db, "-f", "junit", "-o", str(out)).exit_code == 0
+    assert ET.parse(out).getroot().attrib["failures"] == "3"
+    framework = run("report", "--db", db, "-f", "json", "--framework", "iso27001")
+    assert json.loads(framework.stdout)["framework_view"]["framework"] == "iso27001"
+
+
+def test_report_from_a_json_file(db: str, tmp_path: Path) -> None:
+    scan_json = tmp_path / "scan.json"
+    scan_json.write_text(run("report", "--db", db, "-f", "json").stdout)
+    md = run("report", "--input", str(scan_json), "-f", "markdown")
+    assert md.exit_code == 0 and "**3 failing**" in md.stdout
+    (tmp_path / "bad.json").write_text('{"kind": "aws"}')
+    bad = run("report", "--input", str(tmp_path / "bad.json"), "-f", "csv")
+    assert bad.exit_code == 2 and "not a controlmap scan: started_at" in flat(bad.output)
+
+
+def test_report_errors_are_clear(db: str, tmp_path: Path) -> None:
+    missing = run("report", "nope", "--db", db, "-f", "json")
+    assert missing.exit_code == 2 and "no scan with ID 'nope'" in flat(missing.output)
+    asff = run("report", "--db", db, "-f", "asff", "--region", "eu-west-1")
+    assert asff.exit_code == 0 and json.loads(asff.stdout)[0]["SchemaVersion"] == "2018-10-08"
+    bad_db = run("scans", "--db", "postgresql+psycopg://u:hunter2@127.0.0.1:1/x?connect_timeout=2")
+    assert (
+        bad_db.exit_code == 2 and "hunter2" not in bad_db.output and "cannot open database" in bad_db.output
+    )
+    empty = run("report", "--db", f"sqlite:///{tmp_path / 'empty.db'}", "-f", "json")
+    assert empty.exit_code == 2 and "no complete scan recorded yet" in flat(empty.output)
