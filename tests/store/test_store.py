@@ -261,3 +261,15 @@ def test_bad_urls_are_clear_errors(tmp_path) -> None:
     (tmp_path / "dir.db").mkdir()
     with pytest.raises(StoreError, match="cannot open database"):
         open_store(f"sqlite:///{tmp_path / 'dir.db'}")
+
+
+def test_load_history_newest_first(store: Store) -> None:
+    from controlmap.store.queries import load_history
+
+    record_scan(scan(DAY0, [s3(BUCKET_A, Status.FAIL)]), settings=SETTINGS, store=store)
+    record_scan(scan(DAY0 + timedelta(days=1), [s3(BUCKET_A, Status.PASS)]), settings=SETTINGS, store=store)
+    with pytest.raises(KeyboardInterrupt), scan_session(kind="aws", store=store):
+        raise KeyboardInterrupt
+    history = load_history(store)
+    assert [r.findings[0].status for r in history] == [Status.PASS, Status.FAIL]
+    assert len(load_history(store, complete_only=False)) == 3

@@ -255,3 +255,15 @@ def trend(store: Store, scan: ScanRow, *, limit: int = 30) -> list[TrendPoint]:
         rate = round(100.0 * row.pass_count / decided, 1) if decided else None
         points.append(TrendPoint(row.id, aware(row.started_at), rate, row.fail_count))
     return points
+
+
+def load_history(store: Store, *, limit: int | None = None, complete_only: bool = True) -> list[ScanResult]:
+    """Recorded scans as ScanResults, newest first (the static site's dashboards read these)."""
+    with store.session() as session:
+        query = select(ScanRow).order_by(ScanRow.started_at.desc())
+        if complete_only:
+            query = query.where(ScanRow.state == "complete")
+        if limit is not None:
+            query = query.limit(limit)
+        rows = list(session.scalars(query))
+    return [load_result(store, row) for row in rows]
