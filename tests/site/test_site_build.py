@@ -319,3 +319,23 @@ def test_account_ids_cannot_choose_file_paths(tmp_path: Path) -> None:
     assert (out / "accounts" / "etc-passwd.html").is_file()
     assert not (tmp_path / "etc").exists()
     assert check_site(out) == []
+
+
+# ---- the real catalog ----------------------------------------------------------------------------
+
+
+def test_builtin_catalog_builds_whole(tmp_path: Path) -> None:
+    """The shipped catalog (however much of it exists) renders with every link resolving."""
+    from controlmap.catalog.catalog import load_catalog
+    from controlmap.catalog.plan import builtin_plan_settings
+    from controlmap.checks.registry import registry
+    from controlmap.site.generator import SiteInput
+
+    catalog = load_catalog()
+    report = build_site(tmp_path, SiteInput(catalog, builtin_plan_settings(), registry()))
+    assert check_site(tmp_path) == []
+    expected = 1 + len(catalog.resource_types) + len(catalog.controls) + len(catalog.frameworks)
+    assert report.page_count > expected
+    bucket = text_of(read(tmp_path, urls.resource_type("AWS::S3::Bucket")))
+    for control in catalog.controls_for_type("aws_s3_bucket"):
+        assert f"{control.id} {control.title}" in bucket

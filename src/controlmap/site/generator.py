@@ -107,6 +107,7 @@ class _Renderer:
             "today": site.now.date(),
             "version": controlmap.__version__,
             "framework_keys": model.framework_keys(),
+            "service_names": {s.key: s.name for s in model.services},
             "is_overdue": is_overdue,
         }
 

@@ -146,6 +146,9 @@ class SiteModel:
     def type_view(self, type_id: str) -> TypeView | None:
         return next((t for t in self.types if t.rtype.id == type_id), None)
 
+    def resource_type_ids(self) -> set[str]:
+        return {t.rtype.id for t in self.types}
+
     def framework_keys(self) -> set[str]:
         return {f.framework.key for f in self.frameworks}
 
@@ -180,7 +183,7 @@ def build_model(catalog: Catalog, plan: PlanSettings, checks: Mapping[str, Check
         )
         for rtype in catalog.resource_types.values()
     ]
-    service_order = list(dict.fromkeys([*catalog.services, *(t.rtype.service for t in types)]))
+    service_order = _service_order(catalog)
     descriptions = _service_descriptions(catalog)
     services = [
         ServiceView(
@@ -245,8 +248,8 @@ def _tiers(plan: PlanSettings, catalog: Catalog, service_names: dict[str, str]) 
     tiers = []
     for severity in SEVERITY_ORDER:
         count = sum(1 for c in catalog.ordered() if c.severity is severity)
-        if severity not in plan.tiers and not count:
-            continue
+        if not count:
+            continue  # a tier no control uses would only be noise
         exceptions = [
             (service_names.get(svc, _service_fallback_name(svc)), window)
             for svc, window in plan.service_windows.get(severity, {}).items()
@@ -269,9 +272,32 @@ def _service_descriptions(catalog: Catalog) -> dict[str, str]:
     return out
 
 
+_SERVICE_NAMES = {
+    "s3": "Amazon S3",
+    "ec2": "Amazon EC2 & VPC",
+    "rds": "Amazon RDS",
+    "iam": "AWS IAM",
+    "cloudtrail": "AWS CloudTrail",
+    "lambda": "AWS Lambda",
+    "cloudfront": "Amazon CloudFront",
+    "kms": "AWS KMS",
+    "apigateway": "Amazon API Gateway",
+    "dynamodb": "Amazon DynamoDB",
+    "ssm": "AWS Systems Manager",
+    "wafv2": "AWS WAF",
+    "account": "Account and Region settings",
+}
+
+
 def _service_fallback_name(key: str) -> str:
-    known = {"account": "Account and Region settings", "ssm": "AWS Systems Manager", "wafv2": "AWS WAF"}
-    return known.get(key, key.upper())
+    """A name for a service no catalog file names (resource types of services without controls)."""
+    return _SERVICE_NAMES.get(key, key.upper())
+
+
+def _service_order(catalog: Catalog) -> list[str]:
+    """The curated order of resource-types.yaml (S3, EC2, RDS, ...), account settings last."""
+    order = list(dict.fromkeys([*(t.service for t in catalog.resource_types.values()), *catalog.services]))
+    return [k for k in order if k != "account"] + [k for k in order if k == "account"]
 
 
 def _id_key(control_id: str) -> tuple[str, int, str]:

@@ -211,7 +211,8 @@
         if (ev.key === "End") target = tabs[tabs.length - 1];
         if (target) {
           ev.preventDefault();
-          group.select(target.getAttribute("data-lang"), true);
+          rememberLang(target.getAttribute("data-lang"));
+          selectLang(target.getAttribute("data-lang"), group);
         }
       });
       tablist.appendChild(tab);
