@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import Counter
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -106,8 +107,12 @@ class ClientFactory:
         max_pool_connections: int = 20,
         max_attempts: int = 8,
         counter: CallCounter | None = None,
+        client_hooks: Sequence[Callable[[Any], None]] = (),
     ) -> None:
         self.session = session
+        # Called with each new client after instrumentation (the demo installs local fakes for
+        # APIs moto lacks; the guard still runs first, so a fake cannot widen what is allowed).
+        self.client_hooks = tuple(client_hooks)
         self.counter = counter or CallCounter()
         self._clients: dict[tuple[str, str | None], Any] = {}
         self._lock = threading.Lock()
@@ -129,6 +134,8 @@ class ClientFactory:
             if service == "s3control" and _custom_endpoint(service):
                 client.meta.events.register("before-sign.s3-control", _strip_account_host)
             self._instrument(client)
+            for hook in self.client_hooks:
+                hook(client)
             self._clients[key] = client
             return client
 

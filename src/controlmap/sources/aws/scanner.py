@@ -15,13 +15,15 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from controlmap.catalog.models import Control
 from controlmap.checks.registry import CheckSpec, Inventory, registry
 from controlmap.resources.account import AwsAccount, AwsRegion
 from controlmap.resources.base import CollectionError
 from controlmap.sources.aws.clients import ClientFactory, ReadOnlyViolation
 from controlmap.sources.aws.collector import CollectContext, CollectorSpec, Scope, collectors
-from controlmap.sources.aws.session import SessionOptions, build_session, caller_account
+from controlmap.sources.aws.session import SessionError, SessionOptions, build_session, caller_account
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,7 @@ class AwsScanOptions:
     services: Sequence[str] = ()  # catalog service keys; empty: all
     concurrency: int = 8  # collector tasks at once
     detail_concurrency: int = 16  # per-resource calls at once
+    client_hooks: Sequence[Callable[[Any], None]] = ()  # see ClientFactory.client_hooks
 
 
 @dataclass
@@ -81,9 +84,15 @@ def resolve_regions(factory: ClientFactory, home: str, requested: Sequence[str] 
     """Explicit regions as given; otherwise the account's enabled regions (ec2:DescribeRegions)."""
     if requested and [r for r in requested if r.lower() != "all"]:
         return sorted(dict.fromkeys(r.strip() for r in requested if r.strip()))
-    response = factory.client("ec2", home).describe_regions(
-        Filters=[{"Name": "opt-in-status", "Values": ["opt-in-not-required", "opted-in"]}]
-    )
+    try:
+        response = factory.client("ec2", home).describe_regions(
+            Filters=[{"Name": "opt-in-status", "Values": ["opt-in-not-required", "opted-in"]}]
+        )
+    except (ClientError, BotoCoreError) as exc:
+        raise SessionError(
+            f"cannot list the account's enabled regions (ec2:DescribeRegions): {exc}; "
+            "pass --regions explicitly"
+        ) from None
     return sorted(r["RegionName"] for r in response["Regions"])
 
 
@@ -94,7 +103,11 @@ def run_aws_scan(
     progress: ProgressCallback | None = None,
 ) -> AwsScanOutcome:
     session = build_session(options.session)
-    factory = ClientFactory(session, max_pool_connections=max(10, options.detail_concurrency + 4))
+    factory = ClientFactory(
+        session,
+        max_pool_connections=max(10, options.detail_concurrency + 4),
+        client_hooks=options.client_hooks,
+    )
     home = session.region_name or "us-east-1"
     account_id = caller_account(factory, home)
     regions = resolve_regions(factory, home, options.regions)

@@ -1,0 +1,88 @@
+"""Local fakes, at the botocore level, for the few read APIs moto does not implement.
+
+A fake answers one operation of one service from data held here, through a ``before-send``
+handler on the client: the read-only guard and the call counter (``before-call``) still run
+first, so the scan goes through exactly the path it takes against AWS, minus the network.
+Used by ``controlmap demo`` and by tests; never by a scan of a real account.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.awsrequest import AWSResponse
+from botocore.compat import HTTPHeaders
+
+
+class _Raw:
+    """The minimal urllib3-like body botocore reads a response from."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, *_: Any, **__: Any) -> Iterator[bytes]:
+        yield self._body
+
+
+def json_response(url: str, payload: dict[str, Any], status: int = 200) -> AWSResponse:
+    body = json.dumps(payload, default=str).encode()
+    return AWSResponse(url, status, _headers({"Content-Type": "application/json"}), _Raw(body))
+
+
+def error_response(url: str, code: str, message: str, status: int = 400) -> AWSResponse:
+    body = json.dumps({"message": message}).encode()
+    headers = _headers({"Content-Type": "application/json", "x-amzn-ErrorType": code})
+    return AWSResponse(url, status, headers, _Raw(body))
+
+
+def _headers(values: dict[str, str]) -> HTTPHeaders:
+    headers = HTTPHeaders()
+    for key, value in values.items():
+        headers[key] = value
+    return headers
+
+
+@dataclass
+class FakeAccessAnalyzer:
+    """IAM Access Analyzer ``ListAnalyzers`` (moto has no Access Analyzer): analyzers per region."""
+
+    account_id: str
+    analyzers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    denied_regions: set[str] = field(default_factory=set)  # answer AccessDeniedException there
+
+    def add(self, region: str, name: str, analyzer_type: str = "ACCOUNT", status: str = "ACTIVE") -> None:
+        self.analyzers.setdefault(region, []).append(
+            {
+                "arn": f"arn:aws:access-analyzer:{region}:{self.account_id}:analyzer/{name}",
+                "name": name,
+                "type": analyzer_type,
+                "status": status,
+                "createdAt": datetime(2024, 1, 1, tzinfo=UTC).isoformat(),
+            }
+        )
+
+    def install(self, client: Any) -> None:
+        if client.meta.service_model.service_name != "accessanalyzer":
+            return
+        region = client.meta.region_name
+        client.meta.events.register("before-send.accessanalyzer.ListAnalyzers", self._handler(region))
+
+    def _handler(self, region: str) -> Callable[..., AWSResponse]:
+        def respond(request: Any, **_: Any) -> AWSResponse:
+            if region in self.denied_regions:
+                return error_response(request.url, "AccessDeniedException", "not authorized", 403)
+            return json_response(request.url, {"analyzers": self.analyzers.get(region, [])})
+
+        return respond
+
+
+def demo_access_analyzer(account_id: str, regions: tuple[str, ...] | list[str]) -> FakeAccessAnalyzer:
+    """The demo account: an analyzer in the first region only, so IAM-07 passes there and fails elsewhere."""
+    fake = FakeAccessAnalyzer(account_id)
+    if regions:
+        fake.add(regions[0], "demo-account-analyzer")
+    return fake
