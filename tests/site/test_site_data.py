@@ -217,7 +217,7 @@ def test_cli_builds_with_custom_catalog_and_scan_file(tmp_path: Path) -> None:
             str(FIXTURES / "custom"),
             "--scan",
             str(scan_file),
-            "--no-db",
+            "--no-store",
         ],
     )
     assert result.exit_code == 0, result.output
@@ -233,7 +233,7 @@ def test_cli_bad_inputs_exit_2_with_a_clear_message(tmp_path: Path) -> None:
     runner = CliRunner()
     bad = tmp_path / "bad.json"
     bad.write_text("nope", encoding="utf-8")
-    result = runner.invoke(app, ["site", "build", str(tmp_path / "o"), "--scan", str(bad), "--no-db"])
+    result = runner.invoke(app, ["site", "build", str(tmp_path / "o"), "--scan", str(bad), "--no-store"])
     assert result.exit_code == 2 and "bad.json" in flat(result.output) and "Traceback" not in result.output
     result = runner.invoke(
         app, ["site", "build", str(tmp_path / "o"), "--db", f"sqlite:///{tmp_path / 'x.db'}"]

@@ -39,15 +39,15 @@ DbOpt = Annotated[
         show_default=False,
     ),
 ]
-NoDbOpt = Annotated[
+NoStoreOpt = Annotated[
     bool,
-    typer.Option("--no-db", help="Do not read the history store: catalog pages only (plus --scan files)."),
+    typer.Option("--no-store", help="Do not read the history store: catalog pages only (plus --scan files)."),
 ]
 ScanOpt = Annotated[
     list[Path] | None,
     typer.Option(
         "--scan",
-        help="A scan result written by `controlmap scan --format json` (repeatable); adds dashboards.",
+        help="A scan result written by `controlmap scan ... --output json` (repeatable); adds dashboards.",
         show_default=False,
     ),
 ]
@@ -59,14 +59,14 @@ def register(app: typer.Typer) -> None:
 
 
 def _collect_scans(
-    settings: Settings, db: str | None, no_db: bool, scan_files: Sequence[Path]
+    settings: Settings, db: str | None, no_store: bool, scan_files: Sequence[Path]
 ) -> list[ScanResult]:
     scans: list[ScanResult] = []
     try:
         scans += read_scan_files(list(scan_files))
     except FileError as exc:
         fail_on_file_error(exc)
-    if no_db:
+    if no_store:
         return scans
     try:
         scans += read_store(db, settings)
@@ -83,7 +83,7 @@ def _build(
     catalog_dirs: Sequence[Path] | None,
     settings_file: Path | None,
     db: str | None,
-    no_db: bool,
+    no_store: bool,
     scan_files: Sequence[Path],
     title: str,
 ) -> BuildReport:
@@ -93,7 +93,7 @@ def _build(
     except FileError as exc:
         fail_on_file_error(exc)
         raise
-    scans = _collect_scans(settings, db, no_db, scan_files)
+    scans = _collect_scans(settings, db, no_store, scan_files)
     if out_dir.exists() and not out_dir.is_dir():
         print_error(f"{out_dir} exists and is not a directory")
         raise typer.Exit(EXIT_USAGE)
@@ -109,12 +109,12 @@ def build_command(
     catalog_dirs: CatalogDirs = None,
     settings_file: SettingsFile = None,
     db: DbOpt = None,
-    no_db: NoDbOpt = False,
+    no_store: NoStoreOpt = False,
     scan_files: ScanOpt = None,
     title: TitleOpt = DEFAULT_TITLE,
 ) -> None:
     """Build the static site into OUT_DIR; open OUT_DIR/index.html or publish it on any static host."""
-    report = _build(out_dir, catalog_dirs, settings_file, db, no_db, list(scan_files or []), title)
+    report = _build(out_dir, catalog_dirs, settings_file, db, no_store, list(scan_files or []), title)
     dashboards = (
         f", {report.accounts} account dashboard{'s' if report.accounts != 1 else ''}"
         if report.accounts
@@ -140,7 +140,7 @@ def serve_command(
     catalog_dirs: CatalogDirs = None,
     settings_file: SettingsFile = None,
     db: DbOpt = None,
-    no_db: NoDbOpt = False,
+    no_store: NoStoreOpt = False,
     scan_files: ScanOpt = None,
     title: TitleOpt = DEFAULT_TITLE,
 ) -> None:
@@ -148,7 +148,7 @@ def serve_command(
     with tempfile.TemporaryDirectory(prefix="controlmap-site-") as tmp:
         if out_dir is None:
             directory = Path(tmp)
-            _build(directory, catalog_dirs, settings_file, db, no_db, list(scan_files or []), title)
+            _build(directory, catalog_dirs, settings_file, db, no_store, list(scan_files or []), title)
         else:
             directory = out_dir
             if not (directory / "index.html").is_file():

@@ -1,4 +1,4 @@
-"""Scan results for the dashboards: from ``controlmap scan --format json`` files or from the store.
+"""Scan results for the dashboards: from ``controlmap scan ... --output json`` files or from the store.
 
 A JSON file is the documented output schema (``ScanResult.to_json``); the fields that output
 adds on top of the model (``duration_seconds``, ``finding_id``, ``framework_view``) are derived,

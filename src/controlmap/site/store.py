@@ -33,7 +33,7 @@ def read_store(
     which gives no dashboards rather than an error.
     """
     from controlmap.store.db import ENV_VAR, StoreError, describe_url, open_store, resolve_url
-    from controlmap.store.queries import latest_scans, list_scans, load_result
+    from controlmap.store.queries import latest_scans, load_history, load_result
 
     resolved = resolve_url(url, settings)
     explicit = bool(url or os.environ.get(ENV_VAR) or (settings is not None and settings.db))
@@ -46,10 +46,11 @@ def read_store(
     except StoreError as exc:
         raise StoreUnavailable(str(exc)) from None
     try:
-        rows = {row.id: row for row in list_scans(store, limit=history) if row.state == "complete"}
-        for row in latest_scans(store):
-            rows.setdefault(row.id, row)
-        return [load_result(store, row) for row in sorted(rows.values(), key=lambda r: r.started_at)]
+        scans = load_history(store, limit=history)
+        seen = {scan.scan_id for scan in scans}
+        # A scope scanned rarely may be older than the recent history: its newest scan still counts.
+        scans += [load_result(store, row) for row in latest_scans(store) if row.id not in seen]
+        return sorted(scans, key=lambda s: s.started_at)
     except (StoreError, SQLAlchemyError) as exc:
         raise StoreUnavailable(f"cannot read scans from {describe_url(resolved)}: {exc}") from None
     finally:
