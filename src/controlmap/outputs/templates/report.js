@@ -53,7 +53,10 @@
     shown.forEach(function (r) {
       var tr = document.createElement("tr");
       cell(tr, r.status, "st st-" + r.status);
-      cell(tr, r.severity, "sev sev-" + r.severity);
+      var sev = document.createElement("span");
+      sev.className = "sev sev-" + r.severity;
+      sev.textContent = r.severity;
+      cell(tr, "").appendChild(sev);
       var c = cell(tr, r.control);
       c.title = r.title;
       var res = cell(tr, r.resource, "mono");
