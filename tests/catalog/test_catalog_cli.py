@@ -78,7 +78,8 @@ def test_list_filters_on_fixture_catalog(runner: CliRunner, fixtures: Path) -> N
     rows = _json(runner, "list", "--catalog", mini, "--framework", "iso27001:A.5.15")
     assert "KMS-02" in {r["id"] for r in rows} and "KMS-01" not in {r["id"] for r in rows}
     rows = _json(runner, "list", "--catalog", mini, "--framework", "soc2:cc6.1", "--service", "kms")
-    assert {r["id"] for r in rows} == {"KMS-01", "KMS-02"}
+    assert {"KMS-01", "KMS-02"} <= {r["id"] for r in rows}
+    assert all("CC6.1" in r["soc2"] for r in rows)  # type: ignore[operator]
 
 
 def test_list_filter_by_aws_config_type(runner: CliRunner) -> None:
@@ -318,3 +319,8 @@ def test_import_seed_then_lint(runner: CliRunner, tmp_path: Path) -> None:
     not_seed.write_text("# hello\n")
     code, _, err = run(runner, "import-seed", str(not_seed), "-o", str(out_file))
     assert code == 2 and "no control table found" in " ".join(err.split())
+
+
+def test_missing_catalog_path_exits_2(runner: CliRunner, tmp_path: Path) -> None:
+    code, _, err = run(runner, "list", "--catalog", str(tmp_path / "nowhere"))
+    assert code == 2 and "no such file or directory" in err and "Traceback" not in err

@@ -304,6 +304,20 @@ def _titles(framework: Framework | None) -> dict[str, str]:
     return {r.id: r.title for r in framework.requirements} if framework else {}
 
 
+def _type_names(catalog: Catalog, type_id: str) -> str:
+    """'AWS::S3::Bucket (Terraform aws_s3_bucket +11 more, Config AWS::S3::Bucket)'."""
+    rtype = catalog.resource_types.get(type_id)
+    if rtype is None:
+        return escape(type_id)
+    names = []
+    if rtype.terraform:
+        more = f" +{len(rtype.terraform) - 1} more" if len(rtype.terraform) > 1 else ""
+        names.append(f"Terraform {rtype.terraform[0]}{more}")
+    if rtype.config:
+        names.append(f"Config {rtype.config}")
+    return escape(f"{type_id} ({', '.join(names)})" if names else type_id)
+
+
 def _control_panel(catalog: Catalog, control: Control, window: str, origin: Any) -> Panel:
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold")
@@ -312,12 +326,7 @@ def _control_panel(catalog: Catalog, control: Control, window: str, origin: Any)
     facts.add_row("Plan window", escape(window))
     facts.add_row("Service", escape(catalog.services.get(control.service, control.service)))
     facts.add_row("Scope", control.scope.value)
-    types = [
-        escape(f"{t} ({', '.join(rt.terraform) or 'no Terraform type'})")
-        if (rt := catalog.resource_types.get(t))
-        else escape(t)
-        for t in control.resource_types
-    ]
+    types = [_type_names(catalog, t) for t in control.resource_types]
     facts.add_row("Resource types", "\n".join(types) or "-")
     facts.add_row("Automation", escape(control.automation.value))
     facts.add_row("Checks", escape(", ".join(control.checks)) or "[dim]none yet[/]")
