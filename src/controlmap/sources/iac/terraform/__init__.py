@@ -1,0 +1,1 @@
+"""Terraform: HCL root modules (with local modules) and ``terraform show -json`` plans."""

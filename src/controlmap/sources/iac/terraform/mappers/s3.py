@@ -1,0 +1,380 @@
+"""aws_s3_bucket with its settings inline (provider v3) or in the v4+ split resources.
+
+A split resource names its bucket by reference (``aws_s3_bucket.b.id``), by literal name, or
+through a module output; all three are joined here. A split resource whose bucket cannot be
+resolved leaves that setting unknown on every bucket that does not set it otherwise, instead of
+assuming the S3 default. Defaults for what nothing declares are those of a new bucket (see the
+CloudFormation mapper).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from controlmap.resources.account import PublicAccessBlock
+from controlmap.resources.base import Resource
+from controlmap.resources.policy import PolicyDocument, PolicyParseError, parse_policy
+from controlmap.resources.s3 import (
+    ALL_USERS,
+    AUTHENTICATED_USERS,
+    LOG_DELIVERY,
+    AclGrant,
+    BucketEncryption,
+    BucketLogging,
+    ObjectLock,
+    S3Bucket,
+)
+from controlmap.sources.iac.common import IacError, ResourceRef, Unresolved, first_unresolved
+from controlmap.sources.iac.facts import policy_text, to_bool, to_int, unknown
+from controlmap.sources.iac.terraform.build import TfBuild, TfItem, companion, finisher, primary
+from controlmap.sources.iac.terraform.expressions import JsonDocument
+from controlmap.sources.iac.terraform.mappers._common import base, first, ref_text
+
+CANNED = {
+    "private": [],
+    "bucket-owner-read": [],
+    "bucket-owner-full-control": [],
+    "aws-exec-read": [],
+    "public-read": [(ALL_USERS, "READ")],
+    "public-read-write": [(ALL_USERS, "READ"), (ALL_USERS, "WRITE")],
+    "authenticated-read": [(AUTHENTICATED_USERS, "READ")],
+    "log-delivery-write": [(LOG_DELIVERY, "WRITE"), (LOG_DELIVERY, "READ_ACP")],
+}
+SPLIT_FACTS = {
+    "aws_s3_bucket_public_access_block": "public_access_block",
+    "aws_s3_bucket_server_side_encryption_configuration": "encryption",
+    "aws_s3_bucket_versioning": "versioning",
+    "aws_s3_bucket_logging": "logging",
+    "aws_s3_bucket_policy": "policy",
+    "aws_s3_bucket_object_lock_configuration": "object_lock",
+    "aws_s3_bucket_ownership_controls": "object_ownership",
+    "aws_s3_bucket_acl": "acl_grants",
+}
+_SET = "s3_declared"  # build.notes[_SET]: {(bucket id, fact)} set by a split resource or inline
+
+
+def parse_document(value: Any, where: str, line: int | None) -> PolicyDocument | None:
+    """A policy from a Terraform value: JSON text, ``jsonencode`` output, or a policy document data source."""
+    if isinstance(value, Unresolved) and value.placeholder is None:
+        return None
+    if isinstance(value, ResourceRef):
+        return None
+    if isinstance(value, Unresolved):
+        value = value.placeholder
+    if isinstance(value, JsonDocument):
+        value = dict(value)
+    try:
+        return parse_policy(policy_text(value))
+    except PolicyParseError as exc:
+        raise IacError(f"{where} is not a valid policy: {exc}", line=line) from None
+
+
+def _declared(build: TfBuild) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = build.notes.setdefault(_SET, set())
+    return found
+
+
+def canned_grants(acl: str) -> list[AclGrant] | None:
+    grants = CANNED.get(acl)
+    if grants is None:
+        return None
+    return [AclGrant(grantee=uri, grantee_type="Group", permission=perm) for uri, perm in grants]
+
+
+@primary("aws_s3_bucket")
+def bucket(item: TfItem, build: TfBuild) -> list[Resource]:
+    name = item.get("bucket")
+    model = S3Bucket(**base(item, build, name if isinstance(name, str) else None))
+    if isinstance(name, Unresolved):
+        model.unknown["name"] = f"bucket depends on {name.depends_on}"
+    declared = _declared(build)
+    # Inline (provider v3) settings; split resources override them later.
+    acl = item.get("acl")
+    if acl is not None:
+        _acl(model, acl, "acl")
+        declared.add((model.id, "acl_grants"))
+    if item.get("policy") is not None:
+        _policy(model, item.get("policy"), "policy", item)
+        declared.add((model.id, "policy"))
+    versioning = first(item.get("versioning"))
+    if isinstance(versioning, dict):
+        enabled = to_bool(versioning.get("enabled"))
+        if isinstance(enabled, Unresolved):
+            unknown(model, "versioning", "versioning.enabled", enabled)
+        else:
+            model.versioning = "Enabled" if enabled else "Disabled"
+        mfa = to_bool(versioning.get("mfa_delete"))
+        model.mfa_delete = bool(mfa) if not isinstance(mfa, Unresolved) else None
+        declared.update({(model.id, "versioning"), (model.id, "mfa_delete")})
+    logging = first(item.get("logging"))
+    if isinstance(logging, dict):
+        _logging(model, logging.get("target_bucket"), logging.get("target_prefix"), build, item)
+        declared.add((model.id, "logging"))
+    sse = first(item.get("server_side_encryption_configuration"))
+    if isinstance(sse, dict):
+        _encryption(model, sse.get("rule"), build, item)
+        declared.add((model.id, "encryption"))
+    lock_enabled = to_bool(item.get("object_lock_enabled"))
+    lock_config = first(item.get("object_lock_configuration"))
+    if lock_enabled is not None or isinstance(lock_config, dict):
+        inline_enabled = isinstance(lock_config, dict) and lock_config.get("object_lock_enabled") == "Enabled"
+        _object_lock(
+            model,
+            lock_enabled if lock_enabled is not None else inline_enabled,
+            lock_config,
+            "object_lock_enabled",
+        )
+        declared.add((model.id, "object_lock"))
+    return [model]
+
+
+def _acl(model: S3Bucket, acl: Any, prop: str) -> None:
+    if isinstance(acl, str):
+        grants = canned_grants(acl)
+        if grants is None:
+            unknown(model, "acl_grants", prop, f"an unrecognised canned ACL {acl!r}")
+        else:
+            model.acl_grants = grants
+    else:
+        unknown(model, "acl_grants", prop, acl if isinstance(acl, Unresolved) else "a computed value")
+
+
+def _policy(model: S3Bucket, value: Any, prop: str, item: TfItem) -> None:
+    document = parse_document(value, prop, item.source.line_start)
+    if document is None:
+        unknown(
+            model, "policy", prop, value if isinstance(value, Unresolved) else f"{value} (known after apply)"
+        )
+    else:
+        model.policy = document
+
+
+def _key(value: Any) -> str | None:
+    if isinstance(value, ResourceRef):
+        return f"{value.address}.{value.attribute}" if value.attribute else value.address
+    if isinstance(value, Unresolved):
+        return value.placeholder or f"(a key given by {value.depends_on})"
+    return value if isinstance(value, str) and value else None
+
+
+def _encryption(model: S3Bucket, rules: Any, build: TfBuild, item: TfItem) -> None:
+    rule = first(rules)
+    if isinstance(rule, Unresolved):
+        unknown(model, "encryption", "server side encryption rule", rule)
+        return
+    default = first(rule.get("apply_server_side_encryption_by_default")) if isinstance(rule, dict) else None
+    algorithm = default.get("sse_algorithm") if isinstance(default, dict) else None
+    if isinstance(algorithm, Unresolved):
+        unknown(model, "encryption", "sse_algorithm", algorithm)
+        return
+    bucket_key = to_bool(rule.get("bucket_key_enabled")) if isinstance(rule, dict) else None
+    model.encryption = BucketEncryption(
+        algorithm=str(algorithm or "AES256"),
+        kms_key_id=_key(default.get("kms_master_key_id")) if isinstance(default, dict) else None,
+        bucket_key_enabled=bucket_key if isinstance(bucket_key, bool) else False,
+    )
+
+
+def _logging(model: S3Bucket, target: Any, prefix: Any, build: TfBuild, item: TfItem) -> None:
+    linked = build.target(target, S3Bucket, item=item) if target is not None else None
+    if linked is not None:
+        name: Any = linked.name
+    elif isinstance(target, str):
+        name = target
+    else:
+        name = None  # computed target: logging is on all the same
+    model.logging = BucketLogging(
+        enabled=True, target_bucket=name, target_prefix=prefix if isinstance(prefix, str) else None
+    )
+
+
+def _object_lock(model: S3Bucket, enabled: Any, config: Any, prop: str) -> None:
+    missing = first_unresolved(enabled) or first_unresolved(config)
+    if missing is not None:
+        unknown(model, "object_lock", prop, missing)
+        return
+    rule = first(config.get("rule")) if isinstance(config, dict) else None
+    retention = first(rule.get("default_retention")) if isinstance(rule, dict) else None
+    retention = retention if isinstance(retention, dict) else {}
+    days, years = to_int(retention.get("days")), to_int(retention.get("years"))
+    previous = model.object_lock
+    model.object_lock = ObjectLock(
+        enabled=bool(enabled) or bool(previous and previous.enabled),
+        default_mode=retention.get("mode") if isinstance(retention.get("mode"), str) else None,
+        default_days=days if isinstance(days, int) else None,
+        default_years=years if isinstance(years, int) else None,
+    )
+
+
+def _target(item: TfItem, build: TfBuild) -> S3Bucket | None:
+    value = item.get("bucket")
+    found = build.target(value, S3Bucket, item=item)
+    if found is None and not isinstance(value, str):
+        build.note_unlinked(SPLIT_FACTS[item.type], item)
+    elif found is not None:
+        _declared(build).add((found.id, SPLIT_FACTS[item.type]))
+    return found
+
+
+@companion("aws_s3_bucket_public_access_block")
+def public_access_block(item: TfItem, build: TfBuild) -> None:
+    model = _target(item, build)
+    if model is None:
+        return
+    flags = {
+        k: to_bool(item.get(k, False))
+        for k in ("block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets")
+    }
+    missing = first_unresolved(list(flags.values()))
+    if missing is not None:
+        unknown(model, "public_access_block", item.address, missing)
+        return
+    model.public_access_block = PublicAccessBlock(**{k: bool(v) for k, v in flags.items()})
+
+
+@companion("aws_s3_bucket_server_side_encryption_configuration")
+def encryption(item: TfItem, build: TfBuild) -> None:
+    model = _target(item, build)
+    if model is not None:
+        _encryption(model, item.get("rule"), build, item)
+
+
+@companion("aws_s3_bucket_versioning")
+def versioning(item: TfItem, build: TfBuild) -> None:
+    model = _target(item, build)
+    if model is None:
+        return
+    config = first(item.get("versioning_configuration"))
+    status = config.get("status") if isinstance(config, dict) else None
+    if isinstance(status, Unresolved):
+        unknown(model, "versioning", f"{item.address}.versioning_configuration.status", status)
+    else:
+        model.versioning = str(status or "Disabled")
+    mfa = config.get("mfa_delete") if isinstance(config, dict) else None
+    model.mfa_delete = None if isinstance(mfa, Unresolved) else mfa == "Enabled"
+    _declared(build).add((model.id, "mfa_delete"))
+
+
+@companion("aws_s3_bucket_logging")
+def logging(item: TfItem, build: TfBuild) -> None:
+    model = _target(item, build)
+    if model is not None:
+        _logging(model, item.get("target_bucket"), item.get("target_prefix"), build, item)
+
+
+@companion("aws_s3_bucket_policy")
+def bucket_policy(item: TfItem, build: TfBuild) -> None:
+    model = _target(item, build)
+    if model is not None:
+        _policy(model, item.get("policy"), f"{item.address}.policy", item)
+
+
+@companion("aws_s3_bucket_object_lock_configuration")
+def object_lock(item: TfItem, build: TfBuild) -> None:
+    model = _target(item, build)
+    if model is not None:
+        enabled = item.get("object_lock_enabled", "Enabled")
+        _object_lock(
+            model,
+            enabled if isinstance(enabled, Unresolved) else enabled == "Enabled",
+            item.attrs,
+            item.address,
+        )
+
+
+@companion("aws_s3_bucket_ownership_controls")
+def ownership(item: TfItem, build: TfBuild) -> None:
+    model = _target(item, build)
+    if model is None:
+        return
+    rule = first(item.get("rule"))
+    value = rule.get("object_ownership") if isinstance(rule, dict) else None
+    if isinstance(value, Unresolved):
+        unknown(model, "object_ownership", f"{item.address}.rule.object_ownership", value)
+    else:
+        model.object_ownership = str(value or "BucketOwnerEnforced")
+
+
+@companion("aws_s3_bucket_acl")
+def bucket_acl(item: TfItem, build: TfBuild) -> None:
+    model = _target(item, build)
+    if model is None:
+        return
+    if item.get("acl") is not None:
+        _acl(model, item.get("acl"), f"{item.address}.acl")
+        return
+    policy = first(item.get("access_control_policy"))
+    grants: list[AclGrant] = []
+    for grant in block_list_of(policy, "grant"):
+        grantee = first(grant.get("grantee")) or {}
+        kind = str(grantee.get("type", "CanonicalUser"))
+        who = grantee.get("uri") or grantee.get("id") or grantee.get("email_address") or ""
+        grants.append(
+            AclGrant(
+                grantee=str(ref_text(who) or ""),
+                grantee_type=kind,
+                permission=str(grant.get("permission", "")),
+            )
+        )
+    model.acl_grants = grants
+
+
+def block_list_of(value: Any, name: str) -> list[dict[str, Any]]:
+    if not isinstance(value, dict):
+        return []
+    inner = value.get(name)
+    return [x for x in inner if isinstance(x, dict)] if isinstance(inner, list) else []
+
+
+@finisher
+def _defaults(build: TfBuild) -> None:
+    declared = _declared(build)
+    for model in build.all(S3Bucket):
+        for fact, default in _DEFAULTS.items():
+            if getattr(model, fact) is not None or fact in model.unknown or (model.id, fact) in declared:
+                continue
+            pending = build.unlinked.get(fact)
+            if pending:
+                unknown(
+                    model,
+                    fact,
+                    fact.replace("_", " "),
+                    f"{', '.join(pending)} (its bucket cannot be resolved)",
+                )
+            else:
+                setattr(model, fact, default())
+
+
+_DEFAULTS: dict[str, Any] = {
+    "public_access_block": lambda: PublicAccessBlock(
+        block_public_acls=True,
+        ignore_public_acls=True,
+        block_public_policy=True,
+        restrict_public_buckets=True,
+    ),
+    "policy": PolicyDocument,
+    "object_ownership": lambda: "BucketOwnerEnforced",
+    "acl_grants": list,
+    "encryption": lambda: BucketEncryption(algorithm="AES256", bucket_key_enabled=False),
+    "versioning": lambda: "Disabled",
+    "mfa_delete": lambda: False,
+    "logging": lambda: BucketLogging(enabled=False),
+    "object_lock": lambda: ObjectLock(enabled=False),
+}
+
+
+@primary("aws_s3_account_public_access_block")
+def account_block(item: TfItem, build: TfBuild) -> list[Resource]:
+    from controlmap.sources.iac.terraform.mappers.account import account_model
+
+    model, created = account_model(item, build)
+    flags = {
+        k: to_bool(item.get(k, False))
+        for k in ("block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets")
+    }
+    missing = first_unresolved(list(flags.values()))
+    if missing is not None:
+        unknown(model, "s3_public_access_block", item.address, missing)
+    else:
+        model.s3_public_access_block = PublicAccessBlock(**{k: bool(v) for k, v in flags.items()})
+    return created

@@ -1,0 +1,192 @@
+"""``terraform show -json`` plan files: planned values, what is known only after apply, and the
+configuration's references (which join split resources to the bucket they name).
+
+A plan carries no file positions; findings name the plan file and the Terraform address.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+from controlmap.resources.base import SourceKind, SourceRef
+from controlmap.sources.iac.common import IacError, IacProblem, ResourceRef, Unresolved, read_text
+from controlmap.sources.iac.terraform import mappers  # noqa: F401  (registers the mappers)
+from controlmap.sources.iac.terraform.build import TfBuild, TfItem
+from controlmap.sources.iac.unit import UnitResult, Variant
+
+log = logging.getLogger(__name__)
+_INDEX = re.compile(r"\[[^\]]*\]")
+_NOT_RESOURCES = ("var.", "local.", "each.", "count.", "path.", "terraform.", "self.")
+
+
+def read_plan(path: Path, display: str) -> UnitResult:
+    result = UnitResult(path=display, kind=SourceKind.TERRAFORM_PLAN)
+    try:
+        text = read_text(path)
+        try:
+            plan = json.loads(text)
+        except ValueError as exc:
+            line = getattr(exc, "lineno", None)
+            raise IacError(f"invalid JSON: {getattr(exc, 'msg', exc)}", line=line) from None
+        if not isinstance(plan, dict) or "planned_values" not in plan:
+            raise IacError("not a Terraform plan (run terraform show -json plan.out > plan.json)")
+        items = list(_items(plan, display))
+        region = _region(plan)
+        build = TfBuild(display, items, region)
+        resources = build.run()
+        result.problems.extend(build.problems)
+        result.variants.append(Variant(resources))
+    except IacError as exc:
+        result.problems.append(exc.problem(display))
+    except Exception as exc:  # a defect must not end the scan of other units
+        log.debug("internal error reading %s", display, exc_info=True)
+        result.problems.append(
+            IacProblem(
+                display,
+                f"internal error while reading the plan: {type(exc).__name__}: {exc}",
+                code="internal",
+            )
+        )
+    return result
+
+
+def _region(plan: dict[str, Any]) -> str | None:
+    config = plan.get("configuration") or {}
+    aws = (config.get("provider_config") or {}).get("aws") or {}
+    region = ((aws.get("expressions") or {}).get("region") or {}).get("constant_value")
+    return region if isinstance(region, str) else None
+
+
+def _walk_planned(module: dict[str, Any]) -> list[dict[str, Any]]:
+    out = list(module.get("resources") or [])
+    for child in module.get("child_modules") or []:
+        out.extend(_walk_planned(child))
+    return out
+
+
+def _module_path(address: str) -> list[str]:
+    """``module.a["x"].module.b.aws_s3_bucket.c[0]`` -> ``["a", "b"]``."""
+    return re.findall(r"module\.([A-Za-z0-9_-]+)(?:\[[^\]]*\])?\.", address)
+
+
+def _module_prefix(address: str) -> str:
+    match = re.match(r"^((?:module\.[A-Za-z0-9_-]+(?:\[[^\]]*\])?\.)*)", address)
+    return match.group(1) if match else ""
+
+
+def _config_module(config: dict[str, Any], path: list[str]) -> dict[str, Any] | None:
+    module = config.get("root_module") or {}
+    for name in path:
+        call = (module.get("module_calls") or {}).get(name)
+        if not isinstance(call, dict):
+            return None
+        module = call.get("module") or {}
+    return module
+
+
+def _items(plan: dict[str, Any], display: str) -> list[TfItem]:
+    config = plan.get("configuration") or {}
+    unknown_by_address = {
+        change.get("address"): (change.get("change") or {}).get("after_unknown") or {}
+        for change in plan.get("resource_changes") or []
+        if isinstance(change, dict)
+    }
+    deleted = {
+        change.get("address")
+        for change in plan.get("resource_changes") or []
+        if isinstance(change, dict) and (change.get("change") or {}).get("actions") == ["delete"]
+    }
+    items = []
+    for resource in _walk_planned((plan.get("planned_values") or {}).get("root_module") or {}):
+        if not isinstance(resource, dict) or resource.get("mode") != "managed":
+            continue
+        address = str(resource.get("address"))
+        if address in deleted:
+            continue
+        values = resource.get("values") or {}
+        prefix = _module_prefix(address)
+        path = _module_path(address)
+        module_config = _config_module(config, path) or {}
+        bare = _INDEX.sub("", address[len(prefix) :])
+        expressions: dict[str, Any] = {}
+        for entry in module_config.get("resources") or []:
+            if isinstance(entry, dict) and entry.get("address") == bare:
+                expressions = entry.get("expressions") or {}
+                break
+        attrs = _overlay(values, unknown_by_address.get(address) or {}, expressions, config, path, prefix)
+        source = SourceRef(kind=SourceKind.TERRAFORM_PLAN, file=display, address=address)
+        items.append(TfItem(address, str(resource.get("type")), attrs, source))
+    return items
+
+
+def _overlay(
+    values: Any, after_unknown: Any, expressions: Any, config: dict[str, Any], path: list[str], prefix: str
+) -> Any:
+    """Planned values with every after-apply attribute replaced by a reference or an Unresolved."""
+    if not isinstance(values, dict):
+        values = {}
+    out = dict(values)
+    if isinstance(after_unknown, dict):
+        for key, marker in after_unknown.items():
+            expression = expressions.get(key) if isinstance(expressions, dict) else None
+            if marker is True:
+                out[key] = _from_expression(key, expression, config, path, prefix)
+            elif isinstance(marker, list) and isinstance(out.get(key), list):
+                inner_exprs = expression if isinstance(expression, list) else []
+                merged = []
+                for index, item in enumerate(out[key]):
+                    item_marker = marker[index] if index < len(marker) else {}
+                    item_expr = inner_exprs[index] if index < len(inner_exprs) else {}
+                    if item_marker is True:
+                        merged.append(_from_expression(key, item_expr, config, path, prefix))
+                    elif isinstance(item, dict):
+                        merged.append(_overlay(item, item_marker, item_expr, config, path, prefix))
+                    else:
+                        merged.append(item)
+                out[key] = merged
+            elif isinstance(marker, dict) and isinstance(out.get(key), dict):
+                out[key] = _overlay(out[key], marker, expression, config, path, prefix)
+    return out
+
+
+def _from_expression(key: str, expression: Any, config: dict[str, Any], path: list[str], prefix: str) -> Any:
+    references = expression.get("references") if isinstance(expression, dict) else None
+    for reference in references or []:
+        resolved = _resource_reference(str(reference), config, path, prefix, 0)
+        if resolved is not None:
+            return resolved
+    what = f"{', '.join(references)}" if references else key
+    return Unresolved(f"{prefix}{what} (known after apply)")
+
+
+def _resource_reference(
+    reference: str, config: dict[str, Any], path: list[str], prefix: str, depth: int
+) -> ResourceRef | None:
+    if depth > 10 or reference.startswith(_NOT_RESOURCES):
+        return None
+    if reference.startswith("module."):
+        parts = reference.split(".")
+        if len(parts) < 3:
+            return None
+        name, output = _INDEX.sub("", parts[1]), parts[2]
+        child = _config_module(config, [*path, name]) or {}
+        expression = (child.get("outputs") or {}).get(output) or {}
+        for inner in (expression.get("expression") or {}).get("references") or []:
+            found = _resource_reference(
+                str(inner), config, [*path, name], f"{prefix}module.{parts[1]}.", depth + 1
+            )
+            if found is not None:
+                return found
+        return None
+    if reference.startswith("data."):
+        return None
+    parts = reference.split(".")
+    if len(parts) < 2:
+        return None
+    address = f"{prefix}{parts[0]}.{parts[1]}"
+    attribute = ".".join(parts[2:]) or None
+    return ResourceRef(address, attribute)
