@@ -42,7 +42,7 @@ def _doc(raw: Any) -> PolicyDocument | None:
 
 
 def _inline(items: list[dict[str, Any]]) -> list[InlinePolicy]:
-    return [InlinePolicy(name=p["PolicyName"], document=_doc(p.get("PolicyDocument"))) for p in items]
+    return [InlinePolicy(name=p.get("PolicyName", "?"), document=_doc(p.get("PolicyDocument"))) for p in items]
 
 
 @collector(
@@ -95,7 +95,7 @@ def _authorization_details(ctx: CollectContext) -> dict[str, IamUser]:
             ctx.add(
                 IamManagedPolicy(
                     id=policy["Arn"],
-                    name=policy["PolicyName"],
+                    name=policy.get("PolicyName") or policy["Arn"].rsplit("/", 1)[-1],
                     account_id=ctx.account_id,
                     document=document,
                     attachment_count=policy.get("AttachmentCount"),
@@ -107,7 +107,11 @@ def _authorization_details(ctx: CollectContext) -> dict[str, IamUser]:
 
     def attached(items: list[dict[str, Any]]) -> list[AttachedPolicy]:
         return [
-            AttachedPolicy(arn=p["PolicyArn"], name=p["PolicyName"], document=documents.get(p["PolicyArn"]))
+            AttachedPolicy(
+                arn=p["PolicyArn"],
+                name=p.get("PolicyName") or p["PolicyArn"].rsplit("/", 1)[-1],
+                document=documents.get(p["PolicyArn"]),
+            )
             for p in items
         ]
 
