@@ -10,8 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from controlmap.catalog.models import ISO27001_2022, SOC2_2017
 from controlmap.site import urls
 from controlmap.site.views import SiteModel
+
+_SHORT_FRAMEWORK_NAMES = {ISO27001_2022: "ISO 27001:2022", SOC2_2017: "SOC 2"}
 
 
 def search_entries(model: SiteModel) -> list[dict[str, Any]]:
@@ -60,7 +63,7 @@ def search_entries(model: SiteModel) -> list[dict[str, Any]]:
         for req in [*fview.requirements, *fview.unlisted]:
             entries.append(
                 {
-                    "kind": fview.framework.name,
+                    "kind": _SHORT_FRAMEWORK_NAMES.get(key, fview.framework.name),
                     "title": f"{req.requirement.id} {req.requirement.title}",
                     "sub": f"{req.coverage.label} · {len(req.controls)} controls",
                     "names": [req.requirement.id],
