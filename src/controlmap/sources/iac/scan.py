@@ -127,7 +127,14 @@ def _work(unit: Unit) -> tuple[list[Finding], list[IacProblem], int, SourceKind]
     options = _WORKER_STATE["options"]
     assert isinstance(catalog, Catalog) and isinstance(settings, Settings) and isinstance(options, IacOptions)
     result = read_unit(unit, options)
-    findings = evaluate_unit(result, catalog, settings, controls)  # type: ignore[arg-type]
+    try:
+        findings = evaluate_unit(result, catalog, settings, controls)  # type: ignore[arg-type]
+    except Exception as exc:  # a defect in evaluation must not end the scan of other units
+        log.debug("evaluation of %s failed", unit.display, exc_info=True)
+        problem = IacProblem(
+            unit.display, f"internal error while evaluating: {type(exc).__name__}: {exc}", None, "internal"
+        )
+        return [], [*result.problems, problem], result.resource_count, result.kind
     return findings, result.problems, result.resource_count, result.kind
 
 
