@@ -7,6 +7,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
 from linkcheck import check_site
 from sitekit import XSS, fake_checks, fixture_input, fixture_plan, load_fixture_catalog
 
@@ -339,3 +340,36 @@ def test_builtin_catalog_builds_whole(tmp_path: Path) -> None:
     bucket = text_of(read(tmp_path, urls.resource_type("AWS::S3::Bucket")))
     for control in catalog.controls_for_type("aws_s3_bucket"):
         assert f"{control.id} {control.title}" in bucket
+
+
+def test_long_finding_tables_are_capped_with_a_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("controlmap.site.generator.MAX_FINDING_ROWS", 1)
+    build_site(tmp_path, fixture_input())
+    page = text_of(read(tmp_path, "types/aws-s3-bucket.html"))
+    assert "Showing the 1 most severe of 2" in page
+    assert "versioning is Suspended" not in page  # the High one is cut, the Critical one stays
+    assert f"Name={XSS} is public" in page
+
+
+def test_home_shows_where_each_account_stands(built_site: Path) -> None:
+    html = read(built_site, "index.html")
+    assert 'href="accounts/111122223333.html"' in html
+    assert "account 111122223333 · 2 open Critical · 2 overdue" in text_of(html)
+
+
+def test_without_scans_there_are_no_dashboards(tmp_path: Path) -> None:
+    build_site(tmp_path, fixture_input(scans=False))
+    assert not (tmp_path / "accounts").exists()
+    assert "Dashboards" not in read(tmp_path, "index.html")
+    assert "Failing resources" not in read(tmp_path, "types/aws-s3-bucket.html")
+    assert check_site(tmp_path) == []
+
+
+def test_rebuild_removes_pages_of_deleted_controls(tmp_path: Path) -> None:
+    site = fixture_input()
+    build_site(tmp_path, site)
+    assert (tmp_path / "controls" / "org-s3-10.html").is_file()
+    del site.catalog.controls["ORG-S3-10"]
+    build_site(tmp_path, site)
+    assert not (tmp_path / "controls" / "org-s3-10.html").exists()
+    assert check_site(tmp_path) == []

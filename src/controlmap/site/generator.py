@@ -36,6 +36,7 @@ from controlmap.site.search import search_index_js
 from controlmap.site.views import Coverage, SiteModel, build_model
 
 STATIC_DIR = "assets"
+MAX_FINDING_ROWS = 500  # per table: a page must stay usable with thousands of failing resources
 EN_DASH = "\u2013"
 # Scripts and styles from the site's own files only: no inline script, no inline style, no CDN.
 CONTENT_SECURITY_POLICY = (
@@ -109,6 +110,7 @@ class _Renderer:
             "framework_keys": model.framework_keys(),
             "service_names": {s.key: s.name for s in model.services},
             "is_overdue": is_overdue,
+            "max_rows": MAX_FINDING_ROWS,
         }
 
     def render(self, template: str, path: str, title: str, **context: Any) -> None:
