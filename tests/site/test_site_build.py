@@ -373,3 +373,10 @@ def test_rebuild_removes_pages_of_deleted_controls(tmp_path: Path) -> None:
     build_site(tmp_path, site)
     assert not (tmp_path / "controls" / "org-s3-10.html").exists()
     assert check_site(tmp_path) == []
+
+
+def test_plan_page_follows_the_plan_windows_and_service_order(built_site: Path) -> None:
+    text = text_of(read(built_site, "plan.html"))
+    critical = text[text.index(f"Critical Fix within 0{DASH}30 days") : text.index("High Fix within")]
+    assert critical.index("S3-01") < critical.index("EC2-01")  # resource-types.yaml order: S3 before EC2
+    assert f"Amazon S3 · 30{DASH}60 days S3-05" in text  # the service window inside the High tier

@@ -20,6 +20,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 import controlmap
 from controlmap.catalog.catalog import Catalog
 from controlmap.catalog.models import TierWindow
+from controlmap.catalog.plan import build_plan
 from controlmap.checks.registry import CheckSpec
 from controlmap.findings.model import ScanResult
 from controlmap.settings import PlanSettings
@@ -166,7 +167,7 @@ def build_site(out_dir: Path, site: SiteInput) -> BuildReport:
     r.render("frameworks_index.html.j2", urls.FRAMEWORKS_INDEX, "Frameworks")
     for fview in model.frameworks:
         r.render("framework.html.j2", urls.framework(fview.framework.key), fview.framework.name, fview=fview)
-    r.render("plan.html.j2", urls.PLAN, "Remediation plan", plan=_plan_rows(model))
+    r.render("plan.html.j2", urls.PLAN, "Remediation plan", plan=_plan_rows(site.catalog, site.plan, model))
     r.render("search.html.j2", urls.SEARCH, "Search")
     if dashboards:
         r.render("accounts_index.html.j2", urls.ACCOUNTS_INDEX, "Account dashboards")
@@ -200,17 +201,20 @@ def _aliases(model: SiteModel) -> dict[str, list[Any]]:
     return {alias: targets for alias, targets in by_slug.values()}
 
 
-def _plan_rows(model: SiteModel) -> list[tuple[Any, list[tuple[str, TierWindow, list[Any]]]]]:
-    """Severity tier -> [(service name, window, controls)], most severe first."""
+def _plan_rows(catalog: Catalog, plan: PlanSettings, model: SiteModel) -> list[tuple[Any, list[Any]]]:
+    """The catalog's plan (``build_plan``) as [(tier, [(service name, window, control views)])]."""
+    order = {service.key: index for index, service in enumerate(model.services)}
+    views = {view.id: view for view in model.controls}
+    names = {service.key: service.name for service in model.services}
     rows = []
     for tier in model.tiers:
-        groups: dict[str, tuple[str, TierWindow, list[Any]]] = {}
-        for cview in model.controls:
-            if cview.control.severity is tier.severity:
-                key = cview.control.service
-                groups.setdefault(key, (cview.service_name, cview.window, []))[2].append(cview)
+        entries = [e for e in build_plan(catalog, plan) if e.severity is tier.severity]
+        entries.sort(key=lambda e: order.get(e.service, len(order)))
+        groups = [
+            (names.get(e.service, e.service), e.window, [views[c.id] for c in e.controls]) for e in entries
+        ]
         if groups:
-            rows.append((tier, list(groups.values())))
+            rows.append((tier, groups))
     return rows
 
 
