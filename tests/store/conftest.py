@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from controlmap.store import Store, open_store
 
@@ -16,14 +17,28 @@ PG_SERVER = os.environ.get("CONTROLMAP_TEST_PG", "postgresql+psycopg://postgres@
 
 
 def _pg_available() -> bool:
-    try:
-        engine = create_engine(PG_SERVER, connect_args={"connect_timeout": 3})
-        with engine.connect() as connection:
-            connection.execute(text("select 1"))
-        engine.dispose()
-        return True
-    except OperationalError:
-        return False
+    """Reachable, creating the test database through the maintenance database if it is missing."""
+    url = make_url(PG_SERVER)
+    for attempt in range(2):
+        engine = create_engine(url, connect_args={"connect_timeout": 3})
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("select 1"))
+            return True
+        except OperationalError:
+            if attempt:
+                return False
+        finally:
+            engine.dispose()
+        maintenance = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        try:
+            with maintenance.connect() as connection:
+                connection.execute(text(f'CREATE DATABASE "{url.database}"'))
+        except (OperationalError, ProgrammingError):
+            return False
+        finally:
+            maintenance.dispose()
+    return False
 
 
 @pytest.fixture

@@ -273,3 +273,23 @@ def test_load_history_newest_first(store: Store) -> None:
     history = load_history(store)
     assert [r.findings[0].status for r in history] == [Status.PASS, Status.FAIL]
     assert len(load_history(store, complete_only=False)) == 3
+
+
+def test_lifecycle_conflict_is_retried(store: Store, monkeypatch) -> None:
+    """A concurrent scan creating the same lifecycle row first: the write is redone, not lost."""
+    from sqlalchemy.exc import IntegrityError
+
+    real = recorder_module._apply_lifecycle
+    calls = {"n": 0}
+
+    def conflict_once(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise IntegrityError("INSERT INTO finding_lifecycle", {}, Exception("duplicate key"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(recorder_module, "_apply_lifecycle", conflict_once)
+    recorded = record_scan(scan(DAY0, [s3(BUCKET_A, Status.FAIL)]), settings=SETTINGS, store=store)
+    assert calls["n"] == 2
+    assert find_scan(store).id == recorded.scan_id
+    assert lifecycle(store, BUCKET_A).open

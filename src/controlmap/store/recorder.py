@@ -27,17 +27,19 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from controlmap.catalog.models import Severity
 from controlmap.checks.registry import Status
 from controlmap.findings.model import Finding, ScanResult
-from controlmap.settings import Settings
+from controlmap.settings import PlanSettings, Settings
 from controlmap.store.db import Store, open_store
 from controlmap.store.models import LifecycleRow, ScanFindingRow, ScanRow
 
 FAILING = frozenset({Status.FAIL, Status.EXCEPTED, Status.SUPPRESSED})
 RESOLVING = frozenset({Status.PASS, Status.NOT_APPLICABLE})
+_RETRIES = 3
 _IN_CHUNK = 500  # keys per IN (...) query; SQLite allows 999 parameters by default
 
 
@@ -56,9 +58,9 @@ def new_scan_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
-def window_end_days(finding: Finding, settings: Settings | None) -> int:
-    if settings is not None:
-        return settings.resolved_plan().window(finding.severity, finding.service).end_days
+def window_end_days(finding: Finding, plan: PlanSettings | None) -> int:
+    if plan is not None:
+        return plan.window(finding.severity, finding.service).end_days
     if finding.window_end_days is not None:
         return finding.window_end_days
     return 365 if finding.severity in (Severity.LOW, Severity.INFORMATIONAL) else 90
@@ -74,7 +76,20 @@ class ScanRecorder:
         self.recorded = False
 
     def record(self, result: ScanResult) -> ScanResult:
-        """Write the findings and lifecycle in one transaction; return the result with history filled."""
+        """Write the findings and lifecycle in one transaction; return the result with history filled.
+
+        Two scans recorded at the same moment can both try to create the same lifecycle row; the
+        loser's transaction rolls back whole and is retried against the winner's rows.
+        """
+        for attempt in range(_RETRIES):
+            try:
+                return self._record_once(result)
+            except IntegrityError:
+                if attempt == _RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _record_once(self, result: ScanResult) -> ScanResult:
         with self.store.session() as session, session.begin():
             scan = session.get(ScanRow, self.scan_id)
             if scan is None:
@@ -144,12 +159,13 @@ def _apply_lifecycle(
     for finding in result.findings:
         by_key.setdefault(finding.key, finding)
     rows = _load_rows(session, list(by_key))
+    plan = settings.resolved_plan() if settings is not None else None
     out: list[Finding] = []
     for finding in result.findings:
         row = rows.get(finding.key)
         update: dict[str, object] = {}
         if finding.status in FAILING:
-            due_days = window_end_days(finding, settings)
+            due_days = window_end_days(finding, plan)
             if row is None:
                 row = LifecycleRow(
                     key=finding.key,
