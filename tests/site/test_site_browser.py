@@ -91,7 +91,10 @@ def test_search_for_a_resource_type_open_it_and_follow_a_control(page: Watched, 
     first.wait_for()
     assert "S3 bucket" in first.inner_text()
     assert p.get_attribute("#site-search", "aria-expanded") == "true"
-    p.keyboard.press("ArrowDown")
+    p.keyboard.press("Escape")  # closes the list, keeps the query
+    assert p.locator("#site-search-results").is_hidden()
+    assert p.get_attribute("#site-search", "aria-expanded") == "false"
+    p.keyboard.press("ArrowDown")  # reopens it and selects the first result
     assert p.get_attribute("#site-search", "aria-activedescendant") == "sr-0"
     p.keyboard.press("Enter")
     p.wait_for_url("**/types/aws-s3-bucket.html")
@@ -248,3 +251,22 @@ def test_screenshot_of_the_resource_type_page(page: Watched, built_site: Path) -
     badge_color = p.evaluate("getComputedStyle(document.querySelector('.sev-critical')).color")
     assert badge_color not in ("rgb(0, 0, 0)", "")
     assert page.errors == []
+
+
+def test_terraform_name_links_redirect_to_the_resource_type(page: Watched, built_site: Path) -> None:
+    p = page.page
+    p.goto(file_url(built_site, "names/aws-s3-bucket-versioning.html"))
+    p.wait_for_url("**/types/aws-s3-bucket.html")
+    assert p.locator("h1").inner_text() == "S3 bucket"
+
+
+def test_without_javascript_every_snippet_is_still_readable(browser: Any, built_site: Path) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        p = context.new_page()
+        p.goto(file_url(built_site, "types/aws-s3-bucket.html"))
+        for lang in ("terraform", "cloudformation", "cli", "console"):
+            assert p.locator(f"#S3-01-{lang}").is_visible(), lang
+        assert p.locator("[role=tab]").count() == 0
+    finally:
+        context.close()

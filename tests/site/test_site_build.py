@@ -274,6 +274,17 @@ def test_search_index_is_loadable_js_with_every_name(built_site: Path) -> None:
     assert js.isascii()
 
 
+def test_every_search_result_leads_to_an_existing_page_and_anchor(built_site: Path) -> None:
+    js = read(built_site, urls.SEARCH_INDEX_JS)
+    entries = json.loads(js[len("window.CONTROLMAP_SEARCH = ") :].rstrip().rstrip(";"))
+    probe = built_site / "search-probe.html"
+    probe.write_text("".join(f'<a href="{e["url"]}">x</a>' for e in entries), encoding="utf-8")
+    try:
+        assert check_site(built_site) == []
+    finally:
+        probe.unlink()
+
+
 def test_search_index_holds_no_scan_data(built_site: Path) -> None:
     js = read(built_site, urls.SEARCH_INDEX_JS)
     assert "onerror" not in js and "111122223333" not in js and "arn:aws:s3:::logs" not in js

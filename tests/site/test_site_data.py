@@ -259,3 +259,42 @@ def test_preview_server_serves_the_site_with_security_headers(built_site: Path) 
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_site_serve_command_serves_until_interrupted(built_site: Path) -> None:
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    env = {**os.environ, "COLUMNS": "400"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from controlmap.cli.app import main; main()",
+            "site",
+            "serve",
+            str(built_site),
+            "--port",
+            "0",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+        assert match, line
+        with urllib.request.urlopen(f"http://127.0.0.1:{match.group(1)}/index.html") as resp:
+            assert resp.status == 200 and b"What are you building?" in resp.read()
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
