@@ -133,7 +133,11 @@ def _world(protocol: str, low: int, high: int) -> dict[str, Any]:
 def seed_ec2(ctx: SeedContext) -> None:
     home, other = ctx.regions[0], ctx.regions[-1]
     ec2 = ctx.client("ec2", home)
-    amazon_ami = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    # A named Amazon image (moto bundles it); listing every public image would be slow.
+    amazon_ami = ec2.describe_images(
+        Owners=["amazon"],
+        Filters=[{"Name": "name", "Values": ["amzn-ami-hvm-2017.09.1.20171103-x86_64-gp2"]}],
+    )["Images"][0]["ImageId"]
 
     # EC2-04: encryption by default on in the home region only.
     ec2.enable_ebs_encryption_by_default()
