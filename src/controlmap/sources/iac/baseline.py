@@ -7,6 +7,7 @@ reported as EXCEPTED (kind ``baseline``), never hidden, and no longer fails the 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,10 +20,16 @@ from controlmap.sources.iac.common import IacError
 BASELINE_VERSION = 1
 
 
+def baseline_key(finding: Finding) -> str:
+    """The finding's stable key, qualified by its file (two templates may reuse a logical ID)."""
+    file = finding.source.file if finding.source and finding.source.file else ""
+    return hashlib.sha256(f"{finding.key}\x1f{file}".encode()).hexdigest()[:32]
+
+
 def baseline_document(findings: list[Finding]) -> dict[str, Any]:
     entries = [
         {
-            "key": f.key,
+            "key": baseline_key(f),
             "control": f.control_id,
             "check": f.check_id,
             "resource": f.resource_name,
@@ -65,7 +72,7 @@ def read_baseline(path: Path) -> set[str]:
 def apply_baseline(findings: list[Finding], keys: set[str], path: str) -> list[Finding]:
     out = []
     for finding in findings:
-        if finding.status is Status.FAIL and finding.key in keys:
+        if finding.status is Status.FAIL and baseline_key(finding) in keys:
             finding = finding.model_copy(
                 update={
                     "status": Status.EXCEPTED,

@@ -16,10 +16,11 @@ from pathlib import Path
 
 from controlmap.catalog.catalog import Catalog
 from controlmap.catalog.models import Control
-from controlmap.checks.registry import Inventory, Status
+from controlmap.checks.registry import Inventory, Status, registry
 from controlmap.findings.evaluate import EvaluationOptions, evaluate
 from controlmap.findings.model import Finding
-from controlmap.resources.base import SourceKind
+from controlmap.resources.account import AwsAccount, AwsRegion
+from controlmap.resources.base import Resource, SourceKind
 from controlmap.settings import Settings
 from controlmap.sources.iac.common import IacProblem
 from controlmap.sources.iac.discovery import Framework, Unit, discover
@@ -71,8 +72,36 @@ def evaluate_unit(
         inventory = Inventory()
         inventory.extend(variant.resources)
         findings = evaluate(catalog, inventory, settings, controls=controls, options=IAC_OPTIONS)
-        per_variant.append((findings, variant))
+        per_variant.append((_declared_only(findings, variant), variant))
     return merge_variants(per_variant)
+
+
+PSEUDO_TYPES = frozenset({AwsAccount.resource_type, AwsRegion.resource_type})
+_BASE_FIELDS = frozenset(Resource.model_fields)
+
+
+def _declared_only(findings: list[Finding], variant: Variant) -> list[Finding]:
+    """Account and region settings are judged only on what the configuration declares.
+
+    A Terraform root that sets the password policy says nothing about the root user's MFA or the
+    trails of the region; checks reading those facts would only add noise (or a wrong FAIL, for
+    checks that look for resources elsewhere in the account).
+    """
+    declared: dict[str, set[str]] = {
+        r.id: set(r.model_fields_set) - _BASE_FIELDS for r in variant.resources if r.type_name in PSEUDO_TYPES
+    }
+    if not declared:
+        return findings
+    checks = registry()
+    out = []
+    for finding in findings:
+        facts = declared.get(finding.resource_id)
+        if facts is not None:
+            spec = checks.get(finding.check_id or "")
+            if spec is None or not facts.intersection(spec.facts):
+                continue
+        out.append(finding)
+    return out
 
 
 _SEVERITY_OF_STATUS = {
@@ -102,12 +131,13 @@ def merge_variants(per_variant: list[tuple[list[Finding], Variant]]) -> list[Fin
             key = (finding.control_id, finding.check_id, finding.resource_id, finding.detail_id)
             grouped.setdefault(key, []).append((finding, variant.labels.get(finding.resource_id)))
     merged: list[Finding] = []
+    total = len(per_variant)
     for entries in grouped.values():
         worst_rank = min(_SEVERITY_OF_STATUS.get(f.status, 9) for f, _ in entries)
         worst = [(f, label) for f, label in entries if _SEVERITY_OF_STATUS.get(f.status, 9) == worst_rank]
         finding, label = worst[0]
         distinct = {(f.status, f.reason) for f, _ in entries}
-        if label and len(distinct) > 1:
+        if label and (len(distinct) > 1 or len(entries) < total):
             labels = list(dict.fromkeys(lbl for _, lbl in worst if lbl))
             shown = labels[0] if len(labels) == 1 else " or ".join(labels[:3])
             finding = finding.model_copy(update={"reason": f"when {shown}: {finding.reason}"})
@@ -172,8 +202,6 @@ def _run_parallel(
         context = multiprocessing.get_context("fork")
     except ValueError:  # pragma: no cover - platforms without fork
         return [_work(u) for u in units]
-    from controlmap.checks.registry import registry
-
     registry()  # import every check before forking, so workers inherit them
     chunk = max(1, len(units) // (workers * 4))
     with context.Pool(workers) as pool:

@@ -88,9 +88,11 @@ class Resolver:
         if name == "AWS::NoValue":
             return NO_VALUE
         if name in DEPLOY_PSEUDO:
-            return Unresolved(f"{name} ({DEPLOY_PSEUDO[name]})")
+            return Unresolved(f"{name} ({DEPLOY_PSEUDO[name]})", placeholder="${" + name + "}")
         if name in self.template.parameters:
-            return Unresolved(f"parameter {name} (no default and no value given)")
+            return Unresolved(
+                f"parameter {name} (no default and no value given)", placeholder="${" + name + "}"
+            )
         return None
 
     # ---- conditions -------------------------------------------------------------------

@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from controlmap.sources.iac.aws_managed import managed_policy_arn
 from controlmap.sources.iac.cloudformation.template import CfnResource, Template
 from controlmap.sources.iac.common import Unresolved
 
@@ -41,6 +42,7 @@ _LAMBDA_PROPERTIES = (
 )
 BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 VPC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+XRAY_WRITE = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"
 LAMBDA_TRUST = {
     "Version": "2012-10-17",
     "Statement": [
@@ -163,12 +165,16 @@ def _role(props: dict[str, Any]) -> dict[str, Any]:
     managed: list[Any] = [BASIC_EXECUTION]
     if "VpcConfig" in props:
         managed.append(VPC_EXECUTION)
+    if props.get("Tracing") == "Active":
+        managed.append(XRAY_WRITE)
     inline: list[Any] = []
     policies = props.get("Policies")
     items = policies if isinstance(policies, list) else [policies] if policies is not None else []
     for index, policy in enumerate(items, start=1):
         if isinstance(policy, str):
-            managed.append(policy if policy.startswith("arn:") else f"arn:aws:iam::aws:policy/{policy}")
+            arn = managed_policy_arn(policy)
+            if arn not in managed:
+                managed.append(arn)
         elif isinstance(policy, dict) and "Statement" in policy:
             inline.append({"PolicyName": f"{index - 1}-inline", "PolicyDocument": policy})
         elif isinstance(policy, dict) and _is_intrinsic(policy):

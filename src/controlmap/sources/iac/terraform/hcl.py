@@ -53,13 +53,24 @@ def parse_file(path: Path, display: str) -> TfFile:
     try:
         body = hcl2.loads(text, serialization_options=_OPTIONS)
     except Exception as exc:  # lark raises many error types; all mean "does not parse"
-        line = getattr(exc, "line", None)
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise IacError(
-            f"invalid HCL: {message[:200]}", line=line if isinstance(line, int) and line > 0 else None
-        ) from None
+        raise hcl_error(exc) from None
     blocks, problems = scan_blocks(text, display)
     return TfFile(path, display, body, blocks, problems)
+
+
+def hcl_error(exc: Exception) -> IacError:
+    """A readable parse error: where it is and what was found, without the parser's token dump."""
+    line = getattr(exc, "line", None)
+    line = line if isinstance(line, int) and line > 0 else None
+    column = getattr(exc, "column", None)
+    token = getattr(exc, "token", None)
+    found = getattr(token, "value", None) if token is not None else getattr(exc, "char", None)
+    if found is not None:
+        shown = str(found).strip()[:30] or "end of line"
+        where = f" at column {column}" if isinstance(column, int) and column > 0 else ""
+        return IacError(f"invalid HCL: unexpected {shown!r}{where}", line=line)
+    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return IacError(f"invalid HCL: {message[:160]}", line=line)
 
 
 def scan_blocks(text: str, display: str) -> tuple[dict[tuple[str, ...], Block], list[IacProblem]]:

@@ -740,16 +740,12 @@ def read_tfvars(path: Path) -> dict[str, Any]:
         return data
     import hcl2
 
-    from controlmap.sources.iac.terraform.hcl import _OPTIONS
+    from controlmap.sources.iac.terraform.hcl import _OPTIONS, hcl_error
 
     try:
         body = hcl2.loads(text, serialization_options=_OPTIONS)
     except Exception as exc:
-        line = getattr(exc, "line", None)
-        raise IacError(
-            f"invalid HCL: {str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}",
-            line=line if isinstance(line, int) else None,
-        ) from None
+        raise hcl_error(exc) from None
     empty = Scope(lambda n: Unresolved(n))
     out: dict[str, Any] = {}
     for key, raw in body.items():

@@ -126,30 +126,40 @@ def _items(plan: dict[str, Any], display: str) -> list[TfItem]:
 def _overlay(
     values: Any, after_unknown: Any, expressions: Any, config: dict[str, Any], path: list[str], prefix: str
 ) -> Any:
-    """Planned values with every after-apply attribute replaced by a reference or an Unresolved."""
+    """Planned values with every after-apply attribute replaced by a reference or an Unresolved.
+
+    An attribute known only after apply that the configuration does not set is computed by the
+    provider (a v4 bucket's ``policy`` or ``versioning``, an ``id``): it is left out, so the
+    split resources and the defaults decide it, as they do when reading HCL.
+    """
     if not isinstance(values, dict):
         values = {}
     out = dict(values)
-    if isinstance(after_unknown, dict):
-        for key, marker in after_unknown.items():
-            expression = expressions.get(key) if isinstance(expressions, dict) else None
-            if marker is True:
+    if not isinstance(after_unknown, dict):
+        return out
+    for key, marker in after_unknown.items():
+        expression = expressions.get(key) if isinstance(expressions, dict) else None
+        if marker is True:
+            if expression is None:
+                out.pop(key, None)
+            else:
                 out[key] = _from_expression(key, expression, config, path, prefix)
-            elif isinstance(marker, list) and isinstance(out.get(key), list):
-                inner_exprs = expression if isinstance(expression, list) else []
-                merged = []
-                for index, item in enumerate(out[key]):
-                    item_marker = marker[index] if index < len(marker) else {}
-                    item_expr = inner_exprs[index] if index < len(inner_exprs) else {}
-                    if item_marker is True:
+        elif isinstance(marker, list) and isinstance(out.get(key), list):
+            inner_exprs = expression if isinstance(expression, list) else []
+            merged = []
+            for index, item in enumerate(out[key]):
+                item_marker = marker[index] if index < len(marker) else {}
+                item_expr = inner_exprs[index] if index < len(inner_exprs) else None
+                if item_marker is True:
+                    if item_expr is not None:
                         merged.append(_from_expression(key, item_expr, config, path, prefix))
-                    elif isinstance(item, dict):
-                        merged.append(_overlay(item, item_marker, item_expr, config, path, prefix))
-                    else:
-                        merged.append(item)
-                out[key] = merged
-            elif isinstance(marker, dict) and isinstance(out.get(key), dict):
-                out[key] = _overlay(out[key], marker, expression, config, path, prefix)
+                elif isinstance(item, dict):
+                    merged.append(_overlay(item, item_marker, item_expr or {}, config, path, prefix))
+                else:
+                    merged.append(item)
+            out[key] = merged
+        elif isinstance(marker, dict) and isinstance(out.get(key), dict):
+            out[key] = _overlay(out[key], marker, expression or {}, config, path, prefix)
     return out
 
 

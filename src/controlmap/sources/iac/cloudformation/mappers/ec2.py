@@ -40,9 +40,9 @@ def _port(value: Any) -> int | None:
 
 
 def group_id_of(value: Any, build: CfnBuild) -> str | None:
+    """A security group (or VPC) reference as the id its model carries, whatever the template order."""
     if isinstance(value, ResourceRef):
-        group = build.target(value, SecurityGroup)
-        return group.group_id if group is not None else str(value)
+        return build.resource_id(value.address)
     return text(value)
 
 
@@ -100,7 +100,7 @@ def security_group(item: CfnItem, build: CfnBuild) -> list[Resource]:
         tags=tags(item),
         source=item.source,
         group_id=build.resource_id(item.logical_id),
-        vpc_id=reference_text(item.props.get("VpcId")),
+        vpc_id=group_id_of(item.props.get("VpcId"), build),
     )
     _rules(
         model, "ingress", "SecurityGroupIngress", item.props.get("SecurityGroupIngress"), build, egress=False
@@ -156,7 +156,7 @@ def network_acl(item: CfnItem, build: CfnBuild) -> list[Resource]:
         tags=tags(item),
         source=item.source,
         acl_id=build.resource_id(item.logical_id),
-        vpc_id=reference_text(item.props.get("VpcId")),
+        vpc_id=group_id_of(item.props.get("VpcId"), build),
         entries=[],
         subnet_ids=[],
     )

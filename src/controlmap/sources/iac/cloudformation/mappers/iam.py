@@ -19,6 +19,7 @@ from controlmap.resources.iam import (
     InlinePolicy,
 )
 from controlmap.resources.policy import PolicyDocument, PolicyParseError, parse_policy
+from controlmap.sources.iac.aws_managed import managed_policy_document
 from controlmap.sources.iac.cloudformation.build import CfnBuild, CfnItem, companion, primary
 from controlmap.sources.iac.cloudformation.mappers._common import tags
 from controlmap.sources.iac.common import IacError, ResourceRef, Unresolved, first_unresolved
@@ -73,7 +74,12 @@ def _managed(item: CfnItem, build: CfnBuild, model: _Principal) -> None:
         if policy is not None:
             attached.append(AttachedPolicy(arn=policy.id, name=policy.name, document=policy.document))
         elif isinstance(value, str):
-            attached.append(AttachedPolicy(arn=value, name=value.rsplit("/", 1)[-1], document=None))
+            known = managed_policy_document(value)
+            attached.append(
+                AttachedPolicy(
+                    arn=value, name=value.rsplit("/", 1)[-1], document=parse_policy(known) if known else None
+                )
+            )
         else:
             label = str(value.depends_on if isinstance(value, Unresolved) else value)
             attached.append(AttachedPolicy(arn=f"(computed: {label})", name=label, document=None))

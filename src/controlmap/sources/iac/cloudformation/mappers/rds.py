@@ -192,6 +192,23 @@ def _join_cluster(item: CfnItem, build: CfnBuild) -> None:
             cluster.members.append(model.identifier)
             if model.engine == "unknown":
                 model.engine = cluster.engine
+            inherit_cluster_settings(model, cluster)
+
+
+def inherit_cluster_settings(instance: DBInstance, cluster: DBCluster) -> None:
+    """A cluster member reports its cluster's storage, backup, log and IAM settings (as RDS does)."""
+    for fact in (
+        "storage_encrypted",
+        "kms_key_id",
+        "backup_retention_days",
+        "log_exports",
+        "iam_auth_enabled",
+    ):
+        setattr(instance, fact, getattr(cluster, fact))
+        if fact in cluster.unknown:
+            instance.unknown[fact] = cluster.unknown[fact]
+        else:
+            instance.unknown.pop(fact, None)
 
 
 @finisher

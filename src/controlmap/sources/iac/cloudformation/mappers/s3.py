@@ -51,9 +51,10 @@ def canned_acl_grants(acl: str) -> list[AclGrant] | None:
 def bucket(item: CfnItem, build: CfnBuild) -> list[Resource]:
     props = item.props
     name = props.get("BucketName")
+    shown = name if isinstance(name, str) else item.logical_id  # a generated name is known by the logical ID
     model = S3Bucket(
-        id=build.resource_id(item.logical_id),
-        name=name if isinstance(name, str) else item.logical_id,
+        id=f"arn:aws:s3:::{shown}",  # buckets are identified by ARN, as in a live scan
+        name=shown,
         region=region_of(item, build),
         tags=tags(item),
         source=item.source,
@@ -184,7 +185,8 @@ def _logging(model: S3Bucket, config: Any, build: CfnBuild) -> None:
         target_name = target
     if isinstance(target_name, Unresolved):
         # The destination exists but its name is computed: logging is on all the same.
-        model.logging = BucketLogging(enabled=True, target_bucket=None, target_prefix=_str(prefix))
+        shown = f"(the bucket named by {target_name.depends_on})"
+        model.logging = BucketLogging(enabled=True, target_bucket=shown, target_prefix=_str(prefix))
         return
     model.logging = BucketLogging(enabled=True, target_bucket=_str(target_name), target_prefix=_str(prefix))
 

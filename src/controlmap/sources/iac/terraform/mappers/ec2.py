@@ -38,9 +38,12 @@ def _port(value: Any) -> int | None:
 
 
 def group_id(value: Any, build: TfBuild, item: TfItem) -> str | None:
+    """A security group (or VPC) reference as the id its model carries, whatever the order."""
     group = build.target(value, SecurityGroup, "group_id", item)
     if group is not None:
         return group.group_id
+    if isinstance(value, ResourceRef):
+        return build.resource_id(value.address)
     return ref_text(value)
 
 
@@ -104,7 +107,7 @@ def security_group(item: TfItem, build: TfBuild) -> list[Resource]:
     model = SecurityGroup(
         **base(item, build, "default" if default else name if isinstance(name, str) else None),
         group_id=build.resource_id(item.address),
-        vpc_id=ref_text(item.get("vpc_id")),
+        vpc_id=group_id(item.get("vpc_id"), build, item),
         is_default=default,
     )
     _set_rules(model, "ingress", item, build)
@@ -185,7 +188,7 @@ def network_acl(item: TfItem, build: TfBuild) -> list[Resource]:
     model = NetworkAcl(
         **base(item, build),
         acl_id=build.resource_id(item.address),
-        vpc_id=ref_text(item.get("vpc_id")),
+        vpc_id=group_id(item.get("vpc_id"), build, item),
         is_default=item.type == "aws_default_network_acl",
         subnet_ids=[s for s in (ref_text(v) for v in as_list(item.get("subnet_ids"))) if s],
     )

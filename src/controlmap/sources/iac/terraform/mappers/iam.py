@@ -15,6 +15,7 @@ from controlmap.resources.iam import (
     IamUser,
     InlinePolicy,
 )
+from controlmap.sources.iac.aws_managed import managed_policy_document
 from controlmap.sources.iac.common import ResourceRef, Unresolved
 from controlmap.sources.iac.facts import as_list, unknown
 from controlmap.sources.iac.terraform.build import TfBuild, TfItem, companion, primary
@@ -53,7 +54,9 @@ def _attached(value: Any, build: TfBuild, item: TfItem) -> AttachedPolicy:
     if policy is not None:
         return AttachedPolicy(arn=policy.id, name=policy.name, document=policy.document)
     if isinstance(value, str):
-        return AttachedPolicy(arn=value, name=value.rsplit("/", 1)[-1], document=None)
+        known = managed_policy_document(value)
+        document = parse_document(known, "policy_arn", item.source.line_start) if known else None
+        return AttachedPolicy(arn=value, name=value.rsplit("/", 1)[-1], document=document)
     label = str(
         value.address
         if isinstance(value, ResourceRef)

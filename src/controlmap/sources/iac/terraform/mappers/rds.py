@@ -12,6 +12,7 @@ from controlmap.resources.rds import (
     DBParameterGroup,
     _Database,
 )
+from controlmap.sources.iac.cloudformation.mappers.rds import inherit_cluster_settings
 from controlmap.sources.iac.common import Unresolved, first_unresolved
 from controlmap.sources.iac.facts import as_list, put, text, to_bool, to_int, unknown
 from controlmap.sources.iac.terraform.build import TfBuild, TfItem, companion, primary
@@ -158,6 +159,7 @@ def join_cluster(item: TfItem, build: TfBuild) -> None:
             if model.engine == "unknown":
                 model.engine = cluster.engine
                 model.unknown.pop("engine", None)
+            inherit_cluster_settings(model, cluster)
 
 
 @primary("aws_db_parameter_group", "aws_rds_cluster_parameter_group")

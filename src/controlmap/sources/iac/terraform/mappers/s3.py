@@ -84,7 +84,9 @@ def canned_grants(acl: str) -> list[AclGrant] | None:
 @primary("aws_s3_bucket")
 def bucket(item: TfItem, build: TfBuild) -> list[Resource]:
     name = item.get("bucket")
-    model = S3Bucket(**base(item, build, name if isinstance(name, str) else None))
+    fields = base(item, build, name if isinstance(name, str) else None)
+    fields["id"] = f"arn:aws:s3:::{fields['name']}"  # buckets are identified by ARN, as in a live scan
+    model = S3Bucket(**fields)
     if isinstance(name, Unresolved):
         model.unknown["name"] = f"bucket depends on {name.depends_on}"
     declared = _declared(build)
@@ -181,8 +183,10 @@ def _logging(model: S3Bucket, target: Any, prefix: Any, build: TfBuild, item: Tf
         name: Any = linked.name
     elif isinstance(target, str):
         name = target
+    elif isinstance(target, Unresolved):
+        name = target.placeholder or f"(the bucket named by {target.depends_on})"
     else:
-        name = None  # computed target: logging is on all the same
+        name = f"(the bucket {ref_text(target)})" if target is not None else None
     model.logging = BucketLogging(
         enabled=True, target_bucket=name, target_prefix=prefix if isinstance(prefix, str) else None
     )
