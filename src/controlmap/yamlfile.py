@@ -122,6 +122,54 @@ def validation_problems(path: Path, document: Any, error: ValidationError) -> li
     return problems
 
 
+def read_trusted_yaml(path: Path) -> tuple[Any, dict[str, list[int]]] | None:
+    """Parse a file shipped with controlmap quickly: (plain data, item lines of its top-level lists).
+
+    ruamel's round-trip parser keeps line numbers but is pure Python: the built-in catalog takes
+    seconds to load with it, on every command. Built-in files are linted in CI, so they are parsed
+    with libyaml (through PyYAML, when installed) and only re-read with ruamel when they fail
+    validation, to report lines. Returns None when libyaml is not available or parsing fails.
+    """
+    if _FAST_LOADER is None:
+        return None
+    loader = _FAST_LOADER(path.read_text(encoding="utf-8"))
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except Exception:  # any parse problem: let the careful reader report it with its line
+        return None
+    finally:
+        loader.dispose()
+    lines: dict[str, list[int]] = {}
+    if node is not None and isinstance(data, dict):
+        for key_node, value_node in node.value:
+            if getattr(value_node, "id", None) == "sequence":
+                lines[str(key_node.value)] = [item.start_mark.line + 1 for item in value_node.value]
+    return data, lines
+
+
+def _fast_loader() -> Any:
+    try:
+        import yaml
+    except ImportError:
+        return None
+    return getattr(yaml, "CSafeLoader", None)
+
+
+_FAST_LOADER = _fast_loader()
+
+
+def load_trusted_model(path: Path, model: type[M]) -> M:
+    """``load_model`` for files shipped with controlmap: fast, with the same errors when invalid."""
+    parsed = read_trusted_yaml(path)
+    if parsed is not None and parsed[0] is not None:
+        try:
+            return model.model_validate(parsed[0])
+        except ValidationError:
+            pass  # re-read below for line numbers
+    return load_model(path, model)
+
+
 def load_model(path: Path, model: type[M], document: Any | None = None) -> M:
     """Read and validate a YAML file as ``model``; FileError lists every problem with its line."""
     if document is None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from controlmap.catalog.models import (
     Control,
@@ -16,7 +16,14 @@ from controlmap.catalog.models import (
     ServiceFile,
     Severity,
 )
-from controlmap.yamlfile import FileError, FileProblem, load_model, read_yaml
+from controlmap.yamlfile import (
+    FileError,
+    FileProblem,
+    load_model,
+    load_trusted_model,
+    read_trusted_yaml,
+    read_yaml,
+)
 
 DATA_DIR = Path(str(resources.files("controlmap.catalog") / "data"))
 CONTROLS_DIR = DATA_DIR / "controls"
@@ -117,8 +124,13 @@ def control_files(directory: Path) -> list[Path]:
     )
 
 
-def load_service_file(path: Path) -> tuple[ServiceFile, dict[str, int | None]]:
-    """Load one service file; returns the model and each control's line."""
+def load_service_file(path: Path, *, trusted: bool = False) -> tuple[ServiceFile, dict[str, int | None]]:
+    """Load one service file; returns the model and each control's line.
+
+    ``trusted`` (built-in files): parse with libyaml first, falling back to the careful reader.
+    """
+    if trusted and (fast := _load_trusted_service_file(path)) is not None:
+        return fast
     document = read_yaml(path)
     model = load_model(path, ServiceFile, document)
     lines: dict[str, int | None] = {}
@@ -130,6 +142,22 @@ def load_service_file(path: Path) -> tuple[ServiceFile, dict[str, int | None]]:
     return model, lines
 
 
+def _load_trusted_service_file(path: Path) -> tuple[ServiceFile, dict[str, int | None]] | None:
+    parsed = read_trusted_yaml(path)
+    if parsed is None or not isinstance(parsed[0], dict):
+        return None
+    data, item_lines = parsed
+    try:
+        model = ServiceFile.model_validate(data)
+    except ValidationError:
+        return None
+    lines: dict[str, int | None] = {
+        control.id: line
+        for control, line in zip(model.controls, item_lines.get("controls", []), strict=False)
+    }
+    return model, lines
+
+
 def load_catalog(extra: Iterable[Path] = (), *, include_builtin: bool = True) -> Catalog:
     """Load the built-in catalog and then each custom path (a file or a directory of YAML files).
 
@@ -137,14 +165,14 @@ def load_catalog(extra: Iterable[Path] = (), *, include_builtin: bool = True) ->
     tightens a severity or adds its own remediation. Files that fail validation raise FileError.
     """
     catalog = Catalog()
-    rtypes = load_model(RESOURCE_TYPES_FILE, ResourceTypesFile)
+    rtypes = load_trusted_model(RESOURCE_TYPES_FILE, ResourceTypesFile)
     for rtype in rtypes.resource_types:
         catalog.resource_types[rtype.id] = rtype
     for fw_path in sorted(FRAMEWORKS_DIR.glob("*.yaml")):
-        document = read_yaml(fw_path)
-        if isinstance(document, dict) and "requirements" in document:
-            framework = load_model(fw_path, Framework, document)
-            catalog.frameworks[framework.key] = framework
+        if fw_path.name.startswith("iso27001-2013-to-"):
+            continue  # the correspondence, not a framework (catalog/correspondence.py reads it)
+        framework = load_trusted_model(fw_path, Framework)
+        catalog.frameworks[framework.key] = framework
 
     problems: list[FileProblem] = []
     sources: list[tuple[Path, bool]] = []
@@ -159,7 +187,7 @@ def load_catalog(extra: Iterable[Path] = (), *, include_builtin: bool = True) ->
             problems.append(FileProblem(str(path), None, "no such file or directory", code="io"))
     for path, custom in sources:
         try:
-            service_file, lines = load_service_file(path)
+            service_file, lines = load_service_file(path, trusted=not custom)
         except FileError as exc:
             problems.extend(exc.problems)
             continue

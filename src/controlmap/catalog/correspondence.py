@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from controlmap.catalog.catalog import FRAMEWORKS_DIR
-from controlmap.yamlfile import load_model
+from controlmap.yamlfile import load_trusted_model
 
 CORRESPONDENCE_FILE = FRAMEWORKS_DIR / "iso27001-2013-to-2022.yaml"
 
@@ -88,7 +88,7 @@ class Correspondence(_Strict):
 
 
 def load_correspondence(path: Path = CORRESPONDENCE_FILE) -> Correspondence:
-    return load_model(path, Correspondence)
+    return load_trusted_model(path, Correspondence)
 
 
 @lru_cache(maxsize=1)

@@ -11,7 +11,7 @@ from functools import lru_cache
 from controlmap.catalog.catalog import DATA_DIR, Catalog
 from controlmap.catalog.models import Control, Severity, TierWindow
 from controlmap.settings import PlanSettings
-from controlmap.yamlfile import load_model
+from controlmap.yamlfile import load_trusted_model
 
 PLAN_FILE = DATA_DIR / "plan.yaml"
 
@@ -19,7 +19,7 @@ PLAN_FILE = DATA_DIR / "plan.yaml"
 @lru_cache(maxsize=1)
 def builtin_plan_settings() -> PlanSettings:
     """The seed's windows: 0-30 / 30-90 / 90-180 days, and its service-specific High windows."""
-    return load_model(PLAN_FILE, PlanSettings)
+    return load_trusted_model(PLAN_FILE, PlanSettings)
 
 
 @dataclass(frozen=True)
