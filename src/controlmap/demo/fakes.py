@@ -34,7 +34,7 @@ def json_response(url: str, payload: dict[str, Any], status: int = 200) -> AWSRe
 
 
 def error_response(url: str, code: str, message: str, status: int = 400) -> AWSResponse:
-    body = json.dumps({"message": message}).encode()
+    body = json.dumps({"__type": code, "message": message}).encode()
     headers = _headers({"Content-Type": "application/json", "x-amzn-ErrorType": code})
     return AWSResponse(url, status, headers, _Raw(body))
 

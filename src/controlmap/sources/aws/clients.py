@@ -88,6 +88,11 @@ def _custom_endpoint(service: str) -> bool:
     return bool(os.environ.get(specific) or os.environ.get("AWS_ENDPOINT_URL"))
 
 
+def use_local_s3control_endpoint(client: Any) -> None:
+    """Let an S3 Control client reach a local endpoint (see ``_strip_account_host``)."""
+    client.meta.events.register("before-sign.s3-control", _strip_account_host)
+
+
 def _strip_account_host(request: Any, **_: Any) -> None:
     """S3 Control puts the account ID in the host name (<account>.s3-control...). A local
     endpoint (moto, LocalStack) has no such names: send the call to the endpoint as configured."""
@@ -132,7 +137,7 @@ class ClientFactory:
                 return existing
             client = self.session.client(service, region_name=region, config=self._config)  # type: ignore[call-overload]
             if service == "s3control" and _custom_endpoint(service):
-                client.meta.events.register("before-sign.s3-control", _strip_account_host)
+                use_local_s3control_endpoint(client)
             self._instrument(client)
             for hook in self.client_hooks:
                 hook(client)
