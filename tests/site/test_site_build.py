@@ -12,7 +12,7 @@ from linkcheck import check_site
 from sitekit import XSS, fake_checks, fixture_input, fixture_plan, load_fixture_catalog
 
 from controlmap.site import urls
-from controlmap.site.generator import CONTENT_SECURITY_POLICY, build_site
+from controlmap.site.generator import CONTENT_SECURITY_POLICY, SiteError, build_site
 from controlmap.site.search import search_entries
 from controlmap.site.views import Coverage, build_model
 
@@ -391,3 +391,37 @@ def test_plan_page_follows_the_plan_windows_and_service_order(built_site: Path) 
     critical = text[text.index(f"Critical Fix within 0{DASH}30 days") : text.index("High Fix within")]
     assert critical.index("S3-01") < critical.index("EC2-01")  # resource-types.yaml order: S3 before EC2
     assert f"Amazon S3 · 30{DASH}60 days S3-05" in text  # the service window inside the High tier
+
+
+def test_refuses_to_write_into_a_directory_it_did_not_build(tmp_path: Path) -> None:
+    (tmp_path / "controls").mkdir()
+    mine = tmp_path / "controls" / "my-org-controls.yaml"
+    mine.write_text("precious", encoding="utf-8")
+    with pytest.raises(SiteError, match="not empty and holds no site built by controlmap"):
+        build_site(tmp_path, fixture_input())
+    assert mine.read_text(encoding="utf-8") == "precious"
+    assert not (tmp_path / "index.html").exists()
+
+
+def test_rebuild_keeps_files_it_did_not_write(tmp_path: Path) -> None:
+    build_site(tmp_path, fixture_input())
+    extra = tmp_path / "controls" / "README.txt"
+    extra.write_text("added by hand", encoding="utf-8")
+    manifest = tmp_path / ".controlmap-site.json"
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.txt"
+    outside.write_text("not the site's", encoding="utf-8")
+    data["files"] += [f"../{outside.name}", "controls/README.txt/../../../etc"]  # a tampered manifest
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    build_site(tmp_path, fixture_input(scans=False))
+    assert extra.is_file() and outside.is_file()
+    assert not (tmp_path / "accounts").exists()  # its own stale pages are gone
+    outside.unlink()
+
+
+def test_two_pages_on_one_path_is_an_error(tmp_path: Path) -> None:
+    site = fixture_input(scans=False)
+    bucket = site.catalog.resource_types["AWS::S3::Bucket"]
+    site.catalog.resource_types["AWS::S3::BUCKET"] = bucket.model_copy(update={"id": "AWS::S3::BUCKET"})
+    with pytest.raises(SiteError, match=r"two pages would be written to types/aws-s3-bucket\.html"):
+        build_site(tmp_path, site)

@@ -298,3 +298,10 @@ def test_site_serve_command_serves_until_interrupted(built_site: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_cli_refuses_a_foreign_directory(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    result = CliRunner().invoke(app, ["site", "build", str(tmp_path), "--no-store"])
+    assert result.exit_code == 2 and "holds no site built by controlmap" in flat(result.output)
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine"

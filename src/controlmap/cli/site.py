@@ -16,7 +16,7 @@ from controlmap.cli.catalog import CatalogDirs, SettingsFile, load_cli_catalog
 from controlmap.cli.common import EXIT_USAGE, console, fail_on_file_error, print_error, print_warning
 from controlmap.findings.model import ScanResult
 from controlmap.settings import Settings
-from controlmap.site.generator import DEFAULT_TITLE, BuildReport, SiteInput, build_site
+from controlmap.site.generator import DEFAULT_TITLE, BuildReport, SiteError, SiteInput, build_site
 from controlmap.site.scans import read_scan_files
 from controlmap.site.serve import make_server
 from controlmap.site.store import StoreUnavailable, read_store
@@ -94,13 +94,14 @@ def _build(
         fail_on_file_error(exc)
         raise
     scans = _collect_scans(settings, db, no_store, scan_files)
-    if out_dir.exists() and not out_dir.is_dir():
-        print_error(f"{out_dir} exists and is not a directory")
-        raise typer.Exit(EXIT_USAGE)
     site = SiteInput(
         catalog=catalog, plan=plan, checks=registry(), scans=scans, title=title, now=datetime.now(UTC)
     )
-    return build_site(out_dir, site)
+    try:
+        return build_site(out_dir, site)
+    except SiteError as exc:
+        print_error(str(exc))
+        raise typer.Exit(EXIT_USAGE) from None
 
 
 @site_app.command("build")

@@ -7,7 +7,7 @@ Links are relative to the page, so the output works from disk and under any path
 
 from __future__ import annotations
 
-import shutil
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,6 +37,7 @@ from controlmap.site.search import search_index_js
 from controlmap.site.views import Coverage, SiteModel, build_model
 
 STATIC_DIR = "assets"
+MANIFEST = ".controlmap-site.json"  # what the previous build wrote: the only files a rebuild may delete
 MAX_FINDING_ROWS = 500  # per table: a page must stay usable with thousands of failing resources
 EN_DASH = "\u2013"
 # Scripts and styles from the site's own files only: no inline script, no inline style, no CDN.
@@ -45,6 +46,10 @@ CONTENT_SECURITY_POLICY = (
     "base-uri 'none'; form-action 'none'"
 )
 DEFAULT_TITLE = "AWS Security Standard"
+
+
+class SiteError(Exception):
+    """The site cannot be written where asked (the message says why)."""
 
 
 @dataclass
@@ -101,6 +106,7 @@ class _Renderer:
         self.out_dir = out_dir
         self.env = _environment()
         self.pages: list[str] = []
+        self.written: set[str] = set()
         self.common: dict[str, Any] = {
             "site_title": site.title,
             "model": model,
@@ -123,6 +129,9 @@ class _Renderer:
         html = self.env.get_template(template).render(
             **self.common, **context, page_title=title, path=path, root=root, url=url
         )
+        if path in self.written:
+            raise SiteError(f"two pages would be written to {path}; rename one of the identifiers")
+        self.written.add(path)
         target = self.out_dir / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(html, encoding="utf-8")
@@ -130,14 +139,16 @@ class _Renderer:
 
 
 def build_site(out_dir: Path, site: SiteInput) -> BuildReport:
-    """Write the whole site into ``out_dir`` (created if needed; files of a previous build are replaced)."""
+    """Write the whole site into ``out_dir``: a new or empty directory, or a previous build to replace.
+
+    A directory holding anything else is refused: a rebuild deletes the pages it no longer
+    writes, and it must never delete a file it did not write itself.
+    """
     model = build_model(site.catalog, site.plan, site.checks)
     dashboards = build_dashboards(site.scans, site.now.date())
     failing_types = failing_by_type(dashboards)
     failing_controls = failing_by_control(dashboards)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for stale in ("types", "controls", "services", "frameworks", "names", "accounts"):
-        shutil.rmtree(out_dir / stale, ignore_errors=True)
+    previous = _previous_build(out_dir)
     r = _Renderer(out_dir, site, model, dashboards)
 
     r.render("home.html.j2", urls.HOME, site.title)
@@ -181,7 +192,10 @@ def build_site(out_dir: Path, site: SiteInput) -> BuildReport:
             )
 
     (out_dir / urls.SEARCH_INDEX_JS).write_text(search_index_js(model), encoding="utf-8")
-    _copy_static(out_dir / STATIC_DIR)
+    files = {*r.pages, urls.SEARCH_INDEX_JS, *_copy_static(out_dir)}
+    _remove_stale(out_dir, previous - files)
+    manifest = {"generator": f"controlmap {controlmap.__version__}", "files": sorted(files)}
+    (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     return BuildReport(
         out_dir=out_dir,
         pages=r.pages,
@@ -218,9 +232,46 @@ def _plan_rows(catalog: Catalog, plan: PlanSettings, model: SiteModel) -> list[t
     return rows
 
 
-def _copy_static(target: Path) -> None:
+def _copy_static(out_dir: Path) -> list[str]:
+    target = out_dir / STATIC_DIR
     target.mkdir(parents=True, exist_ok=True)
     source = resources.files("controlmap.site") / "static"
+    written = []
     for item in source.iterdir():
         if item.is_file() and item.name.endswith((".css", ".js", ".svg")):
             (target / item.name).write_bytes(item.read_bytes())
+            written.append(f"{STATIC_DIR}/{item.name}")
+    return written
+
+
+def _previous_build(out_dir: Path) -> set[str]:
+    """The files of the build already in ``out_dir`` (empty for a new directory)."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise SiteError(f"{out_dir} exists and is not a directory")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    manifest = out_dir / MANIFEST
+    if not manifest.is_file():
+        if any(out_dir.iterdir()):
+            raise SiteError(
+                f"{out_dir} is not empty and holds no site built by controlmap; "
+                "choose a new or empty directory (a rebuild replaces only what it wrote)"
+            )
+        return set()
+    try:
+        files = json.loads(manifest.read_text(encoding="utf-8")).get("files", [])
+    except (OSError, ValueError, AttributeError):
+        return set()  # a damaged manifest: keep every file rather than guess
+    return {f for f in files if isinstance(f, str)}
+
+
+def _remove_stale(out_dir: Path, stale: set[str]) -> None:
+    root = out_dir.resolve()
+    for name in sorted(stale):
+        path = (out_dir / name).resolve()
+        if root not in path.parents or not path.is_file():
+            continue  # only plain files inside the site, whatever the manifest says
+        path.unlink()
+        parent = path.parent
+        while parent != root and not any(parent.iterdir()):
+            parent.rmdir()
+            parent = parent.parent
