@@ -1,0 +1,199 @@
+"""Terraform HCL: expressions, variables and tfvars, locals, modules, count/for_each, split S3 resources."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from controlmap.checks.registry import Status
+from controlmap.resources.s3 import S3Bucket
+from controlmap.sources.iac.common import ResourceRef, Unresolved
+from controlmap.sources.iac.scan import IacScan
+from controlmap.sources.iac.terraform.expressions import Scope, evaluate, parse_value
+from controlmap.sources.iac.terraform.hcl import scan_blocks
+from controlmap.sources.iac.terraform.reader import read_root
+
+from .conftest import FIXTURES, finding, resource
+
+Scan = Callable[..., IacScan]
+
+VALUES: dict[str, Any] = {"name": "x", "list": ["a", "", "b"], "map": {"k": 1, "j": 2}}
+
+
+def ev(raw: str) -> Any:
+    scope = Scope(lambda n: {"var": VALUES}.get(n, Unresolved(n)))
+    return evaluate(parse_value(raw), scope)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ('"${var.name}-b"', "x-b"),
+        ('"a \\"quoted\\" ${var.name}"', 'a "quoted" x'),
+        ('${var.name == "x" ? "yes" : "no"}', "yes"),
+        ('${[for s in var.list : upper(s) if s != ""]}', ["A", "B"]),
+        ("${{for k, v in var.map : k => v * 2}}", {"k": 2, "j": 4}),
+        ('${var.map["k"]}', 1),
+        ("${1 + 2 * 3}", 7),
+        ("${!true}", False),
+        ('${merge(var.map, {z = 3})}', {"k": 1, "j": 2, "z": 3}),
+        ('${format("%s-%d", var.name, 3)}', "x-3"),
+        ('${lookup(var.map, "zz", 0)}', 0),
+        ('${try(var.map.missing.deeper, "fallback")}', "fallback"),
+        ('${jsonencode({a = [1, "b"]})}', '{"a":[1,"b"]}'),
+        ('${length(var.list)}', 3),
+        ('${element(var.list, 3)}', "a"),
+        ('${coalesce("", var.name)}', "x"),
+    ],
+)
+def test_expressions(raw: str, expected: Any) -> None:
+    assert ev(raw) == expected
+
+
+def test_unknown_propagates_with_its_name() -> None:
+    value = ev('"${unknown_thing}-x"')
+    assert isinstance(value, Unresolved) and "unknown_thing" in value.depends_on
+
+
+def test_block_lines_and_skips() -> None:
+    text = (
+        '# controlmap:skip=S3-05 versioning is handled by replication\n'
+        'resource "aws_s3_bucket" "b" {\n'
+        '  bucket = "x}"  # a brace in a string\n'
+        '  policy = <<EOT\n{ "unbalanced": {\nEOT\n'
+        "  # controlmap:skip=S3-06\n"
+        "}\n"
+        'resource "aws_s3_bucket" "c" {}\n'
+    )
+    blocks, problems = scan_blocks(text, "main.tf")
+    b = blocks[("resource", "aws_s3_bucket", "b")]
+    assert (b.line_start, b.line_end) == (2, 8)
+    assert b.skips == {"S3-05": "versioning is handled by replication"}
+    assert blocks[("resource", "aws_s3_bucket", "c")].line_start == 9
+    assert len(problems) == 1 and problems[0].line == 7 and "no reason" in problems[0].message
+
+
+def test_split_resources_join_by_reference_name_and_module(scan: Scan) -> None:
+    result = scan("terraform/s3_split")
+    raw, curated = "aws_s3_bucket.lake[0]", "aws_s3_bucket.lake[1]"
+    # count + reference: versioning; for_each over a map: encryption
+    assert finding(result.findings, raw, "s3_bucket_versioning_enabled").status is Status.PASS
+    assert finding(result.findings, curated, "s3_bucket_default_encryption_kms").status is Status.PASS
+    # by literal name, with the target bucket reached through a module output
+    logging = finding(result.findings, raw, "s3_bucket_access_logging_enabled")
+    assert logging.status is Status.PASS and "acme-prod-logs" in logging.reason
+    assert finding(result.findings, curated, "s3_bucket_access_logging_enabled").status is Status.FAIL
+    # through a module: versioning set in the root on the module's bucket
+    module_bucket = 'module.logs.aws_s3_bucket.this'
+    assert finding(result.findings, module_bucket, "s3_bucket_versioning_enabled").status is Status.PASS
+    assert finding(result.findings, module_bucket, "s3_bucket_acls_disabled").status is Status.FAIL
+    # the policy document data source: a public grant next to a TLS deny
+    assert finding(result.findings, curated, "s3_bucket_policy_not_public").status is Status.FAIL
+    assert finding(result.findings, curated, "s3_bucket_tls_required").status is Status.PASS
+    assert finding(result.findings, curated, "s3_bucket_public_access_blocked").status is Status.FAIL
+
+
+def test_tfvars_override_defaults_and_var_files_win(scan: Scan, tmp_path: Path) -> None:
+    result = scan("terraform/s3_split")
+    names = {f.resource_id for f in result.findings if f.check_id == "s3_bucket_versioning_enabled"}
+    assert "arn:aws:s3:::acme-prod-raw" in names  # terraform.tfvars says prod
+    var_file = tmp_path / "stage.tfvars"
+    var_file.write_text('environment = "stage"\nretention_days = 30\n')
+    staged = scan("terraform/s3_split", var_files=[var_file])
+    assert "arn:aws:s3:::acme-stage-raw" in {f.resource_id for f in staged.findings}
+    lock = finding(staged.findings, "aws_s3_bucket.lake[0]", "s3_bucket_object_lock_enabled")
+    assert lock.status is Status.PASS and "30 days" in lock.reason
+
+
+def test_variable_without_value_gives_unknown(scan: Scan) -> None:
+    result = scan("terraform/s3_split")
+    lock = finding(result.findings, "aws_s3_bucket.lake[0]", "s3_bucket_object_lock_enabled")
+    assert lock.status is Status.UNKNOWN and "var.retention_days" in lock.reason
+    unknown = scan("terraform/unknown")
+    versioning = finding(unknown.findings, "aws_s3_bucket.shared", "s3_bucket_versioning_enabled")
+    assert versioning.status is Status.UNKNOWN and "var.versioning_status" in versioning.reason
+
+
+def test_inline_v3_settings(scan: Scan) -> None:
+    result = scan("terraform/s3_inline")
+    legacy = "aws_s3_bucket.legacy"
+    assert finding(result.findings, legacy, "s3_bucket_acl_not_public").status is Status.FAIL
+    assert finding(result.findings, legacy, "s3_bucket_tls_required").status is Status.PASS
+    assert finding(result.findings, legacy, "s3_bucket_versioning_enabled").status is Status.PASS
+    assert finding(result.findings, legacy, "s3_bucket_access_logging_enabled").status is Status.PASS
+    assert finding(result.findings, "aws_s3_bucket.logs", "s3_bucket_default_encryption_kms").status is Status.PASS
+
+
+def test_inline_suppression_and_missing_reason(scan: Scan) -> None:
+    result = scan("terraform/s3_split")
+    skipped = finding(result.findings, "module.logs.aws_s3_bucket.this", "s3_bucket_access_logging_enabled")
+    assert skipped.status is Status.SUPPRESSED
+    unknown = scan("terraform/unknown")
+    assert any(p.code == "suppression" and p.line == 30 for p in unknown.problems)
+    no_reason = finding(unknown.findings, "aws_s3_bucket.noreason", "s3_bucket_versioning_enabled")
+    assert no_reason.status is Status.FAIL  # a skip without a reason does not apply
+
+
+def test_module_instances_with_for_each(tmp_path: Path) -> None:
+    (tmp_path / "mod").mkdir()
+    (tmp_path / "mod" / "main.tf").write_text(
+        'variable "name" {}\nresource "aws_s3_bucket" "this" {\n  bucket = var.name\n}\n'
+        'output "id" {\n  value = aws_s3_bucket.this.id\n}\n'
+    )
+    (tmp_path / "main.tf").write_text(
+        'module "b" {\n  source   = "./mod"\n  for_each = toset(["x", "y"])\n  name     = "acme-${each.key}"\n}\n'
+        'resource "aws_s3_bucket_versioning" "x" {\n  bucket = module.b["x"].id\n'
+        '  versioning_configuration {\n    status = "Enabled"\n  }\n}\n'
+    )
+    result = read_root(tmp_path, "root")
+    x = resource(result, 'module.b["x"].aws_s3_bucket.this')
+    y = resource(result, 'module.b["y"].aws_s3_bucket.this')
+    assert isinstance(x, S3Bucket) and isinstance(y, S3Bucket)
+    assert (x.name, x.versioning) == ("acme-x", "Enabled")
+    assert (y.name, y.versioning) == ("acme-y", "Disabled")
+    assert x.source.file is not None and x.source.file.endswith("mod/main.tf") and x.source.line_start == 2
+
+
+def test_unresolvable_split_target_makes_the_setting_unknown(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        'variable "bucket_name" {}\n'
+        'resource "aws_s3_bucket" "b" {\n  bucket_prefix = "acme-"\n}\n'
+        'resource "aws_s3_bucket_versioning" "v" {\n  bucket = var.bucket_name\n'
+        '  versioning_configuration {\n    status = "Enabled"\n  }\n}\n'
+    )
+    result = read_root(tmp_path, "root")
+    bucket = resource(result, "aws_s3_bucket.b")
+    assert bucket.versioning is None  # type: ignore[attr-defined]
+    assert "aws_s3_bucket_versioning.v" in bucket.unknown["versioning"]
+
+
+def test_references_known_after_apply_keep_their_target(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_kms_key" "k" {}\n'
+        'locals {\n  key = aws_kms_key.k.arn\n}\n'
+        'resource "aws_s3_bucket" "b" {\n  bucket = "acme-b"\n}\n'
+        'resource "aws_s3_bucket_server_side_encryption_configuration" "e" {\n  bucket = aws_s3_bucket.b.id\n'
+        '  rule {\n    apply_server_side_encryption_by_default {\n      sse_algorithm = "aws:kms"\n'
+        "      kms_master_key_id = local.key\n    }\n  }\n}\n"
+    )
+    result = read_root(tmp_path, "root")
+    bucket = resource(result, "aws_s3_bucket.b")
+    assert bucket.encryption.kms_key_id == "root#aws_kms_key.k"  # type: ignore[attr-defined]
+
+
+def test_circular_locals_are_reported(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        'locals {\n  a = "${local.b}-x"\n  b = "${local.a}-y"\n}\nresource "aws_s3_bucket" "b" {\n  bucket = local.a\n}\n'
+    )
+    result = read_root(tmp_path, "root")
+    assert any("circular" in p.message for p in result.problems)
+    bucket = resource(result, "aws_s3_bucket.b")
+    assert bucket.id.startswith("arn:aws:s3:::")
+
+
+def test_resource_ref_through_module_input() -> None:
+    assert ResourceRef("a.b", "id") != ResourceRef("a.b")
+    assert (FIXTURES / "terraform/s3_split/modules/bucket/main.tf").is_file()
