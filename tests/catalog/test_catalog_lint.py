@@ -56,23 +56,26 @@ def test_iso_2013_ids_are_errors_naming_their_2022_successors(fixtures: Path) ->
     problems = lint([path])
     iso_2013 = {p.message for p in _by_code(problems, "iso-2013")}
     assert (
-        "A.9.4 is an ISO 27001:2013 ID; its 2022 successors are A.8.3, A.8.5, A.5.17, A.8.18, A.8.4 "
-        "(2013: System and application access control)"
+        "ORG-IAM-01: A.9.4 is an ISO 27001:2013 ID; its 2022 successors are A.8.3, A.8.5, A.5.17, A.8.18, "
+        "A.8.4 (2013: System and application access control)"
     ) in iso_2013
     assert any(
-        m.startswith("A.10.1.2 is an ISO 27001:2013 ID; its 2022 successor is A.8.24") for m in iso_2013
+        m.startswith("ORG-IAM-01: A.10.1.2 is an ISO 27001:2013 ID; its 2022 successor is A.8.24")
+        for m in iso_2013
     )
     # The iso27001:2013 key itself is refused, with the conversion of what it cites.
     assert any("A.12.4.1 is an ISO 27001:2013 ID; its 2022 successor is A.8.15" in m for m in iso_2013)
     line = _line_of(path, "iso27001:2022: [A.5.15, A.9.4")
-    assert all(p.line == line for p in problems if p.message.startswith("A.9.4"))
+    assert all(p.line == line for p in problems if p.message.startswith("ORG-IAM-01: A.9.4"))
 
 
 def test_unknown_framework_ids_keys_and_bare_categories(fixtures: Path) -> None:
     problems = lint([fixtures / "bad" / "references.yaml"])
     framework = [p.message for p in _by_code(problems, "framework")]
-    assert any(m.startswith("A.8.99 is not an ISO/IEC 27001:2022 Annex A control") for m in framework)
-    assert any(m.startswith("CC9.9 is not a SOC 2 Trust Services Criterion") for m in framework)
+    assert any(
+        m.startswith("ORG-IAM-01: A.8.99 is not an ISO/IEC 27001:2022 Annex A control") for m in framework
+    )
+    assert any(m.startswith("ORG-IAM-01: CC9.9 is not a SOC 2 Trust Services Criterion") for m in framework)
     assert any("unknown framework 'nist:800-53'" in m for m in framework)
     categories = [p.message for p in _by_code(problems, "soc2-category")]
     assert len(categories) == 2
@@ -87,13 +90,16 @@ def test_resource_types_checks_and_automation(fixtures: Path) -> None:
     assert any("unknown resource type 'AWS::IAM::Usr'; did you mean AWS::IAM::User" in m for m in rtypes)
     assert not any("AWS::IAM::User'" in m and "unknown" in m for m in rtypes)
     assert [p.message for p in _by_code(problems, "unknown-check")] == [
-        "check 'no_such_check' is not registered"
+        "ORG-IAM-01: check 'no_such_check' is not registered"
     ]
     attestation = _by_code(problems, "attestation")
     assert len(attestation) == 1 and "ORG-IAM-02" in attestation[0].message
     not_automated = _by_code(problems, "not-automated")
     assert {p.level for p in not_automated} == {"warning"}
-    assert any("ORG-IAM-01 is not yet automated" in p.message for p in not_automated)
+    assert any(
+        p.message == "ORG-IAM-01: not yet automated: automation is full but no check is listed"
+        for p in not_automated
+    )
 
 
 def test_duplicate_ids_within_and_across_files(fixtures: Path) -> None:

@@ -265,7 +265,7 @@ def _lint_file(path: Path, reference: ReferenceData, seen: dict[str, str]) -> li
         except ValidationError:
             continue  # reported by the file-level validation
         problems += [
-            FileProblem(str(path), line_of(item, loc) or line, message, level, code)
+            FileProblem(str(path), line_of(item, loc) or line, f"{control.id}: {message}", level, code)
             for loc, level, code, message in control_problems(control, reference)
         ]
     return problems
@@ -422,8 +422,7 @@ def _automation_findings(control: Control, reference: ReferenceData) -> list[Fin
                 ("automation",),
                 WARNING,
                 "not-automated",
-                f"{control.id} is not yet automated: automation is {control.automation.value} "
-                "but no check is listed",
+                f"not yet automated: automation is {control.automation.value} but no check is listed",
             )
         )
     if control.automation is Automation.MANUAL and control.checks:
@@ -432,7 +431,7 @@ def _automation_findings(control: Control, reference: ReferenceData) -> list[Fin
                 ("automation",),
                 WARNING,
                 "automation",
-                f"{control.id} lists checks but says automation: manual; use partial or full",
+                "lists checks but says automation: manual; use partial or full",
             )
         )
     if control.automation is not Automation.FULL and not (control.attestation or "").strip():
@@ -441,8 +440,7 @@ def _automation_findings(control: Control, reference: ReferenceData) -> list[Fin
                 ("automation",),
                 ERROR,
                 "attestation",
-                f"{control.id} is {control.automation.value}: "
-                "say what an auditor must attest in `attestation`",
+                f"automation is {control.automation.value}: say what an auditor must attest in `attestation`",
             )
         )
     return out

@@ -619,6 +619,13 @@ def import_seed(
         raise _usage_error(f"{seed}: {exc}") from None
     written = write_seed_catalog(parsed, output)
     missing = [c.id for c in parsed.controls if not c.summary_tiers]
+    other_tier = [
+        f"{c.id} ({c.severity}; summary table: {', '.join(c.summary_tiers)})"
+        for c in parsed.controls
+        if c.summary_tiers and c.summary_tiers != [c.severity]
+    ]
     console.print(f"{len(parsed.controls)} controls written to {escape(', '.join(str(p) for p in written))}")
     if missing:
         print_warning(f"not in any summary table of the seed: {', '.join(missing)}")
+    if other_tier:
+        print_warning(f"in a summary table other than its severity: {', '.join(other_tier)}")
