@@ -31,9 +31,21 @@ from controlmap.cli.scan import (
 from controlmap.demo.fakes import demo_access_analyzer
 from controlmap.demo.seed import seed_demo_account
 from controlmap.demo.server import DEMO_ACCOUNT_ID, DEMO_REGIONS, local_aws
+from controlmap.settings import Settings
 from controlmap.sources.aws.scanner import AwsScanOptions
 
 ORDER = 10
+
+# The demo account's own policy choices, used when no controlmap.yaml is found: with an allowed
+# list of key administrators, KMS-03 is decided automatically instead of left to an auditor.
+DEMO_SETTINGS = {"kms": {"allowed_key_administrators": ["arn:aws:iam::*:role/demo-key-admin"]}}
+
+
+def demo_settings(settings: Settings) -> Settings:
+    """The user's settings if they have a file, else the demo's."""
+    if settings.source_path is not None:
+        return settings
+    return Settings.model_validate(DEMO_SETTINGS)
 
 
 def register(app: typer.Typer) -> None:
@@ -76,6 +88,7 @@ def demo(
     """Scan a demo AWS account (local, in-process, no AWS credentials needed)."""
     fmt = output_format(output)
     catalog, settings = load_cli_catalog(None, None)
+    settings = demo_settings(settings)
     with _quiet_local_server(), local_aws():
         try:
             with err_console.status("seeding the demo account (local moto server on 127.0.0.1)…"):

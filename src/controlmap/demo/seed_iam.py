@@ -62,6 +62,9 @@ def seed_iam(ctx: SeedContext) -> None:
     iam.create_access_key(UserName="ci-deployer")
     _age_access_keys(account, "ci-deployer", days=200)
 
+    iam.create_user(UserName="reporting-bot")  # a key created today: IAM-06 PASS (IAM-04 still FAIL)
+    iam.create_access_key(UserName="reporting-bot")
+
     readonly = iam.create_policy(
         PolicyName="demo-app-readonly",
         PolicyDocument=_doc(

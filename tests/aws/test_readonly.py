@@ -1,0 +1,78 @@
+"""Read-only by construction: any operation that is not a read is refused before it is sent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+
+from controlmap.sources.aws.clients import ClientFactory, ReadOnlyViolation, is_read_operation
+
+WRITES = [
+    ("s3", "create_bucket", {"Bucket": "must-not-exist"}),
+    ("s3", "put_bucket_policy", {"Bucket": "existing-bucket", "Policy": "{}"}),
+    ("s3", "delete_bucket", {"Bucket": "existing-bucket"}),
+    ("iam", "create_user", {"UserName": "intruder"}),
+    ("iam", "delete_account_password_policy", {}),
+    ("kms", "schedule_key_deletion", {"KeyId": "alias/anything", "PendingWindowInDays": 7}),
+    ("cloudtrail", "stop_logging", {"Name": "trail"}),
+    ("ec2", "terminate_instances", {"InstanceIds": ["i-0123456789abcdef0"]}),
+    (
+        "s3control",
+        "put_public_access_block",
+        {"AccountId": "123456789012", "PublicAccessBlockConfiguration": {}},
+    ),
+]
+
+
+@pytest.mark.parametrize("service, operation, params", WRITES, ids=[f"{s}:{o}" for s, o, _ in WRITES])
+def test_writes_are_refused_before_any_request(
+    aws_session: boto3.Session, service: str, operation: str, params: dict[str, Any]
+) -> None:
+    aws_session.client("s3").create_bucket(Bucket="existing-bucket")
+    factory = ClientFactory(boto3.Session(region_name="us-east-1"))
+    client = factory.client(service, "us-east-1")
+    sent: list[str] = []
+    client.meta.events.register("before-send", lambda request, **_: sent.append(request.url))
+
+    with pytest.raises(ReadOnlyViolation, match="read-only"):
+        getattr(client, operation)(**params)
+
+    assert sent == []  # nothing reached the wire
+    assert factory.counter.total_calls == 0 and sum(factory.counter.attempts.values()) == 0
+    # and the local account is untouched
+    names = [b["Name"] for b in aws_session.client("s3").list_buckets()["Buckets"]]
+    assert names == ["existing-bucket"]
+    assert aws_session.client("iam").list_users()["Users"] == []
+
+
+def test_reads_go_through_and_are_counted(aws_session: boto3.Session) -> None:
+    aws_session.client("s3").create_bucket(Bucket="existing-bucket")
+    factory = ClientFactory(boto3.Session(region_name="us-east-1"))
+    client = factory.client("s3", "us-east-1")
+    sent: list[str] = []
+    client.meta.events.register("before-send", lambda request, **_: sent.append(request.url))
+    assert [b["Name"] for b in client.list_buckets()["Buckets"]] == ["existing-bucket"]
+    assert len(sent) == 1
+    assert factory.counter.snapshot() == {"s3:ListBuckets": 1}
+    assert factory.counter.attempts["s3:ListBuckets"] == 1
+
+
+@pytest.mark.parametrize(
+    "service, operation, allowed",
+    [
+        ("s3", "GetBucketPolicy", True),
+        ("iam", "ListUsers", True),
+        ("ec2", "DescribeInstances", True),
+        ("iam", "GenerateCredentialReport", True),  # builds the report we read; changes nothing
+        ("sts", "AssumeRole", True),
+        ("s3", "PutObject", False),
+        ("iam", "UpdateAccountPasswordPolicy", False),
+        ("kms", "Decrypt", False),  # uses a key: not a configuration read
+        ("lambda", "Invoke", False),
+        ("s3", "RestoreObject", False),
+    ],
+)
+def test_read_operation_classification(service: str, operation: str, allowed: bool) -> None:
+    assert is_read_operation(service, operation) is allowed
