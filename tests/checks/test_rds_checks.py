@@ -395,3 +395,15 @@ class TestIamAuth:
             run("rds_instance_iam_auth_enabled", db("aurora-postgresql", cluster_id="c")).status
             is Status.NOT_APPLICABLE
         )
+
+
+def test_settings_file_errors_name_file_and_line(tmp_path: Any) -> None:
+    from controlmap.settings import load_settings
+    from controlmap.yamlfile import FileError
+
+    path = tmp_path / "controlmap.yaml"
+    path.write_text("ec2:\n  restricted_ports: [22, ssh]\nrds:\n  min_backup_retention_days: 0\n")
+    with pytest.raises(FileError) as caught:
+        load_settings(path)
+    lines = {(p.line, p.message.split(":")[0]) for p in caught.value.problems}
+    assert lines == {(2, "ec2.restricted_ports.1"), (4, "rds.min_backup_retention_days")}
