@@ -9,14 +9,13 @@ read failed). Excepted findings stay FAILED with the workflow SUPPRESSED and the
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
 from controlmap.catalog.models import Severity
 from controlmap.checks.registry import Status
 from controlmap.findings.model import Finding, ScanResult
-from controlmap.outputs.common import utc_iso
+from controlmap.outputs.common import json_lines_array, utc_iso
 
 SCHEMA_VERSION = "2018-10-08"
 FINDING_TYPE = "Software and Configuration Checks/Industry and Regulatory Standards"
@@ -198,4 +197,4 @@ def render_asff(
         for f in result.findings
         if include_not_applicable or f.status is not Status.NOT_APPLICABLE
     ]
-    return json.dumps(findings, indent=2, ensure_ascii=False) + "\n"
+    return json_lines_array(findings)

@@ -7,6 +7,7 @@ escaped, CSV cells cannot start a formula, and HTML relies on Jinja2 autoescapin
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -184,3 +185,12 @@ def utc_iso(moment: datetime | None, *, millis: bool = False) -> str | None:
     moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     text = moment.isoformat(timespec="milliseconds" if millis else "seconds")
     return text.replace("+00:00", "Z")
+
+
+def json_lines_array(items: Sequence[object]) -> str:
+    """A JSON array with one compact item per line: valid JSON, greppable, and encoded by the C
+    encoder (``indent`` switches json to its pure-Python encoder, 5x slower on 10,000 findings)."""
+    if not items:
+        return "[]\n"
+    body = ",\n".join(json.dumps(item, ensure_ascii=False, default=str) for item in items)
+    return "[\n" + body + "\n]\n"

@@ -7,7 +7,6 @@ finding across scans.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +15,7 @@ from controlmap.catalog.models import Severity
 from controlmap.checks.registry import Status
 from controlmap.findings.model import Finding, ScanResult
 from controlmap.outputs.asff import partition_of
+from controlmap.outputs.common import json_lines_array
 
 OCSF_VERSION = "1.1.0"
 CLASS_UID = 2003
@@ -127,6 +127,4 @@ def to_ocsf(f: Finding, *, scanned_at: datetime) -> dict[str, Any]:
 
 def render_ocsf(result: ScanResult, **_: Any) -> str:
     scanned_at = result.finished_at or result.started_at
-    return (
-        json.dumps([to_ocsf(f, scanned_at=scanned_at) for f in result.findings], indent=2, default=str) + "\n"
-    )
+    return json_lines_array([to_ocsf(f, scanned_at=scanned_at) for f in result.findings])
