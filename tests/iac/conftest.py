@@ -29,7 +29,9 @@ def scan(catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Iac
     monkeypatch.chdir(FIXTURES)
 
     def run(*paths: str, settings: Settings | None = None, **options: Any) -> IacScan:
-        return scan_iac([Path(p) for p in paths], catalog, settings or Settings(), options=IacOptions(**options))
+        return scan_iac(
+            [Path(p) for p in paths], catalog, settings or Settings(), options=IacOptions(**options)
+        )
 
     return run
 
@@ -37,7 +39,9 @@ def scan(catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Iac
 def finding(findings: list[Finding], resource: str, check: str) -> Finding:
     """The one finding of ``check`` about the resource shown as ``resource``."""
     found = [f for f in findings if f.resource_name == resource and f.check_id == check]
-    assert len(found) == 1, f"expected one {check} finding for {resource}, got {[(f.status, f.reason) for f in found]}"
+    assert len(found) == 1, (
+        f"expected one {check} finding for {resource}, got {[(f.status, f.reason) for f in found]}"
+    )
     return found[0]
 
 
@@ -45,7 +49,9 @@ def resource(result: UnitResult, address: str, variant: int = 0) -> Resource:
     for model in result.variants[variant].resources:
         if model.source.address == address:
             return model
-    raise AssertionError(f"no resource {address} in {[m.source.address for m in result.variants[variant].resources]}")
+    raise AssertionError(
+        f"no resource {address} in {[m.source.address for m in result.variants[variant].resources]}"
+    )
 
 
 def run_check(check_id: str, model: Resource, resources: list[Resource]) -> list[Outcome]:

@@ -71,7 +71,10 @@ def test_policy_version_date_stays_a_string() -> None:
 
 
 def test_json_lines_per_resource() -> None:
-    text = '{\n  "Resources": {\n    "A": {\n      "Type": "AWS::S3::Bucket"\n    },\n    "B": {"Type": "AWS::SQS::Queue"}\n  }\n}\n'
+    text = (
+        '{\n  "Resources": {\n    "A": {\n      "Type": "AWS::S3::Bucket"\n    },\n'
+        '    "B": {"Type": "AWS::SQS::Queue"}\n  }\n}\n'
+    )
     doc = load_json(text)
     assert doc["Resources"].lines_of("A") == (3, 5)
     assert doc["Resources"].lines_of("B") == (6, 6)

@@ -29,7 +29,11 @@ def test_secure_bucket_passes_with_file_and_lines(scan: Scan) -> None:
         assert finding(result.findings, "DataBucket", check).status is Status.PASS, check
     data = finding(result.findings, "DataBucket", "s3_bucket_tls_required")
     assert data.source is not None and data.source.kind is SourceKind.CLOUDFORMATION
-    assert (data.source.file, data.source.line_start, data.source.line_end) == ("cloudformation/s3_secure.yaml", 34, 63)
+    assert (data.source.file, data.source.line_start, data.source.line_end) == (
+        "cloudformation/s3_secure.yaml",
+        34,
+        63,
+    )
     assert data.resource_id == "arn:aws:s3:::acme-data"
 
 
@@ -72,7 +76,9 @@ def test_deny_only_statements_grant_nothing(scan: Scan) -> None:
     secure = scan("cloudformation/s3_secure.yaml")
     assert finding(secure.findings, "DataBucket", "s3_bucket_policy_not_public").status is Status.PASS
     iam = scan("cloudformation/iam.yaml")
-    assert finding(iam.findings, "DenyEverythingPolicy", "iam_policy_no_admin_statements").status is Status.PASS
+    assert (
+        finding(iam.findings, "DenyEverythingPolicy", "iam_policy_no_admin_statements").status is Status.PASS
+    )
     assert finding(iam.findings, "GuardRole", "iam_role_no_admin_access").status is Status.PASS
 
 
@@ -121,7 +127,9 @@ def test_iam_principals_and_attachments(scan: Scan) -> None:
     assert finding(result.findings, "AdminRole", "iam_role_no_admin_access").status is Status.FAIL
     user_admin = finding(result.findings, "Deployer", "iam_user_no_admin_access")
     assert user_admin.status is Status.FAIL and "via group Operators" in user_admin.reason
-    assert finding(result.findings, "S3WildcardPolicy", "iam_policy_no_service_wildcards").status is Status.FAIL
+    assert (
+        finding(result.findings, "S3WildcardPolicy", "iam_policy_no_service_wildcards").status is Status.FAIL
+    )
     assert finding(result.findings, "ReadOnlyPolicy", "iam_policy_no_service_wildcards").status is Status.PASS
     keys = finding(result.findings, "Deployer", "iam_user_no_active_access_keys")
     assert keys.status is Status.FAIL

@@ -7,7 +7,12 @@ from typing import Any
 import pytest
 
 from controlmap.sources.iac.cloudformation.intrinsics import NO_VALUE, Resolver
-from controlmap.sources.iac.cloudformation.parameters import OTHER, parameter_values, read_parameters_file, variant_assignments
+from controlmap.sources.iac.cloudformation.parameters import (
+    OTHER,
+    parameter_values,
+    read_parameters_file,
+    variant_assignments,
+)
 from controlmap.sources.iac.cloudformation.template import parse_template
 from controlmap.sources.iac.cloudformation.yaml_loader import load_yaml
 from controlmap.sources.iac.common import IacError, ResourceRef, Unresolved
@@ -112,7 +117,10 @@ def test_import_value_and_getazs_are_unresolved() -> None:
 
 def test_variants_enumerate_allowed_values_and_compared_literals() -> None:
     template = parse_template(load_yaml(TEMPLATE))
-    assert variant_assignments(template, parameter_values(template, {})) == [{"NoDefault": "x"}, {"NoDefault": OTHER}]
+    assert variant_assignments(template, parameter_values(template, {})) == [
+        {"NoDefault": "x"},
+        {"NoDefault": OTHER},
+    ]
     template.parameters["Env"].pop("Default")
     variants = variant_assignments(template, parameter_values(template, {}))
     assert {v["Env"] for v in variants} == {"dev", "prod"}

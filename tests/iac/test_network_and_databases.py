@@ -41,13 +41,17 @@ def test_cfn_rule_defined_as_separate_resource_joins_its_group(cfn_network) -> N
     group = resource(cfn_network, "WebGroup")
     assert isinstance(group, SecurityGroup) and group.ingress is not None
     assert {r.from_port for r in group.ingress} == {443, 3389}
-    outcomes = run_check("ec2_security_group_no_world_admin_ingress", group, cfn_network.variants[0].resources)
+    outcomes = run_check(
+        "ec2_security_group_no_world_admin_ingress", group, cfn_network.variants[0].resources
+    )
     assert any(o.status is Status.FAIL and "3389" in o.reason for o in outcomes)
 
 
 def test_cfn_unresolved_cidr_is_unknown(cfn_network) -> None:  # type: ignore[no-untyped-def]
     group = resource(cfn_network, "AdminGroup")
-    outcomes = run_check("ec2_security_group_no_world_admin_ingress", group, cfn_network.variants[0].resources)
+    outcomes = run_check(
+        "ec2_security_group_no_world_admin_ingress", group, cfn_network.variants[0].resources
+    )
     assert [o.status for o in outcomes] == [Status.UNKNOWN]
     assert "AdminCidr" in outcomes[0].reason
 
@@ -56,10 +60,16 @@ def test_cfn_vpc_flow_logs_endpoints_and_volumes(cfn_network) -> None:  # type: 
     vpc = resource(cfn_network, "Vpc")
     assert _statuses("ec2_vpc_flow_logs_enabled", vpc, cfn_network) == [Status.PASS]
     assert vpc.endpoints and vpc.endpoints[0].short_service == "s3"  # type: ignore[attr-defined]
-    assert _statuses("ec2_volume_encrypted", resource(cfn_network, "EncryptedVolume"), cfn_network) == [Status.PASS]
-    unknown = run_check("ec2_volume_encrypted", resource(cfn_network, "Volume"), cfn_network.variants[0].resources)
+    assert _statuses("ec2_volume_encrypted", resource(cfn_network, "EncryptedVolume"), cfn_network) == [
+        Status.PASS
+    ]
+    unknown = run_check(
+        "ec2_volume_encrypted", resource(cfn_network, "Volume"), cfn_network.variants[0].resources
+    )
     assert unknown[0].status is Status.UNKNOWN and "encryption by default" in unknown[0].reason
-    assert Status.FAIL in _statuses("ec2_network_acl_no_world_admin_ingress", resource(cfn_network, "Acl"), cfn_network)
+    assert Status.FAIL in _statuses(
+        "ec2_network_acl_no_world_admin_ingress", resource(cfn_network, "Acl"), cfn_network
+    )
 
 
 def test_tf_rules_from_every_kind_of_resource(tf_network) -> None:  # type: ignore[no-untyped-def]
@@ -71,7 +81,9 @@ def test_tf_rules_from_every_kind_of_resource(tf_network) -> None:  # type: igno
     bastion = resource(tf_network, "aws_security_group.bastion")
     assert Status.FAIL in _statuses("ec2_security_group_no_world_admin_ingress", bastion, tf_network)
     office = run_check(
-        "ec2_security_group_no_world_admin_ingress", resource(tf_network, "aws_security_group.office"), tf_network.variants[0].resources
+        "ec2_security_group_no_world_admin_ingress",
+        resource(tf_network, "aws_security_group.office"),
+        tf_network.variants[0].resources,
     )
     assert office[0].status is Status.UNKNOWN and "var.office_cidr" in office[0].reason
 
@@ -80,7 +92,9 @@ def test_tf_instance_volume_and_region_default(tf_network) -> None:  # type: ign
     instance = resource(tf_network, "aws_instance.app")
     assert _statuses("ec2_instance_imdsv2_required", instance, tf_network) == [Status.PASS]
     # The same configuration turns EBS encryption by default on, so the plain volume is encrypted.
-    assert _statuses("ec2_volume_encrypted", resource(tf_network, "aws_ebs_volume.data"), tf_network) == [Status.PASS]
+    assert _statuses("ec2_volume_encrypted", resource(tf_network, "aws_ebs_volume.data"), tf_network) == [
+        Status.PASS
+    ]
     region = resource(tf_network, "aws_ebs_encryption_by_default.this")
     assert _statuses("ec2_region_ebs_encryption_by_default", region, tf_network) == [Status.PASS]
     vpc = resource(tf_network, "aws_vpc.main")
@@ -95,7 +109,10 @@ def test_aurora_encryption_is_set_on_the_cluster(kind: str) -> None:
         cluster, member = resource(result, "Cluster"), resource(result, "ClusterInstance")
     else:
         result = read_root(FIXTURES / "terraform/rds", "rds")
-        cluster, member = resource(result, "aws_rds_cluster.aurora"), resource(result, "aws_rds_cluster_instance.aurora[0]")
+        cluster, member = (
+            resource(result, "aws_rds_cluster.aurora"),
+            resource(result, "aws_rds_cluster_instance.aurora[0]"),
+        )
     resources = result.variants[0].resources
     assert [o.status for o in run_check("rds_cluster_storage_encrypted", cluster, resources)] == [Status.PASS]
     member_outcome = run_check("rds_instance_storage_encrypted", member, resources)[0]
@@ -113,12 +130,17 @@ def test_public_unencrypted_instance_fails() -> None:
     assert run_check("rds_instance_not_publicly_accessible", legacy, resources)[0].status is Status.FAIL
     assert run_check("rds_instance_backup_retention", legacy, resources)[0].status is Status.FAIL
     groups = run_check("rds_instance_security_groups_restricted", legacy, resources)
-    assert groups[0].status is Status.FAIL and "3306" in groups[0].reason or "0.0.0.0/0" in groups[0].reason
+    assert (groups[0].status is Status.FAIL and "3306" in groups[0].reason) or "0.0.0.0/0" in groups[0].reason
     tf = read_root(FIXTURES / "terraform/rds", "rds")
     reporting = resource(tf, "aws_db_instance.reporting")
-    assert run_check("rds_instance_not_publicly_accessible", reporting, tf.variants[0].resources)[0].status is Status.FAIL
+    assert (
+        run_check("rds_instance_not_publicly_accessible", reporting, tf.variants[0].resources)[0].status
+        is Status.FAIL
+    )
     # PostgreSQL 14 with the default parameter group does not force TLS.
-    assert run_check("rds_instance_tls_enforced", reporting, tf.variants[0].resources)[0].status is Status.FAIL
+    assert (
+        run_check("rds_instance_tls_enforced", reporting, tf.variants[0].resources)[0].status is Status.FAIL
+    )
 
 
 def test_paths_are_relative_to_fixtures() -> None:

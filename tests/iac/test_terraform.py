@@ -39,13 +39,13 @@ def ev(raw: str) -> Any:
         ('${var.map["k"]}', 1),
         ("${1 + 2 * 3}", 7),
         ("${!true}", False),
-        ('${merge(var.map, {z = 3})}', {"k": 1, "j": 2, "z": 3}),
+        ("${merge(var.map, {z = 3})}", {"k": 1, "j": 2, "z": 3}),
         ('${format("%s-%d", var.name, 3)}', "x-3"),
         ('${lookup(var.map, "zz", 0)}', 0),
         ('${try(var.map.missing.deeper, "fallback")}', "fallback"),
         ('${jsonencode({a = [1, "b"]})}', '{"a":[1,"b"]}'),
-        ('${length(var.list)}', 3),
-        ('${element(var.list, 3)}', "a"),
+        ("${length(var.list)}", 3),
+        ("${element(var.list, 3)}", "a"),
         ('${coalesce("", var.name)}', "x"),
     ],
 )
@@ -60,7 +60,7 @@ def test_unknown_propagates_with_its_name() -> None:
 
 def test_block_lines_and_skips() -> None:
     text = (
-        '# controlmap:skip=S3-05 versioning is handled by replication\n'
+        "# controlmap:skip=S3-05 versioning is handled by replication\n"
         'resource "aws_s3_bucket" "b" {\n'
         '  bucket = "x}"  # a brace in a string\n'
         '  policy = <<EOT\n{ "unbalanced": {\nEOT\n'
@@ -87,7 +87,7 @@ def test_split_resources_join_by_reference_name_and_module(scan: Scan) -> None:
     assert logging.status is Status.PASS and "acme-prod-logs" in logging.reason
     assert finding(result.findings, curated, "s3_bucket_access_logging_enabled").status is Status.FAIL
     # through a module: versioning set in the root on the module's bucket
-    module_bucket = 'module.logs.aws_s3_bucket.this'
+    module_bucket = "module.logs.aws_s3_bucket.this"
     assert finding(result.findings, module_bucket, "s3_bucket_versioning_enabled").status is Status.PASS
     assert finding(result.findings, module_bucket, "s3_bucket_acls_disabled").status is Status.FAIL
     # the policy document data source: a public grant next to a TLS deny
@@ -124,7 +124,10 @@ def test_inline_v3_settings(scan: Scan) -> None:
     assert finding(result.findings, legacy, "s3_bucket_tls_required").status is Status.PASS
     assert finding(result.findings, legacy, "s3_bucket_versioning_enabled").status is Status.PASS
     assert finding(result.findings, legacy, "s3_bucket_access_logging_enabled").status is Status.PASS
-    assert finding(result.findings, "aws_s3_bucket.logs", "s3_bucket_default_encryption_kms").status is Status.PASS
+    assert (
+        finding(result.findings, "aws_s3_bucket.logs", "s3_bucket_default_encryption_kms").status
+        is Status.PASS
+    )
 
 
 def test_inline_suppression_and_missing_reason(scan: Scan) -> None:
@@ -144,7 +147,8 @@ def test_module_instances_with_for_each(tmp_path: Path) -> None:
         'output "id" {\n  value = aws_s3_bucket.this.id\n}\n'
     )
     (tmp_path / "main.tf").write_text(
-        'module "b" {\n  source   = "./mod"\n  for_each = toset(["x", "y"])\n  name     = "acme-${each.key}"\n}\n'
+        'module "b" {\n  source   = "./mod"\n  for_each = toset(["x", "y"])\n'
+        '  name     = "acme-${each.key}"\n}\n'
         'resource "aws_s3_bucket_versioning" "x" {\n  bucket = module.b["x"].id\n'
         '  versioning_configuration {\n    status = "Enabled"\n  }\n}\n'
     )
@@ -173,7 +177,7 @@ def test_unresolvable_split_target_makes_the_setting_unknown(tmp_path: Path) -> 
 def test_references_known_after_apply_keep_their_target(tmp_path: Path) -> None:
     (tmp_path / "main.tf").write_text(
         'resource "aws_kms_key" "k" {}\n'
-        'locals {\n  key = aws_kms_key.k.arn\n}\n'
+        "locals {\n  key = aws_kms_key.k.arn\n}\n"
         'resource "aws_s3_bucket" "b" {\n  bucket = "acme-b"\n}\n'
         'resource "aws_s3_bucket_server_side_encryption_configuration" "e" {\n  bucket = aws_s3_bucket.b.id\n'
         '  rule {\n    apply_server_side_encryption_by_default {\n      sse_algorithm = "aws:kms"\n'
@@ -186,7 +190,8 @@ def test_references_known_after_apply_keep_their_target(tmp_path: Path) -> None:
 
 def test_circular_locals_are_reported(tmp_path: Path) -> None:
     (tmp_path / "main.tf").write_text(
-        'locals {\n  a = "${local.b}-x"\n  b = "${local.a}-y"\n}\nresource "aws_s3_bucket" "b" {\n  bucket = local.a\n}\n'
+        'locals {\n  a = "${local.b}-x"\n  b = "${local.a}-y"\n}\n'
+        'resource "aws_s3_bucket" "b" {\n  bucket = local.a\n}\n'
     )
     result = read_root(tmp_path, "root")
     assert any("circular" in p.message for p in result.problems)

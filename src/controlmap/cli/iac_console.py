@@ -11,7 +11,6 @@ from collections import Counter
 from collections.abc import Iterable
 
 from rich.console import Console
-from rich.syntax import Syntax
 from rich.text import Text
 
 from controlmap.catalog.catalog import Catalog
@@ -158,12 +157,9 @@ def _finding(
     fix.append(_clean(control.remediation.summary), style="green")
     console.print(fix)
     if snippet:
-        lexer = "yaml" if kind is SourceKind.CLOUDFORMATION else "terraform"
-        console.print(
-            Syntax(
-                snippet.rstrip(), lexer, theme="ansi_dark", background_color="default", padding=(0, 0, 0, 8)
-            )
-        )
+        # Plain, indented text: copy-paste friendly, no background padding.
+        for line in snippet.rstrip().splitlines():
+            console.print(Text("        " + _clean(line), style="cyan"), soft_wrap=True)
 
 
 def failing(findings: Iterable[Finding]) -> int:

@@ -1,0 +1,160 @@
+"""``controlmap scan iac``: outputs, exit codes, baselines, options."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from controlmap.cli.app import app
+
+from .conftest import FIXTURES
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _in_fixtures(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(FIXTURES)
+    monkeypatch.setenv("CONTROLMAP_SETTINGS", str(tmp_path / "none.yaml"))
+    (tmp_path / "none.yaml").write_text("{}\n")
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["scan", "iac", *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.output
+
+
+def words(text: str) -> str:
+    """Console text with line wrapping undone."""
+    return " ".join(text.split())
+
+
+def test_console_groups_by_file_with_line_reason_and_fix() -> None:
+    code, raw = invoke("cloudformation/s3_insecure.json", "--controls", "S3-03,S3-05")
+    out = words(raw)
+    assert code == 1
+    assert "cloudformation/s3_insecure.json" in out
+    assert "WebsiteBucket line 5-20" in out
+    assert "SSE-S3" in out
+    assert "fix:" in out and "SSEAlgorithm: aws:kms" in out  # the CloudFormation snippet
+    code, tf = invoke("terraform/s3_inline", "--controls", "S3-05")
+    assert "aws_s3_bucket_versioning" in tf  # the Terraform snippet for Terraform files
+
+
+def test_json_output_and_exit_codes(tmp_path: Path) -> None:
+    code, out = invoke("cloudformation/s3_secure.yaml", "--controls", "S3-04", "-o", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["kind"] == "iac"
+    statuses = {f["resource_name"]: f["status"] for f in data["findings"]}
+    assert statuses["DataBucket"] == "PASS"
+    failing, _ = invoke("cloudformation/s3_insecure.json", "-o", "json")
+    assert failing == 1
+    high_only, _ = invoke(
+        "cloudformation/s3_insecure.json", "--controls", "S3-06", "--fail-on", "high", "-o", "json"
+    )
+    assert high_only == 0  # S3-06 is medium
+    soft, _ = invoke("cloudformation/s3_insecure.json", "--soft-fail", "-o", "json")
+    assert soft == 0
+
+
+def test_sarif_has_file_uris_and_regions(tmp_path: Path) -> None:
+    target = tmp_path / "out.sarif"
+    code, _ = invoke("cloudformation/s3_insecure.json", "-o", "sarif", "--output-file", str(target))
+    assert code == 1
+    sarif = json.loads(target.read_text())
+    results = sarif["runs"][0]["results"]
+    located = [
+        r["locations"][0]["physicalLocation"] for r in results if "physicalLocation" in r["locations"][0]
+    ]
+    assert any(
+        loc["artifactLocation"]["uri"] == "cloudformation/s3_insecure.json"
+        and loc["region"]["startLine"] == 5
+        for loc in located
+    )
+
+
+def test_junit_and_markdown() -> None:
+    code, junit = invoke("terraform/s3_inline", "-o", "junit")
+    assert code == 1 and "<testsuite" in junit
+    _, markdown = invoke("terraform/s3_inline", "-o", "markdown")
+    assert "aws_s3_bucket.legacy" in markdown
+
+
+def test_file_errors_exit_2_and_other_files_are_scanned() -> None:
+    code, raw = invoke("bad/unknown_tag.yaml", "cloudformation/s3_secure.yaml", "--controls", "S3-04")
+    out = words(raw)
+    assert code == 2
+    assert "bad/unknown_tag.yaml:6" in out and "unknown tag !Fancy" in out
+    assert "Traceback" not in out
+
+
+def test_baseline_reports_only_new_failures(tmp_path: Path) -> None:
+    baseline = tmp_path / "baseline.json"
+    code, _ = invoke("cloudformation/s3_insecure.json", "--create-baseline", str(baseline), "-o", "json")
+    assert code == 1
+    recorded = json.loads(baseline.read_text())
+    assert recorded["version"] == 1 and recorded["findings"]
+    code, out = invoke("cloudformation/s3_insecure.json", "--baseline", str(baseline), "-o", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert not [f for f in data["findings"] if f["status"] == "FAIL"]
+    assert any(f["status"] == "EXCEPTED" and f["exception"]["kind"] == "baseline" for f in data["findings"])
+    code, _ = invoke(
+        "cloudformation/s3_insecure.json",
+        "cloudformation/kms.yaml",
+        "--baseline",
+        str(baseline),
+        "-o",
+        "json",
+    )
+    assert code == 1  # the KMS template's failures are new
+
+
+def test_parameters_and_parameters_file(tmp_path: Path) -> None:
+    params = tmp_path / "params.json"
+    params.write_text(json.dumps([{"ParameterKey": "Environment", "ParameterValue": "prod"}]))
+    _, out = invoke(
+        "cloudformation/conditions.yaml",
+        "--parameters-file",
+        str(params),
+        "--controls",
+        "S3-03",
+        "-o",
+        "json",
+    )
+    by_name = {f["resource_name"]: f for f in json.loads(out)["findings"]}
+    assert by_name["ReportsBucket"]["status"] == "PASS"
+    _, out = invoke(
+        "cloudformation/conditions.yaml", "-p", "Environment=dev", "--controls", "S3-03", "-o", "json"
+    )
+    by_name = {f["resource_name"]: f for f in json.loads(out)["findings"]}
+    assert by_name["ReportsBucket"]["status"] == "FAIL"
+    assert "AuditBucket" not in by_name
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["cloudformation", "--framework", "pulumi"], "unknown --framework"),
+        (["cloudformation", "-p", "novalue"], "KEY=VALUE"),
+        (["cloudformation", "--controls", "NOPE-1"], "unknown control"),
+        (["cloudformation", "-o", "asff"], "not available for IaC"),
+        (["cloudformation", "--var-file", "missing.tfvars"], "no such file"),
+    ],
+)
+def test_usage_errors_exit_2(args: list[str], message: str) -> None:
+    code, out = invoke(*args)
+    assert code == 2
+    assert message in out
+
+
+def test_framework_limits_the_scan() -> None:
+    _, out = invoke(".", "--framework", "terraform-plan", "-o", "json")
+    data = json.loads(out)
+    assert data["sources"] == ["plan/plan.json"]
+    assert {f["source"]["kind"] for f in data["findings"]} == {"terraform-plan"}

@@ -1,0 +1,118 @@
+"""Bad files never stop a scan: one clear problem per file, with the line where there is one."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from controlmap.checks.registry import Status
+from controlmap.sources.iac.common import MAX_FILE_BYTES
+from controlmap.sources.iac.discovery import Framework, discover, sniff
+from controlmap.sources.iac.scan import IacScan
+
+from .conftest import FIXTURES
+
+Scan = Callable[..., IacScan]
+
+
+@pytest.mark.parametrize(
+    ("name", "line", "fragment"),
+    [
+        ("bad_yaml.yaml", 7, "invalid YAML"),
+        ("unknown_tag.yaml", 6, "unknown tag !Fancy"),
+        ("duplicate_key.yaml", 6, "duplicate key 'Dup'"),
+        ("latin1.yaml", 6, "not UTF-8"),
+        ("trailing_comma.json", 4, "invalid JSON"),
+        ("circular_condition.yaml", 6, "circular condition: A -> B -> A"),
+        ("binary.template", None, "binary data"),
+        ("bad_tf/main.tf", 2, "invalid HCL"),
+    ],
+)
+def test_each_bad_file_gives_one_clear_problem(
+    scan: Scan, name: str, line: int | None, fragment: str
+) -> None:
+    result = scan(f"bad/{name}")
+    assert result.problems, "a problem must be reported"
+    problem = result.problems[0]
+    assert fragment in problem.message
+    assert problem.line == line
+    assert problem.file.startswith("bad/")
+
+
+def test_circular_references_are_reported_per_resource(scan: Scan) -> None:
+    result = scan("bad/circular_reference.yaml")
+    assert all("circular reference" in p.message for p in result.problems)
+    assert {p.message.split(":")[0] for p in result.problems} >= {"First", "Second"}
+
+
+def test_the_scan_goes_on_after_bad_files(scan: Scan) -> None:
+    result = scan("bad", "cloudformation/kms.yaml")
+    assert len(result.problems) >= 8
+    assert any(f.resource_name == "UnrotatedKey" and f.status is Status.FAIL for f in result.findings)
+
+
+def test_huge_file_is_refused_with_its_size(scan: Scan, tmp_path: Path) -> None:
+    big = tmp_path / "huge.yaml"
+    with big.open("wb") as handle:
+        handle.write(b'AWSTemplateFormatVersion: "2010-09-09"\nResources:\n')
+        handle.seek(50 * 1024 * 1024)
+        handle.write(b"\n")
+    assert big.stat().st_size > MAX_FILE_BYTES
+    result = scan(str(big))
+    assert len(result.problems) == 1
+    assert "50.0 MB" in result.problems[0].message and result.problems[0].code == "size"
+
+
+def test_discovery_recognises_files_by_content_and_skips_caches(tmp_path: Path) -> None:
+    (tmp_path / "stack.yml").write_text("Resources:\n  B:\n    Type: AWS::S3::Bucket\n")
+    (tmp_path / "config.yaml").write_text("name: not a template\nitems: [1, 2]\n")
+    (tmp_path / "package.json").write_text('{"name": "app", "version": "1.0.0"}')
+    (tmp_path / "plan.json").write_text('{"format_version": "1.2", "planned_values": {}}')
+    for skipped in (".terraform/modules/x", "node_modules/pkg", "cdk.out/asset.1234", ".git/hooks"):
+        (tmp_path / skipped).mkdir(parents=True)
+        (tmp_path / skipped / "main.tf").write_text('resource "aws_s3_bucket" "b" {}\n')
+        (tmp_path / skipped / "t.yaml").write_text("AWSTemplateFormatVersion: x\nResources: {}\n")
+    (tmp_path / "cdk.out" / "App.template.json").write_text(
+        '{"Resources": {"B": {"Type": "AWS::S3::Bucket"}}}'
+    )
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "infra" / "main.tf").write_text('module "m" {\n  source = "./modules/m"\n}\n')
+    (tmp_path / "infra" / "modules" / "m").mkdir(parents=True)
+    (tmp_path / "infra" / "modules" / "m" / "main.tf").write_text('resource "aws_s3_bucket" "b" {}\n')
+    units, problems = discover([tmp_path])
+    found = {(u.framework, Path(u.path).relative_to(tmp_path).as_posix()) for u in units}
+    assert found == {
+        (Framework.CLOUDFORMATION, "stack.yml"),
+        (Framework.CLOUDFORMATION, "cdk.out/App.template.json"),
+        (Framework.TERRAFORM_PLAN, "plan.json"),
+        (Framework.TERRAFORM, "infra"),  # the module is scanned through its caller, not as a root
+    }
+    assert problems == []
+    only_tf, _ = discover([tmp_path], Framework.TERRAFORM)
+    assert [u.framework for u in only_tf] == [Framework.TERRAFORM]
+
+
+def test_sniff_ignores_binary_and_plain_yaml(tmp_path: Path) -> None:
+    binary = tmp_path / "x.yaml"
+    binary.write_bytes(b"\x00\x01AWSTemplateFormatVersion")
+    assert sniff(binary) is None
+    assert sniff(FIXTURES / "cloudformation/s3_insecure.json") is Framework.CLOUDFORMATION
+    assert sniff(FIXTURES / "plan/plan.json") is Framework.TERRAFORM_PLAN
+
+
+def test_missing_path_is_a_problem(scan: Scan) -> None:
+    result = scan("does/not/exist.yaml")
+    assert result.problems[0].message == "no such file or directory"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="parallel scan forks")
+def test_parallel_scan_matches_sequential(scan: Scan) -> None:
+    paths = ["cloudformation", "terraform", "plan"]
+    one = scan(*paths, workers=1)
+    many = scan(*paths, workers=2)
+    key = lambda f: (f.resource_id, f.check_id or "", f.status.value)  # noqa: E731
+    assert sorted(map(key, one.findings)) == sorted(map(key, many.findings))
+    assert one.resource_count == many.resource_count > 50
