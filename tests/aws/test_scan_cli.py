@@ -1,0 +1,100 @@
+"""`controlmap scan aws` end to end over the local server: outputs, exit codes, input errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import boto3
+import pytest
+from typer.testing import CliRunner
+
+from controlmap.cli.app import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def account(aws_session: boto3.Session) -> boto3.Session:
+    s3 = aws_session.client("s3")
+    s3.create_bucket(Bucket="cli-open-bucket")  # versioning off: S3-05 (high) fails
+    return aws_session
+
+
+def scan(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["scan", "aws", "--regions", "us-east-1", "--no-store", *args])
+    return result.exit_code, result.output
+
+
+def test_json_output_and_exit_code(account: boto3.Session, tmp_path: Path) -> None:
+    out = tmp_path / "scan.json"
+    code, _ = scan("--controls", "S3-05,S3-06", "--output", "json", "--output-file", str(out))
+    assert code == 1  # something failed at or above the default threshold (any severity)
+    data = json.loads(out.read_text())
+    assert data["schema_version"] and data["kind"] == "aws" and data["accounts"] == ["123456789012"]
+    assert data["api_calls"]["s3:GetBucketVersioning"] == 1
+    finding = next(f for f in data["findings"] if f["check_id"] == "s3_bucket_versioning_enabled")
+    for field in (
+        "control_id",
+        "check_id",
+        "status",
+        "severity",
+        "resource_id",
+        "resource_type",
+        "account_id",
+        "region",
+        "reason",
+    ):
+        assert field in finding
+    assert finding["status"] == "FAIL" and finding["resource_id"] == "arn:aws:s3:::cli-open-bucket"
+    assert {f["control_id"] for f in data["findings"]} == {"S3-05", "S3-06"}
+
+
+def test_fail_on_threshold(account: boto3.Session) -> None:
+    # S3-06 (medium) fails; nothing at critical.
+    code, _ = scan("--controls", "S3-06", "--output", "csv", "--fail-on", "critical")
+    assert code == 0
+    code, output = scan("--controls", "S3-06", "--output", "csv", "--fail-on", "medium")
+    assert code == 1
+    assert output.splitlines()[0].startswith("control_id") or "control_id" in output.splitlines()[0]
+    code, _ = scan("--controls", "S3-06", "--output", "csv", "--fail-on", "none")
+    assert code == 0
+
+
+def test_console_summary(account: boto3.Session) -> None:
+    code, output = scan("--services", "s3", "--fail-on", "none")
+    assert code == 0
+    assert "API calls" in output and "By service" in output and "By severity" in output
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--controls", "S3-99"], "unknown control ID"),
+        (["--services", "lightsail"], "unknown service"),
+        (["--output", "pdf"], "unknown --output"),
+    ],
+)
+def test_usage_errors_exit_2(account: boto3.Session, args: list[str], message: str) -> None:
+    code, output = scan(*args)
+    assert code == 2
+    assert message in output
+
+
+def test_bad_region_exits_2() -> None:
+    result = runner.invoke(app, ["scan", "aws", "--regions", "mars-north-1a", "--no-store"])
+    assert result.exit_code == 2 and "not a region name" in result.output
+
+
+def test_no_credentials_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, aws_session: boto3.Session) -> None:
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    code, output = scan("--controls", "S3-05")
+    assert code == 2
+    assert "no AWS credentials found" in output and "Traceback" not in output
+
+
+def test_unknown_profile_is_a_clear_error(aws_session: boto3.Session) -> None:
+    code, output = scan("--profile", "does-not-exist", "--controls", "S3-05")
+    assert code == 2 and "profile not found" in output
