@@ -254,6 +254,7 @@ def test_framework_counts_add_up(built_site: Path) -> None:
     assert counts[Coverage.AUTOMATED] == 3  # A.5.15, A.8.3, A.8.20
     text = text_of(read(built_site, "frameworks/iso27001-2022.html"))
     assert "A.8.24 Use of cryptography Not covered" in text
+    assert "A.8.3 Information access restriction Automated 1 of 2 automated" in text
 
 
 # ---- search index ------------------------------------------------------------------------------
