@@ -58,6 +58,7 @@ def sample_result() -> ScanResult:
             resource_id=f"arn:aws:s3:::{XSS_NAME}",
             resource_name=XSS_NAME,
             reason=f'tag Owner={XSS_TAG} and =HYPERLINK("http://x")',
+            tags={"Owner": XSS_TAG, "CostCenter": "=1+2"},
             overdue=True,
             due_date=date(2026, 10, 1),
         ),

@@ -89,6 +89,8 @@ def test_html_escapes_names_and_tags(result: ScanResult, catalog) -> None:
     assert "alert(1)" not in executable[0][1]
     # The name still reads correctly to a person: escaped in the text, intact in the JSON data.
     assert any(XSS_NAME in t for t in page.text)
+    rows = json.loads(next(c for a, c in page.scripts if a.get("type") == "application/json"))
+    assert f"Owner={XSS_TAG}" in next(r["tags"] for r in rows if r["resource"] == XSS_NAME)
 
 
 def test_html_script_breakout_is_impossible() -> None:

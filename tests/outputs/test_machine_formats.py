@@ -65,6 +65,8 @@ def test_csv_neutralises_formulas(result: ScanResult) -> None:
     assert iam["exception_approved_by"] == "ciso@example.com"
     # A reason containing =HYPERLINK in the middle stays as it is: only a leading formula is live.
     assert any("=HYPERLINK" in r["reason"] for r in rows)
+    tagged = next(r for r in rows if r["tags"])
+    assert json.loads(tagged["tags"]) == {"CostCenter": "=1+2", "Owner": XSS_TAG}
     iac = next(r for r in rows if r["control_id"] == "S3-05")
     assert (iac["file"], iac["line_start"], iac["line_end"]) == ("templates/data stack.yaml", "12", "30")
 

@@ -93,6 +93,7 @@ def _finding_row(f: Finding) -> dict[str, Any]:
             else str(exc.get("reason", ""))
         ),
         "refs": " ".join(f.iso27001 + f.soc2),
+        "tags": ", ".join(f"{k}={v}" for k, v in sorted(f.tags.items())),
     }
 
 

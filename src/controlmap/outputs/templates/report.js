@@ -31,7 +31,7 @@
     if (controls.service.value && r.service !== controls.service.value) { return false; }
     if (controls.overdue.checked && !r.overdue) { return false; }
     if (!q) { return true; }
-    return [r.control, r.title, r.resource, r.resource_id, r.reason, r.account, r.region, r.where, r.refs]
+    return [r.control, r.title, r.resource, r.resource_id, r.reason, r.account, r.region, r.where, r.refs, r.tags]
       .join(" ").toLowerCase().indexOf(q) !== -1;
   }
 
@@ -61,6 +61,12 @@
       c.title = r.title;
       var res = cell(tr, r.resource, "mono");
       res.title = r.resource_id;
+      if (r.tags) {
+        var tags = document.createElement("div");
+        tags.className = "small";
+        tags.textContent = r.tags;
+        res.appendChild(tags);
+      }
       cell(tr, r.where, "mono");
       var reason = cell(tr, r.reason);
       if (r.exception) {
