@@ -326,3 +326,28 @@ def test_import_seed_then_lint(runner: CliRunner, tmp_path: Path) -> None:
 def test_missing_catalog_path_exits_2(runner: CliRunner, tmp_path: Path) -> None:
     code, _, err = run(runner, "list", "--catalog", str(tmp_path / "nowhere"))
     assert code == 2 and "no such file or directory" in err and "Traceback" not in err
+
+
+def test_group_options_do_not_leak_into_the_next_invocation(runner: CliRunner, fixtures: Path) -> None:
+    custom = str(fixtures / "custom")
+    first = runner.invoke(app, ["catalog", "--catalog", custom, "list", "--format", "json"])
+    assert "ORG-S3-10" in {r["id"] for r in json.loads(first.stdout)}
+    second = runner.invoke(app, ["catalog", "list", "--format", "json"])
+    assert "ORG-S3-10" not in {r["id"] for r in json.loads(second.stdout)}
+
+
+def test_attacker_controlled_text_is_escaped(runner: CliRunner, fixtures: Path, tmp_path: Path) -> None:
+    text = (fixtures / "custom" / "org-controls.yaml").read_text()
+    hostile = text.replace(
+        "title: Bucket names follow the naming standard",
+        "title: '[bold red]pwn[/] <script>x</script> | col'",
+    )
+    path = tmp_path / "hostile.yaml"
+    path.write_text(hostile)
+    code, out, _ = run(runner, "list", "--catalog", str(path), "--format", "markdown", "--service", "s3")
+    assert code == 0
+    assert "<script>" not in out and "&lt;script&gt;" in out and "\\| col" in out
+    code, out, _ = run(runner, "show", "ORG-S3-10", "--catalog", str(path))
+    assert code == 0 and "[bold red]pwn[/]" in " ".join(out.split())  # shown literally, not as markup
+    code, out, _ = run(runner, "list", "--catalog", str(path), "--service", "s3")
+    assert code == 0 and "[bold" in out  # the table cell wraps, but the markup is text

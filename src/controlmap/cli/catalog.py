@@ -85,14 +85,29 @@ class _Options:
     settings_file: Path | None = None
 
 
-_group_options = _Options()
+# Options given before the sub-command (``catalog --catalog DIR list``). They live for one
+# invocation only: the group callback sets them and resets them when its context closes, so
+# nothing leaks into the next command run in the same process (tests, other command groups).
+_group = _Options()
+
+
+def _group_options() -> _Options:
+    return _group
 
 
 @catalog_app.callback()
-def _catalog_group(catalog_dirs: CatalogDirs = None, settings_file: SettingsFile = None) -> None:
+def _catalog_group(
+    ctx: typer.Context, catalog_dirs: CatalogDirs = None, settings_file: SettingsFile = None
+) -> None:
     """Browse, lint and extend the controls catalog."""
-    _group_options.catalog_dirs = list(catalog_dirs or [])
-    _group_options.settings_file = settings_file
+    _group.catalog_dirs = list(catalog_dirs or [])
+    _group.settings_file = settings_file
+    ctx.call_on_close(_reset_group_options)
+
+
+def _reset_group_options() -> None:
+    _group.catalog_dirs = []
+    _group.settings_file = None
 
 
 def register(app: typer.Typer) -> None:
@@ -104,7 +119,7 @@ def register(app: typer.Typer) -> None:
 
 def load_cli_settings(settings_file: Path | None) -> Settings:
     try:
-        return load_settings(settings_file or _group_options.settings_file)
+        return load_settings(settings_file or _group_options().settings_file)
     except FileError as exc:
         fail_on_file_error(exc)
         raise  # unreachable: fail_on_file_error exits
@@ -114,7 +129,7 @@ def custom_catalog_paths(settings: Settings, catalog_dirs: Sequence[Path] | None
     """Settings ``catalog:`` entries (relative to the settings file) then ``--catalog`` options."""
     base = Path(settings.source_path).parent if settings.source_path else Path.cwd()
     paths = [p if p.is_absolute() else base / p for p in (Path(x) for x in settings.catalog)]
-    return paths + list(_group_options.catalog_dirs) + list(catalog_dirs or [])
+    return paths + list(_group_options().catalog_dirs) + list(catalog_dirs or [])
 
 
 def load_cli_catalog(
