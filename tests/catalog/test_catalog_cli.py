@@ -351,3 +351,12 @@ def test_attacker_controlled_text_is_escaped(runner: CliRunner, fixtures: Path, 
     assert code == 0 and "[bold red]pwn[/]" in " ".join(out.split())  # shown literally, not as markup
     code, out, _ = run(runner, "list", "--catalog", str(path), "--service", "s3")
     assert code == 0 and "[bold" in out  # the table cell wraps, but the markup is text
+
+
+def test_list_has_the_64_seed_controls_with_the_seed_severities(runner: CliRunner) -> None:
+    from controlmap.catalog.seed import parse_seed
+
+    seed = {c.id: c.severity.lower() for c in parse_seed(SEED.read_text()).controls}
+    rows = {r["id"]: r["severity"] for r in _json(runner, "list")}
+    assert len(seed) == 64
+    assert {i: rows.get(i) for i in seed} == seed
