@@ -29,6 +29,8 @@ from controlmap.findings.model import Finding, ScanResult
 from controlmap.outputs.common import SEVERITY_ORDER, location, ordered, scan_title, summarize
 from controlmap.outputs.framework import FrameworkView, framework_view
 
+SUMMARY_LIMIT = 20  # rows per list in the executive summary; the findings table has them all
+
 
 @dataclass(frozen=True)
 class TrendPoint:
@@ -222,7 +224,7 @@ def render_html(
     csp = (
         "default-src 'none'; "
         f"style-src {_csp_hash(css)}; script-src {_csp_hash(script)}; "
-        "img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        "img-src data:; base-uri 'none'; form-action 'none'"
     )
     points = list(history or [])
     if result.scan_id is None or all(p.scan_id != result.scan_id for p in points):
@@ -253,5 +255,6 @@ def render_html(
         "open_critical": [f for f in findings if f.severity is Severity.CRITICAL and f.status is Status.FAIL],
         "overdue": [f for f in findings if f.overdue and f.status is Status.FAIL],
         "location": location,
+        "summary_limit": SUMMARY_LIMIT,
     }
     return _environment().get_template("report.html.j2").render(context)

@@ -75,7 +75,7 @@
         note.textContent = "Exception: " + r.exception;
         reason.appendChild(note);
       }
-      cell(tr, (r.overdue ? "overdue " : "") + r.due, r.overdue ? "overdue" : "");
+      cell(tr, (r.overdue ? "overdue " : "") + r.due, r.overdue ? "nowrap overdue" : "nowrap");
       fragment.appendChild(tr);
     });
     body.appendChild(fragment);
