@@ -208,6 +208,13 @@ def test_expired_exception_stops_applying_and_is_reported(tmp_path: Path) -> Non
     assert on_expiry_day.findings[3].status is Status.EXCEPTED  # valid through its expiry date
     assert [e.id for e in expired(entries, TODAY)] == ["EX-2"]
     assert [e.id for e in expired_matching(scan(), entries, TODAY)] == ["EX-2"]
+    (lapsed,) = apply_exceptions(scan(), entries, TODAY).errors
+    assert lapsed.code == "ExceptionExpired" and lapsed.line == 11
+    assert lapsed.source.endswith("exceptions.yaml")
+    assert lapsed.message == (
+        "exception EX-2 (approved by Sam Lee) expired on 2026-11-30; 1 finding(s) it covered fail again"
+    )
+    assert not on_expiry_day.errors
 
 
 def test_tag_and_account_selectors(tmp_path: Path) -> None:
@@ -218,6 +225,26 @@ def test_tag_and_account_selectors(tmp_path: Path) -> None:
     assert not ex2.covers(bg.model_copy(update={"tags": {"Role": "admin"}}))
     assert not ex2.covers(bg.model_copy(update={"tags": {}}))
     assert not ex2.covers(bg.model_copy(update={"account_id": "999988887777"}))
+
+
+def test_control_and_check_entries_keep_file_order(tmp_path: Path) -> None:
+    text = GOOD.replace("    check: iam_user_mfa\n", "    control: IAM-02\n").replace(
+        "expires: 2026-11-30", "expires: 2027-11-30"
+    )
+    text += """\
+  - id: EX-4
+    check: iam_user_mfa
+    resources: {arn: "*"}
+    justification: every MFA finding
+    approved_by: Sam Lee
+    approved_on: 2026-10-01
+    expires: 2026-12-31
+"""
+    entries = load_exceptions(write(tmp_path, text))
+    applied = apply_exceptions(scan(), entries, TODAY)
+    assert applied.findings[3].exception["id"] == "EX-2"  # type: ignore[index]
+    reordered = [entries[3], *entries[:3]]
+    assert apply_exceptions(scan(), reordered, TODAY).findings[3].exception["id"] == "EX-4"  # type: ignore[index]
 
 
 def test_unused_entries(tmp_path: Path) -> None:

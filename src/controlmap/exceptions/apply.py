@@ -7,7 +7,7 @@ from datetime import date
 
 from controlmap.checks.registry import Status
 from controlmap.exceptions.model import ExceptionEntry
-from controlmap.findings.model import Finding, ScanResult
+from controlmap.findings.model import Finding, ScanError, ScanResult
 
 EXCEPTABLE = frozenset({Status.FAIL, Status.UNKNOWN})
 
@@ -15,16 +15,22 @@ EXCEPTABLE = frozenset({Status.FAIL, Status.UNKNOWN})
 def apply_exceptions(result: ScanResult, exceptions: Sequence[ExceptionEntry], today: date) -> ScanResult:
     """Mark FAIL and UNKNOWN findings an unexpired exception covers as EXCEPTED, with the approval.
 
-    The first matching entry in file order wins. Expired entries do not apply (``expired`` lists
-    them for the report). Findings already SUPPRESSED inline keep their suppression.
+    The first matching entry in file order wins. Findings already SUPPRESSED inline keep their
+    suppression. An expired entry does not apply; if it would still cover a failing finding it is
+    reported as a scan error (code ``ExceptionExpired``, with its file and line), so every output
+    (console, JSON, SARIF notifications, HTML) shows that an approval lapsed.
     """
     active = [e for e in exceptions if not e.is_expired(today)]
-    if not active:
-        return result
+    by_control: dict[str | None, list[tuple[int, ExceptionEntry]]] = {}
+    for order, candidate in enumerate(active):
+        by_control.setdefault(candidate.control, []).append((order, candidate))
     findings: list[Finding] = []
     changed = False
     for finding in result.findings:
-        entry = next((e for e in active if finding.status in EXCEPTABLE and e.covers(finding)), None)
+        entry: ExceptionEntry | None = None
+        if finding.status in EXCEPTABLE:
+            candidates = by_control.get(finding.control_id.upper(), []) + by_control.get(None, [])
+            entry = next((e for _, e in sorted(candidates, key=lambda c: c[0]) if e.covers(finding)), None)
         if entry is None:
             findings.append(finding)
             continue
@@ -38,7 +44,23 @@ def apply_exceptions(result: ScanResult, exceptions: Sequence[ExceptionEntry], t
                 }
             )
         )
-    return result.model_copy(update={"findings": findings}) if changed else result
+    lapsed = [_lapsed_error(e, result) for e in expired_matching(result, exceptions, today)]
+    if not changed and not lapsed:
+        return result
+    return result.model_copy(update={"findings": findings, "errors": [*result.errors, *lapsed]})
+
+
+def _lapsed_error(entry: ExceptionEntry, result: ScanResult) -> ScanError:
+    covered = sum(1 for f in result.findings if f.status in EXCEPTABLE and entry.covers(f))
+    return ScanError(
+        source=entry.file or "exceptions.yaml",
+        code="ExceptionExpired",
+        message=(
+            f"exception {entry.id or entry.control or entry.check} (approved by {entry.approved_by}) "
+            f"expired on {entry.expires}; {covered} finding(s) it covered fail again"
+        ),
+        line=entry.line,
+    )
 
 
 def expired(exceptions: Sequence[ExceptionEntry], today: date) -> list[ExceptionEntry]:
