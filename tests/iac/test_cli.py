@@ -158,3 +158,14 @@ def test_framework_limits_the_scan() -> None:
     data = json.loads(out)
     assert data["sources"] == ["plan/plan.json"]
     assert {f["source"]["kind"] for f in data["findings"]} == {"terraform-plan"}
+
+
+def test_files_that_are_not_templates_are_skipped(tmp_path: Path) -> None:
+    workflow = tmp_path / "ci.yml"
+    workflow.write_text("on: push\njobs: {}\n")
+    code, out = invoke(str(workflow), "cloudformation/kms.yaml", "--controls", "KMS-01", "-o", "json")
+    data = json.loads(out)
+    assert data["sources"] == ["cloudformation/kms.yaml"] and data["errors"] == []
+    assert code == 1
+    code, out = invoke(str(workflow))
+    assert code == 0 and "no CloudFormation, SAM or Terraform found" in out

@@ -158,6 +158,8 @@ def scan_iac_command(
     )
     started = datetime.now(UTC)
     scan = scan_iac(paths, catalog, settings, controls=selected, options=options)
+    if not scan.units and not scan.problems:
+        err_console.print("no CloudFormation, SAM or Terraform found to scan", markup=False, highlight=False)
     result = ScanResult(
         tool_version=controlmap.__version__,
         kind="iac",

@@ -152,9 +152,30 @@ def _explicit_file(
             framework is None and path.suffix == ".json" and _is_plan_name(path)
         ):
             kind = Framework.TERRAFORM_PLAN
+        elif framework is not None or _unreadable(path):
+            # Named explicitly and not readable as text: the reader says what is wrong with it.
+            kind = framework or Framework.CLOUDFORMATION
         else:
-            kind = framework or Framework.CLOUDFORMATION  # read it anyway: the reader says what is wrong
+            return  # a YAML/JSON file that is not a template (a pre-commit hook passes every one)
     add(Unit(kind, path, display_path(path)))
+
+
+def _unreadable(path: Path) -> bool:
+    """Binary, not UTF-8, or too large to sniff: worth an error when the user named the file."""
+    try:
+        if path.stat().st_size > 20 * 1024 * 1024:
+            return True
+        with path.open("rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+    except OSError:
+        return True
+    if b"\x00" in head[:8192]:
+        return True
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start < len(head) - 4  # a multi-byte character cut by the sniff window is fine
+    return False
 
 
 def _is_plan_name(path: Path) -> bool:
