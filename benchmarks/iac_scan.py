@@ -261,11 +261,9 @@ def main() -> int:
         print(f"resources: {scan.resource_count}; findings: {len(scan.findings)} ({failing} failing)")
         print(f"problems: {len(scan.problems)}; catalog + settings load: {setup:.2f} s (once per process)")
         print(
-            f"scan: wall {wall:.2f} s, CPU {cpu:.2f} s (workers included); per resource {per_resource:.2f} ms wall"
+            f"scan: wall {wall:.2f} s, CPU {cpu:.2f} s (workers included); {per_resource:.2f} ms per resource"
         )
-        print(
-            f"peak memory: parent RSS {own:.0f} MB, largest worker RSS {children:.0f} MB, parent heap {heap:.0f} MB"
-        )
+        print(f"peak memory: parent RSS {own:.0f} MB, worker RSS {children:.0f} MB, heap {heap:.0f} MB")
 
         single = root / "stacks" / "team1" / "stack1.yaml"
         started = time.perf_counter()
@@ -289,9 +287,7 @@ def main() -> int:
         started = time.perf_counter()
         subprocess.run(command, check=False, capture_output=True)
         cold = time.perf_counter() - started
-        print(
-            f"one template as a new `controlmap scan iac` process: {cold:.2f} s (start-up and imports included)"
-        )
+        print(f"one template as a new `controlmap scan iac` process: {cold:.2f} s (with start-up)")
         load = os.getloadavg()[0]
         print(f"load average during the run: {load:.1f} on {os.cpu_count()} CPUs (wall times grow with it)")
     finally:
