@@ -22,6 +22,7 @@ from controlmap.resources.ec2 import (
     Image,
     Instance,
     KeyPair,
+    LaunchTemplate,
     NetworkAcl,
     SecurityGroup,
     Snapshot,
@@ -446,3 +447,39 @@ def test_session_manager_check_reads_the_shared_security_groups(ec2: Any, networ
     calls = factory.counter.snapshot()
     assert calls["ec2:DescribeSecurityGroups"] == 1 and calls["ec2:DescribeInstances"] == 1
     assert "ec2:DescribeNetworkInterfaces" not in calls  # attachments are not needed here
+
+
+def test_launch_templates_default_version(aws_session: boto3.Session, ec2: Any) -> None:
+    ec2.create_launch_template(
+        LaunchTemplateName="v1-loose",
+        LaunchTemplateData={"BlockDeviceMappings": [{"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 8}}]},
+    )
+    ec2.create_launch_template_version(
+        LaunchTemplateName="v1-loose",
+        LaunchTemplateData={"MetadataOptions": {"HttpTokens": "required"}},
+    )  # version 2 exists but version 1 stays the default
+    ec2.create_launch_template(
+        LaunchTemplateName="strict",
+        LaunchTemplateData={
+            "MetadataOptions": {"HttpTokens": "required"},
+            "BlockDeviceMappings": [{"DeviceName": "/dev/xvda", "Ebs": {"Encrypted": True}}],
+        },
+    )
+    inventory, factory = collect(["ec2_launch_template_imdsv2_required", "ec2_launch_template_ebs_encrypted"])
+    templates = {t.name: t for t in inventory.of_type(LaunchTemplate)}
+    assert templates["v1-loose"].version == 1 and templates["v1-loose"].metadata_http_tokens is None
+    assert (
+        templates["strict"].ebs_volumes is not None and templates["strict"].ebs_volumes[0].encrypted is True
+    )
+    assert (
+        outcome("ec2_launch_template_imdsv2_required", templates["v1-loose"], inventory).status is Status.FAIL
+    )
+    assert (
+        outcome("ec2_launch_template_ebs_encrypted", templates["v1-loose"], inventory).status is Status.FAIL
+    )
+    assert (
+        outcome("ec2_launch_template_imdsv2_required", templates["strict"], inventory).status is Status.PASS
+    )
+    calls = factory.counter.snapshot()
+    assert calls["ec2:DescribeLaunchTemplateVersions"] == 1  # every template's default version at once
+    assert calls["ec2:GetEbsEncryptionByDefault"] == 1  # the region fact the EBS check reads

@@ -16,6 +16,7 @@ from controlmap.resources.ec2 import (
     ImageFacts,
     Instance,
     KeyPair,
+    LaunchTemplate,
     NaclEntry,
     NetworkAcl,
     PatchState,
@@ -23,6 +24,7 @@ from controlmap.resources.ec2 import (
     SgAttachment,
     SgRule,
     Snapshot,
+    TemplateVolume,
     Volume,
     Vpc,
     VpcEndpointFacts,
@@ -642,3 +644,50 @@ class TestSessionManager:
 
     def test_stopped_not_applicable(self) -> None:
         assert run(self.check, instance(state="stopped")).status is Status.NOT_APPLICABLE
+
+
+# ---- launch templates (EC2-04, EC2-05) ----------------------------------------------------
+
+
+def template(**kw: Any) -> LaunchTemplate:
+    return LaunchTemplate(
+        id="lt-arn", name="lt", account_id=ACCOUNT, region=REGION, template_id="lt-1", version=3, **kw
+    )
+
+
+def region(default: bool | None) -> AwsRegion:
+    return AwsRegion(
+        id="r", name=REGION, account_id=ACCOUNT, region=REGION, ebs_encryption_by_default=default
+    )
+
+
+class TestLaunchTemplates:
+    def test_imdsv2(self) -> None:
+        check = "ec2_launch_template_imdsv2_required"
+        assert run(check, template(metadata_http_tokens="required")).status is Status.PASS
+        out = run(check, template(metadata_http_tokens="optional"))
+        assert out.status is Status.FAIL and "version 3" in out.reason
+        out = run(check, template())
+        assert out.status is Status.FAIL and "does not set" in out.reason
+        assert run(check, template(metadata_http_endpoint="disabled")).status is Status.PASS
+
+    def test_ebs_unset_depends_on_region_default(self) -> None:
+        check = "ec2_launch_template_ebs_encrypted"
+        item = template(ebs_volumes=[TemplateVolume(device_name="/dev/xvda")])
+        assert run(check, item, region(True)).status is Status.PASS
+        out = run(check, item, region(False))
+        assert out.status is Status.FAIL and "/dev/xvda" in out.reason
+        assert run(check, item, region(None)).status is Status.UNKNOWN
+
+    def test_ebs_explicitly_encrypted(self) -> None:
+        item = template(ebs_volumes=[TemplateVolume(device_name="/dev/xvda", encrypted=True)])
+        assert run("ec2_launch_template_ebs_encrypted", item, region(False)).status is Status.PASS
+
+    def test_no_mappings(self) -> None:
+        out = run("ec2_launch_template_ebs_encrypted", template(ebs_volumes=[]), region(False))
+        assert out.status is Status.NOT_APPLICABLE
+
+    def test_template_file_does_not_borrow_another_regions_setting(self) -> None:
+        item = template(ebs_volumes=[TemplateVolume(device_name="/dev/xvda")])
+        item.region = None
+        assert run("ec2_launch_template_ebs_encrypted", item, region(True)).status is Status.UNKNOWN

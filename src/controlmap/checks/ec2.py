@@ -31,6 +31,7 @@ from controlmap.resources.ec2 import (
     Image,
     Instance,
     KeyPair,
+    LaunchTemplate,
     NaclEntry,
     NetworkAcl,
     SecurityGroup,
@@ -353,6 +354,54 @@ def snapshot_not_public(snapshot: Snapshot, ctx: CheckContext) -> Outcome:
     )
 
 
+def _region_default(resource: LaunchTemplate, ctx: CheckContext) -> bool | None:
+    if resource.region is None or resource.account_id is None:
+        return None  # a template file: the target region's setting is not known
+    for region in ctx.inventory.of_type(AwsRegion, account_id=resource.account_id, region=resource.region):
+        return region.ebs_encryption_by_default
+    return None
+
+
+@check(
+    "ec2_launch_template_ebs_encrypted",
+    LaunchTemplate,
+    title="Launch template creates encrypted EBS volumes",
+    uses=(AwsRegion,),
+    facts=("ebs_volumes", "ebs_encryption_by_default"),
+)
+def template_ebs(template: LaunchTemplate, ctx: CheckContext) -> Outcome:
+    volumes = need(template, "ebs_volumes")
+    default_on = _region_default(template, ctx)
+    evidence = {"version": template.version, "ebs_encryption_by_default": default_on}
+    if default_on:
+        return passed(
+            "EBS encryption by default is enabled in the region, so every volume the template creates "
+            "is encrypted",
+            **evidence,
+        )
+    if not volumes:
+        return not_applicable(
+            "the template maps no EBS volume: volumes come from the AMI (judged by ec2_volume_encrypted)",
+            **evidence,
+        )
+    plain = [v.device_name or "?" for v in volumes if v.encrypted is not True]
+    if not plain:
+        return passed("every EBS volume of the template's default version sets Encrypted=true", **evidence)
+    if default_on is None:
+        return unknown(
+            f"volume(s) {', '.join(plain)} do not set Encrypted=true and the region's EBS encryption by "
+            "default is not known",
+            **evidence,
+        )
+    return failed(
+        f"volume(s) {', '.join(plain)} of default version {template.version} do not set Encrypted=true and "
+        "EBS encryption by default is off in the region; set Encrypted (and a KMS key) in the block device "
+        "mappings, or enable encryption by default",
+        unencrypted_devices=plain,
+        **evidence,
+    )
+
+
 # ---- EC2-05 AMIs and instance metadata ----------------------------------------------------
 
 
@@ -451,6 +500,32 @@ def imdsv2(instance: Instance, ctx: CheckContext) -> Outcome:
         f"HttpTokens is {tokens}: IMDSv1 requests without a session token are answered; set "
         "HttpTokens=required (ModifyInstanceMetadataOptions)",
         http_tokens=tokens,
+    )
+
+
+@check(
+    "ec2_launch_template_imdsv2_required",
+    LaunchTemplate,
+    title="Launch template requires IMDSv2 session tokens",
+    facts=("template_metadata_http_tokens",),
+)
+def template_imdsv2(template: LaunchTemplate, ctx: CheckContext) -> Outcome:
+    evidence = {"version": template.version, "http_tokens": template.metadata_http_tokens}
+    if template.metadata_http_endpoint == "disabled":
+        return passed("the template disables the instance metadata endpoint", **evidence)
+    if template.metadata_http_tokens == "required":
+        return passed(f"default version {template.version} sets HttpTokens=required", **evidence)
+    if template.metadata_http_tokens is None:
+        return failed(
+            f"default version {template.version} does not set MetadataOptions.HttpTokens, so instances get "
+            "the AMI's or the account's default, which allows IMDSv1 unless configured otherwise; set "
+            "HttpTokens=required in a new default version",
+            **evidence,
+        )
+    return failed(
+        f"default version {template.version} sets HttpTokens={template.metadata_http_tokens}; set "
+        "HttpTokens=required in a new default version",
+        **evidence,
     )
 
 

@@ -263,6 +263,24 @@ def seed_ec2(ctx: SeedContext) -> None:
     del private_ami
     ec2.terminate_instances(InstanceIds=[source])
 
+    # Launch templates: IMDSv2 and encrypted volumes, and one that sets neither (in the region
+    # without encryption by default, so its unencrypted volume mapping is a finding).
+    ec2.create_launch_template(
+        LaunchTemplateName="demo-hardened-template",
+        LaunchTemplateData={
+            "ImageId": amazon_ami,
+            "MetadataOptions": {"HttpTokens": "required"},
+            "BlockDeviceMappings": [{"DeviceName": "/dev/xvda", "Ebs": {"Encrypted": True, "VolumeSize": 8}}],
+        },
+    )
+    ctx.client("ec2", other).create_launch_template(
+        LaunchTemplateName="demo-legacy-template",
+        LaunchTemplateData={
+            "ImageId": amazon_ami,
+            "BlockDeviceMappings": [{"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 8}}],
+        },
+    )
+
     # The default VPC of the home region is used (it has an instance) but has no endpoints and no
     # flow log, and its default security group still allows traffic.
     default_subnet = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"]

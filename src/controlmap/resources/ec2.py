@@ -223,6 +223,29 @@ class Instance(Resource):
         return self.state in (None, "pending", "running")
 
 
+class TemplateVolume(_Facts):
+    """An EBS block device mapping of a launch template."""
+
+    device_name: str | None = None
+    encrypted: bool | None = None  # None: not set (the region's encryption by default decides)
+    snapshot_id: str | None = None
+    kms_key_id: str | None = None
+
+
+class LaunchTemplate(Resource):
+    """A launch template, judged on its default version (what Auto Scaling and RunInstances use)."""
+
+    resource_type: ClassVar[str] = "AWS::EC2::LaunchTemplate"
+
+    template_id: str
+    version: int | None = None
+    image_id: str | None = None
+    # None: the template does not set it (the AMI's or the account's IMDS default applies).
+    metadata_http_tokens: str | None = None
+    metadata_http_endpoint: str | None = None
+    ebs_volumes: list[TemplateVolume] | None = None
+
+
 class Volume(Resource):
     resource_type: ClassVar[str] = "AWS::EC2::Volume"
 

@@ -26,12 +26,14 @@ from controlmap.resources.ec2 import (
     ImageFacts,
     Instance,
     KeyPair,
+    LaunchTemplate,
     NaclEntry,
     NetworkAcl,
     SecurityGroup,
     SgAttachment,
     SgRule,
     Snapshot,
+    TemplateVolume,
     Volume,
     Vpc,
     VpcEndpointFacts,
@@ -263,7 +265,7 @@ def _fill(resource: Any, fact: str, table: dict[str, Any] | None, key: str, erro
 @collector(
     "ec2-compute",
     service="ec2",
-    produces=[Instance, Image, KeyPair],
+    produces=[Instance, Image, KeyPair, LaunchTemplate],
     scope=Scope.REGIONAL,
 )
 def collect_compute(ctx: CollectContext) -> None:
@@ -294,6 +296,9 @@ def collect_compute(ctx: CollectContext) -> None:
                 )
             )
 
+    if ctx.wants("template_metadata_http_tokens", "ebs_volumes"):
+        _collect_launch_templates(ctx)
+
     if ctx.wants("fingerprint", "key_name"):
         keys = ctx.paginate("ec2", "describe_key_pairs", "KeyPairs", produces=[KeyPair])
         for item in keys or []:
@@ -314,15 +319,58 @@ def collect_compute(ctx: CollectContext) -> None:
             )
 
 
+def _collect_launch_templates(ctx: CollectContext) -> None:
+    """The default version of every launch template, in one paginated listing."""
+    versions = ctx.paginate(
+        "ec2",
+        "describe_launch_template_versions",
+        "LaunchTemplateVersions",
+        produces=[LaunchTemplate],
+        Versions=["$Default"],
+    )
+    for item in versions or []:
+        template_id = item.get("LaunchTemplateId", "?")
+        data = item.get("LaunchTemplateData") or {}
+        metadata = data.get("MetadataOptions") or {}
+        ctx.add(
+            LaunchTemplate(
+                id=arn(ctx, "launch-template", template_id),
+                name=item.get("LaunchTemplateName") or template_id,
+                account_id=ctx.account_id,
+                region=ctx.region,
+                template_id=template_id,
+                version=item.get("VersionNumber"),
+                image_id=data.get("ImageId"),
+                metadata_http_tokens=metadata.get("HttpTokens"),
+                metadata_http_endpoint=metadata.get("HttpEndpoint"),
+                ebs_volumes=[
+                    TemplateVolume(
+                        device_name=m.get("DeviceName"),
+                        encrypted=m["Ebs"].get("Encrypted"),
+                        snapshot_id=m["Ebs"].get("SnapshotId"),
+                        kms_key_id=m["Ebs"].get("KmsKeyId"),
+                    )
+                    for m in data.get("BlockDeviceMappings") or []
+                    if "Ebs" in m
+                ],
+            )
+        )
+
+
 def _instance(ctx: CollectContext, item: dict[str, Any]) -> Instance:
+    return instance_from_api(item, ctx.account_id, ctx.region)
+
+
+def instance_from_api(item: dict[str, Any], account_id: str, region: str) -> Instance:
+    """A DescribeInstances item as a model (pure: AWS Config items of the same shape reuse it)."""
     instance_id = item["InstanceId"]
     metadata = item.get("MetadataOptions") or {}
     profile = (item.get("IamInstanceProfile") or {}).get("Arn")
     return Instance(
-        id=arn(ctx, "instance", instance_id),
+        id=f"arn:{partition(region)}:ec2:{region}:{account_id}:instance/{instance_id}",
         name=tags_of(item).get("Name") or instance_id,
-        account_id=ctx.account_id,
-        region=ctx.region,
+        account_id=account_id,
+        region=region,
         tags=tags_of(item),
         instance_id=instance_id,
         state=(item.get("State") or {}).get("Name"),
