@@ -53,6 +53,7 @@ CatalogDirs = Annotated[
     list[Path] | None,
     typer.Option(
         "--catalog",
+        metavar="PATH",
         help="Extra catalog file or directory of YAML control files (repeatable); "
         "a control with a built-in ID replaces it.",
         show_default=False,
@@ -62,6 +63,7 @@ SettingsFile = Annotated[
     Path | None,
     typer.Option(
         "--settings",
+        metavar="FILE",
         help="Settings file (default: $CONTROLMAP_SETTINGS or ./controlmap.yaml).",
         show_default=False,
     ),
@@ -192,18 +194,31 @@ def _framework_filter(catalog: Catalog, ref: str) -> str:
 @catalog_app.command("list")
 def list_controls(
     service: Annotated[
-        list[str] | None, typer.Option("--service", "-s", help="Service key, e.g. s3 (repeatable).")
+        list[str] | None,
+        typer.Option("--service", "-s", metavar="SERVICE", help="Service key, e.g. s3 (repeatable)."),
     ] = None,
     severity: Annotated[
-        list[Severity] | None, typer.Option("--severity", help="Severity (repeatable).", case_sensitive=False)
+        list[Severity] | None,
+        typer.Option(
+            "--severity",
+            metavar="SEVERITY",
+            help="critical, high, medium, low or informational (repeatable).",
+            case_sensitive=False,
+        ),
     ] = None,
     resource_type: Annotated[
         str | None,
-        typer.Option("--resource-type", "-t", help="CloudFormation, Terraform or AWS Config type name."),
+        typer.Option(
+            "--resource-type", "-t", metavar="TYPE", help="CloudFormation, Terraform or AWS Config type name."
+        ),
     ] = None,
     framework: Annotated[
         str | None,
-        typer.Option("--framework", help="A framework requirement, e.g. iso27001:A.8.24 or soc2:CC6.7."),
+        typer.Option(
+            "--framework",
+            metavar="FRAMEWORK:ID",
+            help="A framework requirement, e.g. iso27001:A.8.24 or soc2:CC6.7.",
+        ),
     ] = None,
     fmt: FormatOpt = OutputFormat.TABLE,
     catalog_dirs: CatalogDirs = None,
