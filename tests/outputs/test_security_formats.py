@@ -69,6 +69,17 @@ def test_asff_fields(result: ScanResult) -> None:
     assert passed["Compliance"]["Status"] == "PASSED" and passed["Workflow"] == {"Status": "RESOLVED"}
 
 
+def test_asff_batch_uses_one_import_region(result: ScanResult) -> None:
+    """Every ProductArn names the import region; each resource keeps its own region."""
+    multi = result.model_copy(update={"regions": ["us-east-1", "eu-west-1"]})
+    findings = json.loads(render(multi, "asff"))
+    assert {f["ProductArn"].split(":")[3] for f in findings} == {"us-east-1"}
+    assert {f["Region"] for f in findings} == {"us-east-1"}
+    assert "eu-west-1" in {f["Resources"][0]["Region"] for f in findings}
+    chosen = json.loads(render(multi, "asff", region="eu-central-1"))
+    assert {f["ProductArn"].split(":")[3] for f in chosen} == {"eu-central-1"}
+
+
 def test_asff_needs_an_account_for_iac_findings() -> None:
     iac = finding(account_id=None, region=None)
     result = ScanResult(kind="iac", started_at=iac.first_seen, findings=[iac])

@@ -106,8 +106,10 @@ def to_asff(
         raise AsffError(
             f"finding {f.control_id} on {f.resource_id} has no AWS account; pass an account ID for ASFF"
         )
-    where = f.region or region or DEFAULT_REGION
-    home = region or where
+    # Security Hub takes a batch in one region and wants that region in every ProductArn; the
+    # finding's own region stays in Resources[].Region.
+    home = region or DEFAULT_REGION
+    where = f.region or home
     partition = partition_of(home)
     now = utc_iso(scanned_at, millis=True)
     created = utc_iso(f.first_seen or scanned_at, millis=True)
@@ -192,8 +194,9 @@ def render_asff(
 ) -> str:
     scanned_at = result.finished_at or result.started_at or datetime.now(UTC)
     default_account = account_id or (result.accounts[0] if len(result.accounts) == 1 else None)
+    home = region or (result.regions[0] if result.regions else DEFAULT_REGION)
     findings = [
-        to_asff(f, scanned_at=scanned_at, account_id=default_account, region=region)
+        to_asff(f, scanned_at=scanned_at, account_id=default_account, region=home)
         for f in result.findings
         if include_not_applicable or f.status is not Status.NOT_APPLICABLE
     ]
