@@ -61,6 +61,7 @@ OPERATION_ACTIONS: dict[str, tuple[str, ...]] = {
     "ec2:DescribeInstances": ("ec2:DescribeInstances",),
     "ec2:DescribeImages": ("ec2:DescribeImages",),
     "ec2:DescribeKeyPairs": ("ec2:DescribeKeyPairs",),
+    "ec2:DescribeLaunchTemplateVersions": ("ec2:DescribeLaunchTemplateVersions",),
     "ec2:DescribeVolumes": ("ec2:DescribeVolumes",),
     "ec2:DescribeSnapshots": ("ec2:DescribeSnapshots",),
     "ec2:DescribeSnapshotAttribute": ("ec2:DescribeSnapshotAttribute",),
