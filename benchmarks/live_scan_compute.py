@@ -77,7 +77,16 @@ def seed(instances: int, groups: int, databases: int) -> dict[str, int]:
             StorageEncrypted=n % 2 == 0,
             BackupRetentionPeriod=7,
         )
-    return {"instances": instances, "security_groups": groups, "databases": databases}
+        if n % 4 == 0:  # a manual snapshot for every fourth database: one attribute call each
+            rds.create_db_snapshot(
+                DBSnapshotIdentifier=f"bench-snap-{n}", DBInstanceIdentifier=f"bench-db-{n}"
+            )
+    return {
+        "instances": instances,
+        "security_groups": groups,
+        "databases": databases,
+        "db_snapshots": (databases + 3) // 4,
+    }
 
 
 def run(instances: int, groups: int, databases: int) -> dict[str, Any]:
