@@ -145,3 +145,15 @@ def test_public_unencrypted_instance_fails() -> None:
 
 def test_paths_are_relative_to_fixtures() -> None:
     assert Path(FIXTURES / "cloudformation/network.yaml").is_file()
+
+
+def test_launch_templates(cfn_network, tf_network) -> None:  # type: ignore[no-untyped-def]
+    cfn = resource(cfn_network, "AppTemplate")
+    assert _statuses("ec2_launch_template_imdsv2_required", cfn, cfn_network) == [Status.FAIL]
+    # Encrypted: false still yields an encrypted volume when the region encrypts by default,
+    # which a template does not declare: unknown, not failed.
+    ebs = run_check("ec2_launch_template_ebs_encrypted", cfn, cfn_network.variants[0].resources)
+    assert ebs[0].status is Status.UNKNOWN and "/dev/xvda" in ebs[0].reason
+    tf = resource(tf_network, "aws_launch_template.app")
+    assert _statuses("ec2_launch_template_imdsv2_required", tf, tf_network) == [Status.PASS]
+    assert _statuses("ec2_launch_template_ebs_encrypted", tf, tf_network) == [Status.PASS]

@@ -16,10 +16,12 @@ from controlmap.resources.ec2 import (
     FlowLogFacts,
     Instance,
     KeyPair,
+    LaunchTemplate,
     NaclEntry,
     NetworkAcl,
     SecurityGroup,
     SgRule,
+    TemplateVolume,
     Volume,
     Vpc,
     VpcEndpointFacts,
@@ -29,7 +31,7 @@ from controlmap.sources.iac.cloudformation.build import CfnBuild, CfnItem, compa
 from controlmap.sources.iac.cloudformation.mappers._common import region_of, tags
 from controlmap.sources.iac.cloudformation.mappers.s3 import key_reference
 from controlmap.sources.iac.common import ResourceRef, Unresolved, first_unresolved
-from controlmap.sources.iac.facts import as_list, put, reference_text, text, to_bool, to_int, unknown
+from controlmap.sources.iac.facts import as_list, dig, put, reference_text, text, to_bool, to_int, unknown
 
 ACCOUNT_ONLY = "only known in the account once the instance runs"
 
@@ -394,3 +396,46 @@ def key_pair(item: CfnItem, build: CfnBuild) -> list[Resource]:
             key_type=text(item.props.get("KeyType")) or "rsa",
         )
     ]
+
+
+@primary("AWS::EC2::LaunchTemplate")
+def launch_template(item: CfnItem, build: CfnBuild) -> list[Resource]:
+    data = item.props.get("LaunchTemplateData") or {}
+    name = item.props.get("LaunchTemplateName")
+    model = LaunchTemplate(
+        id=build.resource_id(item.logical_id),
+        name=name if isinstance(name, str) else item.logical_id,
+        region=region_of(item, build),
+        source=item.source,
+        template_id=build.resource_id(item.logical_id),
+        version=1,
+        image_id=text(dig(data, "ImageId")),
+    )
+    tokens = dig(data, "MetadataOptions", "HttpTokens")
+    if isinstance(tokens, Unresolved):
+        unknown(model, "metadata_http_tokens", "MetadataOptions.HttpTokens", tokens)
+    else:
+        model.metadata_http_tokens = text(tokens)  # None: not set, the AMI's default applies
+    model.metadata_http_endpoint = text(dig(data, "MetadataOptions", "HttpEndpoint"))
+    mappings = dig(data, "BlockDeviceMappings")
+    missing = first_unresolved(mappings)
+    if missing is not None:
+        unknown(model, "ebs_volumes", "BlockDeviceMappings", missing)
+    else:
+        volumes = []
+        for entry in as_list(mappings):
+            ebs = entry.get("Ebs") if isinstance(entry, dict) else None
+            if not isinstance(ebs, dict):
+                continue
+            encrypted = to_bool(ebs.get("Encrypted"))
+            key = key_reference(ebs.get("KmsKeyId"), build)
+            volumes.append(
+                TemplateVolume(
+                    device_name=text(entry.get("DeviceName")),
+                    encrypted=encrypted if isinstance(encrypted, bool) else None,
+                    snapshot_id=text(ebs.get("SnapshotId")),
+                    kms_key_id=key if isinstance(key, str) else None,
+                )
+            )
+        model.ebs_volumes = volumes
+    return [model]

@@ -15,10 +15,12 @@ from controlmap.resources.ec2 import (
     FlowLogFacts,
     Instance,
     KeyPair,
+    LaunchTemplate,
     NaclEntry,
     NetworkAcl,
     SecurityGroup,
     SgRule,
+    TemplateVolume,
     Volume,
     Vpc,
     VpcEndpointFacts,
@@ -434,3 +436,41 @@ def analyzer(item: TfItem, build: TfBuild) -> list[Resource]:
         ]
         model.access_analyzer = AccessAnalyzerFacts(analyzer_names=names)
     return created
+
+
+@primary("aws_launch_template")
+def launch_template(item: TfItem, build: TfBuild) -> list[Resource]:
+    name = item.get("name")
+    model = LaunchTemplate(
+        **base(item, build, name if isinstance(name, str) else None),
+        template_id=build.resource_id(item.address),
+        version=1,
+        image_id=text(item.get("image_id")),
+    )
+    options = first(item.get("metadata_options"))
+    tokens = options.get("http_tokens") if isinstance(options, dict) else None
+    if isinstance(tokens, Unresolved):
+        unknown(model, "metadata_http_tokens", "metadata_options.http_tokens", tokens)
+    else:
+        model.metadata_http_tokens = text(tokens)  # None: not set, the AMI's default applies
+    model.metadata_http_endpoint = text(options.get("http_endpoint")) if isinstance(options, dict) else None
+    mappings = block_list(item, "block_device_mappings")
+    if isinstance(mappings, Unresolved):
+        unknown(model, "ebs_volumes", "block_device_mappings", mappings)
+        return [model]
+    volumes = []
+    for entry in mappings:
+        ebs = first(entry.get("ebs"))
+        if not isinstance(ebs, dict):
+            continue
+        encrypted = to_bool(ebs.get("encrypted"))
+        volumes.append(
+            TemplateVolume(
+                device_name=text(entry.get("device_name")),
+                encrypted=encrypted if isinstance(encrypted, bool) else None,
+                snapshot_id=text(ebs.get("snapshot_id")),
+                kms_key_id=ref_text(ebs.get("kms_key_id")),
+            )
+        )
+    model.ebs_volumes = volumes
+    return [model]
