@@ -65,7 +65,7 @@ def parse(text: str) -> ReportParser:
 def test_html_sections_and_data(result: ScanResult, catalog) -> None:
     html = render(result, "html", catalog=catalog)
     page = parse(html)
-    assert {"summary", "plan", "findings", "trend", "frameworks", "scan"} <= page.ids
+    assert {"summary", "plan", "attestations", "findings", "trend", "frameworks", "scan"} <= page.ids
     assert {"findings-data", "findings-body", "f-text", "f-status", "f-severity", "f-overdue"} <= page.ids
     data_blocks = [c for a, c in page.scripts if a.get("type") == "application/json"]
     rows = json.loads(data_blocks[0])
@@ -75,6 +75,7 @@ def test_html_sections_and_data(result: ScanResult, catalog) -> None:
     assert "ISO/IEC 27001:2022 Annex A" in text and "SOC 2 Trust Services Criteria" in text
     assert "open Critical" in text and "overdue" in text
     assert "Turn on all four S3 Block Public Access settings." in text  # the plan's next step
+    assert "Attest that access is reviewed every quarter" in text  # the MANUAL finding's attestation
 
 
 def test_html_escapes_names_and_tags(result: ScanResult, catalog) -> None:

@@ -161,6 +161,29 @@ def remediation_plan(findings: list[Finding]) -> list[PlanTier]:
     return tiers
 
 
+@dataclass
+class Attestation:
+    control_id: str
+    title: str
+    severity: Severity
+    accounts: list[str]
+    what: str
+
+
+def attestations(findings: list[Finding]) -> list[Attestation]:
+    """MANUAL findings, one row per control: what an auditor must see evidence of, and where."""
+    by_control: dict[str, Attestation] = {}
+    for f in findings:
+        if f.status is not Status.MANUAL:
+            continue
+        row = by_control.setdefault(
+            f.control_id, Attestation(f.control_id, f.title, f.severity, [], f.reason)
+        )
+        if f.account_id and f.account_id not in row.accounts:
+            row.accounts.append(f.account_id)
+    return sorted(by_control.values(), key=lambda a: (-a.severity.rank, a.control_id))
+
+
 def trend_svg(points: list[TrendPoint], width: int = 640, height: int = 180) -> dict[str, Any] | None:
     """Coordinates for the trend chart: pass rate as a line, failing findings as bars."""
     if len(points) < 1:
@@ -241,6 +264,7 @@ def render_html(
         "severities": SEVERITY_ORDER,
         "Status": Status,
         "plan": remediation_plan(findings),
+        "attestations": attestations(findings),
         "views": views,
         "trend": trend_svg(points),
         "trend_points": points,
