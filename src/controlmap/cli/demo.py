@@ -29,7 +29,7 @@ from controlmap.cli.scan import (
     output_format,
 )
 from controlmap.demo.fakes import demo_access_analyzer
-from controlmap.demo.seed import seed_demo_account
+from controlmap.demo.seed import demo_client_hooks, seed_demo_account
 from controlmap.demo.server import DEMO_ACCOUNT_ID, DEMO_REGIONS, local_aws
 from controlmap.settings import Settings
 from controlmap.sources.aws.scanner import AwsScanOptions
@@ -98,7 +98,7 @@ def demo(
             raise typer.Exit(EXIT_USAGE) from None
         options = AwsScanOptions(
             regions=list(DEMO_REGIONS),
-            client_hooks=[demo_access_analyzer(DEMO_ACCOUNT_ID, DEMO_REGIONS).install],
+            client_hooks=[demo_access_analyzer(DEMO_ACCOUNT_ID, DEMO_REGIONS).install, *demo_client_hooks()],
         )
         result = live_scan_or_exit(options, catalog.ordered(), catalog, settings)
     finish = FinishOptions(

@@ -86,3 +86,30 @@ def demo_access_analyzer(account_id: str, regions: tuple[str, ...] | list[str]) 
     if regions:
         fake.add(regions[0], "demo-account-analyzer")
     return fake
+
+
+def answer_before_call(
+    client: Any, operation: str, responder: Callable[[dict[str, Any]], dict[str, Any] | None]
+) -> None:
+    """Answer ``operation`` with an already-parsed response, as ``botocore.stub.Stubber`` does.
+
+    ``responder`` gets the serialized request (``url_path``, ``query_string``, ``body``) and
+    returns the parsed response (shaped like botocore's output model), an ``{"Error": {...}}``
+    mapping with ``"status"`` for a failure, or None to let the request go to the server.
+    The read-only guard and the call counter (registered first) still see the call.
+    """
+    service_id = client.meta.service_model.service_id.hyphenize()
+
+    def respond(model: Any, params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        if model.name != operation:
+            return None
+        parsed = responder(params)
+        if parsed is None:
+            return None
+        status = int(parsed.pop("status", 400 if "Error" in parsed else 200))
+        parsed.setdefault("ResponseMetadata", {"HTTPStatusCode": status, "HTTPHeaders": {}, "RetryAttempts": 0})
+        return AWSResponse(params.get("url", ""), status, _headers({}), _Raw(b"")), parsed
+
+    # On the service-level event, after the guard and counter: botocore runs handlers of a more
+    # specific event name (before-call.<service>.<Operation>) before those, which would skip them.
+    client.meta.events.register(f"before-call.{service_id}", respond)

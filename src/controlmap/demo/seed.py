@@ -31,6 +31,20 @@ class SeedContext:
 
 
 _SEEDERS: dict[str, Seeder] = {}
+# Client hooks (botocore-level fakes for APIs moto lacks) that seeders register for the demo scan.
+_CLIENT_HOOKS: list[Callable[[Any], None]] = []
+
+
+def demo_client_hook(hook: Callable[[Any], None]) -> Callable[[Any], None]:
+    """Register a client hook the demo scan installs (see ``ClientFactory.client_hooks``)."""
+    if hook not in _CLIENT_HOOKS:
+        _CLIENT_HOOKS.append(hook)
+    return hook
+
+
+def demo_client_hooks() -> list[Callable[[Any], None]]:
+    seeders()  # importing the seed modules registers their hooks
+    return list(_CLIENT_HOOKS)
 
 
 def seeder(service: str) -> Callable[[Seeder], Seeder]:

@@ -1,0 +1,343 @@
+"""API Gateway checks (APIGW-01 … APIGW-05) for REST (v1), HTTP and WebSocket (v2) APIs.
+
+Allowances, written down so that nobody has to guess:
+
+* ``OPTIONS`` methods may have authorization NONE (browsers send CORS preflight requests
+  without credentials); ``apigateway.allow_unauthenticated_options`` turns this off.
+* An API key (``apiKeyRequired``) identifies a client for usage plans; it is not
+  authentication, so a method with an API key and authorization NONE still fails.
+* WebSocket APIs authorize only the ``$connect`` route; other routes cannot carry an
+  authorizer and are not judged.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from controlmap.checks.policy import public_grants
+from controlmap.checks.registry import (
+    CheckContext,
+    Outcome,
+    check,
+    failed,
+    need,
+    not_applicable,
+    passed,
+)
+from controlmap.resources.apigateway import (
+    ApiGatewayRestApi,
+    ApiGatewayStage,
+    ApiGatewayV2Api,
+    ApiGatewayV2Stage,
+    ApiMethod,
+    ApiStageBase,
+)
+from controlmap.settings import register_section
+
+
+class ApiGatewaySettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    allow_unauthenticated_options: bool = True
+    # APIGW-03: when set, stage limits above these fail (requests per second, burst).
+    max_rate_limit: float | None = None
+    max_burst_limit: int | None = None
+    # APIGW-05: execution logging levels that count as on.
+    execution_logging_levels: list[str] = ["ERROR", "INFO"]
+
+
+register_section("apigateway", ApiGatewaySettings)
+
+
+def _settings(ctx: CheckContext) -> ApiGatewaySettings:
+    return ctx.config(ApiGatewaySettings, "apigateway")
+
+
+def _list(methods: list[ApiMethod], limit: int = 8) -> str:
+    labels = [m.label for m in methods]
+    return ", ".join(labels[:limit]) + (f" and {len(labels) - limit} more" if len(labels) > limit else "")
+
+
+# ---- APIGW-01: authentication --------------------------------------------------------------------
+
+
+def _unauthenticated(methods: list[ApiMethod], ctx: CheckContext) -> tuple[list[ApiMethod], list[ApiMethod]]:
+    """(methods with authorization NONE that fail, OPTIONS methods allowed as CORS preflight)."""
+    allow_options = _settings(ctx).allow_unauthenticated_options
+    none = [m for m in methods if m.authorization_type.upper() == "NONE"]
+    preflight = [m for m in none if allow_options and (m.http_method or "").upper() == "OPTIONS"]
+    return [m for m in none if m not in preflight], preflight
+
+
+def _authentication(methods: list[ApiMethod], ctx: CheckContext, noun: str) -> Outcome:
+    if not methods:
+        return not_applicable(f"the API has no {noun}s")
+    failing, preflight = _unauthenticated(methods, ctx)
+    counts: dict[str, int] = {}
+    for method in methods:
+        counts[method.authorization_type] = counts.get(method.authorization_type, 0) + 1
+    evidence = {"authorization_types": counts, "cors_preflight_allowed": [m.label for m in preflight]}
+    if failing:
+        keyed = [m for m in failing if m.api_key_required]
+        note = (
+            f" ({_list(keyed)} require an API key, which identifies a client but does not authenticate it)"
+            if keyed
+            else ""
+        )
+        return failed(
+            f"{len(failing)} of {len(methods)} {noun}s have authorization NONE: {_list(failing)}{note}; "
+            "attach an "
+            "IAM, Cognito/JWT or Lambda authorizer, or record intentionally public ones as exceptions",
+            **evidence,
+            unauthenticated=[m.label for m in failing],
+        )
+    allowance = f" ({len(preflight)} OPTIONS {noun}s allowed as CORS preflight)" if preflight else ""
+    return passed(f"every {noun} has an authorizer{allowance}", **evidence)
+
+
+@check(
+    "apigateway_rest_methods_authenticated",
+    ApiGatewayRestApi,
+    title="No REST API method has authorization NONE",
+    facts=("methods",),
+)
+def rest_authenticated(api: ApiGatewayRestApi, ctx: CheckContext) -> Outcome:
+    return _authentication(need(api, "methods"), ctx, "method")
+
+
+@check(
+    "apigateway_v2_routes_authenticated",
+    ApiGatewayV2Api,
+    title="No HTTP API route, and no WebSocket $connect route, has authorization NONE",
+    facts=("routes",),
+)
+def v2_authenticated(api: ApiGatewayV2Api, ctx: CheckContext) -> Outcome:
+    routes = need(api, "routes")
+    if api.protocol_type == "WEBSOCKET":
+        connect = [r for r in routes if r.path == "$connect"]
+        if not connect:
+            return failed(
+                "the WebSocket API has no $connect route, the only route that can authorize a connection"
+            )
+        return _authentication(connect, ctx, "$connect route")
+    return _authentication(routes, ctx, "route")
+
+
+# ---- APIGW-02: authorization ---------------------------------------------------------------------
+
+
+@check(
+    "apigateway_rest_policy_no_public_invoke",
+    ApiGatewayRestApi,
+    title="The REST API's resource policy does not grant unrestricted invoke",
+    facts=("resource_policy", "endpoint_types"),
+)
+def rest_policy(api: ApiGatewayRestApi, ctx: CheckContext) -> Outcome:
+    document = need(api, "resource_policy")
+    if document.is_empty:
+        if "PRIVATE" in api.endpoint_types:
+            return failed(
+                "the private API has no resource policy; restrict it to your VPC endpoints (aws:SourceVpce)"
+            )
+        return passed("the API has no resource policy (access is governed by method authorization)")
+    grants = public_grants(document, action_filter=["execute-api:*"])
+    if grants:
+        return failed(
+            "; ".join(g.describe() for g in grants)
+            + " with no condition restricting the caller (aws:SourceVpce, aws:SourceIp, aws:PrincipalOrgID…)",
+            grants=[g.evidence() for g in grants],
+        )
+    return passed(
+        "the resource policy grants invoke only to specific principals or under restricting conditions"
+    )
+
+
+def _scopes(methods: list[ApiMethod], kinds: tuple[str, ...], what: str) -> Outcome:
+    token = [m for m in methods if m.authorization_type.upper() in kinds]
+    if not token:
+        return not_applicable(f"no {what}-authorized methods or routes")
+    unscoped = [m for m in token if not m.authorization_scopes]
+    if unscoped:
+        return failed(
+            f"{len(unscoped)} of {len(token)} {what}-authorized methods or routes accept any valid token (no "
+            f"authorization scopes): {_list(unscoped)}; set AuthorizationScopes so that each operation "
+            "requires a "
+            "scope",
+            unscoped=[m.label for m in unscoped],
+        )
+    return passed(f"all {len(token)} {what}-authorized methods or routes require authorization scopes")
+
+
+@check(
+    "apigateway_rest_cognito_methods_scoped",
+    ApiGatewayRestApi,
+    title="Cognito-authorized REST methods require OAuth scopes",
+    facts=("methods",),
+)
+def rest_scopes(api: ApiGatewayRestApi, ctx: CheckContext) -> Outcome:
+    return _scopes(need(api, "methods"), ("COGNITO_USER_POOLS",), "Cognito")
+
+
+@check(
+    "apigateway_v2_jwt_routes_scoped",
+    ApiGatewayV2Api,
+    title="JWT-authorized HTTP API routes require OAuth scopes",
+    facts=("routes",),
+)
+def v2_scopes(api: ApiGatewayV2Api, ctx: CheckContext) -> Outcome:
+    return _scopes(need(api, "routes"), ("JWT",), "JWT")
+
+
+# ---- APIGW-03: throttling ------------------------------------------------------------------------
+
+
+def _limit_problems(
+    throttle_rate: float | None, throttle_burst: int | None, config: ApiGatewaySettings
+) -> list[str]:
+    problems = []
+    if config.max_rate_limit is not None and (throttle_rate is None or throttle_rate > config.max_rate_limit):
+        problems.append(
+            f"rate limit {throttle_rate} is above apigateway.max_rate_limit ({config.max_rate_limit})"
+        )
+    if config.max_burst_limit is not None and (
+        throttle_burst is None or throttle_burst > config.max_burst_limit
+    ):
+        problems.append(
+            f"burst limit {throttle_burst} is above apigateway.max_burst_limit ({config.max_burst_limit})"
+        )
+    return problems
+
+
+# The regional account-level limits every stage gets when nothing lower is set.
+ACCOUNT_DEFAULT_RATE = 10000.0
+ACCOUNT_DEFAULT_BURST = 5000
+
+
+def _throttled(stage: ApiStageBase, ctx: CheckContext, plans: list[str] | None) -> Outcome:
+    config = _settings(ctx)
+    throttle = stage.throttle
+    if throttle is not None and throttle.set:
+        evidence = {"rate_limit": throttle.rate_limit, "burst_limit": throttle.burst_limit}
+        if (throttle.rate_limit is None or throttle.rate_limit >= ACCOUNT_DEFAULT_RATE) and (
+            throttle.burst_limit is None or throttle.burst_limit >= ACCOUNT_DEFAULT_BURST
+        ):
+            if not plans:
+                return failed(
+                    f"stage throttling (rate {throttle.rate_limit}/s, burst {throttle.burst_limit}) is not "
+                    "below the "
+                    f"account default ({ACCOUNT_DEFAULT_RATE:g}/s, burst {ACCOUNT_DEFAULT_BURST}), as the "
+                    "console writes "
+                    "it when logging is turned on; set limits the backend can take",
+                    **evidence,
+                )
+            return passed(f"throttled by usage plan {', '.join(plans)}", usage_plans=plans, **evidence)
+        problems = _limit_problems(throttle.rate_limit, throttle.burst_limit, config)
+        if problems:
+            return failed("stage throttling is set but " + "; ".join(problems), **evidence)
+        return passed(
+            f"stage throttling: rate {throttle.rate_limit}/s, burst {throttle.burst_limit}", **evidence
+        )
+    if plans:
+        return passed(f"throttled by usage plan {', '.join(plans)}", usage_plans=plans)
+    need(stage, "throttle")
+    return failed(
+        "no stage-level throttling"
+        + (" and no usage plan with a throttle covers the stage" if plans is not None else "")
+        + "; only the account-wide default limit applies. Set default method throttling on the stage"
+        + (" or a usage plan throttle" if plans is not None else ""),
+    )
+
+
+@check(
+    "apigateway_stage_throttled",
+    ApiGatewayStage,
+    title="The REST API stage is throttled at stage or usage-plan level",
+    facts=("throttle", "usage_plan_throttles"),
+)
+def rest_throttled(stage: ApiGatewayStage, ctx: CheckContext) -> Outcome:
+    if stage.throttle is None or not stage.throttle.set:
+        plans = need(stage, "usage_plan_throttles")
+        return _throttled(stage, ctx, plans)
+    return _throttled(stage, ctx, stage.usage_plan_throttles)
+
+
+@check(
+    "apigateway_v2_stage_throttled",
+    ApiGatewayV2Stage,
+    title="The HTTP/WebSocket API stage has default route throttling",
+    facts=("throttle",),
+)
+def v2_throttled(stage: ApiGatewayV2Stage, ctx: CheckContext) -> Outcome:
+    return _throttled(stage, ctx, None)
+
+
+# ---- APIGW-04: WAF -------------------------------------------------------------------------------
+
+
+@check(
+    "apigateway_stage_waf_enabled",
+    ApiGatewayStage,
+    title="A web ACL is associated with the REST API stage",
+    facts=("web_acl_arn",),
+)
+def rest_waf(stage: ApiGatewayStage, ctx: CheckContext) -> Outcome:
+    acl = need(stage, "web_acl_arn")
+    if acl:
+        return passed(f"web ACL {acl} is associated", web_acl=acl)
+    return failed("no AWS WAF web ACL is associated with the stage; associate a regional WAFv2 web ACL")
+
+
+@check(
+    "apigateway_v2_stage_waf_not_supported",
+    ApiGatewayV2Stage,
+    title="WAF on HTTP/WebSocket API stages (not supported by AWS)",
+    facts=("protocol_type",),
+)
+def v2_waf(stage: ApiGatewayV2Stage, ctx: CheckContext) -> Outcome:
+    kind = stage.protocol_type or "HTTP/WebSocket"
+    return not_applicable(
+        f"AWS WAF cannot be associated with {kind} API stages; front the API with CloudFront and a web ACL "
+        "and "
+        "disable the default execute-api endpoint (attested under this control)"
+    )
+
+
+# ---- APIGW-05: logging ---------------------------------------------------------------------------
+
+
+@check(
+    "apigateway_stage_logging_enabled",
+    ApiGatewayStage,
+    title="The REST API stage has execution and access logging",
+    facts=("execution_logging_level", "access_log_destination"),
+)
+def rest_logging(stage: ApiGatewayStage, ctx: CheckContext) -> Outcome:
+    return _logging(stage, ctx, execution=True)
+
+
+@check(
+    "apigateway_v2_stage_logging_enabled",
+    ApiGatewayV2Stage,
+    title="The HTTP/WebSocket API stage has access logging (and execution logging for WebSocket)",
+    facts=("execution_logging_level", "access_log_destination", "protocol_type"),
+)
+def v2_logging(stage: ApiGatewayV2Stage, ctx: CheckContext) -> Outcome:
+    # HTTP APIs have no execution logs; WebSocket APIs have both.
+    return _logging(stage, ctx, execution=stage.protocol_type == "WEBSOCKET")
+
+
+def _logging(stage: ApiStageBase, ctx: CheckContext, *, execution: bool) -> Outcome:
+    access = need(stage, "access_log_destination")
+    problems = []
+    level = None
+    if execution:
+        level = need(stage, "execution_logging_level")
+        if level.upper() not in [lvl.upper() for lvl in _settings(ctx).execution_logging_levels]:
+            problems.append(f"execution logging is {level} (set the stage's logging level to ERROR or INFO)")
+    if not access:
+        problems.append("access logging is off (set an access log destination and format)")
+    evidence = {"execution_logging_level": level, "access_log_destination": access or None}
+    if problems:
+        return failed("; ".join(problems), **evidence)
+    what = f"execution logging {level} and " if execution else ""
+    return passed(f"{what}access logs to {access}", **evidence)
