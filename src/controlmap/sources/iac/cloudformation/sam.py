@@ -85,7 +85,8 @@ def expand_sam(template: Template) -> None:
         if kind == "AWS::Serverless::Function":
             for generated in _function(resource, props):
                 out[generated.logical_id] = generated
-            for event in (props.get("Events") or {}).values():
+            events = props.get("Events") or {}
+            for event_name, event in events.items() if isinstance(events, dict) else []:
                 if not isinstance(event, dict):
                     continue
                 event_props = event.get("Properties") or {}
@@ -93,6 +94,8 @@ def expand_sam(template: Template) -> None:
                     implicit_rest = resource
                 if event.get("Type") == "HttpApi" and "ApiId" not in event_props and implicit_http is None:
                     implicit_http = resource
+                for generated in _event_endpoint(template, resource, str(event_name), event):
+                    out[generated.logical_id] = generated
         elif kind == "AWS::Serverless::Api":
             for generated in _rest_api(resource, props, logical_id):
                 out[generated.logical_id] = generated
@@ -110,6 +113,85 @@ def expand_sam(template: Template) -> None:
         for generated in _http_api(implicit_http, {}, "ServerlessHttpApi"):
             out[generated.logical_id] = generated
     template.resources = out
+
+
+def _api_auth(template: Template, api_id: str) -> dict[str, Any]:
+    api = template.resources.get(api_id)
+    auth = api.properties.get("Auth") if api is not None else None
+    if not isinstance(auth, dict):
+        globals_for = "HttpApi" if api is not None and api.type.endswith("HttpApi") else "Api"
+        auth = (
+            (template.globals.get(globals_for) or {}).get("Auth")
+            if isinstance(template.globals.get(globals_for), dict)
+            else None
+        )
+    return auth if isinstance(auth, dict) else {}
+
+
+def _event_endpoint(
+    template: Template, function: CfnResource, event_name: str, event: dict[str, Any]
+) -> list[CfnResource]:
+    """The method (REST) or route (HTTP API) an Api/HttpApi event adds, with its authorization."""
+    kind = event.get("Type")
+    if kind not in ("Api", "HttpApi"):
+        return []
+    props = event.get("Properties") or {}
+    rest = kind == "Api"
+    api_ref = props.get("RestApiId" if rest else "ApiId")
+    api_id = (
+        api_ref["Ref"]
+        if isinstance(api_ref, dict) and "Ref" in api_ref
+        else ("ServerlessRestApi" if rest else "ServerlessHttpApi")
+    )
+    api_auth = _api_auth(template, api_id)
+    raw_auth = props.get("Auth")
+    event_auth: dict[str, Any] = raw_auth if isinstance(raw_auth, dict) else {}
+    chosen = event_auth.get("Authorizer", api_auth.get("DefaultAuthorizer", "NONE"))
+    raw_authorizers = api_auth.get("Authorizers")
+    authorizers: dict[str, Any] = raw_authorizers if isinstance(raw_authorizers, dict) else {}
+    generated: list[CfnResource] = []
+    authorization: dict[str, Any]
+    if not isinstance(chosen, str) or chosen == "NONE":
+        authorization = {"AuthorizationType": "NONE"}
+    elif chosen == "AWS_IAM":
+        authorization = {"AuthorizationType": "AWS_IAM"}
+    else:
+        raw_spec = authorizers.get(chosen)
+        spec: dict[str, Any] = raw_spec if isinstance(raw_spec, dict) else {}
+        if rest:
+            kind_of = "COGNITO_USER_POOLS" if "UserPoolArn" in spec else "CUSTOM"
+            authorizer_type = "COGNITO_USER_POOLS" if "UserPoolArn" in spec else "TOKEN"
+            target = "AWS::ApiGateway::Authorizer"
+            owner = {"RestApiId": {"Ref": api_id}}
+        else:
+            kind_of = "JWT" if "JwtConfiguration" in spec else "CUSTOM"
+            authorizer_type = "JWT" if "JwtConfiguration" in spec else "REQUEST"
+            target = "AWS::ApiGatewayV2::Authorizer"
+            owner = {"ApiId": {"Ref": api_id}}
+        authorizer_id = f"{api_id}{chosen}Authorizer"
+        if authorizer_id not in template.resources:
+            props_out = {**owner, "Name": chosen, ("Type" if rest else "AuthorizerType"): authorizer_type}
+            generated.append(_derived(function, authorizer_id, target, props_out))
+        authorization = {"AuthorizationType": kind_of, "AuthorizerId": {"Ref": authorizer_id}}
+        scopes = event_auth.get("AuthorizationScopes")
+        if scopes:
+            authorization["AuthorizationScopes"] = scopes
+    method = str(props.get("Method", "ANY")).upper()
+    path = props.get("Path")
+    if rest:
+        body = {"RestApiId": {"Ref": api_id}, "x-path": path or "/", "HttpMethod": method, **authorization}
+        if event_auth.get("ApiKeyRequired") or api_auth.get("ApiKeyRequired"):
+            body["ApiKeyRequired"] = True
+        generated.append(
+            _derived(function, f"{function.logical_id}{event_name}Method", "AWS::ApiGateway::Method", body)
+        )
+    else:
+        route_key = f"{method} {path}" if path else "$default"
+        body = {"ApiId": {"Ref": api_id}, "RouteKey": route_key, **authorization}
+        generated.append(
+            _derived(function, f"{function.logical_id}{event_name}Route", "AWS::ApiGatewayV2::Route", body)
+        )
+    return generated
 
 
 def _derived(source: CfnResource, logical_id: str, rtype: str, props: dict[str, Any]) -> CfnResource:

@@ -1,0 +1,256 @@
+"""API Gateway in Terraform: REST APIs (resources, methods, authorizers, stages, method settings,
+usage plans, policies, web ACL associations) and HTTP/WebSocket APIs (routes, authorizers, stages)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from controlmap.resources.apigateway import (
+    ApiGatewayRestApi,
+    ApiGatewayStage,
+    ApiGatewayV2Api,
+    ApiGatewayV2Stage,
+    ApiMethod,
+    Authorizer,
+)
+from controlmap.resources.base import Resource
+from controlmap.resources.policy import PolicyDocument
+from controlmap.sources.iac.cloudformation.mappers.apigateway import throttle
+from controlmap.sources.iac.common import ResourceRef, Unresolved
+from controlmap.sources.iac.facts import as_list, text, to_bool, unknown
+from controlmap.sources.iac.terraform.build import TfBuild, TfItem, companion, finisher, primary
+from controlmap.sources.iac.terraform.mappers._common import base, first, ref_text
+from controlmap.sources.iac.terraform.mappers.s3 import parse_document
+
+
+def _id(value: Any, build: TfBuild) -> str | None:
+    if isinstance(value, ResourceRef):
+        return build.resource_id(value.address)
+    return ref_text(value)
+
+
+@primary("aws_api_gateway_rest_api")
+def rest_api(item: TfItem, build: TfBuild) -> list[Resource]:
+    name = item.get("name")
+    endpoint = first(item.get("endpoint_configuration"))
+    types = endpoint.get("types") if isinstance(endpoint, dict) else None
+    model = ApiGatewayRestApi(
+        **base(item, build, name if isinstance(name, str) else None),
+        api_id=build.resource_id(item.address),
+        endpoint_types=[t for t in (text(v) for v in as_list(types)) if t] or ["EDGE"],
+        authorizers=[],
+    )
+    if item.get("body") is not None:
+        model.unknown["methods"] = "the API's methods are defined in its OpenAPI body, which is not analysed"
+    else:
+        model.methods = []
+    policy = item.get("policy")
+    model.resource_policy = (
+        PolicyDocument() if policy is None else parse_document(policy, "policy", item.source.line_start)
+    )
+    if model.resource_policy is None:
+        unknown(model, "resource_policy", "policy", "a value known after apply")
+    disabled = to_bool(item.get("disable_execute_api_endpoint", False))
+    model.disable_execute_api_endpoint = disabled if isinstance(disabled, bool) else None
+    return [model]
+
+
+def _path(value: Any, build: TfBuild, item: TfItem, depth: int = 0) -> str:
+    if depth > 30:
+        return "/?"
+    if isinstance(value, ResourceRef):
+        if value.attribute == "root_resource_id":
+            return "/"
+        for candidate in build.items:
+            if candidate.address == value.address and candidate.type == "aws_api_gateway_resource":
+                parent = _path(candidate.get("parent_id"), build, candidate, depth + 1)
+                return parent.rstrip("/") + "/" + str(text(candidate.get("path_part")) or "?")
+    return f"/{ref_text(value) or '?'}"
+
+
+@companion("aws_api_gateway_method")
+def method(item: TfItem, build: TfBuild) -> None:
+    api = build.target(item.get("rest_api_id"), ApiGatewayRestApi, "api_id", item)
+    if api is None or api.methods is None:
+        return
+    authorizer = item.get("authorizer_id")
+    api.methods.append(
+        ApiMethod(
+            path=_path(item.get("resource_id"), build, item),
+            http_method=str(text(item.get("http_method")) or "ANY").upper(),
+            authorization_type=str(text(item.get("authorization")) or "NONE").upper(),
+            authorizer_id=_id(authorizer, build) if authorizer is not None else None,
+            authorization_scopes=[
+                s for s in (text(v) for v in as_list(item.get("authorization_scopes"))) if s
+            ],
+            api_key_required=bool(to_bool(item.get("api_key_required", False))),
+        )
+    )
+
+
+@companion("aws_api_gateway_authorizer")
+def authorizer(item: TfItem, build: TfBuild) -> None:
+    api = build.target(item.get("rest_api_id"), ApiGatewayRestApi, "api_id", item)
+    if api is not None and api.authorizers is not None:
+        api.authorizers.append(
+            Authorizer(
+                authorizer_id=build.resource_id(item.address),
+                name=text(item.get("name")),
+                authorizer_type=str(text(item.get("type")) or "TOKEN"),
+            )
+        )
+
+
+@companion("aws_api_gateway_rest_api_policy")
+def rest_api_policy(item: TfItem, build: TfBuild) -> None:
+    api = build.target(item.get("rest_api_id"), ApiGatewayRestApi, "api_id", item)
+    if api is not None:
+        api.resource_policy = parse_document(item.get("policy"), "policy", item.source.line_start)
+        if api.resource_policy is None:
+            unknown(api, "resource_policy", f"{item.address}.policy", "a value known after apply")
+
+
+@primary("aws_api_gateway_stage")
+def rest_stage(item: TfItem, build: TfBuild) -> list[Resource]:
+    stage_name = text(item.get("stage_name")) or "?"
+    fields = base(item, build, stage_name)
+    model = ApiGatewayStage(
+        **fields,
+        api_id=_id(item.get("rest_api_id"), build) or "?",
+        stage_name=stage_name,
+        throttle=throttle(None, None),
+        execution_logging_level="OFF",
+        web_acl_arn="",
+        usage_plan_throttles=[],
+    )
+    logs = first(item.get("access_log_settings"))
+    destination = logs.get("destination_arn") if isinstance(logs, dict) else None
+    model.access_log_destination = "" if destination is None else (_id(destination, build) or "(computed)")
+    return [model]
+
+
+def _stages(build: TfBuild, api_value: Any, stage_value: Any, item: TfItem) -> list[ApiGatewayStage]:
+    api_id = _id(api_value, build)
+    stage_name = text(stage_value)
+    if isinstance(stage_value, ResourceRef):
+        stage = build.target(ResourceRef(stage_value.address), ApiGatewayStage, None, item)
+        stage_name = stage.stage_name if stage is not None else None
+    return [
+        s
+        for s in build.all(ApiGatewayStage)
+        if s.api_id == api_id and (stage_name is None or s.stage_name == stage_name)
+    ]
+
+
+@companion("aws_api_gateway_method_settings")
+def method_settings(item: TfItem, build: TfBuild) -> None:
+    if text(item.get("method_path")) not in ("*/*", None):
+        return
+    settings = first(item.get("settings"))
+    if not isinstance(settings, dict):
+        return
+    for stage in _stages(build, item.get("rest_api_id"), item.get("stage_name"), item):
+        stage.throttle = throttle(
+            settings.get("throttling_rate_limit"), settings.get("throttling_burst_limit")
+        )
+        stage.execution_logging_level = str(text(settings.get("logging_level")) or "OFF").upper()
+
+
+@companion("aws_api_gateway_usage_plan")
+def usage_plan(item: TfItem, build: TfBuild) -> None:
+    name = text(item.get("name")) or item.address
+    plan_throttle = first(item.get("throttle_settings"))
+    for entry in as_list(item.get("api_stages")):
+        if not isinstance(entry, dict) or not (plan_throttle or entry.get("throttle")):
+            continue
+        for stage in _stages(build, entry.get("api_id"), entry.get("stage"), item):
+            if stage.usage_plan_throttles is not None:
+                stage.usage_plan_throttles.append(name)
+
+
+@companion("aws_wafv2_web_acl_association")
+def web_acl_association(item: TfItem, build: TfBuild) -> None:
+    arn = item.get("resource_arn")
+    if not isinstance(arn, ResourceRef):
+        return
+    stage = build.target(ResourceRef(arn.address), ApiGatewayStage, None, item)
+    if stage is not None:
+        stage.web_acl_arn = _id(item.get("web_acl_arn"), build) or "(computed)"
+
+
+@primary("aws_apigatewayv2_api")
+def http_api(item: TfItem, build: TfBuild) -> list[Resource]:
+    name = item.get("name")
+    model = ApiGatewayV2Api(
+        **base(item, build, name if isinstance(name, str) else None),
+        api_id=build.resource_id(item.address),
+        protocol_type=str(text(item.get("protocol_type")) or "HTTP"),
+        authorizers=[],
+    )
+    if item.get("body") is not None:
+        model.unknown["routes"] = "the API's routes are defined in its OpenAPI body, which is not analysed"
+    else:
+        model.routes = [ApiMethod(path="$default")] if item.get("target") is not None else []
+    disabled = to_bool(item.get("disable_execute_api_endpoint", False))
+    model.disable_execute_api_endpoint = disabled if isinstance(disabled, bool) else None
+    return [model]
+
+
+@companion("aws_apigatewayv2_route")
+def route(item: TfItem, build: TfBuild) -> None:
+    api = build.target(item.get("api_id"), ApiGatewayV2Api, "api_id", item)
+    if api is None or api.routes is None:
+        return
+    authorizer_value = item.get("authorizer_id")
+    api.routes.append(
+        ApiMethod(
+            path=str(text(item.get("route_key")) or "?"),
+            authorization_type=str(text(item.get("authorization_type")) or "NONE").upper(),
+            authorizer_id=_id(authorizer_value, build) if authorizer_value is not None else None,
+            authorization_scopes=[
+                s for s in (text(v) for v in as_list(item.get("authorization_scopes"))) if s
+            ],
+            api_key_required=bool(to_bool(item.get("api_key_required", False))),
+        )
+    )
+
+
+@companion("aws_apigatewayv2_authorizer")
+def http_authorizer(item: TfItem, build: TfBuild) -> None:
+    api = build.target(item.get("api_id"), ApiGatewayV2Api, "api_id", item)
+    if api is not None and api.authorizers is not None:
+        api.authorizers.append(
+            Authorizer(
+                authorizer_id=build.resource_id(item.address),
+                name=text(item.get("name")),
+                authorizer_type=str(text(item.get("authorizer_type")) or "REQUEST"),
+            )
+        )
+
+
+@primary("aws_apigatewayv2_stage")
+def http_stage(item: TfItem, build: TfBuild) -> list[Resource]:
+    stage_name = text(item.get("name")) or "$default"
+    settings = first(item.get("default_route_settings"))
+    settings = settings if isinstance(settings, dict) else {}
+    model = ApiGatewayV2Stage(
+        **base(item, build, stage_name),
+        api_id=_id(item.get("api_id"), build) or "?",
+        stage_name=stage_name,
+        throttle=throttle(settings.get("throttling_rate_limit"), settings.get("throttling_burst_limit")),
+        execution_logging_level=str(text(settings.get("logging_level")) or "OFF").upper(),
+    )
+    logs = first(item.get("access_log_settings"))
+    destination = logs.get("destination_arn") if isinstance(logs, dict) else None
+    model.access_log_destination = "" if destination is None else (_id(destination, build) or "(computed)")
+    if isinstance(destination, Unresolved) and not destination.placeholder:
+        model.access_log_destination = "(computed)"
+    return [model]
+
+
+@finisher
+def _stage_protocols(build: TfBuild) -> None:
+    apis = {a.api_id: a for a in build.all(ApiGatewayV2Api)}
+    for stage in build.all(ApiGatewayV2Stage):
+        api = apis.get(stage.api_id)
+        stage.protocol_type = api.protocol_type if api is not None else None

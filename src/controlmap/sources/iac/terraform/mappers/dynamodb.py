@@ -1,0 +1,70 @@
+"""aws_dynamodb_table (with aws_dynamodb_resource_policy) and aws_dax_cluster."""
+
+from __future__ import annotations
+
+from controlmap.resources.base import Resource
+from controlmap.resources.dynamodb import DaxCluster, DynamoDbTable
+from controlmap.resources.kms import KmsKey
+from controlmap.resources.policy import PolicyDocument
+from controlmap.sources.iac.cloudformation.mappers.dynamodb import table_encryption
+from controlmap.sources.iac.common import Unresolved, first_unresolved
+from controlmap.sources.iac.facts import as_list, put, to_bool, unknown
+from controlmap.sources.iac.terraform.build import TfBuild, TfItem, companion, primary
+from controlmap.sources.iac.terraform.mappers._common import base, first, ref_text
+from controlmap.sources.iac.terraform.mappers.ec2 import group_id
+from controlmap.sources.iac.terraform.mappers.s3 import parse_document
+
+
+@primary("aws_dynamodb_table")
+def table(item: TfItem, build: TfBuild) -> list[Resource]:
+    name = item.get("name")
+    fields = base(item, build, name if isinstance(name, str) else None)
+    model = DynamoDbTable(**fields, table_name=fields["name"], resource_policy=PolicyDocument())
+    sse = first(item.get("server_side_encryption"))
+    enabled = to_bool(sse.get("enabled")) if isinstance(sse, dict) else False
+    key = sse.get("kms_key_arn") if isinstance(sse, dict) else None
+    key_model = build.target(key, KmsKey, None, item) if key is not None else None
+    encryption = table_encryption(enabled, key, key_model)
+    if isinstance(encryption, Unresolved):
+        unknown(model, "encryption", "server_side_encryption.enabled", encryption)
+    else:
+        model.encryption = encryption
+    pitr = first(item.get("point_in_time_recovery"))
+    value = to_bool(pitr.get("enabled")) if isinstance(pitr, dict) else False
+    put(model, "point_in_time_recovery", False if value is None else value, "point_in_time_recovery.enabled")
+    return [model]
+
+
+@companion("aws_dynamodb_resource_policy")
+def resource_policy(item: TfItem, build: TfBuild) -> None:
+    target = build.target(item.get("resource_arn"), DynamoDbTable, "table_name", item)
+    if target is None:
+        return
+    target.resource_policy = parse_document(item.get("policy"), "policy", item.source.line_start)
+    if target.resource_policy is None:
+        unknown(target, "resource_policy", f"{item.address}.policy", "a value known after apply")
+
+
+@primary("aws_dax_cluster")
+def dax(item: TfItem, build: TfBuild) -> list[Resource]:
+    name = item.get("cluster_name")
+    fields = base(item, build, name if isinstance(name, str) else None)
+    model = DaxCluster(
+        **fields, cluster_name=fields["name"], subnet_group=ref_text(item.get("subnet_group_name"))
+    )
+    sse = first(item.get("server_side_encryption"))
+    enabled = to_bool(sse.get("enabled")) if isinstance(sse, dict) else False
+    put(model, "encrypted_at_rest", False if enabled is None else enabled, "server_side_encryption.enabled")
+    put(
+        model,
+        "endpoint_encryption",
+        item.get("cluster_endpoint_encryption_type", "NONE"),
+        "cluster_endpoint_encryption_type",
+    )
+    groups = item.get("security_group_ids")
+    missing = first_unresolved(groups)
+    if missing is not None and not isinstance(groups, list):
+        unknown(model, "security_group_ids", "security_group_ids", missing)
+    else:
+        model.security_group_ids = [g for g in (group_id(v, build, item) for v in as_list(groups)) if g]
+    return [model]
