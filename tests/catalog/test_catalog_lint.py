@@ -170,3 +170,25 @@ def test_seed_import_one_file_per_service(tmp_path: Path) -> None:
         )
     )
     assert not _by_code(lint([tmp_path / "seed"]), "schema")
+
+
+def test_changes_against_the_seed_need_a_correction_line(fixtures: Path, tmp_path: Path) -> None:
+    path = fixtures / "bad" / "untraced.yaml"
+    untraced = _by_code(lint([path]), "untraced")
+    assert {p.level for p in untraced} == {"warning"}
+    assert [p.line for p in untraced] == [
+        _line_of(path, "references:"),
+        _line_of(path, "summary_tier: Medium"),
+        _line_of(path, "severity: high"),
+    ]
+    explained = tmp_path / "explained.yaml"
+    explained.write_text(
+        path.read_text().replace(
+            "    remediation:\n",
+            "    corrections:\n"
+            "      - ISO A.10.1 is a 2013 ID; its successor A.8.24 is cited.\n"
+            "      - Severity lowered to high; the seed's summary table said Medium.\n"
+            "    remediation:\n",
+        )
+    )
+    assert _by_code(lint([explained]), "untraced") == []

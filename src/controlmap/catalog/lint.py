@@ -289,6 +289,56 @@ def control_problems(control: Control, reference: ReferenceData) -> list[Finding
     out += _resource_type_findings(control, reference)
     out += _reference_findings(control, reference)
     out += _automation_findings(control, reference)
+    out += _trace_findings(control)
+    return out
+
+
+def _citation(text: str | None) -> list[str]:
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+def _trace_findings(control: Control) -> list[Finding]:
+    """Every change against the seed's citation needs a correction line an auditor can read."""
+    published = control.as_published
+    if published is None:
+        return []
+    out: list[Finding] = []
+    changed_refs = (published.iso27001 is not None and _citation(published.iso27001) != control.iso27001) or (
+        published.soc2 is not None and _citation(published.soc2) != control.soc2
+    )
+    if changed_refs and not control.corrections:
+        out.append(
+            (
+                ("references",),
+                WARNING,
+                "untraced",
+                "references differ from as_published but no correction line says why",
+            )
+        )
+    mentions_summary = any("summary" in line.lower() for line in control.corrections)
+    tier = (published.summary_tier or "").strip().lower()
+    if tier and tier != control.severity.value and not mentions_summary:
+        out.append(
+            (
+                ("as_published", "summary_tier"),
+                WARNING,
+                "untraced",
+                f"the seed's summary table puts it under {published.summary_tier} but its severity is "
+                f"{control.severity.value}; add a correction line about the summary table",
+            )
+        )
+    published_severity = (published.severity or "").strip().lower()
+    severity_explained = any("severity" in line.lower() for line in control.corrections)
+    if published_severity and published_severity != control.severity.value and not severity_explained:
+        out.append(
+            (
+                ("severity",),
+                WARNING,
+                "untraced",
+                f"severity {control.severity.value} differs from the published {published.severity}; "
+                "add a correction line saying why",
+            )
+        )
     return out
 
 
