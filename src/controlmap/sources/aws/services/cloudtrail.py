@@ -33,12 +33,17 @@ def collect_cloudtrail(ctx: CollectContext) -> None:
 
 
 def _trail(ctx: CollectContext, item: dict[str, Any]) -> CloudTrailTrail:
+    return trail_from_api(item, ctx.account_id, ctx.region)
+
+
+def trail_from_api(item: dict[str, Any], account_id: str, region: str) -> CloudTrailTrail:
+    """A DescribeTrails item as a model (pure: AWS Config items of the same shape reuse it)."""
     return CloudTrailTrail(
         id=item["TrailARN"],
         name=item["Name"],
-        account_id=ctx.account_id,
-        region=item.get("HomeRegion") or ctx.region,
-        home_region=item.get("HomeRegion") or ctx.region,
+        account_id=account_id,
+        region=item.get("HomeRegion") or region,
+        home_region=item.get("HomeRegion") or region,
         multi_region=bool(item.get("IsMultiRegionTrail")),
         organization_trail=bool(item.get("IsOrganizationTrail")),
         include_global_events=bool(item.get("IncludeGlobalServiceEvents")),
@@ -73,14 +78,14 @@ def _details(ctx: CollectContext, trail: CloudTrailTrail) -> CloudTrailTrail:
             for fact in SELECTOR_FACTS:
                 trail.mark_error(fact, selectors.error)
         elif selectors.data is not None:
-            trail.event_selectors = [_selector(s) for s in selectors.data.get("EventSelectors") or []]
+            trail.event_selectors = [event_selector(s) for s in selectors.data.get("EventSelectors") or []]
             trail.advanced_event_selectors = [
                 _advanced(s) for s in selectors.data.get("AdvancedEventSelectors") or []
             ]
     return trail
 
 
-def _selector(raw: dict[str, Any]) -> EventSelector:
+def event_selector(raw: dict[str, Any]) -> EventSelector:
     return EventSelector(
         read_write_type=raw.get("ReadWriteType", "All"),
         include_management_events=raw.get("IncludeManagementEvents", True),

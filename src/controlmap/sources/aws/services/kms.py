@@ -29,6 +29,20 @@ def collect_kms(ctx: CollectContext) -> None:
             ctx.add(key)
 
 
+def apply_key_metadata(key: KmsKey, meta: dict[str, Any]) -> None:
+    """DescribeKey's KeyMetadata onto a key (pure: AWS Config items of the same shape reuse it)."""
+    key.key_manager = meta.get("KeyManager")
+    key.key_state = meta.get("KeyState")
+    key.key_spec = meta.get("KeySpec") or meta.get("CustomerMasterKeySpec")
+    key.key_usage = meta.get("KeyUsage")
+    key.origin = meta.get("Origin")
+    key.multi_region = meta.get("MultiRegion")
+    key.deletion_date = meta.get("DeletionDate")
+    key.deletion_window_days = meta.get("PendingDeletionWindowInDays")
+    key.expiration_model = meta.get("ExpirationModel")
+    key.valid_to = meta.get("ValidTo")
+
+
 def _key(
     ctx: CollectContext, listed: dict[str, Any], aliases: dict[str, list[str]], aliases_known: bool
 ) -> KmsKey | None:
@@ -50,17 +64,7 @@ def _key(
         for fact in ("key_manager", "key_state", "key_spec", "origin"):
             key.mark_error(fact, described.error)
         return key
-    meta = (described.data or {}).get("KeyMetadata", {})
-    key.key_manager = meta.get("KeyManager")
-    key.key_state = meta.get("KeyState")
-    key.key_spec = meta.get("KeySpec") or meta.get("CustomerMasterKeySpec")
-    key.key_usage = meta.get("KeyUsage")
-    key.origin = meta.get("Origin")
-    key.multi_region = meta.get("MultiRegion")
-    key.deletion_date = meta.get("DeletionDate")
-    key.deletion_window_days = meta.get("PendingDeletionWindowInDays")
-    key.expiration_model = meta.get("ExpirationModel")
-    key.valid_to = meta.get("ValidTo")
+    apply_key_metadata(key, (described.data or {}).get("KeyMetadata", {}))
     if key.key_manager != "CUSTOMER":
         return key
     if ctx.wants("policy"):

@@ -33,7 +33,11 @@ def _tags(item: dict[str, Any]) -> dict[str, str]:
 
 
 def _arn(ctx: CollectContext, kind: str, name: str) -> str:
-    return f"arn:{partition(ctx.region)}:rds:{ctx.region}:{ctx.account_id}:{kind}:{name}"
+    return rds_arn(ctx.account_id, ctx.region, kind, name)
+
+
+def rds_arn(account_id: str, region: str, kind: str, name: str) -> str:
+    return f"arn:{partition(region)}:rds:{region}:{account_id}:{kind}:{name}"
 
 
 def _is_rds(item: dict[str, Any]) -> bool:
@@ -121,13 +125,18 @@ def _common(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def _instance(ctx: CollectContext, item: dict[str, Any]) -> DBInstance:
+    return db_instance_from_api(item, ctx.account_id, ctx.region)
+
+
+def db_instance_from_api(item: dict[str, Any], account_id: str, region: str) -> DBInstance:
+    """A DescribeDBInstances item as a model (pure: AWS Config items of the same shape reuse it)."""
     identifier = item["DBInstanceIdentifier"]
     port = (item.get("Endpoint") or {}).get("Port") or item.get("DbInstancePort") or None
     return DBInstance(
-        id=item.get("DBInstanceArn") or _arn(ctx, "db", identifier),
+        id=item.get("DBInstanceArn") or rds_arn(account_id, region, "db", identifier),
         name=identifier,
-        account_id=ctx.account_id,
-        region=ctx.region,
+        account_id=account_id,
+        region=region,
         tags=_tags(item),
         identifier=identifier,
         cluster_id=item.get("DBClusterIdentifier") or None,
@@ -147,12 +156,17 @@ def _instance(ctx: CollectContext, item: dict[str, Any]) -> DBInstance:
 
 
 def _cluster(ctx: CollectContext, item: dict[str, Any]) -> DBCluster:
+    return db_cluster_from_api(item, ctx.account_id, ctx.region)
+
+
+def db_cluster_from_api(item: dict[str, Any], account_id: str, region: str) -> DBCluster:
+    """A DescribeDBClusters item as a model (pure: AWS Config items of the same shape reuse it)."""
     identifier = item["DBClusterIdentifier"]
     return DBCluster(
-        id=item.get("DBClusterArn") or _arn(ctx, "cluster", identifier),
+        id=item.get("DBClusterArn") or rds_arn(account_id, region, "cluster", identifier),
         name=identifier,
-        account_id=ctx.account_id,
-        region=ctx.region,
+        account_id=account_id,
+        region=region,
         tags=_tags(item),
         identifier=identifier,
         engine_mode=item.get("EngineMode"),
