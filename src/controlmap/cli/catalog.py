@@ -385,6 +385,8 @@ def _control_panel(catalog: Catalog, control: Control, window: str, origin: Any)
         )
         if published.summary_tier is not None:
             text += f"; summary table: {published.summary_tier}"
+        elif not control.custom:
+            text += "; in none of the seed's summary tables"
         parts += [Text(""), Text("As published in the seed", style="bold"), Text(text)]
     if control.corrections:
         parts += [Text(""), Text("Corrections", style="bold")]
