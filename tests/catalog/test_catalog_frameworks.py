@@ -58,6 +58,8 @@ def test_correspondence_converts_clause_and_control_ids() -> None:
     assert corr.successors("A.14.2.3") == ["A.8.32"]  # omitted by the upstream mapping; Annex B has it
     assert corr.successors("A.13.2.1") == ["A.5.14"]  # upstream maps it to A.8.14 by mistake
     assert corr.successors("A.8.2.1") == ["A.5.12"]
+    assert corr.successors("A.8.3.2") == ["A.7.10"]  # 2022 A.7.14 replaces A.11.2.7 only
+    assert corr.successors("A.18.2.3") == ["A.5.36", "A.8.8"]
     assert corr.successors("A.8.99") is None
 
 
