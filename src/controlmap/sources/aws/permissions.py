@@ -77,6 +77,29 @@ OPERATION_ACTIONS: dict[str, tuple[str, ...]] = {
     "rds:DescribeDBClusterSnapshotAttributes": ("rds:DescribeDBClusterSnapshotAttributes",),
     "rds:DescribeDBParameters": ("rds:DescribeDBParameters",),
     "rds:DescribeDBClusterParameters": ("rds:DescribeDBClusterParameters",),
+    # Lambda (LAMBDA-01 ... LAMBDA-06)
+    "lambda:ListFunctions": ("lambda:ListFunctions",),
+    "lambda:GetPolicy": ("lambda:GetPolicy",),
+    "lambda:GetCodeSigningConfig": ("lambda:GetCodeSigningConfig",),
+    "lambda:GetFunctionCodeSigningConfig": ("lambda:GetFunctionCodeSigningConfig",),
+    "lambda:GetFunctionEventInvokeConfig": ("lambda:GetFunctionEventInvokeConfig",),
+    # CloudFront (CF-01 ... CF-05)
+    "cloudfront:ListDistributions": ("cloudfront:ListDistributions",),
+    # API Gateway REST (v1) and HTTP/WebSocket (v2) share the "apigateway" endpoint prefix and
+    # authorize reads with the HTTP-verb action apigateway:GET.
+    "apigateway:GetRestApis": ("apigateway:GET",),
+    "apigateway:GetResources": ("apigateway:GET",),
+    "apigateway:GetStages": ("apigateway:GET",),
+    "apigateway:GetAuthorizers": ("apigateway:GET",),
+    "apigateway:GetUsagePlans": ("apigateway:GET",),
+    "apigateway:GetApis": ("apigateway:GET",),
+    "apigateway:GetRoutes": ("apigateway:GET",),
+    # DynamoDB and DAX (DDB-01 ... DDB-06)
+    "dynamodb:ListTables": ("dynamodb:ListTables",),
+    "dynamodb:DescribeTable": ("dynamodb:DescribeTable",),
+    "dynamodb:DescribeContinuousBackups": ("dynamodb:DescribeContinuousBackups",),
+    "dynamodb:GetResourcePolicy": ("dynamodb:GetResourcePolicy",),
+    "dax:DescribeClusters": ("dax:DescribeClusters",),
 }
 
 
