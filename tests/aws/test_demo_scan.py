@@ -18,7 +18,7 @@ from controlmap.checks.registry import Status
 from controlmap.cli.demo import demo_settings
 from controlmap.cli.scan import run_live_scan
 from controlmap.demo.fakes import demo_access_analyzer
-from controlmap.demo.seed import demo_client_hooks, seed_demo_account
+from controlmap.demo.seed import seed_demo_account
 from controlmap.demo.server import DEMO_ACCOUNT_ID, DEMO_REGIONS, LocalAws
 from controlmap.findings.model import ScanResult
 from controlmap.settings import Settings
