@@ -156,3 +156,12 @@ def test_cloudtrail_links_bucket_and_key(scan: Scan) -> None:
     assert finding(result.findings, "GoodTrail", "cloudtrail_trail_cloudwatch_logs").status is Status.PASS
     weak = finding(result.findings, "WeakTrail", "cloudtrail_trail_bucket_not_public")
     assert weak.status is Status.UNKNOWN  # the bucket lives in another stack or account
+
+
+def test_condition_on_a_companion_is_named(scan: Scan) -> None:
+    result = scan("cloudformation/conditional_policy.yaml")
+    tls = finding(result.findings, "Bucket", "s3_bucket_tls_required")
+    assert tls.status is Status.FAIL
+    assert tls.reason.startswith("when condition IsProd is false (Env='dev'):")
+    prod = scan("cloudformation/conditional_policy.yaml", parameters={"Env": "prod"})
+    assert finding(prod.findings, "Bucket", "s3_bucket_tls_required").status is Status.PASS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -133,11 +134,19 @@ def _labels(
     template: Template, resolver: Resolver, build: CfnBuild, assignment: dict[str, str]
 ) -> dict[str, str]:
     labels: dict[str, str] = {}
+    # A companion's conditions shape what it configures (a BucketPolicy created only in prod).
+    inherited: dict[str, list[str]] = {}
+    for other in template.resources.values():
+        own = ([other.condition] if other.condition else []) + _conditions_used(other.properties)
+        if own:
+            for target in _references(other.properties):
+                if target != other.logical_id and target in template.resources:
+                    inherited.setdefault(target, []).extend(own)
     for logical_id, models in build.models.items():
         raw = template.resources.get(logical_id)
         if raw is None:
             continue
-        names = _conditions_used(raw.properties)
+        names = _conditions_used(raw.properties) + inherited.get(logical_id, [])
         if raw.condition:
             names.insert(0, raw.condition)
         decided = []
@@ -162,6 +171,32 @@ def _conditions_used(node: Any) -> list[str]:
         if isinstance(value, dict):
             if set(value) == {"Fn::If"} and isinstance(value["Fn::If"], list) and value["Fn::If"]:
                 found.append(str(value["Fn::If"][0]))
+            for inner in value.values():
+                walk(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                walk(inner)
+
+    walk(node)
+    return found
+
+
+def _references(node: Any) -> set[str]:
+    """Logical IDs a raw property tree refers to (Ref, GetAtt, Sub variables)."""
+    found: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            if set(value) == {"Ref"} and isinstance(value["Ref"], str):
+                found.add(value["Ref"])
+            elif (
+                set(value) == {"Fn::GetAtt"} and isinstance(value["Fn::GetAtt"], list) and value["Fn::GetAtt"]
+            ):
+                found.add(str(value["Fn::GetAtt"][0]))
+            elif set(value) == {"Fn::Sub"}:
+                text = value["Fn::Sub"][0] if isinstance(value["Fn::Sub"], list) else value["Fn::Sub"]
+                if isinstance(text, str):
+                    found.update(part.split(".")[0] for part in re.findall(r"\$\{([^}!]+)\}", text))
             for inner in value.values():
                 walk(inner)
         elif isinstance(value, list):
