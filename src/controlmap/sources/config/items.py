@@ -1,0 +1,272 @@
+"""Configuration items from every form AWS Config hands them out in, as one typed record.
+
+Accepted (recognised by content, gzip or not):
+
+* a snapshot or history file from the S3 delivery channel:
+  ``{"fileVersion": ..., "configurationItems": [...]}`` (``configuration`` is an object,
+  ``ARN`` and ``awsAccountId`` spelled that way);
+* ``aws configservice get-resource-config-history``: ``{"configurationItems": [...]}``;
+* ``aws configservice batch-get-resource-config``: ``{"baseConfigurationItems": [...]}`` (and the
+  aggregator's ``BaseConfigurationItems``), ``configuration`` and supplementary values as JSON text;
+* ``aws configservice select-resource-config`` / ``select-aggregate-resource-config``:
+  ``{"Results": ["<json>", ...]}``;
+* a change notification (``{"configurationItem": {...}}``), one item, or a JSON list of items.
+
+A problem with one item names the file, the item's index and its resource ID, and the other
+items are still read.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from controlmap.sources.config.casefold import decode_json_text
+
+# Statuses of an item that describes a resource that no longer exists or is no longer recorded.
+GONE_STATUSES = frozenset({"ResourceDeleted", "ResourceDeletedNotRecorded", "ResourceNotRecorded"})
+GLOBAL_REGIONS = frozenset({"global", ""})
+
+
+class ConfigDataError(ValueError):
+    """A file or item that is not AWS Config data; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class ItemProblem:
+    source: str  # file path, or "aws-config:<region>"
+    message: str
+    index: int | None = None  # 0-based position of the item in its file
+    resource_id: str | None = None
+    code: str = "config-data"  # an AWS error code for failed reads from AWS Config
+
+    def detail(self) -> str:
+        """The message with the item it is about (the file is named separately)."""
+        where = f"item {self.index}" if self.index is not None else ""
+        if self.resource_id:
+            where += f" ({self.resource_id})" if where else self.resource_id
+        return f"{where}: {self.message}" if where else self.message
+
+    def describe(self) -> str:
+        return f"{self.source}: {self.detail()}"
+
+
+@dataclass
+class ConfigItem:
+    """One configuration item, whatever form it came in."""
+
+    resource_type: str
+    resource_id: str
+    resource_name: str | None
+    arn: str | None
+    account_id: str | None
+    region: str | None  # None for global resources (IAM: awsRegion "global")
+    status: str | None
+    capture_time: datetime | None
+    configuration: dict[str, Any]
+    # None when the item carries no supplementaryConfiguration at all (a select query that did
+    # not ask for it): facts that live there are then unknown, not absent.
+    supplementary: dict[str, Any] | None
+    tags: dict[str, str] | None  # None: the form carries no tags (batch-get answers)
+    origin: str = ""
+    index: int | None = None
+    raw_keys: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def gone(self) -> bool:
+        return self.status in GONE_STATUSES
+
+    @property
+    def key(self) -> tuple[str, str | None, str | None, str]:
+        return (self.resource_type, self.account_id, self.region, self.resource_id)
+
+    def where(self) -> str:
+        text = self.origin
+        if self.index is not None:
+            text += f" item {self.index}"
+        return f"{text} ({self.resource_type} {self.resource_id})"
+
+    def supplement(self, name: str) -> Any:
+        """A supplementary configuration value, decoded; None when the item does not have it."""
+        if self.supplementary is None:
+            return None
+        return decode_json_text(self.supplementary.get(name))
+
+
+# ---- reading -------------------------------------------------------------------------------
+
+
+def read_bytes(path: Path) -> bytes:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigDataError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise ConfigDataError(f"{path}: not a valid gzip file: {exc}") from None
+    return data
+
+
+def load_document(path: Path) -> Any:
+    data = read_bytes(path)
+    try:
+        return json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise ConfigDataError(f"{path}: not UTF-8 text (expected AWS Config JSON)") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigDataError(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno}") from None
+
+
+def raw_items(document: Any, source: str) -> tuple[str, list[Any]]:
+    """(format name, raw items) of a parsed document; ConfigDataError if it is not Config data."""
+    if isinstance(document, list):
+        return "item list", document
+    if not isinstance(document, dict):
+        raise ConfigDataError(f"{source}: not AWS Config data (a JSON {type(document).__name__})")
+    for key, name in (
+        ("configurationItems", "snapshot/history" if "fileVersion" in document else "config history"),
+        ("baseConfigurationItems", "batch-get-resource-config"),
+        ("BaseConfigurationItems", "batch-get-aggregate-resource-config"),
+        ("Results", "select-resource-config"),
+    ):
+        if key in document:
+            items = document[key]
+            if not isinstance(items, list):
+                raise ConfigDataError(f"{source}: {key} is not a list")
+            if key == "Results":
+                return name, [_select_result(r) for r in items]
+            return name, items
+    if isinstance(document.get("configurationItem"), dict):
+        return "change notification", [document["configurationItem"]]
+    if "resourceType" in document:
+        return "configuration item", [document]
+    raise ConfigDataError(
+        f"{source}: not AWS Config data: expected configurationItems (snapshot, history), "
+        "baseConfigurationItems (batch-get-resource-config) or Results (select-resource-config)"
+    )
+
+
+def _select_result(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value  # reported as a bad item with its index
+    return value
+
+
+def parse_items(raw: Iterable[Any], source: str) -> tuple[list[ConfigItem], list[ItemProblem]]:
+    items: list[ConfigItem] = []
+    problems: list[ItemProblem] = []
+    for index, entry in enumerate(raw):
+        try:
+            items.append(parse_item(entry, source, index))
+        except ConfigDataError as exc:
+            resource_id = entry.get("resourceId") if isinstance(entry, dict) else None
+            problems.append(ItemProblem(source, str(exc), index, _text(resource_id)))
+    return items, problems
+
+
+def read_file(path: Path) -> tuple[list[ConfigItem], list[ItemProblem], str]:
+    """Items, item-level problems and the recognised format of one file (ConfigDataError if unusable)."""
+    document = load_document(path)
+    fmt, raw = raw_items(document, str(path))
+    items, problems = parse_items(raw, str(path))
+    return items, problems, fmt
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _first(entry: dict[str, Any], *keys: str) -> Any:
+    for key in keys:
+        if entry.get(key) not in (None, ""):
+            return entry[key]
+    return None
+
+
+def parse_item(entry: Any, source: str, index: int | None = None) -> ConfigItem:
+    if not isinstance(entry, dict):
+        raise ConfigDataError(f"not a configuration item (a JSON {type(entry).__name__})")
+    resource_type = _first(entry, "resourceType", "ResourceType")
+    resource_id = _first(entry, "resourceId", "ResourceId")
+    if not isinstance(resource_type, str) or not resource_type:
+        raise ConfigDataError("configuration item has no resourceType")
+    if resource_id is None:
+        raise ConfigDataError(f"{resource_type} configuration item has no resourceId")
+    configuration = decode_json_text(entry.get("configuration"))
+    if configuration is None:
+        configuration = {}
+    if not isinstance(configuration, dict):
+        raise ConfigDataError(
+            f"configuration of {resource_type} {resource_id} is not a JSON object "
+            f"(got {type(configuration).__name__})"
+        )
+    supplementary = entry.get("supplementaryConfiguration")
+    if supplementary is not None:
+        supplementary = decode_json_text(supplementary)
+        if not isinstance(supplementary, dict):
+            raise ConfigDataError(
+                f"supplementaryConfiguration of {resource_type} {resource_id} is not an object"
+            )
+    region = _text(_first(entry, "awsRegion", "AwsRegion"))
+    return ConfigItem(
+        resource_type=resource_type,
+        resource_id=str(resource_id),
+        resource_name=_text(_first(entry, "resourceName", "ResourceName")),
+        arn=_text(_first(entry, "arn", "ARN", "Arn")),
+        account_id=_text(_first(entry, "accountId", "awsAccountId", "AccountId")),
+        region=None if region is None or region.lower() in GLOBAL_REGIONS else region,
+        status=_text(entry.get("configurationItemStatus")),
+        capture_time=parse_time(entry.get("configurationItemCaptureTime")),
+        configuration=configuration,
+        supplementary=supplementary,
+        tags=_tags(entry["tags"]) if "tags" in entry else None,
+        origin=source,
+        index=index,
+        raw_keys=frozenset(entry),
+    )
+
+
+def _tags(value: Any) -> dict[str, str]:
+    """Tags as a map ({"k": "v"}) or as Config's list form ([{"key": "k", "value": "v"}])."""
+    value = decode_json_text(value)
+    if isinstance(value, dict):
+        return {str(k): "" if v is None else str(v) for k, v in value.items()}
+    out: dict[str, str] = {}
+    for tag in value or []:
+        if isinstance(tag, dict):
+            key = _first(tag, "key", "Key")
+            if key is not None:
+                val = tag.get("value", tag.get("Value"))
+                out[str(key)] = "" if val is None else str(val)
+    return out
+
+
+def parse_time(value: Any) -> datetime | None:
+    """ISO text (``...Z``), epoch seconds or epoch milliseconds, as Config writes them."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        seconds = value / 1000 if value > 10**11 else value
+        return datetime.fromtimestamp(seconds, UTC)
+    if isinstance(value, str) and value.strip():
+        text = value.strip().replace("Z", "+00:00")
+        if " " in text and "T" not in text:
+            text = text.replace(" ", "T", 1)
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
