@@ -224,6 +224,9 @@ def multi_region(account: AwsAccount, ctx: CheckContext) -> Outcome:
         return failed(
             f"multi-region trail {partial[0].name} does not record both read and write management events"
         )
+    unsure = [t.name for t in trails if t.is_logging is None]
+    if unsure:  # a trail whose status is not visible (AWS Config data) may be the one that logs
+        return unknown(f"multi-region trail(s) {', '.join(unsure)} exist but their logging status is unknown")
     stopped = [t.name for t in trails if t.is_logging is False]
     if stopped:
         return failed(f"multi-region trail(s) {', '.join(stopped)} exist but are not logging; start logging")
@@ -374,7 +377,10 @@ def _data_events(account: AwsAccount, ctx: CheckContext, service: str) -> Outcom
     some, unknown_trails = [], []
     recording = []
     for trail in _trails(ctx, account.account_id):
-        if not trail.is_logging or not trail.multi_region:
+        if not trail.multi_region or trail.is_logging is False:
+            continue
+        if trail.is_logging is None:
+            unknown_trails.append(trail.name)
             continue
         cov = coverage(trail)
         if cov is None:
@@ -391,7 +397,7 @@ def _data_events(account: AwsAccount, ctx: CheckContext, service: str) -> Outcom
     if errors:
         return _error(f"trails could not be listed: {'; '.join(errors)}")
     if unknown_trails:
-        return unknown(f"the event selectors of {', '.join(unknown_trails)} could not be read")
+        return unknown(f"the logging status or event selectors of {', '.join(unknown_trails)} are unknown")
     if levels:
         return failed(
             f"{label} data events are recorded for {'/'.join(sorted(levels))} only; record read and write"
