@@ -360,3 +360,12 @@ def test_list_has_the_64_seed_controls_with_the_seed_severities(runner: CliRunne
     rows = {r["id"]: r["severity"] for r in _json(runner, "list")}
     assert len(seed) == 64
     assert {i: rows.get(i) for i in seed} == seed
+
+
+def test_unwritable_outputs_exit_2(runner: CliRunner, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    code, _, err = run(runner, "import-seed", str(SEED), "-o", str(blocker / "dir"))
+    assert code == 2 and "cannot write" in err
+    code, _, err = run(runner, "corrections", "-o", str(blocker / "out.md"))
+    assert code == 2 and "cannot write" in err

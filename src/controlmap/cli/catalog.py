@@ -624,7 +624,10 @@ def corrections(
     if output is None:
         emit(text)
         return
-    output.write_text(text, encoding="utf-8")
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise _usage_error(f"{output}: cannot write: {exc.strerror or exc}") from None
     console.print(f"wrote {escape(str(output))}")
 
 
@@ -649,7 +652,10 @@ def import_seed(
         parsed = parse_seed(text)
     except SeedError as exc:
         raise _usage_error(f"{seed}: {exc}") from None
-    written = write_seed_catalog(parsed, output)
+    try:
+        written = write_seed_catalog(parsed, output)
+    except OSError as exc:
+        raise _usage_error(f"{output}: cannot write: {exc.strerror or exc}") from None
     missing = [c.id for c in parsed.controls if not c.summary_tiers]
     other_tier = [
         f"{c.id} ({c.severity}; summary table: {', '.join(c.summary_tiers)})"
