@@ -157,3 +157,14 @@ def test_launch_templates(cfn_network, tf_network) -> None:  # type: ignore[no-u
     tf = resource(tf_network, "aws_launch_template.app")
     assert _statuses("ec2_launch_template_imdsv2_required", tf, tf_network) == [Status.PASS]
     assert _statuses("ec2_launch_template_ebs_encrypted", tf, tf_network) == [Status.PASS]
+
+
+def test_restored_database_inherits_encryption(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_db_instance" "copy" {\n  identifier = "copy"\n  engine = "postgres"\n'
+        '  instance_class = "db.t3.micro"\n  snapshot_identifier = "prod-snapshot"\n}\n'
+    )
+    result = read_root(tmp_path, "root")
+    copy = resource(result, "aws_db_instance.copy")
+    outcome = run_check("rds_instance_storage_encrypted", copy, result.variants[0].resources)[0]
+    assert outcome.status is Status.UNKNOWN and "snapshot_identifier" in outcome.reason

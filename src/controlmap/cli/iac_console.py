@@ -97,7 +97,9 @@ def render_iac_console(
             _finding(console, finding, catalog, shown_fix, snippets)
     if result.errors:
         console.print()
-        console.print(Text("Files that could not be scanned", style="bold magenta"))
+        console.print(
+            Text("Errors (what they name was not scanned, or the skip was ignored)", style="bold magenta")
+        )
         for error in result.errors:
             where = f"{error.source}:{error.line}" if error.line else error.source
             line = Text("  ")

@@ -28,13 +28,31 @@ from controlmap.sources.iac.facts import as_list, put, text, to_bool, to_int, un
 _CREATED_DEFAULT_GROUPS = "_cfn_default_parameter_groups"
 
 
+_RESTORED_FROM = (
+    "DBSnapshotIdentifier",
+    "DBClusterSnapshotIdentifier",
+    "SourceDBInstanceIdentifier",
+    "SnapshotIdentifier",
+    "SourceDBClusterIdentifier",
+)
+
+
 def _common(model: _Database, item: CfnItem, build: CfnBuild) -> None:
     props = item.props
-    put(model, "storage_encrypted", to_bool(props.get("StorageEncrypted", False)), "StorageEncrypted")
+    source = next((k for k in _RESTORED_FROM if props.get(k) is not None), None)
+    if source is not None and "StorageEncrypted" not in props and "KmsKeyId" not in props:
+        # Restored or replicated: the storage is encrypted exactly when the source is.
+        model.storage_encrypted = None
+        model.unknown["storage_encrypted"] = (
+            f"the database is created from {source}, whose encryption it inherits"
+        )
+    else:
+        put(model, "storage_encrypted", to_bool(props.get("StorageEncrypted", False)), "StorageEncrypted")
     key = key_reference(props.get("KmsKeyId"), build)
     model.kms_key_id = key if isinstance(key, str) else None
     if key is not None and "StorageEncrypted" not in props:
         model.storage_encrypted = True  # a KmsKeyId implies encryption
+        model.unknown.pop("storage_encrypted", None)
     put(model, "port", to_int(props.get("Port")), "Port")
     groups = props.get("VPCSecurityGroups") or props.get("VpcSecurityGroupIds")
     missing = first_unresolved(groups)

@@ -19,9 +19,23 @@ from controlmap.sources.iac.terraform.build import TfBuild, TfItem, companion, p
 from controlmap.sources.iac.terraform.mappers._common import base, block_list, ref_text
 from controlmap.sources.iac.terraform.mappers.ec2 import group_id
 
+_RESTORED_FROM = (
+    "snapshot_identifier",
+    "replicate_source_db",
+    "restore_to_point_in_time",
+    "source_db_cluster_identifier",
+)
+
 
 def _common(model: _Database, item: TfItem, build: TfBuild) -> None:
-    put(model, "storage_encrypted", to_bool(item.get("storage_encrypted", False)), "storage_encrypted")
+    source = next((k for k in _RESTORED_FROM if item.get(k) is not None), None)
+    if source is not None and item.get("storage_encrypted") is None and item.get("kms_key_id") is None:
+        # Restored or replicated: the storage is encrypted exactly when the source is.
+        model.unknown["storage_encrypted"] = (
+            f"the database is created from {source}, whose encryption it inherits"
+        )
+    else:
+        put(model, "storage_encrypted", to_bool(item.get("storage_encrypted", False)), "storage_encrypted")
     model.kms_key_id = ref_text(item.get("kms_key_id"))
     if model.kms_key_id and item.get("storage_encrypted") is None:
         model.storage_encrypted = True
