@@ -84,7 +84,11 @@ def controls_reader(catalog: Catalog) -> Callable[[str, str], list[str]]:
         for control in catalog.ordered():
             for check_id in control.checks:
                 spec = checks.get(check_id)
-                if spec is not None and spec.resource_type == resource_type and fact in spec.facts:
+                if (
+                    spec is not None
+                    and resource_type in (spec.resource_type, *spec.uses)
+                    and fact in spec.facts
+                ):
                     out.append(control.id)
                     break
         return out

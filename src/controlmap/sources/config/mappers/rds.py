@@ -132,5 +132,6 @@ def parameter_groups(inventory: Inventory, ctx: MapContext) -> None:
             group_name=name,
             source=SourceRef(kind=SourceKind.AWS_CONFIG),
         )
-        ctx.not_recorded(group, ["parameters"], "RDS parameter group parameters")
+        kind = "DB cluster parameter group" if is_cluster else "DB parameter group"
+        ctx.not_recorded(group, ["parameters"], f"RDS parameter groups (the parameters of {kind} {name})")
         inventory.add(group)

@@ -1,0 +1,46 @@
+"""Helpers for the AWS Config source tests: build an inventory from items and run one check."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))  # samples.py
+
+from controlmap.catalog.catalog import load_catalog  # noqa: E402
+from controlmap.checks.registry import CheckContext, FactUnavailable, Inventory, Outcome, registry  # noqa: E402
+from controlmap.settings import Settings  # noqa: E402
+from controlmap.sources.config.build import BuildResult, build_inventory  # noqa: E402
+from controlmap.sources.config.items import parse_items  # noqa: E402
+from controlmap.sources.config.scan import controls_reader  # noqa: E402
+
+
+def build(items: list[dict[str, Any]], source: str = "snapshot.json") -> BuildResult:
+    parsed, problems = parse_items(items, source)
+    assert problems == []
+    return build_inventory(parsed, controls_for=controls_reader(load_catalog()))
+
+
+def run_check(inventory: Inventory, check_id: str) -> dict[str, list[Outcome]]:
+    """Outcomes of one check per resource name, with the engine's handling of missing facts."""
+    spec = registry()[check_id]
+    ctx = CheckContext(inventory=inventory, settings=Settings())
+    out: dict[str, list[Outcome]] = {}
+    for resource in inventory.of_type(spec.model):
+        try:
+            result = spec.func(resource, ctx)
+            outcomes = [result] if isinstance(result, Outcome) else list(result)
+        except FactUnavailable as missing:
+            outcomes = [missing.outcome]
+        out.setdefault(resource.name, []).extend(outcomes)
+    return out
+
+
+def statuses(inventory: Inventory, check_id: str) -> dict[str, str]:
+    """One status per resource (the worst of its outcomes is enough for these tests)."""
+    order = ["ERROR", "FAIL", "UNKNOWN", "PASS", "MANUAL", "NOT_APPLICABLE"]
+    return {
+        name: min((o.status.value for o in outcomes), key=order.index)
+        for name, outcomes in run_check(inventory, check_id).items()
+    }
