@@ -6,8 +6,8 @@ import gzip
 import json
 from pathlib import Path
 
+import config_samples as samples
 import pytest
-import samples
 
 from controlmap.resources.s3 import S3Bucket
 from controlmap.sources.config.build import build_inventory, latest_items

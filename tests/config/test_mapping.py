@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import config_samples as samples
 import pytest
-import samples
-from conftest import build, run_check, statuses
+from config_helpers import build, run_check, statuses
 
 from controlmap.checks.registry import Inventory
 from controlmap.resources.account import AwsAccount, AwsRegion

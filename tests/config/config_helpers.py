@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).parent))  # samples.py
-
-from controlmap.catalog.catalog import load_catalog  # noqa: E402
-from controlmap.checks.registry import CheckContext, FactUnavailable, Inventory, Outcome, registry  # noqa: E402
-from controlmap.settings import Settings  # noqa: E402
-from controlmap.sources.config.build import BuildResult, build_inventory  # noqa: E402
-from controlmap.sources.config.items import parse_items  # noqa: E402
-from controlmap.sources.config.scan import controls_reader  # noqa: E402
+from controlmap.catalog.catalog import load_catalog
+from controlmap.checks.registry import CheckContext, FactUnavailable, Inventory, Outcome, registry
+from controlmap.settings import Settings
+from controlmap.sources.config.build import BuildResult, build_inventory
+from controlmap.sources.config.items import parse_items
+from controlmap.sources.config.scan import controls_reader
 
 
 def build(items: list[dict[str, Any]], source: str = "snapshot.json") -> BuildResult:
