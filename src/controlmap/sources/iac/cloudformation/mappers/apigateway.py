@@ -1,6 +1,6 @@
-"""API Gateway: REST APIs with their resources, methods, authorizers, stages (Stage or a
+"""API Gateway: REST APIs with their resources, methods (with their authorizer), stages (Stage or a
 Deployment's StageDescription), usage plans and web ACL associations; HTTP/WebSocket APIs with
-their routes, authorizers and stages.
+their routes and stages.
 
 Methods and routes are kept inside their API, as the model asks. An API defined by an OpenAPI
 ``Body`` has its methods there: they are left unknown rather than guessed.
@@ -16,7 +16,6 @@ from controlmap.resources.apigateway import (
     ApiGatewayV2Api,
     ApiGatewayV2Stage,
     ApiMethod,
-    Authorizer,
     ThrottleLimits,
 )
 from controlmap.resources.base import Resource
@@ -65,7 +64,6 @@ def rest_api(item: CfnItem, build: CfnBuild) -> list[Resource]:
             t for t in (text(v) for v in as_list(dig(props, "EndpointConfiguration", "Types"))) if t
         ]
         or ["EDGE"],
-        authorizers=[],
     )
     if "Body" in props or "BodyS3Location" in props:
         model.unknown["methods"] = "the API's methods are defined in its OpenAPI body, which is not analysed"
@@ -121,19 +119,6 @@ def method(item: CfnItem, build: CfnBuild) -> None:
             api_key_required=bool(to_bool(props.get("ApiKeyRequired", False))),
         )
     )
-
-
-@companion("AWS::ApiGateway::Authorizer")
-def authorizer(item: CfnItem, build: CfnBuild) -> None:
-    api = _api(item.props.get("RestApiId"), build)
-    if api is not None and api.authorizers is not None:
-        api.authorizers.append(
-            Authorizer(
-                authorizer_id=build.resource_id(item.logical_id),
-                name=text(item.props.get("Name")),
-                authorizer_type=str(text(item.props.get("Type")) or "TOKEN"),
-            )
-        )
 
 
 def _stage_settings(model: ApiGatewayStage, settings: list[Any], top: dict[str, Any]) -> None:
@@ -250,7 +235,6 @@ def http_api(item: CfnItem, build: CfnBuild) -> list[Resource]:
         source=item.source,
         api_id=build.resource_id(item.logical_id),
         protocol_type=str(text(props.get("ProtocolType")) or "HTTP"),
-        authorizers=[],
     )
     if "Body" in props or "BodyS3Location" in props:
         model.unknown["routes"] = "the API's routes are defined in its OpenAPI body, which is not analysed"
@@ -280,19 +264,6 @@ def route(item: CfnItem, build: CfnBuild) -> None:
             api_key_required=bool(to_bool(props.get("ApiKeyRequired", False))),
         )
     )
-
-
-@companion("AWS::ApiGatewayV2::Authorizer")
-def http_authorizer(item: CfnItem, build: CfnBuild) -> None:
-    api = build.target(item.props.get("ApiId"), ApiGatewayV2Api, "api_id")
-    if api is not None and api.authorizers is not None:
-        api.authorizers.append(
-            Authorizer(
-                authorizer_id=build.resource_id(item.logical_id),
-                name=text(item.props.get("Name")),
-                authorizer_type=str(text(item.props.get("AuthorizerType")) or "REQUEST"),
-            )
-        )
 
 
 @primary("AWS::ApiGatewayV2::Stage")

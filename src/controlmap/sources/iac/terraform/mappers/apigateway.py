@@ -1,5 +1,5 @@
-"""API Gateway in Terraform: REST APIs (resources, methods, authorizers, stages, method settings,
-usage plans, policies, web ACL associations) and HTTP/WebSocket APIs (routes, authorizers, stages)."""
+"""API Gateway in Terraform: REST APIs (resources, methods, stages, method settings,
+usage plans, policies, web ACL associations) and HTTP/WebSocket APIs (routes, stages)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from controlmap.resources.apigateway import (
     ApiGatewayV2Api,
     ApiGatewayV2Stage,
     ApiMethod,
-    Authorizer,
 )
 from controlmap.resources.base import Resource
 from controlmap.resources.policy import PolicyDocument
@@ -38,7 +37,6 @@ def rest_api(item: TfItem, build: TfBuild) -> list[Resource]:
         **base(item, build, name if isinstance(name, str) else None),
         api_id=build.resource_id(item.address),
         endpoint_types=[t for t in (text(v) for v in as_list(types)) if t] or ["EDGE"],
-        authorizers=[],
     )
     if item.get("body") is not None:
         model.unknown["methods"] = "the API's methods are defined in its OpenAPI body, which is not analysed"
@@ -86,19 +84,6 @@ def method(item: TfItem, build: TfBuild) -> None:
             api_key_required=bool(to_bool(item.get("api_key_required", False))),
         )
     )
-
-
-@companion("aws_api_gateway_authorizer")
-def authorizer(item: TfItem, build: TfBuild) -> None:
-    api = build.target(item.get("rest_api_id"), ApiGatewayRestApi, "api_id", item)
-    if api is not None and api.authorizers is not None:
-        api.authorizers.append(
-            Authorizer(
-                authorizer_id=build.resource_id(item.address),
-                name=text(item.get("name")),
-                authorizer_type=str(text(item.get("type")) or "TOKEN"),
-            )
-        )
 
 
 @companion("aws_api_gateway_rest_api_policy")
@@ -185,7 +170,6 @@ def http_api(item: TfItem, build: TfBuild) -> list[Resource]:
         **base(item, build, name if isinstance(name, str) else None),
         api_id=build.resource_id(item.address),
         protocol_type=str(text(item.get("protocol_type")) or "HTTP"),
-        authorizers=[],
     )
     if item.get("body") is not None:
         model.unknown["routes"] = "the API's routes are defined in its OpenAPI body, which is not analysed"
@@ -213,19 +197,6 @@ def route(item: TfItem, build: TfBuild) -> None:
             api_key_required=bool(to_bool(item.get("api_key_required", False))),
         )
     )
-
-
-@companion("aws_apigatewayv2_authorizer")
-def http_authorizer(item: TfItem, build: TfBuild) -> None:
-    api = build.target(item.get("api_id"), ApiGatewayV2Api, "api_id", item)
-    if api is not None and api.authorizers is not None:
-        api.authorizers.append(
-            Authorizer(
-                authorizer_id=build.resource_id(item.address),
-                name=text(item.get("name")),
-                authorizer_type=str(text(item.get("authorizer_type")) or "REQUEST"),
-            )
-        )
 
 
 @primary("aws_apigatewayv2_stage")
