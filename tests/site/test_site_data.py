@@ -305,3 +305,10 @@ def test_cli_refuses_a_foreign_directory(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["site", "build", str(tmp_path), "--no-store"])
     assert result.exit_code == 2 and "holds no site built by controlmap" in flat(result.output)
     assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_chart_labels_carry_the_time_when_all_scans_are_on_one_day() -> None:
+    chart = trend_chart(
+        [TrendPoint(NOW, None, 50.0, 1, 0), TrendPoint(NOW + timedelta(hours=2), None, 60.0, 1, 0)]
+    )
+    assert [label for _, label, _ in chart.x_labels] == ["2026-12-01 12:00", "2026-12-01 14:00"]

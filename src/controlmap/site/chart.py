@@ -65,10 +65,10 @@ def trend_chart(points: Sequence[TrendPoint]) -> TrendChart:
         lines.append(" ".join(run))
     y_ticks = [(round(y_at(v), 1), f"{v}%") for v in (0, 25, 50, 75, 100)]
     x_labels: list[tuple[float, str, str]] = []
+    same_day = count > 1 and points[0].when.date() == points[-1].when.date()
+    fmt = "%Y-%m-%d %H:%M" if same_day else "%Y-%m-%d"
     if count:
-        x_labels.append(
-            (round(x_at(0), 1), points[0].when.strftime("%Y-%m-%d"), "start" if count > 1 else "middle")
-        )
+        x_labels.append((round(x_at(0), 1), points[0].when.strftime(fmt), "start" if count > 1 else "middle"))
     if count > 1:
-        x_labels.append((round(x_at(count - 1), 1), points[-1].when.strftime("%Y-%m-%d"), "end"))
+        x_labels.append((round(x_at(count - 1), 1), points[-1].when.strftime(fmt), "end"))
     return TrendChart(WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM, lines, dots, y_ticks, x_labels)
