@@ -426,3 +426,10 @@ def test_two_pages_on_one_path_is_an_error(tmp_path: Path) -> None:
     site.catalog.resource_types["AWS::S3::BUCKET"] = bucket.model_copy(update={"id": "AWS::S3::BUCKET"})
     with pytest.raises(SiteError, match=r"two pages would be written to types/aws-s3-bucket\.html"):
         build_site(tmp_path, site)
+
+
+def test_no_page_repeats_an_id(built_site: Path) -> None:
+    for path in built_site.rglob("*.html"):
+        ids = [attrs["id"] for _, attrs in tags_of(path.read_text(encoding="utf-8")) if attrs.get("id")]
+        duplicates = {i for i in ids if ids.count(i) > 1}
+        assert not duplicates, (path.relative_to(built_site).as_posix(), duplicates)
