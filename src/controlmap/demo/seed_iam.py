@@ -8,7 +8,8 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from controlmap.demo.seed import SeedContext, seeder
+from controlmap.demo.seed import SeedContext, demo_client_hook, seeder
+from controlmap.demo.server import DEMO_ACCOUNT_ID
 
 log = logging.getLogger(__name__)
 
@@ -117,3 +118,36 @@ def _age_access_keys(account: str, user: str, days: int) -> None:
             key.create_date = when
     except Exception as exc:
         log.debug("could not backdate demo access keys: %s", exc)
+
+
+@demo_client_hook
+def root_row_in_credential_report(client: Any) -> None:
+    """moto's credential report has no <root_account> row; the demo's root signed in 2 days ago."""
+    if client.meta.service_model.service_name != "iam":
+        return
+
+    def add_root(parsed: dict[str, Any], **_: Any) -> None:
+        content = parsed.get("Content")
+        if not isinstance(content, bytes) or b"<root_account>" in content:
+            return
+        header, _sep, rest = content.decode("utf-8").partition("\n")
+        columns = header.split(",")
+        row = dict.fromkeys(columns, "N/A")
+        row.update(
+            {
+                "user": "<root_account>",
+                "arn": f"arn:aws:iam::{DEMO_ACCOUNT_ID}:root",
+                "user_creation_time": "2019-04-01T09:00:00+00:00",
+                "password_enabled": "not_supported",
+                "password_last_used": (datetime.now(UTC) - timedelta(days=2)).strftime(
+                    "%Y-%m-%dT%H:%M:%S+00:00"
+                ),
+                "mfa_active": "false",
+                "access_key_1_active": "false",
+                "access_key_2_active": "false",
+            }
+        )
+        line = ",".join(row[c] for c in columns)
+        parsed["Content"] = f"{header}\n{line}\n{rest}".encode()
+
+    client.meta.events.register("after-call.iam.GetCredentialReport", add_root)

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from controlmap.demo.seed import SeedContext, seeder
+from controlmap.demo.seed import SeedContext, demo_client_hook, seeder
+
+# Waiting periods the seeder scheduled: moto's DescribeKey omits PendingDeletionWindowInDays.
+_SCHEDULED_WINDOWS: dict[str, int] = {}
 
 
 def _policy(account: str, *extra: dict[str, object]) -> str:
@@ -73,6 +77,7 @@ def seed_kms(ctx: SeedContext) -> None:
     key("demo-signing", KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")  # rotation NOT_APPLICABLE
     doomed = key("demo-retired")
     kms.schedule_key_deletion(KeyId=doomed, PendingWindowInDays=7)  # KMS-05 FAIL (< 30 days)
+    _SCHEDULED_WINDOWS[doomed] = 7
     try:
         imported = kms.create_key(Description="demo: imported material", Origin="EXTERNAL")["KeyMetadata"][
             "KeyId"
@@ -95,3 +100,18 @@ def seed_kms(ctx: SeedContext) -> None:
     eu_key = regional.create_key(Description="demo: eu data")["KeyMetadata"]["KeyId"]
     regional.create_alias(AliasName="alias/demo-eu-data", TargetKeyId=eu_key)
     regional.enable_key_rotation(KeyId=eu_key)
+
+
+@demo_client_hook
+def deletion_window_in_describe_key(client: Any) -> None:
+    """Add the PendingDeletionWindowInDays AWS returns (moto does not) for keys the seeder scheduled."""
+    if client.meta.service_model.service_name != "kms":
+        return
+
+    def add_window(parsed: dict[str, Any], **_: Any) -> None:
+        meta = parsed.get("KeyMetadata") or {}
+        window = _SCHEDULED_WINDOWS.get(str(meta.get("KeyId")))
+        if window is not None and meta.get("KeyState") == "PendingDeletion":
+            meta.setdefault("PendingDeletionWindowInDays", window)
+
+    client.meta.events.register("after-call.kms.DescribeKey", add_window)
