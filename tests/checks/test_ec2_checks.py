@@ -691,3 +691,13 @@ class TestLaunchTemplates:
         item = template(ebs_volumes=[TemplateVolume(device_name="/dev/xvda")])
         item.region = None
         assert run("ec2_launch_template_ebs_encrypted", item, region(True)).status is Status.UNKNOWN
+
+
+def test_long_instance_lists_are_shortened_in_the_reason_not_the_evidence() -> None:
+    attachments = [SgAttachment(interface_id=f"eni-{n}", instance_id=f"i-{n:02d}") for n in range(12)]
+    out = run(
+        "ec2_security_group_no_world_admin_ingress",
+        sg(ingress=[world("tcp", 22, 22)], attachments=attachments),
+    )
+    assert "and 7 more" in out.reason
+    assert len(out.evidence["instances"]) == 12

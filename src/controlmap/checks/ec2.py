@@ -109,6 +109,12 @@ def describe_exposures(found: list[dict[str, Any]]) -> str:
     return "; ".join(parts)
 
 
+def _some(items: list[str], limit: int = 5) -> str:
+    """A short list for a reason; the evidence keeps the full one."""
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
 def exposed_targets(group: SecurityGroup) -> dict[str, Any]:
     if group.attachments is None:
         return {}
@@ -149,7 +155,7 @@ def sg_world_ingress(group: SecurityGroup, ctx: CheckContext) -> Outcome:
     else:
         where = (
             f" It exposes {len(targets['interfaces'])} network interface(s)"
-            + (f" of instance(s) {', '.join(targets['instances'])}" if targets["instances"] else "")
+            + (f" of instance(s) {_some(targets['instances'])}" if targets["instances"] else "")
             + "."
         )
     return failed(
