@@ -188,7 +188,7 @@ def trend_svg(points: list[TrendPoint], width: int = 640, height: int = 180) -> 
     """Coordinates for the trend chart: pass rate as a line, failing findings as bars."""
     if len(points) < 1:
         return None
-    pad_left, pad_right, pad_top, pad_bottom = 40, 40, 10, 30
+    pad_left, pad_right, pad_top, pad_bottom = 56, 40, 10, 30
     inner_w = width - pad_left - pad_right
     inner_h = height - pad_top - pad_bottom
     step = inner_w / max(len(points) - 1, 1)
