@@ -433,3 +433,16 @@ def test_no_page_repeats_an_id(built_site: Path) -> None:
         ids = [attrs["id"] for _, attrs in tags_of(path.read_text(encoding="utf-8")) if attrs.get("id")]
         duplicates = {i for i in ids if ids.count(i) > 1}
         assert not duplicates, (path.relative_to(built_site).as_posix(), duplicates)
+
+
+def test_templates_never_switch_escaping_off() -> None:
+    from importlib import resources
+
+    templates = resources.files("controlmap.site") / "templates"
+    for item in templates.iterdir():
+        source = item.read_text(encoding="utf-8")
+        assert "|safe" not in source.replace(" ", ""), item.name
+        assert "autoescape" not in source, item.name
+    script = (resources.files("controlmap.site") / "static" / "site.js").read_text(encoding="utf-8")
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
+        assert sink not in script, sink
