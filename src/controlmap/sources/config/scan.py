@@ -148,8 +148,8 @@ def _visible(finding: Finding, coverage: Coverage) -> Finding:
             f"run `controlmap scan aws` for {finding.control_id}"
         )
         return finding.model_copy(update={"status": Status.UNKNOWN, "reason": reason})
-    if coverage.knows_absence(config_type, finding.account_id, None):
+    if coverage.knows_absence_in_account(config_type, finding.account_id):
         reason = f"no {config_type} configuration items for account {finding.account_id} in the data"
         return finding.model_copy(update={"reason": reason})
-    reason = coverage.why_unknown(config_type, finding.account_id, None)
+    reason = coverage.why_unknown_in_account(config_type, finding.account_id)
     return finding.model_copy(update={"status": Status.UNKNOWN, "reason": reason})

@@ -33,6 +33,22 @@ class Coverage:
             return True
         return (resource_type, account, region) in self.present
 
+    def knows_absence_in_account(self, resource_type: str, account: str | None) -> bool:
+        """Whether the type is recorded (or present) somewhere in the account."""
+        if (resource_type, account, None) in self.present:
+            return True
+        return any(
+            resource_type in group for (acct, _region), group in self.recorded.items() if acct == account
+        )
+
+    def why_unknown_in_account(self, resource_type: str, account: str | None) -> str:
+        if any(acct == account for acct, _region in self.recorded):
+            return (
+                f"no configuration recorder of account {account or '?'} records {resource_type}; "
+                "add the type to the recording group or run `controlmap scan aws`"
+            )
+        return self.why_unknown(resource_type, account, None)
+
     def why_unknown(self, resource_type: str, account: str | None, region: str | None) -> str:
         where = f"{account or '?'}/{region or 'global'}"
         group = self.recorded.get((account, region))
