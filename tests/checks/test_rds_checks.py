@@ -402,8 +402,18 @@ def test_settings_file_errors_name_file_and_line(tmp_path: Any) -> None:
     from controlmap.yamlfile import FileError
 
     path = tmp_path / "controlmap.yaml"
-    path.write_text("ec2:\n  restricted_ports: [22, ssh]\nrds:\n  min_backup_retention_days: 0\n")
+    path.write_text(
+        "ec2:\n  restricted_ports: [22, ssh]\n  remote_access_ports: [70000]\n"
+        "rds:\n  min_backup_retention_days: 0\n  allowed_cidrs: [10.0.0.0/8, 10.0.0/33]\n"
+    )
     with pytest.raises(FileError) as caught:
         load_settings(path)
     lines = {(p.line, p.message.split(":")[0]) for p in caught.value.problems}
-    assert lines == {(2, "ec2.restricted_ports.1"), (4, "rds.min_backup_retention_days")}
+    assert lines == {
+        (2, "ec2.restricted_ports.1"),
+        (3, "ec2.remote_access_ports"),
+        (5, "rds.min_backup_retention_days"),
+        (6, "rds.allowed_cidrs"),
+    }
+    messages = " ".join(p.message for p in caught.value.problems)
+    assert "70000" in messages and "10.0.0/33" in messages

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from controlmap.checks.registry import (
     CheckContext,
@@ -72,6 +72,14 @@ class Ec2Settings(BaseModel):
     key_pair_max_regions: int = Field(default=1, ge=1)
     # Flow logs: require TrafficType ALL (a REJECT-only log misses accepted traffic).
     flow_logs_require_all_traffic: bool = False
+
+    @field_validator("restricted_ports", "remote_access_ports")
+    @classmethod
+    def _ports(cls, value: list[int]) -> list[int]:
+        bad = [p for p in value if not 0 <= p <= 65535]
+        if bad:
+            raise ValueError(f"ports must be between 0 and 65535, not {bad}")
+        return value
 
 
 register_section("ec2", Ec2Settings)

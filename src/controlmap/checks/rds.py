@@ -13,7 +13,7 @@ import ipaddress
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from controlmap.checks.registry import (
     CheckContext,
@@ -83,6 +83,16 @@ class RdsSettings(BaseModel):
     required_log_exports: dict[str, list[str]] = Field(default_factory=lambda: dict(DEFAULT_REQUIRED_LOGS))
     # Source ranges a database security group may admit besides security groups (private by default).
     allowed_cidrs: list[str] = Field(default_factory=lambda: list(PRIVATE_RANGES))
+
+    @field_validator("allowed_cidrs")
+    @classmethod
+    def _cidrs(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError:
+                raise ValueError(f"{cidr!r} is not an IPv4 or IPv6 CIDR block") from None
+        return value
 
 
 register_section("rds", RdsSettings)
