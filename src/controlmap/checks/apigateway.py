@@ -92,7 +92,7 @@ def _authentication(methods: list[ApiMethod], ctx: CheckContext, noun: str) -> O
             unauthenticated=[m.label for m in failing],
         )
     allowance = f" ({len(preflight)} OPTIONS {noun}s allowed as CORS preflight)" if preflight else ""
-    return passed(f"every {noun} has an authorizer{allowance}", **evidence)
+    return passed(f"every {noun} requires IAM, Cognito/JWT or Lambda authorization{allowance}", **evidence)
 
 
 @check(

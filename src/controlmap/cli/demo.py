@@ -38,7 +38,10 @@ ORDER = 10
 
 # The demo account's own policy choices, used when no controlmap.yaml is found: with an allowed
 # list of key administrators, KMS-03 is decided automatically instead of left to an auditor.
-DEMO_SETTINGS = {"kms": {"allowed_key_administrators": ["arn:aws:iam::*:role/demo-key-admin"]}}
+DEMO_SETTINGS = {
+    "kms": {"allowed_key_administrators": ["arn:aws:iam::*:role/demo-key-admin"]},
+    "cloudfront": {"blocked_countries": ["KP", "IR", "SY", "CU"]},
+}
 
 
 def demo_settings(settings: Settings) -> Settings:

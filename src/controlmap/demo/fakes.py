@@ -107,7 +107,9 @@ def answer_before_call(
         if parsed is None:
             return None
         status = int(parsed.pop("status", 400 if "Error" in parsed else 200))
-        parsed.setdefault("ResponseMetadata", {"HTTPStatusCode": status, "HTTPHeaders": {}, "RetryAttempts": 0})
+        parsed.setdefault(
+            "ResponseMetadata", {"HTTPStatusCode": status, "HTTPHeaders": {}, "RetryAttempts": 0}
+        )
         return AWSResponse(params.get("url", ""), status, _headers({}), _Raw(b"")), parsed
 
     # On the service-level event, after the guard and counter: botocore runs handlers of a more

@@ -19,13 +19,6 @@ class _Facts(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class Authorizer(_Facts):
-    authorizer_id: str
-    name: str | None = None
-    # REST: TOKEN, REQUEST, COGNITO_USER_POOLS; v2: REQUEST (Lambda) or JWT.
-    authorizer_type: str
-
-
 class ApiMethod(_Facts):
     """A REST method (``GET /pets``) or a v2 route (``GET /pets``, ``$connect``)."""
 
@@ -67,7 +60,6 @@ class ApiGatewayRestApi(Resource):
     api_id: str
     endpoint_types: list[str] = []  # EDGE, REGIONAL, PRIVATE
     methods: list[ApiMethod] | None = None
-    authorizers: list[Authorizer] | None = None
     resource_policy: PolicyDocument | None = None  # empty document when none
     disable_execute_api_endpoint: bool | None = None
 
@@ -88,7 +80,6 @@ class ApiGatewayV2Api(Resource):
     api_id: str
     protocol_type: str  # HTTP or WEBSOCKET
     routes: list[ApiMethod] | None = None
-    authorizers: list[Authorizer] | None = None
     disable_execute_api_endpoint: bool | None = None
 
 

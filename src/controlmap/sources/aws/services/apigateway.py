@@ -1,7 +1,8 @@
 """API Gateway: REST APIs (v1) and HTTP/WebSocket APIs (v2) with their stages.
 
-Per REST API: its resources with methods embedded (one paginated call), its authorizers and
-its stages; usage plans once per region. Per v2 API: routes, authorizers and stages. The REST
+Per REST API: its resources with methods embedded (one paginated call) and its stages; usage
+plans once per region. Per v2 API: routes and stages. Methods and routes carry their
+authorization type and scopes, so authorizers themselves are not read. The REST
 stage's ``webAclArn`` names its web ACL, so no WAF call is needed.
 """
 
@@ -15,7 +16,6 @@ from controlmap.resources.apigateway import (
     ApiGatewayV2Api,
     ApiGatewayV2Stage,
     ApiMethod,
-    Authorizer,
     ThrottleLimits,
 )
 from controlmap.resources.base import CollectionError
@@ -142,12 +142,6 @@ def _rest_api(
                 for resource in resources
                 for verb, method in sorted((resource.get("resourceMethods") or {}).items())
             ]
-        authorizers, _ = _all(ctx, "apigateway", "get_authorizers", "items", api.id, restApiId=api_id)
-        if authorizers is not None:
-            api.authorizers = [
-                Authorizer(authorizer_id=a["id"], name=a.get("name"), authorizer_type=a.get("type", "?"))
-                for a in authorizers
-            ]
     out: list[Any] = [api]
     stages = ctx.call("apigateway", "get_stages", restApiId=api_id, resource_id=api.id)
     if stages.error is not None:
@@ -234,16 +228,6 @@ def _v2_api(ctx: CollectContext, item: dict[str, Any]) -> list[Any]:
             api.mark_error("routes", error)
         elif routes is not None:
             api.routes = [_route(r, protocol) for r in routes]
-        authorizers, _ = _all(ctx, "apigatewayv2", "get_authorizers", "Items", api.id, ApiId=api_id)
-        if authorizers is not None:
-            api.authorizers = [
-                Authorizer(
-                    authorizer_id=a["AuthorizerId"],
-                    name=a.get("Name"),
-                    authorizer_type=a.get("AuthorizerType", "?"),
-                )
-                for a in authorizers
-            ]
     out: list[Any] = [api]
     stages, error = _all(ctx, "apigatewayv2", "get_stages", "Items", api.id, ApiId=api_id)
     if error is not None or stages is None:

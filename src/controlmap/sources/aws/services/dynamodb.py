@@ -37,17 +37,17 @@ class _KeyOwners:
         self.ctx = ctx
         self.lock = threading.Lock()
         self.cache: dict[str, tuple[str | None, CollectionError | None]] = {}
+        self.key_locks: dict[str, threading.Lock] = {}
 
     def owner(self, key_arn: str, resource_id: str) -> tuple[str | None, CollectionError | None]:
         with self.lock:
-            if key_arn in self.cache:
-                return self.cache[key_arn]
-        result = self.ctx.call("kms", "describe_key", KeyId=key_arn, resource_id=resource_id)
-        manager = ((result.data or {}).get("KeyMetadata") or {}).get("KeyManager")
-        answer = (manager, result.error)
-        with self.lock:
-            self.cache[key_arn] = answer
-        return answer
+            key_lock = self.key_locks.setdefault(key_arn, threading.Lock())
+        with key_lock:  # tables sharing a key wait for the first read instead of repeating it
+            if key_arn not in self.cache:
+                result = self.ctx.call("kms", "describe_key", KeyId=key_arn, resource_id=resource_id)
+                manager = ((result.data or {}).get("KeyMetadata") or {}).get("KeyManager")
+                self.cache[key_arn] = (manager, result.error)
+            return self.cache[key_arn]
 
 
 def _table(ctx: CollectContext, name: str, keys: _KeyOwners) -> DynamoDbTable | None:
