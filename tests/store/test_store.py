@@ -314,3 +314,10 @@ def test_migrations_match_the_models_and_downgrade(store: Store) -> None:
     assert not {"scans", "scan_findings", "finding_lifecycle"} & set(inspect(store.engine).get_table_names())
     open_store(store.url).close()  # and migrates back up on the next open
     assert {"scans", "scan_findings", "finding_lifecycle"} <= set(inspect(store.engine).get_table_names())
+
+
+def test_sqlite_file_is_private(tmp_path) -> None:
+    path = tmp_path / "new" / "history.db"
+    open_store(f"sqlite:///{path}").close()
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.parent.stat().st_mode & 0o777 == 0o700
