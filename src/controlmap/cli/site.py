@@ -34,6 +34,7 @@ DbOpt = Annotated[
     str | None,
     typer.Option(
         "--db",
+        metavar="URL",
         help="History store URL (sqlite:///path or postgresql://...); its scans feed the dashboards. "
         "Default: $CONTROLMAP_DB, the settings file's db, then the default store if it exists.",
         show_default=False,
@@ -47,11 +48,14 @@ ScanOpt = Annotated[
     list[Path] | None,
     typer.Option(
         "--scan",
+        metavar="FILE",
         help="A scan result written by `controlmap scan ... --output json` (repeatable); adds dashboards.",
         show_default=False,
     ),
 ]
-TitleOpt = Annotated[str, typer.Option("--title", help="Site title shown in the header and page titles.")]
+TitleOpt = Annotated[
+    str, typer.Option("--title", metavar="TEXT", help="Site title shown in the header and page titles.")
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -106,7 +110,9 @@ def _build(
 
 @site_app.command("build")
 def build_command(
-    out_dir: Annotated[Path, typer.Argument(help="Directory to write the site into (created if needed).")],
+    out_dir: Annotated[
+        Path, typer.Argument(metavar="OUT_DIR", help="Directory to write the site into (created if needed).")
+    ],
     catalog_dirs: CatalogDirs = None,
     settings_file: SettingsFile = None,
     db: DbOpt = None,
@@ -133,11 +139,16 @@ def serve_command(
     out_dir: Annotated[
         Path | None,
         typer.Argument(
-            help="A built site to serve. Without it, the site is built into a temporary directory."
+            metavar="[OUT_DIR]",
+            help="A built site to serve. Without it, the site is built into a temporary directory.",
         ),
     ] = None,
-    port: Annotated[int, typer.Option("--port", "-p", help="Port to listen on.", min=0, max=65535)] = 8000,
-    host: Annotated[str, typer.Option("--host", help="Address to bind; loopback by default.")] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", "-p", metavar="PORT", help="Port to listen on.", min=0, max=65535)
+    ] = 8000,
+    host: Annotated[
+        str, typer.Option("--host", metavar="ADDRESS", help="Address to bind; loopback by default.")
+    ] = "127.0.0.1",
     catalog_dirs: CatalogDirs = None,
     settings_file: SettingsFile = None,
     db: DbOpt = None,
