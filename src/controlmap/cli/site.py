@@ -139,7 +139,7 @@ def serve_command(
     out_dir: Annotated[
         Path | None,
         typer.Argument(
-            metavar="[OUT_DIR]",
+            metavar="OUT_DIR",
             help="A built site to serve. Without it, the site is built into a temporary directory.",
         ),
     ] = None,
