@@ -119,6 +119,17 @@ def test_report_from_a_json_file(db: str, tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "not a controlmap scan: started_at" in flat(bad.output)
 
 
+def test_report_asff_of_an_iac_scan_needs_an_account(tmp_path: Path) -> None:
+    scan_json = tmp_path / "iac.json"
+    iac = sample_result().model_copy(update={"kind": "iac", "accounts": [], "scan_id": None})
+    iac = iac.model_copy(update={"findings": [f for f in iac.findings if f.account_id is None]})
+    scan_json.write_text(json.dumps(iac.to_json()))
+    refused = run("report", "--input", str(scan_json), "-f", "asff")
+    assert refused.exit_code == 2 and "pass an account ID for ASFF with --account" in flat(refused.output)
+    accepted = run("report", "--input", str(scan_json), "-f", "asff", "--account", "444455556666")
+    assert accepted.exit_code == 0 and json.loads(accepted.stdout)[0]["AwsAccountId"] == "444455556666"
+
+
 def test_report_errors_are_clear(db: str, tmp_path: Path) -> None:
     missing = run("report", "nope", "--db", db, "-f", "json")
     assert missing.exit_code == 2 and "no scan with ID 'nope'" in flat(missing.output)

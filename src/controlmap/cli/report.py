@@ -153,7 +153,10 @@ def report_command(
         options["expired_exceptions"] = _expired(result, settings, today)
     try:
         text = render(result, fmt.value, **options)
-    except (AsffError, ValueError) as exc:
+    except AsffError as exc:
+        print_error(f"{exc} with --account")
+        raise typer.Exit(EXIT_USAGE) from None
+    except ValueError as exc:
         print_error(str(exc))
         raise typer.Exit(EXIT_USAGE) from None
     if output is None and fmt is ReportFormat.HTML:
