@@ -270,6 +270,8 @@ def test_search_index_is_loadable_js_with_every_name(built_site: Path) -> None:
     assert names["AWS::S3::Bucket"] == "types/aws-s3-bucket.html"
     assert names["aws_vpc_security_group_ingress_rule"] == "types/aws-ec2-securitygroup.html"
     assert names["S3-01"] == "controls/s3-01.html"
+    assert names["S3.8"] == names["s3-bucket-level-public-access-prohibited"] == "controls/s3-01.html"
+    assert names["fixture_bucket_versioning"] == "controls/s3-05.html"
     assert names["A.8.24"] == "frameworks/iso27001-2022.html#A.8.24"
     assert names["CC6.1"] == "frameworks/soc2-2017.html#CC6.1"
     assert js.isascii()

@@ -40,7 +40,14 @@ def search_entries(model: SiteModel) -> list[dict[str, Any]]:
                 "title": f"{control.id} {control.title}",
                 "sub": f"{control.severity.label} · {cview.service_name}"
                 + (" · custom" if control.custom else ""),
-                "names": [control.id, *control.checks],
+                # Check IDs and the equivalents people already know (Security Hub, Config rules, CIS).
+                "names": [
+                    control.id,
+                    *control.checks,
+                    *control.equivalents.security_hub,
+                    *control.equivalents.config_rules,
+                    *(f"CIS {n}" for n in control.equivalents.cis_aws_v3),
+                ],
                 "text": f"{control.description} {control.remediation.summary}",
                 "url": urls.control(control.id),
                 "rank": 1,
