@@ -1,0 +1,150 @@
+"""`controlmap scan config` end to end: files and --from-aws, outputs, exit codes, bad input."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import config_samples as samples
+import pytest
+from typer.testing import CliRunner
+
+from controlmap.cli.app import app
+
+runner = CliRunner()
+
+
+def scan(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["scan", "config", "--no-store", *args])
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def snapshot_file(tmp_path: Path) -> Path:
+    path = tmp_path / "111122223333_Config_eu-west-1_ConfigSnapshot.json.gz"
+    path.write_bytes(gzip.compress(json.dumps(samples.snapshot(samples.account_items())).encode()))
+    return path
+
+
+def test_json_output_exit_code_and_sources(snapshot_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "findings.json"
+    code, _ = scan(
+        str(snapshot_file), "--controls", "S3-02,S3-05,IAM-01", "-o", "json", "--output-file", str(out)
+    )
+    assert code == 1
+    data = json.loads(out.read_text())
+    assert data["kind"] == "aws-config" and data["accounts"] == [samples.ACCOUNT]
+    assert data["sources"] == [str(snapshot_file)] and data["errors"] == [] and data["complete"]
+    failing = {(f["check_id"], f["resource_name"]) for f in data["findings"] if f["status"] == "FAIL"}
+    assert ("s3_bucket_policy_not_public", "acme-marketing-site") in failing
+    assert ("s3_bucket_versioning_enabled", "acme-marketing-site") in failing
+    assert not any(f["status"] == "FAIL" for f in data["findings"] if f["control_id"] == "IAM-01")
+    bucket = next(
+        f
+        for f in data["findings"]
+        if f["check_id"] == "s3_bucket_policy_not_public" and f["resource_name"] == "acme-marketing-site"
+    )
+    assert bucket["source"]["kind"] == "aws-config" and bucket["source"]["file"] == str(snapshot_file)
+
+
+def test_passing_scan_exits_zero(tmp_path: Path) -> None:
+    path = tmp_path / "snap.json"
+    path.write_text(json.dumps(samples.snapshot([samples.bucket_compliant()])))
+    code, output = scan(str(path), "--controls", "S3-04,S3-05", "--fail-on", "low")
+    assert code == 0, output
+
+
+def test_console_names_the_bad_file_and_scans_the_rest(snapshot_file: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "broken.json"
+    bad.write_text("{ this is not json")
+    item_problem = tmp_path / "items.json"
+    item_problem.write_text(json.dumps({"configurationItems": [{"resourceId": "acme-x"}]}))
+    out = tmp_path / "findings.json"
+    code, output = scan(
+        str(bad),
+        str(snapshot_file),
+        str(item_problem),
+        "--controls",
+        "S3-05",
+        "--fail-on",
+        "none",
+        "--output-file",
+        str(out),
+    )
+    assert code == 2  # the readable data was scanned and reported; the unreadable input is an input error
+    flat = output.replace("\n", "")
+    assert f"{bad}: not valid JSON" in flat
+    assert "item 0 (acme-x): configuration item has no resourceType" in flat
+    data = json.loads(out.read_text())
+    assert not data["complete"] and {e["source"] for e in data["errors"]} == {str(bad), str(item_problem)}
+    assert any(f["resource_name"] == "acme-marketing-site" for f in data["findings"])
+
+
+def test_nothing_readable(tmp_path: Path) -> None:
+    bad = tmp_path / "other.json"
+    bad.write_text(json.dumps({"Items": []}))
+    code, output = scan(str(bad))
+    assert code == 2 and "no AWS Config item could be read" in output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "give AWS Config files or directories, or --from-aws"),
+        (("x.json", "--from-aws"), "either files or --from-aws"),
+        (("x.json", "--aggregator", "org"), "need --from-aws"),
+        (("--from-aws", "--aggregator", "org", "--regions", "eu-west-1"), "leave out --regions"),
+        (("x.json", "--output", "pdf"), "unknown --output"),
+        (("--from-aws", "--regions", "mars-1"), "not a region name"),
+    ],
+)
+def test_usage_errors(args: tuple[str, ...], message: str) -> None:
+    code, output = scan(*args)
+    assert code == 2 and message in output.replace("\n", "")
+
+
+def test_sarif_and_markdown_render(snapshot_file: Path) -> None:
+    code, sarif = scan(str(snapshot_file), "--controls", "EC2-01", "-o", "sarif")
+    assert code == 1 and json.loads(sarif)["version"] == "2.1.0"
+    code, markdown = scan(str(snapshot_file), "--controls", "EC2-01", "-o", "markdown")
+    assert code == 1 and "| `web` |" in markdown and "0\\.0\\.0\\.0/0" in markdown
+
+
+def test_from_aws_over_moto(aws: Any, aws_session: boto3.Session, tmp_path: Path) -> None:
+    s3 = aws_session.client("s3")
+    s3.create_bucket(Bucket="acme-cli-bucket")
+    s3.put_bucket_policy(
+        Bucket="acme-cli-bucket",
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": "*",
+                        "Action": "s3:GetObject",
+                        "Resource": "arn:aws:s3:::acme-cli-bucket/*",
+                    }
+                ],
+            }
+        ),
+    )
+    aws_session.client("config").put_configuration_recorder(
+        ConfigurationRecorder={
+            "name": "default",
+            "roleARN": "arn:aws:iam::123456789012:role/aws-config",
+            "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True},
+        }
+    )
+    out = tmp_path / "scan.json"
+    code, output = scan(
+        "--from-aws", "--regions", "us-east-1", "--controls", "S3-02", "-o", "json", "--output-file", str(out)
+    )
+    assert code == 1, output
+    data = json.loads(out.read_text())
+    assert data["sources"] == ["aws-config"] and data["api_calls"]["config:BatchGetResourceConfig"] >= 1
+    finding = next(f for f in data["findings"] if f["check_id"] == "s3_bucket_policy_not_public")
+    assert finding["resource_name"] == "acme-cli-bucket" and finding["status"] == "FAIL"
