@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from controlmap.resources.base import Resource
 from controlmap.resources.cloudtrail import CloudTrailTrail
 from controlmap.resources.ec2 import Volume
@@ -53,6 +55,11 @@ def key(item: TfItem, build: TfBuild) -> list[Resource]:
         model.rotation_enabled = False  # imported key material cannot rotate automatically
         valid_to = item.get("valid_to")
         model.expiration_model = "KEY_MATERIAL_EXPIRES" if valid_to else "KEY_MATERIAL_DOES_NOT_EXPIRE"
+        if isinstance(valid_to, str):
+            try:
+                model.valid_to = datetime.fromisoformat(valid_to.replace("Z", "+00:00"))
+            except ValueError:
+                model.unknown["valid_to"] = f"valid_to {valid_to!r} is not an RFC 3339 time"
     else:
         rotation = to_bool(item.get("enable_key_rotation", False))
         put(model, "rotation_enabled", rotation, "enable_key_rotation")
