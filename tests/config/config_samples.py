@@ -941,3 +941,101 @@ def account_items() -> list[dict[str, Any]]:
             arn=f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts",
         ),
     ]
+
+
+# ---- Lambda, DynamoDB ------------------------------------------------------------------------------
+
+FAKE_ACCESS_KEY = "AKIA" + "Z7QX4RJ2M8VN3KLP"  # the shape of an access key ID, not a real one
+
+
+def lambda_function(
+    name: str,
+    *,
+    runtime: str = "python3.12",
+    secret: bool = False,
+    public: bool = False,
+    with_policy_entry: bool = True,
+) -> dict[str, Any]:
+    arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+    variables = {"TABLE_NAME": "orders", "LOG_LEVEL": "info"}
+    if secret:
+        variables["UPSTREAM_KEY_ID"] = FAKE_ACCESS_KEY
+    supplementary: dict[str, Any] = {"Concurrency": {"reservedConcurrentExecutions": 5}}
+    if with_policy_entry and public:
+        supplementary["Policy"] = json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Id": "default",
+                "Statement": [
+                    {
+                        "Sid": "public-invoke",
+                        "Effect": "Allow",
+                        "Principal": "*",
+                        "Action": "lambda:InvokeFunction",
+                        "Resource": arn,
+                    }
+                ],
+            }
+        )
+    return item(
+        "AWS::Lambda::Function",
+        name,
+        {
+            "functionName": name,
+            "functionArn": arn,
+            "runtime": runtime,
+            "role": f"arn:aws:iam::{ACCOUNT}:role/ledger-app",
+            "handler": "app.handler",
+            "codeSize": 5120,
+            "description": "",
+            "timeout": 30,
+            "memorySize": 256,
+            "lastModified": "2026-10-02T08:00:00.000+0000",
+            "codeSha256": "n3A0vX8bq4p2+0yWmI0t3p7Zx8uE1Yb5l0c9Kf2Jb0M=",
+            "version": "$LATEST",
+            "vpcConfig": {
+                "subnetIds": ["subnet-0c1d2e3f4a5b6c7d8"],
+                "securityGroupIds": ["sg-0fedcba9876543210"],
+            },
+            "environment": {"variables": variables},
+            "tracingConfig": {"mode": "PassThrough"},
+            "packageType": "Zip",
+            "architectures": ["arm64"],
+            "deadLetterConfig": {"targetArn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:orders-dlq"}
+            if not secret
+            else None,
+        },
+        name=name,
+        arn=arn,
+        supplementary=supplementary,
+    )
+
+
+def dynamodb_table(name: str, *, key_arn: str | None, pitr: bool) -> dict[str, Any]:
+    arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
+    configuration: dict[str, Any] = {
+        "attributeDefinitions": [{"attributeName": "pk", "attributeType": "S"}],
+        "tableName": name,
+        "keySchema": [{"attributeName": "pk", "keyType": "HASH"}],
+        "tableStatus": "ACTIVE",
+        "creationDateTime": "2024-03-11T09:30:00.000Z",
+        "tableArn": arn,
+        "tableId": "0b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
+        "billingModeSummary": {"billingMode": "PAY_PER_REQUEST"},
+    }
+    if key_arn:
+        configuration["ssedescription"] = {"status": "ENABLED", "ssetype": "KMS", "kmsmasterKeyArn": key_arn}
+    return item(
+        "AWS::DynamoDB::Table",
+        name,
+        configuration,
+        arn=arn,
+        supplementary={
+            "ContinuousBackupsDescription": {
+                "continuousBackupsStatus": "ENABLED",
+                "pointInTimeRecoveryDescription": {
+                    "pointInTimeRecoveryStatus": "ENABLED" if pitr else "DISABLED"
+                },
+            }
+        },
+    )

@@ -43,6 +43,8 @@ MODEL_SOURCES: dict[str, str] = {
     "AWS::RDS::DBCluster": "AWS::RDS::DBCluster",
     "AWS::RDS::DBSnapshot": "AWS::RDS::DBSnapshot",
     "AWS::RDS::DBClusterSnapshot": "AWS::RDS::DBClusterSnapshot",
+    "AWS::Lambda::Function": "AWS::Lambda::Function",
+    "AWS::DynamoDB::Table": "AWS::DynamoDB::Table",
 }
 
 
@@ -50,13 +52,11 @@ MODEL_SOURCES: dict[str, str] = {
 RECORDED_NOT_MAPPED = frozenset(
     {
         "AWS::EC2::LaunchTemplate",
-        "AWS::Lambda::Function",
         "AWS::CloudFront::Distribution",
         "AWS::ApiGateway::RestApi",
         "AWS::ApiGateway::Stage",
         "AWS::ApiGatewayV2::Api",
         "AWS::ApiGatewayV2::Stage",
-        "AWS::DynamoDB::Table",
     }
 )
 
@@ -84,6 +84,7 @@ def build_inventory(
     items: Iterable[ConfigItem],
     coverage: Coverage | None = None,
     controls_for: Callable[[str, str], list[str]] | None = None,
+    settings: object = None,
 ) -> BuildResult:
     current, deleted = latest_items(items)
     coverage = coverage or Coverage()
@@ -93,7 +94,7 @@ def build_inventory(
     by_type: dict[str, list[ConfigItem]] = {}
     for item in current:
         by_type.setdefault(item.resource_type, []).append(item)
-    ctx = MapContext(items=by_type, coverage=coverage)
+    ctx = MapContext(items=by_type, coverage=coverage, settings=settings)
     if controls_for is not None:
         ctx.controls_for = controls_for
     result = BuildResult(inventory=Inventory(), deleted=deleted)

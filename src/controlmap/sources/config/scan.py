@@ -100,7 +100,7 @@ def run_config_scan(
     data: ConfigData, catalog: Catalog, settings: object, controls: Sequence[Control]
 ) -> tuple[ScanResult, BuildResult]:
     started = datetime.now(UTC)
-    built = build_inventory(data.items, data.coverage, controls_reader(catalog))
+    built = build_inventory(data.items, data.coverage, controls_reader(catalog), settings)
     findings = evaluate(catalog, built.inventory, settings, controls=controls)  # type: ignore[arg-type]
     findings = [_visible(f, data.coverage) for f in findings]
     problems = [*data.problems, *built.problems]

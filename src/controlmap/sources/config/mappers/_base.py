@@ -70,6 +70,7 @@ class MapContext:
     coverage: Coverage
     # (model resource type, fact) -> control IDs whose checks read that fact (for reasons)
     controls_for: Callable[[str, str], list[str]] = lambda _type, _fact: []
+    settings: Any = None  # controlmap.settings.Settings, for mappers that classify (Lambda environments)
 
     def of_type(self, resource_type: str) -> list[ConfigItem]:
         return self.items.get(resource_type, [])
