@@ -116,3 +116,17 @@ def test_parallel_scan_matches_sequential(scan: Scan) -> None:
     key = lambda f: (f.resource_id, f.check_id or "", f.status.value)  # noqa: E731
     assert sorted(map(key, one.findings)) == sorted(map(key, many.findings))
     assert one.resource_count == many.resource_count > 50
+
+
+def test_a_mapper_defect_costs_one_resource(scan: Scan, monkeypatch: pytest.MonkeyPatch) -> None:
+    from controlmap.sources.iac.cloudformation import build
+
+    def broken(item: object, _build: object) -> list[object]:
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(build.PRIMARY, "AWS::KMS::Key", broken)
+    result = scan("cloudformation/s3_secure.yaml")
+    assert [p.message for p in result.problems] == [
+        "DataKey: internal error while reading it: RuntimeError: boom"
+    ]
+    assert any(f.resource_name == "DataBucket" for f in result.findings)

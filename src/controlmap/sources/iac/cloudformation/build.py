@@ -9,6 +9,7 @@ all means an empty policy, not an unknown one).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -19,6 +20,7 @@ from controlmap.sources.iac.cloudformation.template import CfnResource, Template
 from controlmap.sources.iac.common import IacError, IacProblem, ResourceRef, Unresolved
 
 R = TypeVar("R", bound=Resource)
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -167,5 +169,15 @@ class CfnBuild:
             self.problems.append(
                 IacProblem(
                     self.file, f"{item.logical_id}: {exc.message}", exc.line or item.raw.line_start, exc.code
+                )
+            )
+        except Exception as exc:  # a mapper defect costs one resource, not the whole file
+            log.debug("mapping %s failed", item.logical_id, exc_info=True)
+            self.problems.append(
+                IacProblem(
+                    self.file,
+                    f"{item.logical_id}: internal error while reading it: {type(exc).__name__}: {exc}",
+                    item.raw.line_start,
+                    "internal",
                 )
             )

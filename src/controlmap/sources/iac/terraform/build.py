@@ -9,6 +9,7 @@ module output. *Finishers* settle what depends on every companion having run.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from controlmap.resources.base import Resource, SourceRef
 from controlmap.sources.iac.common import IacError, IacProblem, ResourceRef, Unresolved
 
 R = TypeVar("R", bound=Resource)
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -167,5 +169,15 @@ class TfBuild:
                     f"{item.address}: {exc.message}",
                     exc.line or item.source.line_start,
                     exc.code,
+                )
+            )
+        except Exception as exc:  # a mapper defect costs one resource, not the whole file
+            log.debug("mapping %s failed", item.address, exc_info=True)
+            self.problems.append(
+                IacProblem(
+                    item.source.file or self.unit,
+                    f"{item.address}: internal error while reading it: {type(exc).__name__}: {exc}",
+                    item.source.line_start,
+                    "internal",
                 )
             )
