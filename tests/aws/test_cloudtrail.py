@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import boto3
 import pytest
 from livescan_helpers import ACCOUNT, deny, live_scan, outcomes, reason, status
 
 from controlmap.checks.registry import Status
+from controlmap.demo.server import LocalAws
 from controlmap.resources.cloudtrail import CloudTrailTrail
 
 CT_CHECKS = [
@@ -23,8 +26,11 @@ CT_CHECKS = [
 ]
 
 
-@pytest.fixture
-def trails(aws_session: boto3.Session) -> boto3.Session:
+@pytest.fixture(scope="module")
+def trails(moto_server: LocalAws) -> Iterator[boto3.Session]:
+    """Seeded once for the tests of this module that only read it (they run first)."""
+    moto_server.reset()
+    aws_session = boto3.Session(region_name="us-east-1")
     s3 = aws_session.client("s3")
     s3.create_bucket(Bucket="trail-logs-bucket")
     s3.put_public_access_block(
@@ -64,7 +70,8 @@ def trails(aws_session: boto3.Session) -> boto3.Session:
         Bucket="eu-trail-logs", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
     )
     eu.create_trail(Name="eu-local", S3BucketName="eu-trail-logs")  # never started
-    return aws_session
+    yield aws_session
+    moto_server.reset()
 
 
 def test_trails_and_region_coverage(trails: boto3.Session) -> None:
@@ -88,6 +95,25 @@ def test_trails_and_region_coverage(trails: boto3.Session) -> None:
     assert status(scan, "cloudtrail_trail_cloudwatch_logs", "org-trail") is Status.FAIL
     assert status(scan, "cloudtrail_s3_data_events", ACCOUNT) is Status.PASS
     assert status(scan, "cloudtrail_lambda_data_events", ACCOUNT) is Status.FAIL
+
+
+def test_listing_denied_in_one_region_is_an_error_there(trails: boto3.Session) -> None:
+    only_eu = deny(
+        "cloudtrail",
+        "DescribeTrails",
+        only=lambda request: "eu-west-1" in str(request.headers.get("Authorization", b"")),
+    )
+    scan = live_scan(
+        ["cloudtrail_region_logged", "cloudtrail_trail_log_file_validation"],
+        regions=["us-east-1", "eu-west-1"],
+        hooks=[only_eu],
+    )
+    assert {t.name for t in scan.inventory.of_type(CloudTrailTrail)} == {"org-trail"}
+    errors = [e for e in scan.inventory.errors if e.operation == "DescribeTrails"]
+    assert len(errors) == 1 and errors[0].region == "eu-west-1" and errors[0].code == "AccessDenied"
+    # The multi-region trail still covers both regions; the trail check goes on.
+    assert status(scan, "cloudtrail_region_logged", "eu-west-1") is Status.PASS
+    assert outcomes(scan, "cloudtrail_trail_log_file_validation")["org-trail"][0].status is Status.PASS
 
 
 def test_no_trail_fails_and_stopped_trail_does_not_count(aws_session: boto3.Session) -> None:
@@ -120,22 +146,3 @@ def test_kms_excluded_from_management_events(aws_session: boto3.Session) -> None
     assert status(scan, "cloudtrail_region_logged", "us-east-1") is Status.PASS
     assert status(scan, "kms_api_calls_logged", "us-east-1") is Status.FAIL
     assert "excludes kms.amazonaws.com" in reason(scan, "kms_api_calls_logged", "us-east-1")
-
-
-def test_listing_denied_in_one_region_is_an_error_there(trails: boto3.Session) -> None:
-    only_eu = deny(
-        "cloudtrail",
-        "DescribeTrails",
-        only=lambda request: "eu-west-1" in str(request.headers.get("Authorization", b"")),
-    )
-    scan = live_scan(
-        ["cloudtrail_region_logged", "cloudtrail_trail_log_file_validation"],
-        regions=["us-east-1", "eu-west-1"],
-        hooks=[only_eu],
-    )
-    assert {t.name for t in scan.inventory.of_type(CloudTrailTrail)} == {"org-trail"}
-    errors = [e for e in scan.inventory.errors if e.operation == "DescribeTrails"]
-    assert len(errors) == 1 and errors[0].region == "eu-west-1" and errors[0].code == "AccessDenied"
-    # The multi-region trail still covers both regions; the trail check goes on.
-    assert status(scan, "cloudtrail_region_logged", "eu-west-1") is Status.PASS
-    assert outcomes(scan, "cloudtrail_trail_log_file_validation")["org-trail"][0].status is Status.PASS

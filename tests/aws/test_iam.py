@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import boto3
@@ -12,6 +13,7 @@ from livescan_helpers import ACCOUNT, deny, live_scan, outcomes, reason, status
 from controlmap.catalog.catalog import load_catalog
 from controlmap.checks.registry import Status
 from controlmap.demo.fakes import FakeAccessAnalyzer
+from controlmap.demo.server import LocalAws
 from controlmap.resources.account import AwsAccount, AwsRegion
 from controlmap.resources.iam import IamGroup, IamManagedPolicy, IamRole, IamUser
 from controlmap.settings import Settings
@@ -25,8 +27,11 @@ def _doc(*statements: dict) -> str:
 TRUST = _doc({"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"})
 
 
-@pytest.fixture
-def account(aws_session: boto3.Session) -> boto3.Session:
+@pytest.fixture(scope="module")
+def account(moto_server: LocalAws) -> Iterator[boto3.Session]:
+    """Seeded once for the tests of this module that only read it (they run first)."""
+    moto_server.reset()
+    aws_session = boto3.Session(region_name="us-east-1")
     iam = aws_session.client("iam")
     iam.create_user(UserName="admin-virtual")
     iam.create_login_profile(UserName="admin-virtual", Password="x-Not-A-Real-Passw0rd!")
@@ -69,7 +74,8 @@ def account(aws_session: boto3.Session) -> boto3.Session:
     iam.create_role(RoleName="breakglass", AssumeRolePolicyDocument=TRUST)
     iam.attach_role_policy(RoleName="breakglass", PolicyArn=admin["Policy"]["Arn"])
     iam.update_account_password_policy(MinimumPasswordLength=8, RequireSymbols=True)
-    return aws_session
+    yield aws_session
+    moto_server.reset()
 
 
 IAM_CHECKS = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -11,6 +12,7 @@ from livescan_helpers import ACCOUNT, deny, live_scan, outcomes, reason, status
 
 from controlmap.checks.registry import Status
 from controlmap.demo.fakes import json_response
+from controlmap.demo.server import LocalAws
 from controlmap.resources.kms import KmsKey
 from controlmap.settings import Settings
 
@@ -40,8 +42,11 @@ def _key(kms: Any, alias: str, **params: Any) -> str:
     return str(key_id)
 
 
-@pytest.fixture
-def keys(aws_session: boto3.Session) -> boto3.Session:
+@pytest.fixture(scope="module")
+def keys(moto_server: LocalAws) -> Iterator[boto3.Session]:
+    """Seeded once for the tests of this module that only read it (they run first)."""
+    moto_server.reset()
+    aws_session = boto3.Session(region_name="us-east-1")
     kms = aws_session.client("kms")
     kms.enable_key_rotation(KeyId=_key(kms, "rotated"))
     _key(kms, "unrotated")
@@ -86,7 +91,8 @@ def keys(aws_session: boto3.Session) -> boto3.Session:
     kms.schedule_key_deletion(KeyId=doomed, PendingWindowInDays=7)
     eu = aws_session.client("kms", region_name="eu-west-1")
     _key(eu, "eu-key")
-    return aws_session
+    yield aws_session
+    moto_server.reset()
 
 
 def test_kms_keys_and_checks(keys: boto3.Session) -> None:

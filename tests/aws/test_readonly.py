@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 
+from controlmap.demo.server import LocalAws
 from controlmap.sources.aws.clients import ClientFactory, ReadOnlyViolation, is_read_operation
 
 WRITES = [
@@ -26,11 +28,20 @@ WRITES = [
 ]
 
 
+@pytest.fixture(scope="module")
+def aws_session(moto_server: LocalAws) -> Iterator[boto3.Session]:
+    """One bucket; the writes below must leave it, and everything else, as it is."""
+    moto_server.reset()
+    session = boto3.Session(region_name="us-east-1")
+    session.client("s3").create_bucket(Bucket="existing-bucket")
+    yield session
+    moto_server.reset()
+
+
 @pytest.mark.parametrize("service, operation, params", WRITES, ids=[f"{s}:{o}" for s, o, _ in WRITES])
 def test_writes_are_refused_before_any_request(
     aws_session: boto3.Session, service: str, operation: str, params: dict[str, Any]
 ) -> None:
-    aws_session.client("s3").create_bucket(Bucket="existing-bucket")
     factory = ClientFactory(boto3.Session(region_name="us-east-1"))
     client = factory.client(service, "us-east-1")
     sent: list[str] = []
@@ -48,7 +59,6 @@ def test_writes_are_refused_before_any_request(
 
 
 def test_reads_go_through_and_are_counted(aws_session: boto3.Session) -> None:
-    aws_session.client("s3").create_bucket(Bucket="existing-bucket")
     factory = ClientFactory(boto3.Session(region_name="us-east-1"))
     client = factory.client("s3", "us-east-1")
     sent: list[str] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -10,6 +11,7 @@ import pytest
 from livescan_helpers import deny, live_scan, outcomes, reason, status
 
 from controlmap.checks.registry import Status
+from controlmap.demo.server import LocalAws
 from controlmap.resources.account import AwsAccount, AwsRegion
 from controlmap.resources.s3 import S3Bucket
 from controlmap.settings import Settings
@@ -51,8 +53,11 @@ def _tls(bucket: str, **overrides: Any) -> dict[str, Any]:
     return st
 
 
-@pytest.fixture
-def buckets(aws_session: boto3.Session) -> boto3.Session:
+@pytest.fixture(scope="module")
+def buckets(moto_server: LocalAws) -> Iterator[boto3.Session]:
+    """Seeded once for the tests of this module that only read it (they run first)."""
+    moto_server.reset()
+    aws_session = boto3.Session(region_name="us-east-1")
     s3 = aws_session.client("s3")
     s3.create_bucket(Bucket="good-bucket", ObjectLockEnabledForBucket=True)
     s3.put_public_access_block(Bucket="good-bucket", PublicAccessBlockConfiguration=ALL_ON)
@@ -138,7 +143,8 @@ def buckets(aws_session: boto3.Session) -> boto3.Session:
         ),
     )
     eu.put_bucket_versioning(Bucket="vpce-bucket", VersioningConfiguration={"Status": "Suspended"})
-    return aws_session
+    yield aws_session
+    moto_server.reset()
 
 
 def test_compliant_and_non_compliant_buckets(buckets: boto3.Session) -> None:
@@ -191,18 +197,6 @@ def test_bucket_region_and_region_filter(buckets: boto3.Session) -> None:
     assert {b.name: b.region for b in both.inventory.of_type(S3Bucket)}["vpce-bucket"] == "eu-west-1"
 
 
-def test_account_level_block_covers_buckets(buckets: boto3.Session) -> None:
-    s3control = buckets.client("s3control")
-    use_local_s3control_endpoint(s3control)
-    s3control.put_public_access_block(AccountId="123456789012", PublicAccessBlockConfiguration=ALL_ON)
-    scan = live_scan(["s3_bucket_public_access_blocked", "s3_bucket_policy_not_public"])
-    assert status(scan, "s3_bucket_public_access_blocked", "bad-bucket") is Status.PASS
-    assert "account-level" in reason(scan, "s3_bucket_public_access_blocked", "bad-bucket")
-    # RestrictPublicBuckets neutralises the public statement, and the reason still names it.
-    assert status(scan, "s3_bucket_policy_not_public", "bad-bucket") is Status.PASS
-    assert "RestrictPublicBuckets" in reason(scan, "s3_bucket_policy_not_public", "bad-bucket")
-
-
 def test_access_denied_on_one_bucket_makes_errors_and_the_rest_goes_on(buckets: boto3.Session) -> None:
     hook = deny("s3", "GetBucketPolicy", only=lambda request: "bad-bucket" in request.url)
     scan = live_scan(["s3_bucket_policy_not_public", "s3_bucket_versioning_enabled"], hooks=[hook])
@@ -230,6 +224,18 @@ def test_only_needed_calls_are_made(buckets: boto3.Session) -> None:
         "s3:GetBucketEncryption",
         "s3:GetBucketLogging",
     }
+
+
+def test_account_level_block_covers_buckets(buckets: boto3.Session) -> None:
+    s3control = buckets.client("s3control")
+    use_local_s3control_endpoint(s3control)
+    s3control.put_public_access_block(AccountId="123456789012", PublicAccessBlockConfiguration=ALL_ON)
+    scan = live_scan(["s3_bucket_public_access_blocked", "s3_bucket_policy_not_public"])
+    assert status(scan, "s3_bucket_public_access_blocked", "bad-bucket") is Status.PASS
+    assert "account-level" in reason(scan, "s3_bucket_public_access_blocked", "bad-bucket")
+    # RestrictPublicBuckets neutralises the public statement, and the reason still names it.
+    assert status(scan, "s3_bucket_policy_not_public", "bad-bucket") is Status.PASS
+    assert "RestrictPublicBuckets" in reason(scan, "s3_bucket_policy_not_public", "bad-bucket")
 
 
 def test_macie_per_region(aws_session: boto3.Session) -> None:

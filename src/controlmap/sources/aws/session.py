@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
 from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
+from botocore.loaders import Loader, create_loader
+from botocore.session import Session as BotocoreSession
 from botocore.session import get_session
 
 from controlmap.sources.aws.clients import CallCounter, ClientFactory
@@ -26,13 +29,35 @@ class SessionOptions:
     region: str | None = None  # home region for global calls; default from the profile or us-east-1
 
 
+_LOADER: Loader | None = None
+_LOADER_LOCK = threading.Lock()
+
+
+def _botocore_session() -> BotocoreSession:
+    """A botocore session sharing one model loader per process: the EC2 model alone is megabytes
+    of JSON, decoded once instead of once per session (the demo, tests and repeated scans)."""
+    global _LOADER
+    with _LOADER_LOCK:
+        if _LOADER is None:
+            _LOADER = create_loader()
+    session = get_session()
+    session.register_component("data_loader", _LOADER)
+    return session
+
+
 def build_session(options: SessionOptions, counter: CallCounter | None = None) -> boto3.Session:
     try:
-        base = boto3.Session(profile_name=options.profile, region_name=options.region)
+        base = boto3.Session(
+            botocore_session=_botocore_session(), profile_name=options.profile, region_name=options.region
+        )
+        if not base.region_name:
+            base = boto3.Session(
+                botocore_session=_botocore_session(), profile_name=options.profile, region_name="us-east-1"
+            )
     except ProfileNotFound as exc:
         raise SessionError(f"AWS profile not found: {exc.kwargs.get('profile', options.profile)}") from None
-    if not base.region_name:
-        base = boto3.Session(profile_name=options.profile, region_name="us-east-1")
+    if options.profile and options.profile not in base.available_profiles:
+        raise SessionError(f"AWS profile not found: {options.profile}")
     if options.role_arn is None:
         return base
     return _assume_role_session(base, options, counter)
