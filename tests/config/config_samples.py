@@ -1039,3 +1039,56 @@ def dynamodb_table(name: str, *, key_arn: str | None, pitr: bool) -> dict[str, A
             }
         },
     )
+
+
+def cloudfront_distribution(dist_id: str, *, https: bool, oac: str | None, waf: bool) -> dict[str, Any]:
+    arn = f"arn:aws:cloudfront::{ACCOUNT}:distribution/{dist_id}"
+    origin: dict[str, Any] = {
+        "id": "ledger-s3",
+        "domainName": "acme-prod-ledger.s3.eu-west-1.amazonaws.com",
+        "originPath": "",
+        "customHeaders": {"quantity": 0, "items": []},
+        "s3OriginConfig": {"originAccessIdentity": ""},
+    }
+    if oac is not None:
+        origin["originAccessControlId"] = oac
+    behavior = {
+        "targetOriginId": "ledger-s3",
+        "viewerProtocolPolicy": "redirect-to-https" if https else "allow-all",
+        "lambdaFunctionAssociations": {"quantity": 0, "items": []},
+        "compress": True,
+    }
+    return item(
+        "AWS::CloudFront::Distribution",
+        dist_id,
+        {
+            "id": dist_id,
+            "arn": arn,
+            "status": "Deployed",
+            "domainName": f"{dist_id.lower()}.cloudfront.net",
+            "lastModifiedTime": "2026-10-02T08:00:00.000Z",
+            "distributionConfig": {
+                "callerReference": "c0ffee-2024",
+                "aliases": {"quantity": 1, "items": [f"{dist_id.lower()}.example.com"]},
+                "defaultRootObject": "index.html",
+                "origins": {"quantity": 1, "items": [origin]},
+                "defaultCacheBehavior": behavior,
+                "cacheBehaviors": {"quantity": 0, "items": []},
+                "comment": "",
+                "enabled": True,
+                "priceClass": "PriceClass_100",
+                "viewerCertificate": {
+                    "acmCertificateArn": f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/0f1e2d3c",
+                    "cloudFrontDefaultCertificate": False,
+                    "sslSupportMethod": "sni-only",
+                    "minimumProtocolVersion": "TLSv1.2_2021" if https else "TLSv1",
+                },
+                "restrictions": {"geoRestriction": {"restrictionType": "none", "quantity": 0, "items": []}},
+                "webACLId": f"arn:aws:wafv2:us-east-1:{ACCOUNT}:global/webacl/edge/1a2b3c" if waf else "",
+                "httpVersion": "http2",
+                "isIPV6Enabled": True,
+            },
+        },
+        arn=arn,
+        region="global",
+    )

@@ -93,3 +93,39 @@ def test_dynamodb_tables_with_key_owners_joined() -> None:
     imports = next(t for t in inventory.of_type(DynamoDbTable) if t.name == "imports")
     assert "AWS::KMS::Key" in imports.unknown["encryption.owner"]
     assert set(statuses(inventory, "dynamodb_table_policy_no_public_access").values()) == {"UNKNOWN"}
+
+
+def test_cloudfront_distributions() -> None:
+    from controlmap.resources.cloudfront import CloudFrontDistribution
+
+    inventory = build(
+        [
+            samples.cloudfront_distribution("E2QWRUHAPOMQZL", https=True, oac="E3OACEXAMPLE12", waf=True),
+            samples.cloudfront_distribution("E1LEGACYEXMPL1", https=False, oac="", waf=False),
+            samples.cloudfront_distribution("E9UNRECORDED01", https=True, oac=None, waf=True),
+        ]
+    ).inventory
+    good, legacy, unrecorded = (
+        "e2qwruhapomqzl.example.com",
+        "e1legacyexmpl1.example.com",
+        "e9unrecorded01.example.com",
+    )
+    assert statuses(inventory, "cloudfront_viewer_https_only") == {
+        good: "PASS",
+        legacy: "FAIL",
+        unrecorded: "PASS",
+    }
+    assert statuses(inventory, "cloudfront_waf_enabled") == {good: "PASS", legacy: "FAIL", unrecorded: "PASS"}
+    assert statuses(inventory, "cloudfront_s3_origin_access_control") == {
+        good: "PASS",
+        legacy: "FAIL",
+        unrecorded: "UNKNOWN",
+    }
+    by_id = {d.id.rsplit("/", 1)[-1]: d for d in inventory.of_type(CloudFrontDistribution)}
+    first, second, third = by_id["E2QWRUHAPOMQZL"], by_id["E1LEGACYEXMPL1"], by_id["E9UNRECORDED01"]
+    assert first.region is None and first.minimum_protocol_version == "TLSv1.2_2021"
+    assert not first.default_certificate
+    assert first.origins and first.origins[0].origin_access_control_id == "E3OACEXAMPLE12"
+    assert second.cache_behaviors and second.cache_behaviors[0].viewer_protocol_policy == "allow-all"
+    assert second.web_acl_id == "" and second.origins and second.origins[0].origin_access_control_id is None
+    assert third.origins is None and "origin access control" in third.unknown["origins"]

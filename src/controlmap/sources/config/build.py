@@ -45,6 +45,7 @@ MODEL_SOURCES: dict[str, str] = {
     "AWS::RDS::DBClusterSnapshot": "AWS::RDS::DBClusterSnapshot",
     "AWS::Lambda::Function": "AWS::Lambda::Function",
     "AWS::DynamoDB::Table": "AWS::DynamoDB::Table",
+    "AWS::CloudFront::Distribution": "AWS::CloudFront::Distribution",
 }
 
 
@@ -52,7 +53,6 @@ MODEL_SOURCES: dict[str, str] = {
 RECORDED_NOT_MAPPED = frozenset(
     {
         "AWS::EC2::LaunchTemplate",
-        "AWS::CloudFront::Distribution",
         "AWS::ApiGateway::RestApi",
         "AWS::ApiGateway::Stage",
         "AWS::ApiGatewayV2::Api",
