@@ -130,3 +130,15 @@ def test_a_mapper_defect_costs_one_resource(scan: Scan, monkeypatch: pytest.Monk
         "DataKey: internal error while reading it: RuntimeError: boom"
     ]
     assert any(f.resource_name == "DataBucket" for f in result.findings)
+
+
+def test_documents_that_quote_templates_are_not_templates(tmp_path: Path) -> None:
+    doc = tmp_path / "controls.yaml"
+    doc.write_text(
+        "controls:\n  - id: S3-01\n    remediation:\n      cloudformation: |\n"
+        "        Resources:\n          Bucket:\n            Type: AWS::S3::Bucket\n"
+    )
+    config = tmp_path / "config.json"
+    config.write_text('{"examples": [{"Type": "AWS::S3::Bucket"}]}')
+    assert sniff(doc) is None
+    assert sniff(config) is None

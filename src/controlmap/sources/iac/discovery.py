@@ -56,8 +56,14 @@ SKIP_DIRS = frozenset(
 TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template", ".cfn", ".txt")
 SNIFF_BYTES = 256 * 1024
 
-_CFN_YAML = re.compile(r"^\s*AWSTemplateFormatVersion\s*:|^\s+Type\s*:\s*['\"]?AWS::[A-Za-z0-9]+::", re.M)
-_CFN_JSON = re.compile(r"\"AWSTemplateFormatVersion\"\s*:|\"Type\"\s*:\s*\"AWS::[A-Za-z0-9]+::")
+# Top-level keys only: a YAML file that quotes a template inside a block scalar (documentation,
+# the controls catalog's remediation snippets) is not a template.
+_CFN_YAML_VERSION = re.compile(r"^['\"]?AWSTemplateFormatVersion['\"]?\s*:", re.M)
+_CFN_YAML_RESOURCES = re.compile(r"^['\"]?Resources['\"]?\s*:", re.M)
+_CFN_YAML_TYPE = re.compile(r"^\s+['\"]?Type['\"]?\s*:\s*['\"]?(AWS|Custom)::[A-Za-z0-9]+", re.M)
+_CFN_JSON_VERSION = re.compile(r"\"AWSTemplateFormatVersion\"\s*:")
+_CFN_JSON_RESOURCES = re.compile(r"\"Resources\"\s*:\s*\{")
+_CFN_JSON_TYPE = re.compile(r"\"Type\"\s*:\s*\"(AWS|Custom)::[A-Za-z0-9]+")
 _PLAN = re.compile(r"\"planned_values\"\s*:")
 _MODULE_SOURCE = re.compile(r"source\s*=\s*\"(\.{1,2}/[^\"]*)\"")
 
@@ -92,10 +98,12 @@ def sniff(path: Path) -> Framework | None:
     if stripped.startswith("{"):
         if _PLAN.search(text) and "format_version" in text:
             return Framework.TERRAFORM_PLAN
-        if _CFN_JSON.search(text):
+        if _CFN_JSON_VERSION.search(text) or (
+            _CFN_JSON_RESOURCES.search(text) and _CFN_JSON_TYPE.search(text)
+        ):
             return Framework.CLOUDFORMATION
         return None
-    if _CFN_YAML.search(text):
+    if _CFN_YAML_VERSION.search(text) or (_CFN_YAML_RESOURCES.search(text) and _CFN_YAML_TYPE.search(text)):
         return Framework.CLOUDFORMATION
     return None
 
