@@ -210,6 +210,8 @@ def test_print_layout_shows_every_snippet(page: Watched, built_site: Path) -> No
     p.emulate_media(media="print")
     assert p.locator("#S3-01-cloudformation").is_visible()
     assert not p.locator(".site-header").is_visible()
+    p.set_viewport_size({"width": 720, "height": 1000})  # roughly an A4 page: tables must fit it
+    assert p.evaluate("document.documentElement.scrollWidth") <= 720
     pdf = p.pdf()
     assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
 
