@@ -202,3 +202,24 @@ def test_circular_locals_are_reported(tmp_path: Path) -> None:
 def test_resource_ref_through_module_input() -> None:
     assert ResourceRef("a.b", "id") != ResourceRef("a.b")
     assert (FIXTURES / "terraform/s3_split/modules/bucket/main.tf").is_file()
+
+
+def test_registry_modules_fetched_by_terraform_init(tmp_path: Path) -> None:
+    fetched = tmp_path / ".terraform" / "modules" / "bucket"
+    fetched.mkdir(parents=True)
+    (fetched / "main.tf").write_text(
+        'variable "bucket" {}\nresource "aws_s3_bucket" "this" {\n  bucket = var.bucket\n}\n'
+    )
+    (tmp_path / ".terraform" / "modules" / "modules.json").write_text(
+        '{"Modules": [{"Key": "", "Source": "", "Dir": "."},'
+        ' {"Key": "bucket", "Source": "registry.terraform.io/terraform-aws-modules/s3-bucket/aws",'
+        ' "Version": "4.1.0", "Dir": ".terraform/modules/bucket"}]}'
+    )
+    (tmp_path / "main.tf").write_text(
+        'module "bucket" {\n  source  = "terraform-aws-modules/s3-bucket/aws"\n  version = "4.1.0"\n'
+        '  bucket  = "acme-from-registry"\n}\nmodule "other" {\n  source = "git::https://example.com/x.git"\n}\n'
+    )
+    result = read_root(tmp_path, "root")
+    bucket = resource(result, "module.bucket.aws_s3_bucket.this")
+    assert bucket.name == "acme-from-registry"
+    assert result.problems == []

@@ -279,6 +279,7 @@ class Configuration:
         self.problems: list[IacProblem] = []
         self.files: dict[Path, TfFile] = {}
         self.region: str | None = None
+        self.installed_modules = installed_modules(root)
 
     def problem(self, file: str, message: str, line: int | None = None, code: str = "parse") -> None:
         entry = IacProblem(file, message, line, code)
@@ -375,10 +376,14 @@ class ModuleContext:
         for name, (spec, tf) in self.module_calls.items():
             source = spec.get("source")
             source_text = self.value(source, tf.display, None) if source is not None else None
-            if not isinstance(source_text, str) or not source_text.startswith(("./", "../")):
+            call_key = ".".join([*self.call_path, name])
+            if isinstance(source_text, str) and source_text.startswith(("./", "../")):
+                child_dir = (self.directory / source_text).resolve()
+            elif call_key in self.config.installed_modules:
+                child_dir = self.config.installed_modules[call_key]  # fetched by terraform init
+            else:
                 self.remote_modules.add(name)
                 continue
-            child_dir = (self.directory / source_text).resolve()
             block = tf.blocks.get(("module", name))
             if self.depth + 1 > MAX_MODULE_DEPTH:
                 self.config.problem(
@@ -408,6 +413,7 @@ class ModuleContext:
                 child = ModuleContext(
                     self.config, child_dir, f"{self.prefix}module.{name}{suffix}.", {}, self.depth + 1, key
                 )
+                child.call_path = [*self.call_path, name]
                 child.parent_inputs = (self, inputs)
                 children.append(child)
             self.children[name] = children
@@ -415,6 +421,7 @@ class ModuleContext:
                 child.load_children()
 
     parent_inputs: tuple[ModuleContext, dict[str, tuple[Any, dict[str, Any], str]]] | None = None
+    call_path: list[str] = []  # module names from the root, as .terraform/modules/modules.json keys them
 
     # ---- values ------------------------------------------------------------------------------
     def value(self, raw: Any, file: str, line: int | None, scope: Scope | None = None) -> Any:
@@ -649,6 +656,22 @@ class ModuleContext:
         for children in self.children.values():
             for child in children:
                 yield from child.all_instances()
+
+
+def installed_modules(root: Path) -> dict[str, Path]:
+    """Registry and git modules ``terraform init`` fetched: ``.terraform/modules/modules.json``."""
+    manifest = root / ".terraform" / "modules" / "modules.json"
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    out: dict[str, Path] = {}
+    for entry in data.get("Modules", []) if isinstance(data, dict) else []:
+        if isinstance(entry, dict) and entry.get("Key") and isinstance(entry.get("Dir"), str):
+            directory = (root / entry["Dir"]).resolve()
+            if directory.is_dir() and root.resolve() in directory.parents:
+                out[str(entry["Key"])] = directory
+    return out
 
 
 def load_root(directory: Path, display: str, values: dict[str, Any]) -> tuple[Configuration, ModuleContext]:
