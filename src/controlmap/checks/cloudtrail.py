@@ -392,7 +392,8 @@ def _data_events(account: AwsAccount, ctx: CheckContext, service: str) -> Outcom
         elif rtype in cov.data_some:
             some.append(trail.name)
     if levels == {"read", "write"}:
-        return passed(f"{', '.join(recording)} record read and write {label} data events for all resources")
+        verb = "records" if len(recording) == 1 else "record"
+        return passed(f"{', '.join(recording)} {verb} read and write {label} data events for all resources")
     errors = _listing_errors(ctx, account.account_id)
     if errors:
         return _error(f"trails could not be listed: {'; '.join(errors)}")
@@ -404,7 +405,8 @@ def _data_events(account: AwsAccount, ctx: CheckContext, service: str) -> Outcom
         )
     if some:
         return failed(
-            f"{', '.join(some)} record {label} data events for some resources only; add an advanced "
+            f"{', '.join(some)} {'records' if len(some) == 1 else 'record'} {label} data events for some "
+            "resources only; add an advanced "
             "event selector "
             f"for all {rtype} (eventCategory Data, resources.type {rtype}) on a multi-region trail"
         )

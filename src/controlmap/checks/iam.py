@@ -334,7 +334,9 @@ def keys_rotated(user: IamUser, ctx: CheckContext) -> Outcome:
         (k, _days(ctx, k.created)) for k in active if k.created is not None and _days(ctx, k.created) > limit
     ]
     if old:
-        ages = ", ".join(f"{k.key_id or 'key'} is {age} days old" for k, age in old)
+        ages = ", ".join(
+            f"access key {k.key_id or ''} is {age} days old".replace("  ", " ") for k, age in old
+        )
         return failed(
             f"{ages} (iam.access_key_max_age_days is {limit}); create a new key, switch to it, "
             "deactivate and delete the old one",
