@@ -90,7 +90,6 @@ OPERATION_ACTIONS: dict[str, tuple[str, ...]] = {
     "apigateway:GetRestApis": ("apigateway:GET",),
     "apigateway:GetResources": ("apigateway:GET",),
     "apigateway:GetStages": ("apigateway:GET",),
-    "apigateway:GetAuthorizers": ("apigateway:GET",),
     "apigateway:GetUsagePlans": ("apigateway:GET",),
     "apigateway:GetApis": ("apigateway:GET",),
     "apigateway:GetRoutes": ("apigateway:GET",),
