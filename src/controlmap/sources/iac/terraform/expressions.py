@@ -103,11 +103,10 @@ class _Parser:
         while True:
             self.ws()
             for op in _BINARY[level]:
+                # "<=" and ">=" are listed before "<" and ">", so a bare "<" here is not "<=".
                 if self.s.startswith(op, self.i) and not (
                     op in ("<", ">") and self.s.startswith(op + "=", self.i)
                 ):
-                    if op == "=" or (op in ("<", ">") and self.s.startswith("=>", self.i)):
-                        continue
                     self.i += len(op)
                     right = self.binary(level + 1)
                     left = ("bin", op, left, right)
@@ -412,13 +411,14 @@ def parse_expression(text: str) -> Node:
 def parse_value(raw: str) -> Node:
     """A string value as python-hcl2 gives it: a quoted template, ``${expr}``, or a bare expression."""
     if raw.startswith('"') and raw.endswith('"') and len(raw) >= 2:
-        return Parser_template(raw)
+        return parse_template(raw)
     if raw.startswith("${") and raw.endswith("}") and _skip_interpolation(raw, 2) == len(raw):
         return parse_expression(raw[2:-1])
     return parse_expression(raw)
 
 
-def Parser_template(raw: str) -> Node:
+def parse_template(raw: str) -> Node:
+    """A quoted template (``'"a ${b}"'``), parsed once per distinct text."""
     cached = _CACHE.get(raw)
     if cached is not None:
         return cached
@@ -1004,16 +1004,6 @@ def call_function(name: str, args: list[Any], expand: bool) -> Any:
         missing = unknown_in(*args)
         if missing:
             return missing
-        for arg in args:
-            if isinstance(arg, list) and name not in (
-                "concat",
-                "compact",
-                "tolist",
-                "toset",
-                "length",
-                "flatten",
-            ):
-                continue
         if any(isinstance(a, ResourceRef) for a in args) and name not in (
             "concat",
             "tolist",
