@@ -114,3 +114,19 @@ def test_alias_bomb_is_refused() -> None:
     with pytest.raises(IacError) as caught:
         load_yaml("\n".join(lines) + "\n")
     assert "more than" in caught.value.message
+
+
+def test_pure_python_fallback_reads_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pathlib import Path
+
+    from controlmap.sources.iac.cloudformation import yaml_loader
+
+    text = (Path(__file__).parent / "fixtures/cloudformation/conditions.yaml").read_text()
+    fast = yaml_loader.load_yaml(text)
+    monkeypatch.setattr(yaml_loader, "_pyyaml", None)  # as when PyYAML/libyaml is not installed
+    slow = yaml_loader.load_yaml(text)
+    assert slow == fast
+    assert slow["Resources"].lines_of("Trail") == fast["Resources"].lines_of("Trail")
+    with pytest.raises(IacError) as caught:
+        yaml_loader.load_yaml("a: [1\n")
+    assert caught.value.line is not None
