@@ -7,6 +7,7 @@ level on controlmap's own client.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -17,6 +18,7 @@ from botocore.exceptions import ClientError
 
 from controlmap.checks.registry import CheckContext, FactUnavailable, Inventory, Outcome, Status, registry
 from controlmap.demo.seed_ec2 import DEMO_PUBLIC_KEY, PATCH_TAG, SSM_TAG
+from controlmap.demo.server import LocalAws
 from controlmap.resources.account import AwsAccount, AwsRegion
 from controlmap.resources.ec2 import (
     Image,
@@ -38,6 +40,12 @@ ACCOUNT = "123456789012"
 HOME = "us-east-1"
 
 
+@functools.cache
+def shared_session() -> boto3.Session:
+    """One boto3 session for the module: a new session reloads every service model (~1 s a client)."""
+    return boto3.Session(region_name=HOME)
+
+
 def collect(
     check_ids: Sequence[str],
     regions: Sequence[str] = (HOME,),
@@ -46,7 +54,7 @@ def collect(
     """Run the collectors the given checks need, as the scanner does, over the local server."""
     specs = [registry()[c] for c in check_ids]
     chosen, facts = plan_collectors(specs)
-    factory = ClientFactory(boto3.Session(region_name=HOME))
+    factory = ClientFactory(shared_session())
     if prepare is not None:
         prepare(factory)
     inventory = Inventory()
@@ -105,9 +113,21 @@ def fail_operation(
     return prepare
 
 
+@pytest.fixture(autouse=True)
+def no_default_amis(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto's ~1,300 bundled public AMIs (and their snapshots) make every listing slow; tests that
+    need them (the snapshot-ownership trap) ask for ``default_amis``."""
+    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+
+
 @pytest.fixture
-def ec2(aws_session: boto3.Session) -> Any:
-    return aws_session.client("ec2", region_name=HOME)
+def default_amis(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "true")
+
+
+@pytest.fixture
+def ec2(aws: LocalAws) -> Any:
+    return shared_session().client("ec2", region_name=HOME)
 
 
 @pytest.fixture
@@ -117,15 +137,9 @@ def network(ec2: Any) -> dict[str, str]:
     return {"vpc": vpc, "subnet": subnet}
 
 
-AMI_NAME = "amzn-ami-hvm-2017.09.1.20171103-x86_64-gp2"  # one of moto's bundled Amazon images
-
-
 def ami(ec2: Any) -> str:
-    # Filtered by name: listing all ~1,300 bundled images on every call makes the tests slow.
-    images = ec2.describe_images(Owners=["amazon"], Filters=[{"Name": "name", "Values": [AMI_NAME]}])[
-        "Images"
-    ]
-    return str(images[0]["ImageId"])
+    """An AMI to launch from, registered by the test account (moto's bundled ones are off)."""
+    return str(ec2.register_image(Name="base-image", RootDeviceName="/dev/xvda")["ImageId"])
 
 
 def by_name(items: Sequence[Any], name: str) -> Any:
@@ -196,9 +210,7 @@ def test_network_acls_with_entries_and_subnets(ec2: Any, network: dict[str, str]
     assert outcome("ec2_network_acl_no_world_admin_ingress", default, inventory).status is Status.FAIL
 
 
-def test_vpcs_in_use_endpoints_and_flow_logs(
-    aws_session: boto3.Session, ec2: Any, network: dict[str, str]
-) -> None:
+def test_vpcs_in_use_endpoints_and_flow_logs(ec2: Any, network: dict[str, str]) -> None:
     ec2.create_network_interface(SubnetId=network["subnet"])
     ec2.create_vpc_endpoint(
         VpcId=network["vpc"], ServiceName=f"com.amazonaws.{HOME}.s3", VpcEndpointType="Gateway"
@@ -206,7 +218,7 @@ def test_vpcs_in_use_endpoints_and_flow_logs(
     ec2.create_vpc_endpoint(
         VpcId=network["vpc"], ServiceName=f"com.amazonaws.{HOME}.dynamodb", VpcEndpointType="Gateway"
     )
-    aws_session.client("logs", region_name=HOME).create_log_group(logGroupName="flows")
+    shared_session().client("logs", region_name=HOME).create_log_group(logGroupName="flows")
     ec2.create_flow_logs(
         ResourceIds=[network["vpc"]], ResourceType="VPC", TrafficType="REJECT",
         LogGroupName="flows", DeliverLogsPermissionArn=f"arn:aws:iam::{ACCOUNT}:role/flows",
@@ -237,7 +249,7 @@ def test_flow_log_listing_failure_is_an_error_on_each_vpc(network: dict[str, str
     assert result.status is Status.ERROR and result.error_code == "UnauthorizedOperation"
 
 
-def test_security_group_listing_failure_is_recorded_for_the_type() -> None:
+def test_security_group_listing_failure_is_recorded_for_the_type(aws: LocalAws) -> None:
     inventory, _ = collect(
         ["ec2_security_group_no_world_admin_ingress"],
         prepare=fail_operation("ec2", "DescribeSecurityGroups", "RequestLimitExceeded"),
@@ -250,8 +262,8 @@ def test_security_group_listing_failure_is_recorded_for_the_type() -> None:
 # ---- EBS ----------------------------------------------------------------------------------
 
 
-def test_ebs_default_encryption_is_per_region(aws_session: boto3.Session) -> None:
-    aws_session.client("ec2", region_name="eu-west-1").enable_ebs_encryption_by_default()
+def test_ebs_default_encryption_is_per_region(aws: LocalAws) -> None:
+    shared_session().client("ec2", region_name="eu-west-1").enable_ebs_encryption_by_default()
     inventory, factory = collect(["ec2_region_ebs_encryption_by_default"], regions=[HOME, "eu-west-1"])
     regions = {r.name: r for r in inventory.of_type(AwsRegion)}
     assert regions[HOME].ebs_encryption_by_default is False
@@ -260,6 +272,7 @@ def test_ebs_default_encryption_is_per_region(aws_session: boto3.Session) -> Non
     assert set(factory.counter.snapshot()) == {"ec2:GetEbsEncryptionByDefault"}
 
 
+@pytest.mark.usefixtures("default_amis")
 def test_volumes_and_snapshots(ec2: Any) -> None:
     encrypted = ec2.create_volume(AvailabilityZone=f"{HOME}a", Size=1, Encrypted=True)["VolumeId"]
     plain = ec2.create_volume(AvailabilityZone=f"{HOME}a", Size=1)["VolumeId"]
@@ -319,7 +332,7 @@ def test_instances_images_and_metadata_options(ec2: Any, network: dict[str, str]
     instances = {i.instance_id: i for i in inventory.of_type(Instance)}
     assert instances[strict].metadata_http_tokens == "required" and instances[strict].key_name == "app"
     assert instances[loose].metadata_http_tokens == "optional" and instances[loose].key_name is None
-    assert instances[strict].image is not None and instances[strict].image.owner_alias == "amazon"
+    assert instances[strict].image is not None and instances[strict].image.owner_id == ACCOUNT
     assert outcome("ec2_instance_imdsv2_required", instances[loose], inventory).status is Status.FAIL
     assert outcome("ec2_instance_ami_approved", instances[strict], inventory).status is Status.PASS
     images = {i.image_id: i for i in inventory.of_type(Image)}
@@ -411,9 +424,9 @@ def test_patch_state_denied_is_an_error_only_for_patching(ec2: Any, network: dic
     assert outcome("ec2_instance_patch_compliant", item, inventory).status is Status.ERROR
 
 
-def test_key_pairs_across_regions(aws_session: boto3.Session, ec2: Any, network: dict[str, str]) -> None:
+def test_key_pairs_across_regions(ec2: Any, network: dict[str, str]) -> None:
     ec2.import_key_pair(KeyName="ops", PublicKeyMaterial=DEMO_PUBLIC_KEY.encode())
-    aws_session.client("ec2", region_name="eu-west-1").import_key_pair(
+    shared_session().client("ec2", region_name="eu-west-1").import_key_pair(
         KeyName="ops-eu", PublicKeyMaterial=DEMO_PUBLIC_KEY.encode()
     )
     ec2.create_key_pair(KeyName="solo")
@@ -449,7 +462,7 @@ def test_session_manager_check_reads_the_shared_security_groups(ec2: Any, networ
     assert "ec2:DescribeNetworkInterfaces" not in calls  # attachments are not needed here
 
 
-def test_launch_templates_default_version(aws_session: boto3.Session, ec2: Any) -> None:
+def test_launch_templates_default_version(ec2: Any) -> None:
     ec2.create_launch_template(
         LaunchTemplateName="v1-loose",
         LaunchTemplateData={"BlockDeviceMappings": [{"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 8}}]},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from controlmap.checks.registry import CheckContext, FactUnavailable, Inventory, Outcome, Status, registry
+from controlmap.demo.server import LocalAws
 from controlmap.resources.account import AwsAccount, AwsRegion
 from controlmap.resources.ec2 import SecurityGroup
 from controlmap.resources.rds import (
@@ -28,6 +30,14 @@ from controlmap.sources.aws.scanner import plan_collectors
 
 ACCOUNT = "123456789012"
 HOME = "us-east-1"
+
+
+@functools.cache
+def shared_session() -> boto3.Session:
+    """One boto3 session for the module: a new session reloads every service model (~1 s a client)."""
+    return boto3.Session(region_name=HOME)
+
+
 RDS_CHECKS = sorted(c for c in registry() if c.startswith("rds_"))
 
 
@@ -35,7 +45,7 @@ def collect(
     check_ids: Sequence[str], prepare: Callable[[ClientFactory], None] | None = None
 ) -> tuple[Inventory, ClientFactory, list[str]]:
     chosen, facts = plan_collectors([registry()[c] for c in check_ids])
-    factory = ClientFactory(boto3.Session(region_name=HOME))
+    factory = ClientFactory(shared_session())
     if prepare is not None:
         prepare(factory)
     inventory = Inventory()
@@ -71,9 +81,15 @@ def outcome(check_id: str, resource: Any, inventory: Inventory) -> Outcome:
     return result
 
 
+@pytest.fixture(autouse=True)
+def no_default_amis(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Security groups are read through EC2; moto's bundled AMIs only slow that down."""
+    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+
+
 @pytest.fixture
-def rds(aws_session: boto3.Session) -> Any:
-    return aws_session.client("rds", region_name=HOME)
+def rds(aws: LocalAws) -> Any:
+    return shared_session().client("rds", region_name=HOME)
 
 
 def create(rds: Any, identifier: str, **kw: Any) -> None:
@@ -130,8 +146,8 @@ def test_instances_and_their_tls_parameter_group(rds: Any) -> None:
     assert calls["rds:DescribeDBParameters"] == len(groups) == 4
 
 
-def test_security_groups_come_from_the_ec2_inventory(aws_session: boto3.Session, rds: Any) -> None:
-    ec2 = aws_session.client("ec2", region_name=HOME)
+def test_security_groups_come_from_the_ec2_inventory(rds: Any) -> None:
+    ec2 = shared_session().client("ec2", region_name=HOME)
     vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
     app = ec2.create_security_group(GroupName="app", Description="x", VpcId=vpc)["GroupId"]
     private = ec2.create_security_group(GroupName="db-private", Description="x", VpcId=vpc)["GroupId"]
@@ -279,7 +295,7 @@ def test_neptune_and_documentdb_are_not_rds(rds: Any) -> None:
     assert [d.identifier for d in inventory.of_type(DBInstance)] == ["real"]
 
 
-def test_listing_failure_recorded_against_the_type() -> None:
+def test_listing_failure_recorded_against_the_type(aws: LocalAws) -> None:
     def prepare(factory: ClientFactory) -> None:
         client = factory.client("rds", HOME)
 
