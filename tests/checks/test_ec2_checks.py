@@ -701,3 +701,23 @@ def test_long_instance_lists_are_shortened_in_the_reason_not_the_evidence() -> N
     )
     assert "and 7 more" in out.reason
     assert len(out.evidence["instances"]) == 12
+
+
+def test_every_ec2_and_rds_control_is_evaluated_on_an_account_without_resources() -> None:
+    from controlmap.catalog.catalog import load_catalog
+    from controlmap.findings.evaluate import evaluate
+    from controlmap.resources.account import AwsAccount
+
+    catalog = load_catalog()
+    controls = [c for c in catalog.ordered() if c.service in ("ec2", "rds")]
+    assert len(controls) == 16 and all(c.checks for c in controls)
+    inventory = Inventory()
+    inventory.add(AwsAccount(id=f"arn:aws:::account/{ACCOUNT}", name=ACCOUNT, account_id=ACCOUNT))
+    findings = evaluate(catalog, inventory, Settings(), controls=controls, now=NOW)
+    by_control: dict[str, set[str]] = {}
+    for finding in findings:
+        by_control.setdefault(finding.control_id, set()).add(finding.status.value)
+    assert set(by_control) == {c.id for c in controls}
+    for control in controls:
+        expected = {"NOT_APPLICABLE"} | ({"MANUAL"} if control.automation.value == "partial" else set())
+        assert by_control[control.id] == expected, control.id
