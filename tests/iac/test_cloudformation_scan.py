@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from controlmap.checks.registry import Status
 from controlmap.resources.base import SourceKind
@@ -165,3 +166,14 @@ def test_condition_on_a_companion_is_named(scan: Scan) -> None:
     assert tls.reason.startswith("when condition IsProd is false (Env='dev'):")
     prod = scan("cloudformation/conditional_policy.yaml", parameters={"Env": "prod"})
     assert finding(prod.findings, "Bucket", "s3_bucket_tls_required").status is Status.PASS
+
+
+def test_cdk_construct_path_is_shown(scan: Scan, tmp_path: Path) -> None:
+    template = tmp_path / "App.template.json"
+    template.write_text(
+        '{"Resources": {"DataBucketE3889A50": {"Type": "AWS::S3::Bucket",'
+        ' "Metadata": {"aws:cdk:path": "App/Data/Resource"}}}}'
+    )
+    result = scan(str(template))
+    names = {f.resource_name for f in result.findings}
+    assert names == {"DataBucketE3889A50 (App/Data/Resource)"}

@@ -66,6 +66,12 @@ def finisher(func: Finisher) -> Finisher:
     return func
 
 
+def _address(logical_id: str, raw: CfnResource) -> str:
+    """The logical ID, with the construct path for CDK-synthesized templates (what CDK users know)."""
+    path = raw.metadata.get("aws:cdk:path")
+    return f"{logical_id} ({path})" if isinstance(path, str) and path else logical_id
+
+
 class CfnBuild:
     """The state of building one variant of one template."""
 
@@ -142,7 +148,7 @@ class CfnBuild:
                 file=self.file,
                 line_start=raw.line_start,
                 line_end=raw.line_end,
-                address=logical_id,
+                address=_address(logical_id, raw),
             )
             item = CfnItem(logical_id, raw.type, props, raw, source)
             self.items[logical_id] = item

@@ -248,7 +248,7 @@ _INTERFACE_TYPES = frozenset(
 
 def _mentions(value: Any, owner: str, vpc: Vpc, build: CfnBuild) -> bool:
     if isinstance(value, ResourceRef):
-        if value.address == vpc.source.address:
+        if build.resource_id(value.address) == vpc.vpc_id:
             return True
         # A subnet of the VPC counts: resources usually name subnets, not the VPC.
         subnet = build.items.get(value.address)
