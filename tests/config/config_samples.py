@@ -1092,3 +1092,94 @@ def cloudfront_distribution(dist_id: str, *, https: bool, oac: str | None, waf: 
         arn=arn,
         region="global",
     )
+
+
+def rest_api(api_id: str, name: str, policy: dict[str, Any] | None) -> dict[str, Any]:
+    arn = f"arn:aws:apigateway:{REGION}::/restapis/{api_id}"
+    # API Gateway returns (and AWS Config records) the resource policy JSON-escaped.
+    escaped = json.dumps(policy).replace('"', '\\"') if policy else None
+    return item(
+        "AWS::ApiGateway::RestApi",
+        api_id,
+        {
+            "id": api_id,
+            "name": name,
+            "createdDate": "2024-03-11T09:30:00.000Z",
+            "apiKeySource": "HEADER",
+            "endpointConfiguration": {"types": ["REGIONAL"]},
+            "policy": escaped,
+            "disableExecuteApiEndpoint": False,
+        },
+        name=name,
+        arn=arn,
+    )
+
+
+def rest_stage(api_id: str, stage: str, *, throttled: bool, waf: bool, logging: bool) -> dict[str, Any]:
+    arn = f"arn:aws:apigateway:{REGION}::/restapis/{api_id}/stages/{stage}"
+    settings = {
+        "*/*": {
+            "metricsEnabled": True,
+            "loggingLevel": "INFO" if logging else "OFF",
+            "throttlingBurstLimit": 200 if throttled else -1,
+            "throttlingRateLimit": 100.0 if throttled else -1.0,
+        }
+    }
+    return item(
+        "AWS::ApiGateway::Stage",
+        arn,
+        {
+            "deploymentId": "a1b2c3",
+            "stageName": stage,
+            "cacheClusterEnabled": False,
+            "methodSettings": settings,
+            "tracingEnabled": False,
+            "createdDate": "2024-03-11T09:30:00.000Z",
+            "accessLogSettings": {
+                "destinationArn": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:api-access",
+                "format": "$context.requestId",
+            }
+            if logging
+            else None,
+            "webAclArn": f"arn:aws:wafv2:{REGION}:{ACCOUNT}:regional/webacl/api/0a1b" if waf else None,
+        },
+        name=stage,
+        arn=arn,
+    )
+
+
+def http_api(api_id: str, name: str) -> dict[str, Any]:
+    return item(
+        "AWS::ApiGatewayV2::Api",
+        api_id,
+        {
+            "apiId": api_id,
+            "name": name,
+            "protocolType": "HTTP",
+            "apiEndpoint": f"https://{api_id}.execute-api.{REGION}.amazonaws.com",
+            "routeSelectionExpression": "$request.method $request.path",
+            "disableExecuteApiEndpoint": False,
+        },
+        name=name,
+        arn=f"arn:aws:apigateway:{REGION}::/apis/{api_id}",
+    )
+
+
+def http_stage(api_id: str, stage: str, *, throttled: bool) -> dict[str, Any]:
+    arn = f"arn:aws:apigateway:{REGION}::/apis/{api_id}/stages/{stage}"
+    defaults = {"detailedMetricsEnabled": False}
+    if throttled:
+        defaults.update({"throttlingBurstLimit": 100, "throttlingRateLimit": 50.0})
+    return item(
+        "AWS::ApiGatewayV2::Stage",
+        arn,
+        {
+            "stageName": stage,
+            "autoDeploy": True,
+            "defaultRouteSettings": defaults,
+            "accessLogSettings": None,
+            "createdDate": "2024-03-11T09:30:00.000Z",
+        },
+        name=stage,
+        arn=arn,
+    )

@@ -129,3 +129,52 @@ def test_cloudfront_distributions() -> None:
     assert second.cache_behaviors and second.cache_behaviors[0].viewer_protocol_policy == "allow-all"
     assert second.web_acl_id == "" and second.origins and second.origins[0].origin_access_control_id is None
     assert third.origins is None and "origin access control" in third.unknown["origins"]
+
+
+def test_api_gateway() -> None:
+    from controlmap.resources.apigateway import ApiGatewayRestApi, ApiGatewayV2Stage
+
+    public_policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "execute-api:Invoke",
+                "Resource": "execute-api:/*",
+            }
+        ],
+    }
+    inventory = build(
+        [
+            samples.rest_api("a1b2c3d4e5", "orders", public_policy),
+            samples.rest_api("f6g7h8i9j0", "internal", None),
+            samples.rest_stage("a1b2c3d4e5", "prod", throttled=True, waf=True, logging=True),
+            samples.rest_stage("f6g7h8i9j0", "dev", throttled=False, waf=False, logging=False),
+            samples.http_api("k1l2m3n4o5", "webhooks"),
+            samples.http_stage("k1l2m3n4o5", "$default", throttled=False),
+        ]
+    ).inventory
+    assert statuses(inventory, "apigateway_rest_policy_no_public_invoke") == {
+        "orders": "FAIL",
+        "internal": "PASS",
+    }
+    # No stage-wide throttle: a usage plan could still throttle it, and Config does not record usage plans.
+    assert statuses(inventory, "apigateway_stage_throttled") == {
+        "orders/prod": "PASS",
+        "internal/dev": "UNKNOWN",
+    }
+    assert statuses(inventory, "apigateway_stage_waf_enabled") == {
+        "orders/prod": "PASS",
+        "internal/dev": "FAIL",
+    }
+    assert statuses(inventory, "apigateway_stage_logging_enabled") == {
+        "orders/prod": "PASS",
+        "internal/dev": "FAIL",
+    }
+    assert statuses(inventory, "apigateway_v2_stage_throttled") == {"webhooks/$default": "FAIL"}
+    assert set(statuses(inventory, "apigateway_rest_methods_authenticated").values()) == {"UNKNOWN"}
+    orders = next(a for a in inventory.of_type(ApiGatewayRestApi) if a.name == "orders")
+    assert "API Gateway methods" in orders.unknown["methods"] and "APIGW-01" in orders.unknown["methods"]
+    [stage] = inventory.of_type(ApiGatewayV2Stage)
+    assert stage.protocol_type == "HTTP" and stage.api_id == "k1l2m3n4o5"

@@ -46,6 +46,10 @@ MODEL_SOURCES: dict[str, str] = {
     "AWS::Lambda::Function": "AWS::Lambda::Function",
     "AWS::DynamoDB::Table": "AWS::DynamoDB::Table",
     "AWS::CloudFront::Distribution": "AWS::CloudFront::Distribution",
+    "AWS::ApiGateway::RestApi": "AWS::ApiGateway::RestApi",
+    "AWS::ApiGateway::Stage": "AWS::ApiGateway::Stage",
+    "AWS::ApiGatewayV2::Api": "AWS::ApiGatewayV2::Api",
+    "AWS::ApiGatewayV2::Stage": "AWS::ApiGatewayV2::Stage",
 }
 
 
@@ -53,10 +57,6 @@ MODEL_SOURCES: dict[str, str] = {
 RECORDED_NOT_MAPPED = frozenset(
     {
         "AWS::EC2::LaunchTemplate",
-        "AWS::ApiGateway::RestApi",
-        "AWS::ApiGateway::Stage",
-        "AWS::ApiGatewayV2::Api",
-        "AWS::ApiGatewayV2::Stage",
     }
 )
 
