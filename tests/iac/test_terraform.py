@@ -223,3 +223,9 @@ def test_registry_modules_fetched_by_terraform_init(tmp_path: Path) -> None:
     bucket = resource(result, "module.bucket.aws_s3_bucket.this")
     assert bucket.name == "acme-from-registry"
     assert result.problems == []
+
+
+def test_var_option_values(scan: Scan) -> None:
+    result = scan("terraform/s3_split", variables={"buckets": '["one"]', "retention_days": "10"})
+    names = {f.resource_id for f in result.findings if f.check_id == "s3_bucket_versioning_enabled"}
+    assert "arn:aws:s3:::acme-prod-one" in names and "arn:aws:s3:::acme-prod-raw" not in names

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from controlmap.resources.base import SourceKind
-from controlmap.sources.iac.common import IacError, IacProblem
+from controlmap.sources.iac.common import IacError, IacProblem, Unresolved, first_unresolved
 from controlmap.sources.iac.discovery import display_path
 from controlmap.sources.iac.terraform import mappers  # noqa: F401  (registers the mappers)
 from controlmap.sources.iac.terraform.build import TfBuild, TfItem
+from controlmap.sources.iac.terraform.expressions import Scope, evaluate, parse_expression
 from controlmap.sources.iac.terraform.module import load_root, read_tfvars
 from controlmap.sources.iac.unit import UnitResult, Variant
 
@@ -34,8 +35,22 @@ def root_values(
             values.update(read_tfvars(path))
         except IacError as exc:
             problems.append(exc.problem(display_path(path)))
-    values.update(variables)
+    for name, raw in variables.items():
+        values[name] = cli_value(raw)
     return values
+
+
+def cli_value(raw: str) -> Any:
+    """A -var value: lists, maps, numbers and booleans are HCL expressions, the rest is a string."""
+    text = raw.strip()
+    if text[:1] in ("[", "{") or text in ("true", "false") or text.replace(".", "", 1).isdigit():
+        try:
+            value = evaluate(parse_expression(text), Scope(lambda n: Unresolved(n)))
+        except IacError:
+            return raw
+        if first_unresolved(value) is None:
+            return value
+    return raw
 
 
 def read_root(
