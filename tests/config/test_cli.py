@@ -148,3 +148,28 @@ def test_from_aws_over_moto(aws: Any, aws_session: boto3.Session, tmp_path: Path
     assert data["sources"] == ["aws-config"] and data["api_calls"]["config:BatchGetResourceConfig"] >= 1
     finding = next(f for f in data["findings"] if f["check_id"] == "s3_bucket_policy_not_public")
     assert finding["resource_name"] == "acme-cli-bucket" and finding["status"] == "FAIL"
+
+
+def test_scan_is_recorded_in_the_history_store(snapshot_file: Path, tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'history.db'}"
+    result = runner.invoke(
+        app,
+        [
+            "scan",
+            "config",
+            str(snapshot_file),
+            "--controls",
+            "S3-02",
+            "--db",
+            db,
+            "-o",
+            "json",
+            "--output-file",
+            str(tmp_path / "o.json"),
+        ],
+    )
+    assert result.exit_code == 1
+    listed = runner.invoke(app, ["scans", "--db", db, "--format", "json"])
+    assert listed.exit_code == 0, listed.output
+    [scan_row] = json.loads(listed.output)
+    assert scan_row["kind"] == "aws-config"
