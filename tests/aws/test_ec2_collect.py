@@ -64,8 +64,8 @@ def collect(
         r: AwsRegion(id=f"arn:aws:::region/{ACCOUNT}/{r}", name=r, account_id=ACCOUNT, region=r)
         for r in regions
     }
-    for region in region_settings.values():
-        inventory.add(region)
+    for facts_of_region in region_settings.values():
+        inventory.add(facts_of_region)
     with ThreadPoolExecutor(max_workers=4) as pool:
         for spec in chosen:
             for region in regions:
