@@ -173,3 +173,15 @@ def test_scan_is_recorded_in_the_history_store(snapshot_file: Path, tmp_path: Pa
     assert listed.exit_code == 0, listed.output
     [scan_row] = json.loads(listed.output)
     assert scan_row["kind"] == "aws-config"
+
+
+def test_global_only_data_leaves_region_controls_unknown(tmp_path: Path) -> None:
+    path = tmp_path / "iam-only.json"
+    path.write_text(json.dumps(samples.snapshot([samples.iam_user("bob", "AIDAEXAMPLEBOB0000002")])))
+    out = tmp_path / "out.json"
+    code, output = scan(str(path), "--controls", "CT-01,IAM-03", "-o", "json", "--output-file", str(out))
+    assert code == 0, output
+    findings = json.loads(out.read_text())["findings"]
+    region = next(f for f in findings if f["check_id"] == "cloudtrail_region_logged")
+    assert region["status"] == "UNKNOWN" and "no regional configuration items" in region["reason"]
+    assert any(f["check_id"] == "iam_user_no_admin_access" and f["status"] == "PASS" for f in findings)

@@ -131,9 +131,15 @@ def _visible(finding: Finding, coverage: Coverage) -> Finding:
     if finding.status is not Status.NOT_APPLICABLE or finding.check_id is None:
         return finding
     spec = registry().get(finding.check_id)
-    if spec is None or spec.resource_type in ACCOUNT_TYPES or finding.resource_type != "AWS::::Account":
+    if spec is None or finding.resource_type != "AWS::::Account" or not finding.reason.startswith("no "):
         return finding
-    if not finding.reason.startswith("no "):
+    if spec.resource_type == "AWS::::Region":
+        reason = (
+            f"the data holds no regional configuration items for account {finding.account_id}, so "
+            "region-level settings cannot be judged; include the regions' snapshots"
+        )
+        return finding.model_copy(update={"status": Status.UNKNOWN, "reason": reason})
+    if spec.resource_type in ACCOUNT_TYPES:
         return finding
     config_type = MODEL_SOURCES.get(spec.resource_type)
     if config_type is None and spec.resource_type in RECORDED_NOT_MAPPED:
