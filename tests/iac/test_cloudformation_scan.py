@@ -177,3 +177,20 @@ def test_cdk_construct_path_is_shown(scan: Scan, tmp_path: Path) -> None:
     result = scan(str(template))
     names = {f.resource_name for f in result.findings}
     assert names == {"DataBucketE3889A50 (App/Data/Resource)"}
+
+
+def test_any_other_value_branch_keeps_one_finding_per_resource(scan: Scan) -> None:
+    result = scan("cloudformation/other_value.yaml")
+    versioning = [f for f in result.findings if f.check_id == "s3_bucket_versioning_enabled"]
+    assert len(versioning) == 1  # the bucket's name differs by branch; it is still one resource
+    assert versioning[0].status is Status.FAIL
+    assert "Env=another value" in versioning[0].reason
+    assert "\x00" not in " ".join(f.resource_id + f.reason for f in result.findings)
+
+
+def test_conditions_on_the_region_are_branched(scan: Scan) -> None:
+    result = scan("cloudformation/region_condition.yaml")
+    trail = finding(result.findings, "Trail", "cloudtrail_trail_log_file_validation")
+    assert trail.status is Status.FAIL and "AWS::Region=another value" in trail.reason
+    home = scan("cloudformation/region_condition.yaml", parameters={"AWS::Region": "eu-west-1"})
+    assert finding(home.findings, "Trail", "cloudtrail_trail_log_file_validation").status is Status.PASS

@@ -128,7 +128,10 @@ def merge_variants(per_variant: list[tuple[list[Finding], Variant]]) -> list[Fin
     grouped: dict[tuple[str, str | None, str, str | None], list[tuple[Finding, str | None]]] = {}
     for findings, variant in per_variant:
         for finding in findings:
-            key = (finding.control_id, finding.check_id, finding.resource_id, finding.detail_id)
+            # The template's resource (file and address), not its id: a bucket name can differ by branch.
+            source = finding.source
+            where = f"{source.file}#{source.address}" if source is not None else finding.resource_id
+            key = (finding.control_id, finding.check_id, where, finding.detail_id)
             grouped.setdefault(key, []).append((finding, variant.labels.get(finding.resource_id)))
     merged: list[Finding] = []
     total = len(per_variant)

@@ -15,6 +15,12 @@ from typing import Any
 from controlmap.sources.iac.cloudformation.template import Template
 from controlmap.sources.iac.common import IacError, ResourceRef, Unresolved
 
+OTHER = "\x00(any other value)"  # stands for "a value none of the template's comparisons name"
+
+
+class OtherValue(Unresolved):
+    """A parameter in the branch where it has none of the values the conditions compare it with."""
+
 
 class _NoValue:
     """``AWS::NoValue``: the property is removed."""
@@ -80,7 +86,13 @@ class Resolver:
     # ---- parameters -------------------------------------------------------------------
     def parameter(self, name: str) -> Any:
         if name in self.assignment:
-            return self.assignment[name]
+            value = self.assignment[name]
+            if value == OTHER:
+                # The branch where the parameter is none of the compared values: no usable value.
+                return OtherValue(
+                    f"parameter {name} (a value none of the conditions name)", placeholder="${" + name + "}"
+                )
+            return value
         if name in self.values:
             return self.values[name]
         if name in STATIC_PSEUDO:
@@ -126,6 +138,10 @@ class Resolver:
             if not isinstance(arg, list) or len(arg) != 2:
                 raise IacError("Fn::Equals needs a list of two values")
             left, right = self.resolve(arg[0]), self.resolve(arg[1])
+            if isinstance(left, OtherValue) != isinstance(right, OtherValue):
+                literal = right if isinstance(left, OtherValue) else left
+                if not isinstance(literal, (Unresolved, ResourceRef)):
+                    return False  # "any other value" differs from every literal the template compares
             for side in (left, right):
                 if isinstance(side, Unresolved):
                     return side

@@ -12,10 +12,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+from controlmap.sources.iac.cloudformation.intrinsics import OTHER
 from controlmap.sources.iac.cloudformation.template import Template
 from controlmap.sources.iac.common import IacError, read_text
 
-OTHER = "\x00(any other value)"  # stands for "a value none of the template's comparisons name"
+__all__ = ["MAX_VARIANTS", "OTHER", "parameter_values", "read_parameters_file", "variant_assignments"]
+
 MAX_VARIANTS = 16
 
 
@@ -98,9 +100,11 @@ def variant_assignments(template: Template, values: dict[str, Any]) -> list[dict
     domains: dict[str, list[str]] = {}
     for expr in template.conditions.values():
         for name, literals in _compared_parameters(expr).items():
-            if name in values or name not in template.parameters:
+            if name in values or (
+                name not in template.parameters and name not in ("AWS::Region", "AWS::AccountId")
+            ):
                 continue
-            allowed = template.parameters[name].get("AllowedValues")
+            allowed = template.parameters.get(name, {}).get("AllowedValues")
             if isinstance(allowed, list) and allowed:
                 domain = [_text(v) for v in allowed]
             else:
