@@ -375,3 +375,23 @@ def test_key_admins_principal_star_fails() -> None:
     )
     out = run("kms_key_administrators_allowed", key(policy=policy))
     assert out.status is Status.FAIL and "granted to *" in out.reason
+
+
+def test_key_users_with_grants_for_aws_services_are_not_administrators() -> None:
+    account_root = f"arn:aws:iam::{ACCOUNT}:root"
+    user = f"arn:aws:iam::{ACCOUNT}:role/App"
+    policy = parse_policy(
+        {
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": account_root}, "Action": "kms:*", "Resource": "*"},
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": user},
+                    "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+                    "Resource": "*",
+                    "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+                },
+            ]
+        }
+    )
+    assert run("kms_key_administrators_allowed", key(policy=policy)).status is Status.PASS

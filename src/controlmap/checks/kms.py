@@ -36,6 +36,8 @@ class KmsSettings(BaseModel):
 
 register_section("kms", KmsSettings)
 
+# What the console's "key administrators" statement grants and key users do not get. Not
+# kms:CreateGrant/RevokeGrant: the default policy gives those to key users for AWS services.
 ADMIN_ACTIONS = (
     "kms:PutKeyPolicy",
     "kms:ScheduleKeyDeletion",
@@ -45,8 +47,7 @@ ADMIN_ACTIONS = (
     "kms:DisableKeyRotation",
     "kms:EnableKeyRotation",
     "kms:UpdateKeyDescription",
-    "kms:CreateGrant",
-    "kms:RevokeGrant",
+    "kms:UpdateAlias",
     "kms:TagResource",
     "kms:UntagResource",
     "kms:ImportKeyMaterial",
