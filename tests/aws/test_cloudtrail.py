@@ -122,6 +122,7 @@ def test_no_trail_fails_and_stopped_trail_does_not_count(aws_session: boto3.Sess
         Name="stopped", S3BucketName="some-logs-bucket", IsMultiRegionTrail=True
     )
     scan = live_scan(["cloudtrail_region_logged", "cloudtrail_multi_region_trail", "kms_api_calls_logged"])
+    assert scan.collectors_run == ["cloudtrail"]  # KMS-04 reads the trails; KMS keys are not listed
     assert status(scan, "cloudtrail_region_logged", "us-east-1") is Status.FAIL
     assert "not logging" in reason(scan, "cloudtrail_multi_region_trail", ACCOUNT)
     assert status(scan, "kms_api_calls_logged", "us-east-1") is Status.FAIL

@@ -65,14 +65,18 @@ def _list_buckets(ctx: CollectContext) -> list[tuple[dict[str, Any], str]] | Non
     """(bucket, region) pairs. ListBuckets names each bucket's region; where an endpoint does not
     (older S3-compatible servers), one filtered listing per scanned region finds it instead of one
     GetBucketLocation per bucket."""
-    buckets = ctx.paginate("s3", "list_buckets", "Buckets", produces=[S3Bucket])
+    # Accounts may hold more than 10,000 buckets: ask for pages (10,000 is the largest page).
+    page = {"PaginationConfig": {"PageSize": 10000}}
+    buckets = ctx.paginate("s3", "list_buckets", "Buckets", produces=[S3Bucket], **page)
     if buckets is None:
         return None
     if all("BucketRegion" in b for b in buckets):
         return [(b, b["BucketRegion"]) for b in buckets]
     found: list[tuple[dict[str, Any], str]] = []
     for region in ctx.regions:
-        listed = ctx.paginate("s3", "list_buckets", "Buckets", produces=[S3Bucket], BucketRegion=region)
+        listed = ctx.paginate(
+            "s3", "list_buckets", "Buckets", produces=[S3Bucket], BucketRegion=region, **page
+        )
         if listed is None:
             return None
         found += [(b, region) for b in listed]
