@@ -104,6 +104,12 @@ def test_wildcard_grants_on_principals() -> None:
     assert run(check, role({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"})).status is Status.FAIL
     assert run(check, role({"Effect": "Allow", "Action": "*", "Resource": "*"})).status is Status.FAIL
     assert run(check, role({"Effect": "Deny", "Action": "dynamodb:*", "Resource": "*"})).status is Status.PASS
+    metadata = role(
+        {"Effect": "Allow", "Action": ["dynamodb:ListTables", "dynamodb:DescribeTable"], "Resource": "*"}
+    )
+    assert run(check, metadata).status is Status.PASS
+    items = role({"Effect": "Allow", "Action": ["dynamodb:ListTables", "dynamodb:GetItem"], "Resource": "*"})
+    assert "dynamodb:GetItem" in run(check, items).reason
     assert (
         run(check, role({"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}, linked=True)).status
         is Status.NOT_APPLICABLE
@@ -181,3 +187,17 @@ def test_cloudfront_edge_cases() -> None:
     )
     blocked = Settings.model_validate({"cloudfront": {"blocked_countries": ["RU"]}})
     assert run("cloudfront_geo_restriction_policy", geo, settings=blocked).status is Status.PASS
+
+
+def test_rest_policy_as_api_gateway_returns_it() -> None:
+    """GetRestApis returns the policy JSON-escaped; the collector undoes that."""
+    from controlmap.sources.aws.services.apigateway import rest_policy
+
+    raw = (
+        '{\\"Version\\":\\"2012-10-17\\",\\"Statement\\":[{\\"Effect\\":\\"Allow\\",'
+        '\\"Principal\\":\\"*\\",\\"Action\\":\\"execute-api:Invoke\\",'
+        '\\"Resource\\":\\"arn:aws:execute-api:us-east-1:111122223333:abc\\/*\\"}]}'
+    )
+    document = rest_policy(raw)
+    assert document.statements[0].resources == ("arn:aws:execute-api:us-east-1:111122223333:abc/*",)
+    assert rest_policy(None).is_empty and rest_policy("").is_empty

@@ -127,12 +127,17 @@ def _dynamodb_wildcards(label: str, document: PolicyDocument) -> list[str]:
         wild_actions = [
             a for a in statement.actions if a.strip() in ("*", "*:*") or a.strip().lower() == "dynamodb:*"
         ]
-        dynamo = [
-            a for a in statement.actions if a.lower().startswith("dynamodb:") or a.strip() in ("*", "*:*")
-        ]
         if wild_actions:
             problems.append(f"{label} {statement.label} allows {', '.join(wild_actions)}")
             continue
+        # List*/Describe* read metadata (ListTables, DescribeLimits need "*"); item and table
+        # actions on every table are what this control is about.
+        dynamo = [
+            a
+            for a in statement.actions
+            if a.lower().startswith("dynamodb:")
+            and not a.lower().startswith(("dynamodb:list", "dynamodb:describe"))
+        ]
         if not dynamo:
             continue
         broad = [
