@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from controlmap.checks.registry import Status
 from controlmap.resources.base import SourceKind
 from controlmap.sources.iac.scan import IacScan
@@ -194,3 +196,25 @@ def test_conditions_on_the_region_are_branched(scan: Scan) -> None:
     assert trail.status is Status.FAIL and "AWS::Region=another value" in trail.reason
     home = scan("cloudformation/region_condition.yaml", parameters={"AWS::Region": "eu-west-1"})
     assert finding(home.findings, "Trail", "cloudtrail_trail_log_file_validation").status is Status.PASS
+
+
+def test_identical_branches_are_evaluated_once(
+    scan: Scan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from controlmap.sources.iac import scan as scan_module
+
+    calls = []
+    real = scan_module.evaluate
+    monkeypatch.setattr(scan_module, "evaluate", lambda *a, **k: calls.append(1) or real(*a, **k))
+    template = tmp_path / "t.yaml"
+    template.write_text(
+        "Parameters:\n  Env: {Type: String, AllowedValues: [dev, prod]}\n"
+        "Conditions:\n  IsProd: !Equals [!Ref Env, prod]\n"
+        "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n"
+        "  Topic:\n    Type: AWS::SNS::Topic\n    Properties:\n      TopicName: !If [IsProd, a, b]\n"
+    )
+    result = scan(str(template))
+    assert len(calls) == 1
+    assert finding(result.findings, "Bucket", "s3_bucket_versioning_enabled").reason.startswith(
+        "versioning is"
+    )

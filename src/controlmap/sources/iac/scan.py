@@ -68,11 +68,23 @@ def evaluate_unit(
     result: UnitResult, catalog: Catalog, settings: Settings, controls: Sequence[Control] | None
 ) -> list[Finding]:
     per_variant: list[tuple[list[Finding], Variant]] = []
+    evaluated: dict[str, list[Finding]] = {}
     for variant in result.variants:
-        inventory = Inventory()
-        inventory.extend(variant.resources)
-        findings = evaluate(catalog, inventory, settings, controls=controls, options=IAC_OPTIONS)
-        per_variant.append((_declared_only(findings, variant), variant))
+        # Branches that build identical resources (a condition that only shapes Outputs or an
+        # unmapped resource) are evaluated once.
+        fingerprint = (
+            "\x1e".join(sorted(m.model_dump_json() for m in variant.resources))
+            if len(result.variants) > 1
+            else ""
+        )
+        findings = evaluated.get(fingerprint)
+        if findings is None:
+            inventory = Inventory()
+            inventory.extend(variant.resources)
+            findings = evaluate(catalog, inventory, settings, controls=controls, options=IAC_OPTIONS)
+            findings = _declared_only(findings, variant)
+            evaluated[fingerprint] = findings
+        per_variant.append((findings, variant))
     return merge_variants(per_variant)
 
 
