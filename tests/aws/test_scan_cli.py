@@ -98,3 +98,26 @@ def test_no_credentials_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, aws_se
 def test_unknown_profile_is_a_clear_error(aws_session: boto3.Session) -> None:
     code, output = scan("--profile", "does-not-exist", "--controls", "S3-05")
     assert code == 2 and "profile not found" in output
+
+
+@pytest.mark.parametrize(
+    "name, fmt",
+    [
+        ("scan.sarif", "sarif"),
+        ("scan.asff.json", "asff"),
+        ("scan.ocsf.json", "ocsf"),
+        ("out/x.csv", "csv"),
+        ("x.txt", "json"),
+    ],
+)
+def test_console_output_file_takes_its_format_from_the_name(name: str, fmt: str) -> None:
+    from controlmap.cli.scan import _format_for
+
+    assert _format_for(Path(name)) == fmt
+
+
+def test_console_with_output_file_writes_both(account: boto3.Session, tmp_path: Path) -> None:
+    target = tmp_path / "report.sarif"
+    code, output = scan("--controls", "S3-05", "--output-file", str(target), "--fail-on", "none")
+    assert code == 0 and "By severity" in output
+    assert json.loads(target.read_text())["version"] == "2.1.0"
