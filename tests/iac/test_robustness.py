@@ -142,3 +142,9 @@ def test_documents_that_quote_templates_are_not_templates(tmp_path: Path) -> Non
     config.write_text('{"examples": [{"Type": "AWS::S3::Bucket"}]}')
     assert sniff(doc) is None
     assert sniff(config) is None
+
+
+def test_foreach_loops_are_reported_and_the_rest_is_scanned(scan: Scan) -> None:
+    result = scan("cloudformation/foreach.yaml")
+    assert [(p.line, p.code) for p in result.problems] == [(4, "unsupported")]
+    assert any(f.resource_name == "Plain" for f in result.findings)

@@ -64,6 +64,16 @@ def build_variants(template: Template, display: str, given: dict[str, str], resu
     values = parameter_values(template, given)
     assignments = variant_assignments(template, values)
     result.problems.extend(_suppression_problems(template, display))
+    for name, line in template.not_expanded:
+        result.problems.append(
+            IacProblem(
+                display,
+                f"{name}: Fn::ForEach (AWS::LanguageExtensions) is not expanded; "
+                "its resources are not scanned",
+                line,
+                "unsupported",
+            )
+        )
     seen_problems: set[str] = set()
     for assignment in assignments:
         resolver = Resolver(template, values, assignment)

@@ -30,6 +30,7 @@ class Template:
     transforms: list[str]
     condition_lines: dict[str, int] = field(default_factory=dict)
     globals: dict[str, Any] = field(default_factory=dict)  # SAM Globals section
+    not_expanded: list[tuple[str, int | None]] = field(default_factory=list)  # Fn::ForEach blocks
 
     @property
     def is_sam(self) -> bool:
@@ -70,9 +71,13 @@ def parse_template(document: Any) -> Template:
     transform = document.get("Transform") or []
     transforms = [transform] if isinstance(transform, str) else [t for t in transform if isinstance(t, str)]
     resources: dict[str, CfnResource] = {}
+    not_expanded: list[tuple[str, int | None]] = []
     for logical_id, body in resources_section.items():
         span = resources_section.lines_of(logical_id) if isinstance(resources_section, LocDict) else None
         line = span[0] if span else None
+        if str(logical_id).startswith("Fn::ForEach::"):
+            not_expanded.append((str(logical_id), line))  # AWS::LanguageExtensions loops are not expanded
+            continue
         if not isinstance(body, dict):
             raise IacError(f"resource {logical_id} must be a mapping", line=line)
         rtype = body.get("Type")
@@ -105,4 +110,5 @@ def parse_template(document: Any) -> Template:
         transforms=transforms,
         condition_lines=condition_lines,
         globals=_section(document, "Globals"),
+        not_expanded=not_expanded,
     )
