@@ -61,6 +61,26 @@ class FakeConfigItems:
         events = client.meta.events
         events.register("before-send.config-service.ListDiscoveredResources", self._respond(self._list))
         events.register("before-send.config-service.BatchGetResourceConfig", self._respond(self._batch))
+        events.register("before-send.config-service.SelectResourceConfig", self._select)
+
+    def _select(self, request: Any, **_: Any) -> Any:
+        """Tags of the fake's resources, as the advanced query returns them (JSON text per row)."""
+        rows = [
+            json.dumps(
+                {
+                    "resourceId": i["resourceId"],
+                    "resourceType": i["resourceType"],
+                    "accountId": samples.ACCOUNT,
+                    "awsRegion": samples.REGION,
+                    "tags": [{"key": k, "value": v, "tag": f"{k}={v}"} for k, v in i["tags"].items()],
+                }
+            )
+            for items in self.by_type.values()
+            for i in items
+        ]
+        return json_response(
+            request.url, {"Results": rows, "QueryInfo": {"SelectFields": [{"Name": "tags"}]}}
+        )
 
     def _respond(self, answer: Callable[[dict[str, Any]], dict[str, Any] | None]) -> Callable[..., Any]:
         def handler(request: Any, **_: Any) -> Any:
@@ -136,9 +156,9 @@ def _seed(session: boto3.Session) -> None:
 def test_reads_moto_config_and_the_shared_checks_judge_it(aws: Any, aws_session: boto3.Session) -> None:
     _seed(aws_session)
     _recorder(aws_session, "us-east-1", {"allSupported": True, "includeGlobalResourceTypes": True})
-    fake = FakeConfigItems(
-        [samples.security_group("sg-0123456789abcdef0", "web", [samples.ssh_from_world()])]
-    )
+    web = samples.security_group("sg-0123456789abcdef0", "web", [samples.ssh_from_world()])
+    web["tags"] = {"team": "payments", "environment": "prod"}
+    fake = FakeConfigItems([web])
     data = read_config(LiveConfigOptions(regions=["us-east-1"], client_hooks=[fake.install]))
     assert data.problems == []
     types = {i.resource_type for i in data.items}
@@ -148,6 +168,7 @@ def test_reads_moto_config_and_the_shared_checks_judge_it(aws: Any, aws_session:
         "config:DescribeConfigurationRecorders",
         "config:ListDiscoveredResources",
         "config:BatchGetResourceConfig",
+        "config:SelectResourceConfig",
         "sts:GetCallerIdentity",
     }
     assert data.api_calls["config:DescribeConfigurationRecorders"] == 1
@@ -165,7 +186,12 @@ def test_reads_moto_config_and_the_shared_checks_judge_it(aws: Any, aws_session:
     assert role.attached_policies and role.attached_policies[0].document is not None
     assert by_check[("iam_role_no_admin_access", "batch-worker")].status is Status.FAIL
     assert by_check[("ec2_security_group_no_world_admin_ingress", "web")].status is Status.FAIL
-    assert len(built.inventory.of_type(SecurityGroup)) == 1
+    [group] = built.inventory.of_type(SecurityGroup)
+    assert group.tags == {
+        "team": "payments",
+        "environment": "prod",
+    }  # batch answers have none: the query adds them
+    assert data.api_calls["config:SelectResourceConfig"] == 1
     # The recorder records RDS instances and none came back: not applicable, and the reason says why.
     rds = by_check[("rds_instance_storage_encrypted", "123456789012")]
     assert rds.status is Status.NOT_APPLICABLE and "no AWS::RDS::DBInstance configuration items" in rds.reason
@@ -223,6 +249,7 @@ def test_aggregator(aws: Any, aws_session: boto3.Session) -> None:
     assert set(data.api_calls) == {
         "config:ListAggregateDiscoveredResources",
         "config:BatchGetAggregateResourceConfig",
+        "config:SelectAggregateResourceConfig",  # the tags batch answers leave out
     }
     assert data.sources == ["aws-config aggregator org"]
 

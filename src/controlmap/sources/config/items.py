@@ -229,14 +229,14 @@ def parse_item(entry: Any, source: str, index: int | None = None) -> ConfigItem:
         capture_time=parse_time(entry.get("configurationItemCaptureTime")),
         configuration=configuration,
         supplementary=supplementary,
-        tags=_tags(entry["tags"]) if "tags" in entry else None,
+        tags=tags_of(entry["tags"]) if "tags" in entry else None,
         origin=source,
         index=index,
         raw_keys=frozenset(entry),
     )
 
 
-def _tags(value: Any) -> dict[str, str]:
+def tags_of(value: Any) -> dict[str, str]:
     """Tags as a map ({"k": "v"}) or as Config's list form ([{"key": "k", "value": "v"}])."""
     value = decode_json_text(value)
     if isinstance(value, dict):

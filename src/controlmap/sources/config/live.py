@@ -4,7 +4,10 @@ Per region: the configuration recorder's recording group (which types it records
 then show that a recorded type has no resource), ``ListDiscoveredResources`` per mapped type and
 ``BatchGetResourceConfig`` in batches of 100. With ``--aggregator``, the aggregator's
 ``ListAggregateDiscoveredResources`` and ``BatchGetAggregateResourceConfig`` cover every source
-account and region from one place. Every call goes through the read-only guard.
+account and region from one place. Batch answers carry no tags (S3-07 and approved exceptions
+select on them), so one advanced query per region (``SelectResourceConfig``, or
+``SelectAggregateResourceConfig``) reads the tags of the same resources. Every call goes through
+the read-only guard.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from controlmap.sources.aws.clients import ClientFactory, ReadOnlyViolation
 from controlmap.sources.aws.scanner import resolve_regions
 from controlmap.sources.aws.session import SessionOptions, build_session, caller_account
-from controlmap.sources.config.items import ItemProblem, parse_items
+from controlmap.sources.config.casefold import decode_json_text
+from controlmap.sources.config.items import ConfigItem, ItemProblem, parse_items, tags_of
 from controlmap.sources.config.mappers import mapped_types
 from controlmap.sources.config.scan import ConfigData
 
@@ -76,10 +80,42 @@ class _Reader:
                 return out
             params[token] = page[token]
 
-    def add(self, raw: list[Any], region: str) -> None:
+    def add(self, raw: list[Any], region: str) -> list[ConfigItem]:
         items, problems = parse_items(raw, f"aws-config:{region}")
         self.data.items += items
         self.data.problems += problems
+        return items
+
+    def tags(
+        self, region: str, items: list[ConfigItem], types: Sequence[str], aggregator: str | None = None
+    ) -> None:
+        """Fill the tags batch answers leave out, with one advanced query (paginated)."""
+        if not items:
+            return
+        listed = ", ".join(f"'{t}'" for t in sorted(types))
+        expression = (
+            f"SELECT resourceId, resourceType, accountId, awsRegion, tags WHERE resourceType IN ({listed})"
+        )
+        if aggregator:
+            rows = self.pages(
+                region,
+                "select_aggregate_resource_config",
+                "Results",
+                "NextToken",
+                Expression=expression,
+                ConfigurationAggregatorName=aggregator,
+            )
+        else:
+            rows = self.pages(region, "select_resource_config", "Results", "NextToken", Expression=expression)
+        found: dict[tuple[str, str], dict[str, str]] = {}
+        for row in rows or []:
+            parsed = decode_json_text(row)
+            if isinstance(parsed, dict) and parsed.get("resourceId") and parsed.get("resourceType"):
+                key = (str(parsed["resourceType"]), str(parsed["resourceId"]))
+                found[key] = tags_of(parsed.get("tags"))
+        for item in items:
+            if item.tags is None and (item.resource_type, item.resource_id) in found:
+                item.tags = found[(item.resource_type, item.resource_id)]
 
 
 def read_config(options: LiveConfigOptions, progress: Progress | None = None) -> ConfigData:
@@ -142,7 +178,9 @@ def _read_region(reader: _Reader, account: str, region: str, types: Sequence[str
             data.coverage.recorded[(account, None)] = previous | globals_here
     else:
         recorded = frozenset(types)  # the recorder could not be read: ask for everything
-    for resource_type in [t for t in types if t in recorded]:
+    read: list[ConfigItem] = []
+    wanted = [t for t in types if t in recorded]
+    for resource_type in wanted:
         listed = reader.pages(
             region,
             "list_discovered_resources",
@@ -160,7 +198,7 @@ def _read_region(reader: _Reader, account: str, region: str, types: Sequence[str
             got = reader.call(region, "batch_get_resource_config", resourceKeys=batch)
             if got is None:
                 continue
-            reader.add(got.get("baseConfigurationItems", []), region)
+            read += reader.add(got.get("baseConfigurationItems", []), region)
             for key in got.get("unprocessedResourceKeys") or []:
                 data.problems.append(
                     ItemProblem(
@@ -170,11 +208,13 @@ def _read_region(reader: _Reader, account: str, region: str, types: Sequence[str
                         code="Unprocessed",
                     )
                 )
+    reader.tags(region, read, wanted)
 
 
 def _read_aggregator(
     reader: _Reader, region: str, name: str, types: Sequence[str], progress: Progress | None
 ) -> None:
+    read: list[ConfigItem] = []
     for done, resource_type in enumerate(types, start=1):
         listed = reader.pages(
             region,
@@ -201,7 +241,7 @@ def _read_aggregator(
             )
             if got is None:
                 continue
-            reader.add(got.get("BaseConfigurationItems", []), f"{region} aggregator {name}")
+            read += reader.add(got.get("BaseConfigurationItems", []), f"{region} aggregator {name}")
             for key in got.get("UnprocessedResourceIdentifiers") or []:
                 reader.data.problems.append(
                     ItemProblem(
@@ -213,3 +253,4 @@ def _read_aggregator(
                 )
         if progress is not None:
             progress(f"config aggregator {name}: {resource_type}", done, len(types))
+    reader.tags(region, read, types, aggregator=name)
