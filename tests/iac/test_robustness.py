@@ -148,3 +148,14 @@ def test_foreach_loops_are_reported_and_the_rest_is_scanned(scan: Scan) -> None:
     result = scan("cloudformation/foreach.yaml")
     assert [(p.line, p.code) for p in result.problems] == [(4, "unsupported")]
     assert any(f.resource_name == "Plain" for f in result.findings)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_special_files_never_block(scan: Scan, tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    (tmp_path / "t.yaml").write_text("Resources:\n  B:\n    Type: AWS::S3::Bucket\n")
+    result = scan(str(tmp_path))
+    assert [Path(u).name for u in result.units] == ["t.yaml"]
+    explicit = scan(str(fifo))
+    assert explicit.problems[0].message == "not a regular file or directory"

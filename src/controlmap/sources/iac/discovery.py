@@ -127,6 +127,9 @@ def discover(paths: list[Path], framework: Framework | None = None) -> tuple[lis
         if path.is_file():
             _explicit_file(path, framework, add, tf_dirs, problems)
             continue
+        if not path.is_dir():
+            problems.append(IacProblem(str(path), "not a regular file or directory", code="usage"))
+            continue
         for root, dirs, files in os.walk(path):
             root_path = Path(root)
             dirs[:] = sorted(d for d in dirs if not _skip_dir(d, root_path))
@@ -136,6 +139,8 @@ def discover(paths: list[Path], framework: Framework | None = None) -> tuple[lis
                 if not name.lower().endswith(TEMPLATE_SUFFIXES):
                     continue
                 file_path = root_path / name
+                if not file_path.is_file():
+                    continue  # sockets, FIFOs, broken links: reading them could block or fail
                 kind = sniff(file_path)
                 if kind is not None:
                     add(Unit(kind, file_path, display_path(file_path)))
