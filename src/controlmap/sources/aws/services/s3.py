@@ -66,8 +66,8 @@ def _list_buckets(ctx: CollectContext) -> list[tuple[dict[str, Any], str]] | Non
     (older S3-compatible servers), one filtered listing per scanned region finds it instead of one
     GetBucketLocation per bucket."""
     # Accounts may hold more than 10,000 buckets: ask for pages (10,000 is the largest page).
-    page = {"PaginationConfig": {"PageSize": 10000}}
-    buckets = ctx.paginate("s3", "list_buckets", "Buckets", produces=[S3Bucket], **page)
+    page: dict[str, Any] = {"PageSize": 10000}
+    buckets = ctx.paginate("s3", "list_buckets", "Buckets", produces=[S3Bucket], PaginationConfig=page)
     if buckets is None:
         return None
     if all("BucketRegion" in b for b in buckets):
