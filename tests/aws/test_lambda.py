@@ -178,8 +178,12 @@ def test_lambda_checks_through_moto(functions: dict[str, str], emulation: Lambda
     assert status(scan, "lambda_function_runtime_supported", "bad") is Status.FAIL  # python3.9
     assert status(scan, "lambda_function_runtime_supported", "good") is Status.PASS
     assert status(scan, "lambda_function_runtime_supported", "image") is Status.NOT_APPLICABLE
-    # Each distinct code signing configuration is read once, however many functions share it.
-    assert scan.factory.counter.snapshot()["lambda:GetCodeSigningConfig"] == 2
+    # Code signing is read per configuration (two here), not per function.
+    calls = scan.factory.counter.snapshot()
+    assert (
+        calls["lambda:ListCodeSigningConfigs"] == 1 and calls["lambda:ListFunctionsByCodeSigningConfig"] == 2
+    )
+    assert "lambda:GetFunctionCodeSigningConfig" not in calls
 
 
 def test_secret_values_never_leave_the_collector(
@@ -218,6 +222,15 @@ def test_lambda_read_errors_become_error_outcomes(
     # A DLQ answers LAMBDA-05 without the failed read; without one the failure is an ERROR.
     assert status(scan, "lambda_function_failure_destination", "good") is Status.PASS
     assert status(scan, "lambda_function_failure_destination", "bad") is Status.ERROR
+
+
+def test_code_signing_listing_denied(functions: dict[str, str]) -> None:
+    scan = live_scan(
+        ["lambda_function_code_signing_enforced"], hooks=[deny("lambda", "ListCodeSigningConfigs")]
+    )
+    found = outcomes(scan, "lambda_function_code_signing_enforced")
+    assert found["good"][0].status is Status.ERROR and found["good"][0].error_code == "AccessDenied"
+    assert found["image"][0].status is Status.NOT_APPLICABLE
 
 
 def test_listing_failure_is_an_error_for_the_region(emulation: LambdaEmulation) -> None:

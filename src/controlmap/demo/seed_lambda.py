@@ -1,8 +1,10 @@
 """Demo Lambda functions: a compliant and a non-compliant example for LAMBDA-01 … LAMBDA-06.
 
 moto keeps no dead-letter queue (ListFunctions omits DeadLetterConfig) and has no code signing
-configurations (GetCodeSigningConfig), so ``LambdaEmulation`` fills both in at the botocore
-level for the demo scan and the tests; a scan of a real account never installs it.
+configuration APIs (ListCodeSigningConfigs, ListFunctionsByCodeSigningConfig), so
+``LambdaEmulation`` fills both in at the botocore level for the demo scan and the tests (the
+functions using a configuration are read from the in-process moto server, which keeps the
+CodeSigningConfigArn given to CreateFunction); a scan of a real account never installs it.
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ class LambdaEmulation:
         if client.meta.service_model.service_name != "lambda":
             return
         client.meta.events.register("after-call.lambda.ListFunctions", self._add_dead_letters)
-        answer_before_call(client, "GetCodeSigningConfig", self._signing_config)
+        answer_before_call(client, "ListCodeSigningConfigs", self._signing_configs)
+        answer_before_call(client, "ListFunctionsByCodeSigningConfig", self._functions_by_config)
 
     def _add_dead_letters(self, parsed: dict[str, Any], **_: Any) -> None:
         for function in parsed.get("Functions", []):
@@ -53,12 +56,25 @@ class LambdaEmulation:
             if target:
                 function["DeadLetterConfig"] = {"TargetArn": target}
 
-    def _signing_config(self, params: dict[str, Any]) -> dict[str, Any]:
-        arn = unquote(params.get("url_path", "").split("/code-signing-configs/", 1)[-1])
-        config = self.signing_configs.get(arn)
-        if config is None:
+    def _signing_configs(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"CodeSigningConfigs": json.loads(json.dumps(list(self.signing_configs.values())))}
+
+    def _functions_by_config(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The functions moto holds with this CodeSigningConfigArn (read in-process)."""
+        from moto.awslambda.models import lambda_backends
+
+        path = unquote(params.get("url_path", ""))
+        arn = path.split("/code-signing-configs/", 1)[-1].removesuffix("/functions")
+        if arn not in self.signing_configs:
             return {"Error": {"Code": "ResourceNotFoundException", "Message": "not found"}, "status": 404}
-        return {"CodeSigningConfig": json.loads(json.dumps(config))}
+        _, _, _, region, account, *_ = arn.split(":")
+        storage = lambda_backends[account][region]._lambdas
+        arns = [
+            entry["latest"].function_arn
+            for entry in storage._functions.values()
+            if getattr(entry["latest"], "code_signing_config_arn", None) == arn
+        ]
+        return {"FunctionArns": arns}
 
 
 DEMO_LAMBDA = LambdaEmulation()

@@ -80,8 +80,8 @@ OPERATION_ACTIONS: dict[str, tuple[str, ...]] = {
     # Lambda (LAMBDA-01 ... LAMBDA-06)
     "lambda:ListFunctions": ("lambda:ListFunctions",),
     "lambda:GetPolicy": ("lambda:GetPolicy",),
-    "lambda:GetCodeSigningConfig": ("lambda:GetCodeSigningConfig",),
-    "lambda:GetFunctionCodeSigningConfig": ("lambda:GetFunctionCodeSigningConfig",),
+    "lambda:ListCodeSigningConfigs": ("lambda:ListCodeSigningConfigs",),
+    "lambda:ListFunctionsByCodeSigningConfig": ("lambda:ListFunctionsByCodeSigningConfig",),
     "lambda:GetFunctionEventInvokeConfig": ("lambda:GetFunctionEventInvokeConfig",),
     # CloudFront (CF-01 ... CF-05)
     "cloudfront:ListDistributions": ("cloudfront:ListDistributions",),

@@ -1,9 +1,10 @@
 """Lambda: every function of every region, with the settings LAMBDA-01 … 06 read.
 
 ListFunctions gives almost everything (runtime, role, VPC, environment, KMS key, dead-letter
-queue). Per function, and only when a selected check needs it: the code signing configuration
-link, the asynchronous invocation config (on-failure destination) and the resource policy.
-Each distinct code signing configuration is then read once.
+queue). Per function, and only when a selected check needs it: the asynchronous invocation
+config (on-failure destination) and the resource policy. Code signing comes from the region's
+configurations (ListCodeSigningConfigs, then ListFunctionsByCodeSigningConfig per
+configuration), not from a call per function.
 
 Environment variable values are classified here (``classify_environment``) and dropped: only
 names and verdicts reach the model. botocore's own DEBUG wire log would print response bodies,
@@ -16,6 +17,7 @@ import logging
 from typing import Any
 
 from controlmap.checks.lambda_ import LambdaSettings
+from controlmap.resources.base import CollectionError
 from controlmap.resources.lambda_ import (
     CodeSigningFacts,
     EnvironmentFacts,
@@ -97,20 +99,6 @@ def _function(ctx: CollectContext, item: dict[str, Any], config: LambdaSettings)
 
 def _details(ctx: CollectContext, function: LambdaFunction) -> None:
     name = function.function_name
-    if ctx.wants("code_signing") and function.package_type != "Image":
-        result = ctx.call(
-            "lambda",
-            "get_function_code_signing_config",
-            FunctionName=name,
-            resource_id=function.id,
-            absent=_NOT_FOUND,
-        )
-        if result.error is not None:
-            function.mark_error("code_signing", result.error)
-        elif result.data is not None:
-            function.code_signing = CodeSigningFacts(
-                config_arn=result.data.get("CodeSigningConfigArn") or None
-            )
     if ctx.wants("on_failure"):
         result = ctx.call(
             "lambda",
@@ -144,26 +132,74 @@ def _details(ctx: CollectContext, function: LambdaFunction) -> None:
 
 
 def _signing_policies(ctx: CollectContext, functions: list[LambdaFunction]) -> None:
-    """Read each distinct code signing configuration once and fill its policy into every user."""
-    arns = sorted(
-        {f.code_signing.config_arn for f in functions if f.code_signing and f.code_signing.config_arn}
-    )
+    """Code signing per function from the region's configurations, not one call per function.
 
-    def read(arn: str) -> tuple[str, Any]:
-        return arn, ctx.call("lambda", "get_code_signing_config", CodeSigningConfigArn=arn, resource_id=arn)
+    ListCodeSigningConfigs gives every configuration with its policy; for each,
+    ListFunctionsByCodeSigningConfig names the functions using it. A .zip function in none of
+    those lists has no code signing configuration.
+    """
+    packaged = [f for f in functions if f.package_type != "Image"]
+    if not packaged:
+        return
+    configs, error = _listing(ctx, "list_code_signing_configs", "CodeSigningConfigs")
+    if error is not None or configs is None:
+        for function in packaged:
+            if error is not None:
+                function.mark_error("code_signing", error)
+        return
 
-    for arn, result in ctx.map(read, arns):
-        users = [f for f in functions if f.code_signing and f.code_signing.config_arn == arn]
-        for function in users:
-            if result.error is not None:
-                function.mark_error("code_signing", result.error)
-                function.code_signing = None
-                continue
-            config = (result.data or {}).get("CodeSigningConfig") or {}
-            policies = config.get("CodeSigningPolicies") or {}
-            publishers = (config.get("AllowedPublishers") or {}).get("SigningProfileVersionArns") or []
-            function.code_signing = CodeSigningFacts(
-                config_arn=arn,
-                untrusted_artifact_on_deployment=policies.get("UntrustedArtifactOnDeployment") or "Warn",
-                allowed_publishers=list(publishers),
-            )
+    def users(config: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+        arn = config["CodeSigningConfigArn"]
+        return config, _listing(
+            ctx, "list_functions_by_code_signing_config", "FunctionArns", CodeSigningConfigArn=arn
+        )
+
+    by_function: dict[str, CodeSigningFacts] = {}
+    failed: Any = None
+    for config, (arns, error) in ctx.map(users, configs):
+        if error is not None:
+            failed = error
+            continue
+        policies = config.get("CodeSigningPolicies") or {}
+        facts = CodeSigningFacts(
+            config_arn=config["CodeSigningConfigArn"],
+            untrusted_artifact_on_deployment=policies.get("UntrustedArtifactOnDeployment") or "Warn",
+            allowed_publishers=list(
+                (config.get("AllowedPublishers") or {}).get("SigningProfileVersionArns") or []
+            ),
+        )
+        for arn in arns or []:
+            by_function[_unqualified(arn)] = facts
+    for function in packaged:
+        found = by_function.get(function.unqualified_arn)
+        if found is not None:
+            function.code_signing = found
+        elif failed is not None:
+            function.mark_error("code_signing", failed)  # it may use the configuration we could not read
+        else:
+            function.code_signing = CodeSigningFacts()
+
+
+def _listing(
+    ctx: CollectContext, operation: str, key: str, **params: Any
+) -> tuple[list[Any] | None, CollectionError | None]:
+    """Every page of a Marker/NextMarker listing, or the error that stopped it."""
+    items: list[Any] = []
+    marker: str | None = None
+    while True:
+        extra = {"Marker": marker} if marker else {}
+        result = ctx.call(
+            "lambda", operation, resource_id=params.get("CodeSigningConfigArn"), **params, **extra
+        )
+        if result.error is not None:
+            return None, result.error
+        data = result.data or {}
+        items.extend(data.get(key) or [])
+        marker = data.get("NextMarker")
+        if not marker:
+            return items, None
+
+
+def _unqualified(arn: str) -> str:
+    parts = arn.split(":")
+    return ":".join(parts[:7]) if len(parts) > 7 else arn
