@@ -1183,3 +1183,41 @@ def http_stage(api_id: str, stage: str, *, throttled: bool) -> dict[str, Any]:
         name=stage,
         arn=arn,
     )
+
+
+def launch_template(
+    template_id: str, name: str, *, tokens: str | None, encrypted: bool | None
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "ImageId": "ami-0c1bea58988a989155",
+        "InstanceType": "t3.medium",
+        "BlockDeviceMappings": [
+            {
+                "DeviceName": "/dev/xvda",
+                "Ebs": {
+                    "VolumeSize": 30,
+                    "VolumeType": "gp3",
+                    **({"Encrypted": encrypted} if encrypted is not None else {}),
+                },
+            }
+        ],
+    }
+    if tokens:
+        data["MetadataOptions"] = {
+            "HttpTokens": tokens,
+            "HttpEndpoint": "enabled",
+            "HttpPutResponseHopLimit": 2,
+        }
+    return item(
+        "AWS::EC2::LaunchTemplate",
+        template_id,
+        {
+            "Id": template_id,
+            "LaunchTemplateName": name,
+            "DefaultVersionNumber": "3",
+            "LatestVersionNumber": "4",
+            "LaunchTemplateData": data,
+        },
+        name=name,
+        arn=_ec2_arn("launch-template", template_id),
+    )

@@ -292,3 +292,23 @@ def test_rds_odd_casing_is_read(inventory: Inventory) -> None:
     assert db.port == 5432 and db.vpc_security_group_ids == ["sg-0fedcba9876543210"]
     assert db.parameter_groups == ["prod-postgres16"] and db.backup_retention_days == 14
     assert db.id == f"arn:aws:rds:{samples.REGION}:{samples.ACCOUNT}:db:orders-db-2"
+
+
+def test_launch_templates() -> None:
+    from controlmap.resources.ec2 import LaunchTemplate
+
+    inventory = build(
+        [
+            samples.launch_template("lt-0a1b2c3d4e5f60718", "web-v2", tokens="required", encrypted=True),
+            samples.launch_template("lt-0f1e2d3c4b5a69788", "legacy", tokens="optional", encrypted=False),
+        ]
+    ).inventory
+    assert statuses(inventory, "ec2_launch_template_imdsv2_required") == {"web-v2": "PASS", "legacy": "FAIL"}
+    # An unencrypted mapping may still be encrypted by the region's default, which Config does not record.
+    [legacy] = run_check(inventory, "ec2_launch_template_ebs_encrypted")["legacy"]
+    assert legacy.status.value == "UNKNOWN" and "encryption by default is not known" in legacy.reason
+    assert statuses(inventory, "ec2_launch_template_ebs_encrypted")["web-v2"] == "PASS"
+    template = next(t for t in inventory.of_type(LaunchTemplate) if t.name == "web-v2")
+    assert (
+        template.version == 3 and template.ebs_volumes and template.ebs_volumes[0].device_name == "/dev/xvda"
+    )

@@ -39,6 +39,7 @@ MODEL_SOURCES: dict[str, str] = {
     "AWS::EC2::VPC": "AWS::EC2::VPC",
     "AWS::EC2::Instance": "AWS::EC2::Instance",
     "AWS::EC2::Volume": "AWS::EC2::Volume",
+    "AWS::EC2::LaunchTemplate": "AWS::EC2::LaunchTemplate",
     "AWS::RDS::DBInstance": "AWS::RDS::DBInstance",
     "AWS::RDS::DBCluster": "AWS::RDS::DBCluster",
     "AWS::RDS::DBSnapshot": "AWS::RDS::DBSnapshot",
@@ -54,11 +55,7 @@ MODEL_SOURCES: dict[str, str] = {
 
 
 # AWS Config records these types, but controlmap does not read their items (yet).
-RECORDED_NOT_MAPPED = frozenset(
-    {
-        "AWS::EC2::LaunchTemplate",
-    }
-)
+RECORDED_NOT_MAPPED: frozenset[str] = frozenset()
 
 
 @dataclass

@@ -5,6 +5,8 @@ endpoints and network interfaces, and a security group's attachments, are items 
 (``AWS::EC2::FlowLog``, ``AWS::EC2::VPCEndpoint``, ``AWS::EC2::NetworkInterface``): they are
 joined once everything is read, and stay unknown where the data cannot show their absence.
 
+Launch templates are recorded in the CloudFormation shape.
+
 Not recorded by AWS Config: AMIs (an instance's image age and owner), key pairs, EBS snapshots
 and their permissions, EBS encryption by default, and Patch Manager state per instance.
 """
@@ -19,9 +21,11 @@ from controlmap.resources.base import Resource
 from controlmap.resources.ec2 import (
     FlowLogFacts,
     Instance,
+    LaunchTemplate,
     NetworkAcl,
     SecurityGroup,
     SgAttachment,
+    TemplateVolume,
     Volume,
     Vpc,
     VpcEndpointFacts,
@@ -229,3 +233,39 @@ def join_network(inventory: Inventory, ctx: MapContext) -> None:
             model.ssm_managed = model.instance_id in ids
         else:
             model.mark_unknown("ssm_managed", ctx.coverage.why_unknown(SSM_INVENTORY, *scope))
+
+
+@mapper("AWS::EC2::LaunchTemplate")
+def launch_template(item: ConfigItem, ctx: MapContext) -> list[Resource]:
+    """AWS Config records a launch template in the CloudFormation shape (``LaunchTemplateData``
+    beside ``DefaultVersionNumber``): the data is read as the default version's, which is what
+    Auto Scaling and RunInstances use when no version is named."""
+    config = fold(item.configuration)
+    template_id = str(config.get("Id") or item.resource_id)
+    data = config.get("LaunchTemplateData") or {}
+    metadata = data.get("MetadataOptions") or {}
+    version = config.get("DefaultVersionNumber")
+    return [
+        LaunchTemplate(
+            **base(
+                item,
+                name=config.get("LaunchTemplateName") or template_id,
+                id=_arn(item, "launch-template", template_id),
+            ),
+            template_id=template_id,
+            version=int(version) if str(version or "").isdigit() else None,
+            image_id=data.get("ImageId"),
+            metadata_http_tokens=metadata.get("HttpTokens"),
+            metadata_http_endpoint=metadata.get("HttpEndpoint"),
+            ebs_volumes=[
+                TemplateVolume(
+                    device_name=m.get("DeviceName"),
+                    encrypted=m["Ebs"].get("Encrypted"),
+                    snapshot_id=m["Ebs"].get("SnapshotId"),
+                    kms_key_id=m["Ebs"].get("KmsKeyId"),
+                )
+                for m in data.get("BlockDeviceMappings") or []
+                if isinstance(m.get("Ebs"), dict)
+            ],
+        )
+    ]
