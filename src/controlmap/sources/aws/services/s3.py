@@ -75,7 +75,7 @@ def _list_buckets(ctx: CollectContext) -> list[tuple[dict[str, Any], str]] | Non
     found: list[tuple[dict[str, Any], str]] = []
     for region in ctx.regions:
         listed = ctx.paginate(
-            "s3", "list_buckets", "Buckets", produces=[S3Bucket], BucketRegion=region, **page
+            "s3", "list_buckets", "Buckets", produces=[S3Bucket], BucketRegion=region, PaginationConfig=page
         )
         if listed is None:
             return None
