@@ -205,3 +205,16 @@ def test_a_mapper_failure_names_the_item_and_others_are_mapped(tmp_path: Path) -
     [problem] = built.problems
     assert problem.resource_id == "sg-0aaaaaaaaaaaaaaa1" and problem.index == 0
     assert "cannot read AWS::EC2::SecurityGroup" in problem.message
+
+
+def test_global_resources_recorded_in_a_region_and_as_global_are_one(tmp_path: Path) -> None:
+    older = samples.iam_user("alice", "AIDAEXAMPLEALICE00001", inline=samples.ADMIN_DOC)
+    older["awsRegion"] = "us-east-1"  # items recorded before AWS Config's "global" region
+    older["configurationItemCaptureTime"] = "2022-01-01T00:00:00.000Z"
+    newer = samples.iam_user("alice", "AIDAEXAMPLEALICE00001")
+    data = read_files([_write(tmp_path / "history.json", {"configurationItems": [newer, older]})])
+    built = build_inventory(data.items)
+    from controlmap.resources.iam import IamUser
+
+    [user] = built.inventory.of_type(IamUser)
+    assert user.region is None and user.inline_policies == []  # the newer item, without the admin policy

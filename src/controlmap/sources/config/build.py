@@ -98,7 +98,9 @@ def build_inventory(
 
     accounts = _accounts(current, ctx)
     seen: set[str] = set()
-    for item in sorted(current, key=lambda i: (i.resource_type, i.resource_id)):
+    # Newest first within a resource: when two items map to one resource ID, the newest is kept.
+    ordered = sorted(current, key=lambda i: i.capture_time or _OLDEST, reverse=True)
+    for item in sorted(ordered, key=lambda i: (i.resource_type, i.resource_id)):
         mapper = mapper_for(item.resource_type)
         if mapper is None:
             result.skipped_types[item.resource_type] = result.skipped_types.get(item.resource_type, 0) + 1

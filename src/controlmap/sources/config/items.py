@@ -31,6 +31,17 @@ from controlmap.sources.config.casefold import decode_json_text
 # Statuses of an item that describes a resource that no longer exists or is no longer recorded.
 GONE_STATUSES = frozenset({"ResourceDeleted", "ResourceDeletedNotRecorded", "ResourceNotRecorded"})
 GLOBAL_REGIONS = frozenset({"global", ""})
+# Global resources: older items carry the region that recorded them, newer ones "global"; either
+# way they are one resource, so they are keyed without a region.
+GLOBAL_TYPES = frozenset(
+    {
+        "AWS::IAM::User",
+        "AWS::IAM::Group",
+        "AWS::IAM::Role",
+        "AWS::IAM::Policy",
+        "AWS::CloudFront::Distribution",
+    }
+)
 
 
 class ConfigDataError(ValueError):
@@ -224,7 +235,9 @@ def parse_item(entry: Any, source: str, index: int | None = None) -> ConfigItem:
         resource_name=_text(_first(entry, "resourceName", "ResourceName")),
         arn=_text(_first(entry, "arn", "ARN", "Arn")),
         account_id=_text(_first(entry, "accountId", "awsAccountId", "AccountId")),
-        region=None if region is None or region.lower() in GLOBAL_REGIONS else region,
+        region=None
+        if region is None or region.lower() in GLOBAL_REGIONS or resource_type in GLOBAL_TYPES
+        else region,
         status=_text(entry.get("configurationItemStatus")),
         capture_time=parse_time(entry.get("configurationItemCaptureTime")),
         configuration=configuration,
