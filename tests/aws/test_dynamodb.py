@@ -29,7 +29,10 @@ def tables(aws_session: boto3.Session) -> dict[str, str]:
     key = kms.create_key()["KeyMetadata"]["Arn"]
     arns = {
         "cmk": create_table(
-            ddb, "cmk", SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key}
+            ddb,
+            "cmk",
+            SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key},
+            Tags=[{"Key": "data", "Value": "pii"}],
         ),
         "managed": create_table(ddb, "managed", SSESpecification={"Enabled": True, "SSEType": "KMS"}),
         "owned": create_table(ddb, "owned"),
@@ -63,7 +66,8 @@ def tables(aws_session: boto3.Session) -> dict[str, str]:
 
 def test_table_checks(tables: dict[str, str]) -> None:
     scan = live_scan(DDB_CHECKS)
-    assert {t.name for t in scan.inventory.of_type(DynamoDbTable)} == set(tables)
+    by_name = {t.name: t for t in scan.inventory.of_type(DynamoDbTable)}
+    assert set(by_name) == set(tables) and by_name["cmk"].tags == {"data": "pii"}
     check = "dynamodb_table_encrypted_cmk"
     assert status(scan, check, "cmk") is Status.PASS
     assert status(scan, check, "managed") is Status.FAIL

@@ -96,6 +96,7 @@ def functions(
         KMSKeyArn=key,
         Environment={"Variables": {"TABLE": "orders", "API_TOKEN_PARAM": "/prod/api/token", "MODE": "fast"}},
         CodeSigningConfigArn=enforce,
+        Tags={"team": "payments"},
     )
     emulation.dead_letters[arns["good"]] = f"arn:aws:sqs:us-east-1:{ACCOUNT}:dlq"
     make(
@@ -140,8 +141,11 @@ def _scan(emulation: LambdaEmulation, checks: list[str] = LAMBDA_CHECKS, **kw: A
 
 def test_lambda_checks_through_moto(functions: dict[str, str], emulation: LambdaEmulation) -> None:
     scan = _scan(emulation)
-    names = {f.name for f in scan.inventory.of_type(LambdaFunction)}
-    assert names == {"good", "bad", "destination", "image"}
+    by_name = {f.name: f for f in scan.inventory.of_type(LambdaFunction)}
+    assert set(by_name) == {"good", "bad", "destination", "image"}
+    assert (
+        by_name["good"].tags == {"team": "payments"} and by_name["bad"].tags == {}
+    )  # for exception selectors
     check = "lambda_function_role_least_privilege"
     assert status(scan, check, "good") is Status.PASS  # AWSLambdaBasicExecutionRole's "*" is accepted
     assert status(scan, check, "bad") is Status.FAIL and "s3:*" in reason(scan, check, "bad")

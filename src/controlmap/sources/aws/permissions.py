@@ -83,6 +83,8 @@ OPERATION_ACTIONS: dict[str, tuple[str, ...]] = {
     "lambda:ListCodeSigningConfigs": ("lambda:ListCodeSigningConfigs",),
     "lambda:ListFunctionsByCodeSigningConfig": ("lambda:ListFunctionsByCodeSigningConfig",),
     "lambda:GetFunctionEventInvokeConfig": ("lambda:GetFunctionEventInvokeConfig",),
+    # Tags of Lambda functions, DynamoDB tables and CloudFront distributions (exception selectors)
+    "tagging:GetResources": ("tag:GetResources",),
     # CloudFront (CF-01 ... CF-05)
     "cloudfront:ListDistributions": ("cloudfront:ListDistributions",),
     # API Gateway REST (v1) and HTTP/WebSocket (v2) share the "apigateway" endpoint prefix and

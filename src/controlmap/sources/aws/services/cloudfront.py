@@ -10,6 +10,7 @@ from typing import Any
 
 from controlmap.resources.cloudfront import CacheBehavior, CloudFrontDistribution, GeoRestriction, Origin
 from controlmap.sources.aws.collector import CollectContext, Scope, collector
+from controlmap.sources.aws.services.lambda_ import resource_tags
 
 DEFAULT_PATH = "Default (*)"
 
@@ -21,9 +22,12 @@ def collect_cloudfront(ctx: CollectContext) -> None:
     )
     if pages is None:
         return
-    for page in pages:
-        for item in (page.get("DistributionList") or {}).get("Items") or []:
-            ctx.add(distribution(item, ctx.account_id))
+    items = [item for page in pages for item in (page.get("DistributionList") or {}).get("Items") or []]
+    tags = resource_tags(ctx, "cloudfront:distribution", region="us-east-1") if items else {}
+    for item in items:
+        found = distribution(item, ctx.account_id)
+        found.tags = tags.get(found.id, {})
+        ctx.add(found)
 
 
 def _items(container: Any) -> list[Any]:

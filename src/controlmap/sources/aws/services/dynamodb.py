@@ -15,6 +15,7 @@ from controlmap.resources.base import CollectionError
 from controlmap.resources.dynamodb import DaxCluster, DynamoDbTable, TableEncryption
 from controlmap.resources.policy import PolicyDocument, PolicyParseError, parse_policy
 from controlmap.sources.aws.collector import CollectContext, Scope, collector
+from controlmap.sources.aws.services.lambda_ import resource_tags
 
 _NOT_FOUND = ("ResourceNotFoundException",)
 
@@ -25,8 +26,10 @@ def collect_dynamodb(ctx: CollectContext) -> None:
     if not names:
         return
     keys = _KeyOwners(ctx)
+    tags = resource_tags(ctx, "dynamodb:table")
     for table in ctx.map(lambda name: _table(ctx, name, keys), names):
         if table is not None:
+            table.tags = tags.get(table.id, {})
             ctx.add(table)
 
 

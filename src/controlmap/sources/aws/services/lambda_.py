@@ -55,11 +55,35 @@ def collect_lambda(ctx: CollectContext) -> None:
     config: LambdaSettings = ctx.settings.section("lambda", LambdaSettings)
     functions = [_function(ctx, item, config) for item in listed]
     listed.clear()  # the raw configurations (with environment values) are not kept
+    tags = resource_tags(ctx, "lambda:function")
+    for function in functions:
+        function.tags = tags.get(function.unqualified_arn, {})
     ctx.map(lambda f: _details(ctx, f), functions)
     if ctx.wants("code_signing"):
         _signing_policies(ctx, functions)
     for function in functions:
         ctx.add(function)
+
+
+def resource_tags(
+    ctx: CollectContext, resource_type: str, region: str | None = None
+) -> dict[str, dict[str, str]]:
+    """ARN -> tags for one resource type, from one Resource Groups Tagging API listing.
+
+    Tags let approved exceptions select resources; one paginated call per region replaces a
+    ListTags call per resource. A denied listing is reported as a scan error and leaves the
+    resources untagged; no finding depends on it.
+    """
+    listed = ctx.paginate(
+        "resourcegroupstaggingapi",
+        "get_resources",
+        "ResourceTagMappingList",
+        region=region,
+        ResourceTypeFilters=[resource_type],
+    )
+    return {
+        item["ResourceARN"]: {t["Key"]: t["Value"] for t in item.get("Tags") or []} for item in listed or []
+    }
 
 
 def _function(ctx: CollectContext, item: dict[str, Any], config: LambdaSettings) -> LambdaFunction:
