@@ -395,3 +395,47 @@ def test_key_users_with_grants_for_aws_services_are_not_administrators() -> None
         }
     )
     assert run("kms_key_administrators_allowed", key(policy=policy)).status is Status.PASS
+
+
+def test_inline_service_wildcards_on_principals() -> None:
+    from controlmap.resources.iam import IamRole, InlinePolicy
+
+    wild = parse_policy(
+        {"Statement": [{"Effect": "Allow", "Action": ["kms:*", "s3:GetObject"], "Resource": "*"}]}
+    )
+    tidy = parse_policy({"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]})
+    role = IamRole(
+        id="arn:aws:iam::1:role/r",
+        name="r",
+        account_id=ACCOUNT,
+        inline_policies=[InlinePolicy(name="p", document=wild)],
+    )
+    out = run("iam_role_inline_no_service_wildcards", role)
+    assert out.status is Status.FAIL and "inline policy p statement 1 allows kms:*" in out.reason
+    ok = role.model_copy(update={"inline_policies": [InlinePolicy(name="p", document=tidy)]})
+    assert run("iam_role_inline_no_service_wildcards", ok).status is Status.PASS
+    linked = role.model_copy(update={"service_linked": True})
+    assert run("iam_role_inline_no_service_wildcards", linked).status is Status.NOT_APPLICABLE
+    unreadable = role.model_copy(update={"inline_policies": [InlinePolicy(name="p", document=None)]})
+    assert run("iam_role_inline_no_service_wildcards", unreadable).status is Status.UNKNOWN
+    user = IamUser(id="arn:aws:iam::1:user/u", name="u", account_id=ACCOUNT)
+    assert run("iam_user_inline_no_service_wildcards", user).status is Status.UNKNOWN
+
+
+def test_user_direct_policies() -> None:
+    from controlmap.resources.iam import InlinePolicy
+
+    bare = IamUser(
+        id="arn:aws:iam::1:user/u", name="u", account_id=ACCOUNT, inline_policies=[], attached_policies=[]
+    )
+    assert run("iam_user_no_direct_policies", bare).status is Status.PASS
+    direct = bare.model_copy(
+        update={
+            "inline_policies": [InlinePolicy(name="extra")],
+            "attached_policies": [
+                AttachedPolicy(arn="arn:aws:iam::aws:policy/ReadOnlyAccess", name="ReadOnlyAccess")
+            ],
+        }
+    )
+    out = run("iam_user_no_direct_policies", direct)
+    assert out.status is Status.FAIL and "inline extra, ReadOnlyAccess" in out.reason

@@ -283,6 +283,79 @@ def policy_no_wildcards(policy: IamManagedPolicy, ctx: CheckContext) -> Outcome:
     )
 
 
+def _inline_wildcards_outcome(principal: _Principal, kind: str) -> Outcome:
+    inline = need(principal, "inline_policies")
+    found = []
+    unreadable = []
+    for policy in inline:
+        if policy.document is None:
+            unreadable.append(policy.name)
+            continue
+        found += [(policy.name, g) for g in service_wildcards(policy.document)]
+    if found:
+        described = "; ".join(
+            f"inline policy {name} {g.statement.label} allows {', '.join(g.actions)}" for name, g in found
+        )
+        return failed(
+            f"{described}; list the actions the {kind} uses instead of service:*",
+            grants=[{"policy": name, **g.evidence()} for name, g in found],
+        )
+    if unreadable:
+        return unknown(f"could not read inline policy {', '.join(unreadable)}")
+    if not inline:
+        return passed(f"the {kind} has no inline policies")
+    return passed(f"no inline policy of the {kind} allows every action of a service (service:*)")
+
+
+@check(
+    "iam_user_inline_no_service_wildcards",
+    IamUser,
+    title="User inline policies do not allow service:*",
+    facts=("inline_policies",),
+)
+def user_inline_wildcards(user: IamUser, ctx: CheckContext) -> Outcome:
+    return _inline_wildcards_outcome(user, "user")
+
+
+@check(
+    "iam_group_inline_no_service_wildcards",
+    IamGroup,
+    title="Group inline policies do not allow service:*",
+    facts=("inline_policies",),
+)
+def group_inline_wildcards(group: IamGroup, ctx: CheckContext) -> Outcome:
+    return _inline_wildcards_outcome(group, "group")
+
+
+@check(
+    "iam_role_inline_no_service_wildcards",
+    IamRole,
+    title="Role inline policies do not allow service:*",
+    facts=("inline_policies", "service_linked"),
+)
+def role_inline_wildcards(role: IamRole, ctx: CheckContext) -> Outcome:
+    if role.service_linked:
+        return not_applicable("service-linked role: AWS owns its policies")
+    return _inline_wildcards_outcome(role, "role")
+
+
+@check(
+    "iam_user_no_direct_policies",
+    IamUser,
+    title="Users get permissions through groups or roles, not directly",
+    facts=("inline_policies", "attached_policies"),
+)
+def user_no_direct_policies(user: IamUser, ctx: CheckContext) -> Outcome:
+    inline, attached = need(user, "inline_policies"), need(user, "attached_policies")
+    if not inline and not attached:
+        return passed("no policy is attached to the user directly")
+    names = [f"inline {p.name}" for p in inline] + [p.name for p in attached]
+    return failed(
+        f"policies attached directly to the user: {', '.join(names)}; grant them through a group or a role",
+        policies=names,
+    )
+
+
 # ---- IAM-04 and IAM-06: access keys ---------------------------------------------------------
 
 
