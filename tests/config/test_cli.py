@@ -185,3 +185,34 @@ def test_global_only_data_leaves_region_controls_unknown(tmp_path: Path) -> None
     region = next(f for f in findings if f["check_id"] == "cloudtrail_region_logged")
     assert region["status"] == "UNKNOWN" and "no regional configuration items" in region["reason"]
     assert any(f["check_id"] == "iam_user_no_admin_access" and f["status"] == "PASS" for f in findings)
+
+
+def test_files_without_items(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.json"
+    empty.write_text(json.dumps(samples.snapshot([])))
+    code, output = scan(str(empty))
+    assert code == 2 and "no configuration items in" in output.replace("\n", "")
+    (tmp_path / "nothing").mkdir()
+    code, output = scan(str(tmp_path / "nothing"))
+    assert code == 2 and "no AWS Config item could be read" in output.replace("\n", "")
+
+
+def test_from_aws_with_nothing_recorded_still_reports_the_account(aws: Any, tmp_path: Path) -> None:
+    out = tmp_path / "scan.json"
+    code, output = scan(
+        "--from-aws",
+        "--regions",
+        "us-east-1",
+        "--controls",
+        "IAM-05",
+        "-o",
+        "json",
+        "--output-file",
+        str(out),
+    )
+    assert code == 0, output
+    data = json.loads(out.read_text())
+    assert data["accounts"] == ["123456789012"]
+    [finding] = [f for f in data["findings"] if f["check_id"] == "iam_password_policy_strong"]
+    assert finding["status"] == "UNKNOWN" and "password policy" in finding["reason"]
+    assert data["errors"][0]["code"] == "NoConfigurationRecorder"

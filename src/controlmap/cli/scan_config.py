@@ -90,8 +90,8 @@ def scan_config_command(
     if files and from_aws:
         print_error("give either files or --from-aws, not both")
         raise typer.Exit(EXIT_USAGE)
-    if not from_aws and (profile or role_arn or regions or aggregator):
-        print_error("--profile, --role-arn, --regions and --aggregator need --from-aws")
+    if not from_aws and (profile or role_arn or external_id or regions or aggregator):
+        print_error("--profile, --role-arn, --external-id, --regions and --aggregator need --from-aws")
         raise typer.Exit(EXIT_USAGE)
     if aggregator and regions:
         print_error("--aggregator reads every region it aggregates; leave out --regions")
@@ -104,8 +104,15 @@ def scan_config_command(
         data = read_files(files or [])
     for problem in data.problems:
         print_warning(problem.describe())
-    if not data.items and data.problems and not from_aws:
-        print_error("no AWS Config item could be read")
+    if not data.items and not from_aws:
+        print_error(
+            "no AWS Config item could be read"
+            + (
+                ""
+                if data.problems
+                else f" (no configuration items in {', '.join(data.sources) or 'the given paths'})"
+            )
+        )
         raise typer.Exit(EXIT_USAGE)
     result, _built = run_config_scan(data, catalog, settings, selected)
     finish = FinishOptions(

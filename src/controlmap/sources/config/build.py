@@ -82,6 +82,7 @@ def build_inventory(
     coverage: Coverage | None = None,
     controls_for: Callable[[str, str], list[str]] | None = None,
     settings: object = None,
+    accounts: Iterable[str] = (),
 ) -> BuildResult:
     current, deleted = latest_items(items)
     coverage = coverage or Coverage()
@@ -96,7 +97,7 @@ def build_inventory(
         ctx.controls_for = controls_for
     result = BuildResult(inventory=Inventory(), deleted=deleted)
 
-    accounts = _accounts(current, ctx)
+    accounts = _accounts(current, ctx, accounts)
     seen: set[str] = set()
     # Newest first within a resource: when two items map to one resource ID, the newest is kept.
     ordered = sorted(current, key=lambda i: i.capture_time or _OLDEST, reverse=True)
@@ -134,9 +135,9 @@ def build_inventory(
     return result
 
 
-def _accounts(items: list[ConfigItem], ctx: MapContext) -> dict[str, AwsAccount]:
+def _accounts(items: list[ConfigItem], ctx: MapContext, known: Iterable[str]) -> dict[str, AwsAccount]:
     out: dict[str, AwsAccount] = {}
-    for account_id in sorted({i.account_id for i in items if i.account_id}):
+    for account_id in sorted({i.account_id for i in items if i.account_id} | set(known)):
         account = AwsAccount(
             id=f"arn:aws:::account/{account_id}",
             name=account_id,

@@ -132,6 +132,7 @@ def read_config(options: LiveConfigOptions, progress: Progress | None = None) ->
         account = caller_account(factory, home)
         regions = resolve_regions(factory, home, options.regions)
         data.regions = list(regions)
+        data.accounts = [account]
         for done, region in enumerate(regions, start=1):
             _read_region(reader, account, region, types)
             if progress is not None:

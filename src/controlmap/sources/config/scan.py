@@ -37,6 +37,7 @@ class ConfigData:
     coverage: Coverage = field(default_factory=Coverage)
     api_calls: dict[str, int] = field(default_factory=dict)
     regions: list[str] = field(default_factory=list)
+    accounts: list[str] = field(default_factory=list)  # read live: the account, even with no items
 
 
 def expand_paths(paths: Sequence[Path]) -> list[Path]:
@@ -100,7 +101,9 @@ def run_config_scan(
     data: ConfigData, catalog: Catalog, settings: object, controls: Sequence[Control]
 ) -> tuple[ScanResult, BuildResult]:
     started = datetime.now(UTC)
-    built = build_inventory(data.items, data.coverage, controls_reader(catalog), settings)
+    built = build_inventory(
+        data.items, data.coverage, controls_reader(catalog), settings, accounts=data.accounts
+    )
     findings = evaluate(catalog, built.inventory, settings, controls=controls)  # type: ignore[arg-type]
     findings = [_visible(f, data.coverage) for f in findings]
     problems = [*data.problems, *built.problems]
