@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -46,6 +47,22 @@ class FileError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class _LenientTimestamps(RoundTripConstructor):
+    """ruamel builds dates while parsing and raises a bare ValueError on ``2026-13-45``.
+
+    Such a value is kept as its text instead, so the model's validation reports it with its line.
+    """
+
+    def construct_yaml_timestamp(self, node: Any, values: Any = None) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node, values)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_LenientTimestamps.add_constructor("tag:yaml.org,2002:timestamp", _LenientTimestamps.construct_yaml_timestamp)
+
+
 def read_yaml(path: Path) -> Any:
     """Parse ``path`` keeping line information; raise FileError naming file and line."""
     try:
@@ -63,6 +80,7 @@ def read_yaml(path: Path) -> Any:
             [FileProblem(str(path), None, f"not UTF-8 text (byte {exc.start})", code="encoding")]
         ) from None
     yaml = YAML(typ="rt")
+    yaml.Constructor = _LenientTimestamps
     try:
         return yaml.load(text)
     except MarkedYAMLError as exc:

@@ -57,3 +57,43 @@ def test_list(tmp_path: Path) -> None:
         runner.invoke(app, ["exceptions", "list", str(path), "--expired", "-f", "json"]).stdout
     )
     assert [r["id"] for r in expired] == ["EX-2"]
+
+
+IMPOSSIBLE_DATE = (
+    "exceptions:\n"
+    "  - id: EX-BAD\n"
+    "    control: S3-01\n"
+    "    resources: {arn: '*'}\n"
+    "    justification: j\n"
+    "    approved_by: Jane\n"
+    "    approved_on: 2026-13-45\n"
+    "    expires: 2027-01-01\n"
+)
+
+
+def test_impossible_date_is_a_located_error_not_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "ex.yaml"
+    path.write_text(IMPOSSIBLE_DATE)
+    validate = runner.invoke(app, ["exceptions", "validate", str(path)])
+    assert validate.exit_code == 1, validate.output
+    assert validate.exception is None or isinstance(validate.exception, SystemExit)
+    flat = validate.output.replace("\n", "")
+    assert f"{path}:7: error: exception #1: approved_on is not a valid date" in flat
+    listed = runner.invoke(app, ["exceptions", "list", str(path)])
+    assert listed.exit_code == 2
+    assert isinstance(listed.exception, SystemExit)
+    assert f"{path}:7: error: exception #1: approved_on is not a valid date" in listed.output.replace(
+        "\n", ""
+    )
+
+
+def test_read_yaml_keeps_impossible_timestamps_as_text(tmp_path: Path) -> None:
+    from datetime import date
+
+    from controlmap.yamlfile import read_yaml
+
+    path = tmp_path / "d.yaml"
+    path.write_text("good: 2026-11-02\nbad: 2026-13-45\n")
+    document = read_yaml(path)
+    assert document["good"] == date(2026, 11, 2)
+    assert document["bad"] == "2026-13-45"

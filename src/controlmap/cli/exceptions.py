@@ -17,7 +17,6 @@ from controlmap.cli.common import (
     console,
     emit,
     err_console,
-    fail_on_file_error,
     print_error,
     render_rows,
 )
@@ -65,8 +64,9 @@ def _load(path: Path) -> list[ExceptionEntry]:
     try:
         return load_exceptions(path)
     except FileError as exc:
-        fail_on_file_error(exc)
-        raise  # unreachable
+        for problem in exc.problems:
+            _print_problem(problem)
+        raise typer.Exit(EXIT_USAGE) from None
 
 
 def _print_problem(problem: FileProblem) -> None:

@@ -53,6 +53,9 @@ def _problems(path: Path, document: Any, error: ValidationError) -> list[FilePro
             message = f"{entry}: {field} is required" + (f": {hint}" if hint else "")
         elif kind == "extra_forbidden":
             message = f"{entry}: unknown key {loc[-1]!r}"
+        elif kind.startswith(("date_", "datetime_")):
+            shown = f" ({item['input']!r})" if isinstance(item.get("input"), str) else ""
+            message = f"{entry}: {field} is not a valid date{shown}; use YYYY-MM-DD"
         else:
             message = item.get("msg", "invalid value").removeprefix("Value error, ")
             message = f"{entry}: {field}: {message}" if field else f"{entry}: {message}"
