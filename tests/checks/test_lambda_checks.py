@@ -228,3 +228,32 @@ def test_extra_patterns_and_entropy() -> None:
     assert (
         shannon_entropy("") == 0 and shannon_entropy("aaaa") == 0 and round(shannon_entropy("ab"), 3) == 1.0
     )
+
+
+def test_public_function_url_and_restricted_invoke() -> None:
+    url = doc_of(
+        {
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "lambda:InvokeFunctionUrl",
+            "Resource": ARN,
+            "Condition": {"StringEquals": {"lambda:FunctionUrlAuthType": "NONE"}},
+        }
+    )
+    public = run("lambda_function_policy_not_public", fn(resource_policy=url))
+    assert public.status is Status.FAIL and "lambda:InvokeFunctionUrl" in public.reason
+    scoped = doc_of(
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "lambda:InvokeFunction",
+            "Resource": ARN,
+            "Condition": {"ArnLike": {"AWS:SourceArn": "arn:aws:events:us-east-1:111122223333:rule/nightly"}},
+        }
+    )
+    assert run("lambda_function_policy_not_public", fn(resource_policy=scoped)).status is Status.PASS
+    assert run("lambda_function_policy_not_public", fn()).status is Status.UNKNOWN
+
+
+def doc_of(*statements: dict[str, object]) -> PolicyDocument:
+    return PolicyDocument.model_validate({"Version": "2012-10-17", "Statement": list(statements)})
