@@ -448,3 +448,23 @@ def test_templates_never_switch_escaping_off() -> None:
     script = (resources.files("controlmap.site") / "static" / "site.js").read_text(encoding="utf-8")
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
         assert sink not in script, sink
+
+
+def test_unwritable_output_directory_is_a_site_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    with pytest.raises(SiteError, match=r"cannot create .*a-file/site: "):
+        build_site(blocker / "site", fixture_input(scans=False))
+
+
+def test_cli_reports_unwritable_directory_without_traceback(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from controlmap.cli.app import app
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    result = CliRunner().invoke(app, ["site", "build", str(blocker / "site"), "--no-store"])
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert "error: cannot create" in result.output

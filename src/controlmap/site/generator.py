@@ -142,8 +142,17 @@ def build_site(out_dir: Path, site: SiteInput) -> BuildReport:
     """Write the whole site into ``out_dir``: a new or empty directory, or a previous build to replace.
 
     A directory holding anything else is refused: a rebuild deletes the pages it no longer
-    writes, and it must never delete a file it did not write itself.
+    writes, and it must never delete a file it did not write itself. A directory that cannot be
+    created or written (read-only disk, /proc, no permission) is a SiteError naming it.
     """
+    try:
+        return _build_site(out_dir, site)
+    except OSError as exc:
+        where = exc.filename or out_dir
+        raise SiteError(f"cannot write {where}: {exc.strerror or exc}") from None
+
+
+def _build_site(out_dir: Path, site: SiteInput) -> BuildReport:
     model = build_model(site.catalog, site.plan, site.checks)
     dashboards = build_dashboards(site.scans, site.now.date())
     failing_types = failing_by_type(dashboards)
@@ -248,7 +257,10 @@ def _previous_build(out_dir: Path) -> set[str]:
     """The files of the build already in ``out_dir`` (empty for a new directory)."""
     if out_dir.exists() and not out_dir.is_dir():
         raise SiteError(f"{out_dir} exists and is not a directory")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SiteError(f"cannot create {out_dir}: {exc.strerror or exc}") from None
     manifest = out_dir / MANIFEST
     if not manifest.is_file():
         if any(out_dir.iterdir()):
