@@ -312,3 +312,32 @@ def test_launch_templates() -> None:
     assert (
         template.version == 3 and template.ebs_volumes and template.ebs_volumes[0].device_name == "/dev/xvda"
     )
+
+
+def test_access_analyzer_per_region() -> None:
+    analyzer = samples.item(
+        "AWS::AccessAnalyzer::Analyzer",
+        f"arn:aws:access-analyzer:{samples.REGION}:{samples.ACCOUNT}:analyzer/org-external",
+        {
+            "AnalyzerName": "org-external",
+            "Type": "ORGANIZATION",
+            "ArchiveRules": [],
+            "Arn": f"arn:aws:access-analyzer:{samples.REGION}:{samples.ACCOUNT}:analyzer/org-external",
+        },
+        name="org-external",
+    )
+    unused = samples.item(
+        "AWS::AccessAnalyzer::Analyzer",
+        f"arn:aws:access-analyzer:us-east-1:{samples.ACCOUNT}:analyzer/unused",
+        {"AnalyzerName": "unused", "Type": "ACCOUNT_UNUSED_ACCESS"},
+        name="unused",
+        region="us-east-1",
+    )
+    other_region = samples.vpc("vpc-0b0b0b0b0b0b0b0b0")
+    other_region["awsRegion"] = "eu-central-1"
+    inventory = build([samples.vpc(), analyzer, unused, other_region]).inventory
+    assert statuses(inventory, "iam_access_analyzer_enabled") == {
+        "eu-west-1": "PASS",  # an organization analyzer is recorded
+        "us-east-1": "FAIL",  # analyzers are recorded there, but only one for unused access
+        "eu-central-1": "UNKNOWN",  # no analyzer item for that region: the data cannot tell
+    }

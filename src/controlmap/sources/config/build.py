@@ -183,9 +183,6 @@ def _regions(items: list[ConfigItem], ctx: MapContext) -> list[Resource]:
             source=SourceRef(kind=SourceKind.AWS_CONFIG),
         )
         ctx.not_recorded(model, ["ebs_encryption_by_default"], "EBS encryption by default")
-        ctx.not_recorded(
-            model, ["access_analyzer"], "IAM Access Analyzer analyzers in the form controlmap reads"
-        )
         ctx.not_recorded(model, ["macie_enabled"], "whether Amazon Macie is enabled")
         out.append(model)
     return out
