@@ -439,3 +439,32 @@ def test_user_direct_policies() -> None:
     )
     out = run("iam_user_no_direct_policies", direct)
     assert out.status is Status.FAIL and "inline extra, ReadOnlyAccess" in out.reason
+
+
+@pytest.mark.parametrize(
+    "statement, status",
+    [
+        ({"Effect": "Allow", "Action": "kms:*", "Resource": "*"}, Status.FAIL),
+        ({"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": "*"}, Status.FAIL),
+        (
+            {"Effect": "Allow", "Action": "kms:ReEncrypt*", "NotResource": "arn:aws:kms:*:1:key/x"},
+            Status.FAIL,
+        ),
+        (
+            {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "arn:aws:kms:us-east-1:1:key/abc"},
+            Status.PASS,
+        ),
+        ({"Effect": "Allow", "Action": "kms:Encrypt", "Resource": "*"}, Status.PASS),
+        ({"Effect": "Deny", "Action": "kms:*", "Resource": "*"}, Status.PASS),
+    ],
+)
+def test_iam_policy_decrypt_on_all_keys(statement: dict[str, object], status: Status) -> None:
+    from controlmap.resources.iam import IamManagedPolicy
+
+    policy = IamManagedPolicy(
+        id="arn:aws:iam::1:policy/p",
+        name="p",
+        account_id=ACCOUNT,
+        document=parse_policy({"Statement": [statement]}),
+    )
+    assert run("iam_policy_no_kms_decrypt_on_all_keys", policy).status is status

@@ -18,6 +18,7 @@ from controlmap.checks.registry import (
     not_applicable,
     passed,
 )
+from controlmap.resources.iam import IamManagedPolicy
 from controlmap.resources.kms import KmsKey
 from controlmap.settings import register_section
 
@@ -233,3 +234,29 @@ def imported_material(key: KmsKey, ctx: CheckContext) -> Outcome:
     return passed(
         f"the imported key material expires on {key.valid_to.date()}", valid_to=key.valid_to.isoformat()
     )
+
+
+DECRYPT_ACTIONS = ("kms:Decrypt", "kms:ReEncryptFrom")
+
+
+@check(
+    "iam_policy_no_kms_decrypt_on_all_keys",
+    IamManagedPolicy,
+    title="Customer managed policies do not allow decryption with every KMS key",
+    facts=("document",),
+)
+def no_decrypt_all_keys(policy: IamManagedPolicy, ctx: CheckContext) -> Outcome:
+    doc = need(policy, "document")
+    found = []
+    for statement in doc.allows():
+        everywhere = statement.not_resources is not None or any(r.strip() == "*" for r in statement.resources)
+        actions = [a for a in DECRYPT_ACTIONS if statement.covers_action(a)]
+        if everywhere and actions:
+            found.append(f"{statement.label} allows {', '.join(actions)} on Resource *")
+    if found:
+        return failed(
+            "; ".join(found) + "; name the key ARNs the workload decrypts with (Security Hub KMS.1)",
+            statements=found,
+            attachment_count=policy.attachment_count,
+        )
+    return passed("no statement allows kms:Decrypt or kms:ReEncryptFrom on every key")
