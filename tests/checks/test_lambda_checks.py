@@ -194,6 +194,7 @@ def test_failure_destination_needs_both_facts() -> None:
         ("DB_URL", "mysql://admin:s3cret@db.internal:3306/app", "connection-string"),
         ("DB_PASSWORD", "correct horse", "secret-name"),
         ("stripeSecret", "whatever", "secret-name"),
+        ("SERVICE_TOKEN_URL", "https://svc:hunter2pass@auth.example.com/", "connection-string"),
         ("SEED", "q8Zr4Lw2Nx7Vb1Kp9Ty3Hf6Jd0Gs5Mc", "high-entropy"),
     ],
 )
@@ -215,6 +216,10 @@ def test_secret_formats(name: str, value: str, kind: str) -> None:
         ("REQUEST_ID", "3f2504e0-4f89-11d3-9a0c-0305e82c3301"),
         ("ENDPOINT", "https://api.example.com/v1/orders?region=eu-west-1&format=json"),
         ("GREETING", "Hello from the orders service, have a nice day"),
+        ("TOKEN_TABLE_NAME", "tokens-table"),
+        ("SECRET_ID", "prod/orders/db"),
+        ("TOKEN_URL", "https://auth.example.com/oauth2/token"),
+        ("API_KEY_HEADER", "x-api-key"),
     ],
 )
 def test_not_secrets(name: str, value: str) -> None:

@@ -107,6 +107,11 @@ _NAME_PATTERN = (
     r"(PASSW(OR)?D|(^|_)PWD($|_)|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL|AUTH_?KEY|"
     r"CLIENT_?SECRET|SIGNING_?KEY)"
 )
+# Names that say the variable holds a pointer or a setting *about* a secret, not the secret
+# (TOKEN_TABLE_NAME, DB_PASSWORD_SECRET_ARN, API_KEY_PARAM, TOKEN_URL, SECRET_TTL).
+_REFERENCE_NAME = (
+    r"(^|_)(ARN|NAME|TABLE|PARAM|PARAMETER|PATH|ID|URL|URI|ENDPOINT|TTL|HEADER|EXPIRY|LENGTH|TYPE|REGION)$"
+)
 # Values that point at a secret rather than hold one: a Secrets Manager / SSM reference, an
 # ARN, an SSM parameter path, a template placeholder.
 _REFERENCE = (
@@ -138,8 +143,9 @@ def classify_environment(
 
     A variable is suspicious when its value matches a known secret format (AWS access key ID,
     PEM private key, common API tokens, a URL with a password), when its name says it holds a
-    secret (``*_PASSWORD``, ``*SECRET*``, ``*TOKEN*``…) and its value is not a reference (an
-    ARN, an SSM parameter path, ``{{resolve:…}}``) or empty, or when the value is a long
+    secret (``*_PASSWORD``, ``*SECRET*``, ``*TOKEN*``…) but not a pointer to one
+    (``*_ARN``, ``*_NAME``, ``*_PARAM``, ``*_URL``…) and its value is not a reference (an ARN,
+    an SSM parameter path, ``{{resolve:…}}``) or empty, or when the value is a long
     string without spaces whose Shannon entropy is at or above ``entropy_threshold`` bits per
     character (random keys; hex digests stay below 4.0).
     """
@@ -152,6 +158,7 @@ def classify_environment(
         re.compile(rx, re.IGNORECASE) for rx in extra_name_patterns
     ]
     reference = re.compile(_REFERENCE, re.IGNORECASE)
+    reference_name = re.compile(_REFERENCE_NAME, re.IGNORECASE)
     found: list[EnvSecretVerdict] = []
     for name, raw in variables.items():
         value = "" if raw is None else str(raw)
@@ -162,7 +169,7 @@ def classify_environment(
                 break
         stripped = value.strip()
         if verdict is None and stripped and not reference.match(stripped):
-            if any(rule.search(name) for rule in name_rules):
+            if any(rule.search(name) for rule in name_rules) and not reference_name.search(name):
                 verdict = EnvSecretVerdict(
                     name=name,
                     kind="secret-name",
