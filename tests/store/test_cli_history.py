@@ -139,5 +139,47 @@ def test_report_errors_are_clear(db: str, tmp_path: Path) -> None:
     assert (
         bad_db.exit_code == 2 and "hunter2" not in bad_db.output and "cannot open database" in bad_db.output
     )
+    # A database path that does not exist is not created by a read-only command.
     empty = run("report", "--db", f"sqlite:///{tmp_path / 'empty.db'}", "-f", "json")
-    assert empty.exit_code == 2 and "no complete scan recorded yet" in flat(empty.output)
+    assert empty.exit_code == 2 and "no database at" in flat(empty.output)
+    assert not (tmp_path / "empty.db").exists()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["scans"], ["findings"], ["diff"], ["report", "-f", "markdown"], ["site", "build", "site-out"]],
+)
+def test_read_only_commands_never_create_a_database(tmp_path: Path, monkeypatch, command) -> None:
+    monkeypatch.delenv("CONTROLMAP_DB", raising=False)
+    monkeypatch.delenv("CONTROLMAP_SETTINGS", raising=False)
+    monkeypatch.chdir(tmp_path)
+    missing = tmp_path / "typo" / "history.db"
+    result = runner.invoke(app, [*command, "--db", f"sqlite:///{missing}"])
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert "no database at" in result.output and "run a scan first" in result.output
+    assert not missing.exists() and not missing.parent.exists()
+
+
+def test_database_without_controlmap_tables_has_no_scans_yet(tmp_path: Path, monkeypatch) -> None:
+    import sqlite3
+
+    monkeypatch.delenv("CONTROLMAP_DB", raising=False)
+    path = tmp_path / "other.db"
+    sqlite3.connect(path).execute("create table unrelated (a)").connection.close()
+    url = f"sqlite:///{path}"
+    scans = runner.invoke(app, ["scans", "--db", url])
+    assert scans.exit_code == 0 and "No scans recorded in" in scans.output
+    findings = runner.invoke(app, ["findings", "--db", url])
+    assert findings.exit_code == 2 and "no scans recorded yet" in findings.output
+    tables = {r[0] for r in sqlite3.connect(path).execute("select name from sqlite_master")}
+    assert tables == {"unrelated"}  # nothing migrated into a database the user only read
+
+
+def test_unsupported_database_scheme_is_named(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("CONTROLMAP_DB", raising=False)
+    result = runner.invoke(app, ["scans", "--db", "mysql://u@h/db"])
+    assert result.exit_code == 2
+    assert "unsupported database URL scheme 'mysql' (use sqlite:// or postgresql://)" in " ".join(
+        result.output.split()
+    )

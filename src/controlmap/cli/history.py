@@ -32,7 +32,7 @@ from controlmap.cli.common import (
 from controlmap.findings.model import Finding
 from controlmap.outputs.common import location, md_text, ordered
 from controlmap.settings import Settings, load_settings
-from controlmap.store import Store, StoreError, describe_url, open_store
+from controlmap.store import Store, StoreEmpty, StoreError, describe_url, open_store, resolve_url
 from controlmap.store.models import ScanRow
 from controlmap.store.queries import Diff, diff_scans, latest_findings, list_scans
 from controlmap.store.recorder import aware
@@ -70,11 +70,28 @@ def cli_settings(path: Path | None) -> Settings:
         raise  # unreachable
 
 
+class _NoScansYet(Exception):
+    """The database exists but holds no controlmap tables (``scans`` lists nothing, exit 0)."""
+
+    def __init__(self, where: str):
+        super().__init__(where)
+        self.where = where
+
+
 @contextmanager
-def cli_store(db: str | None, settings: Settings) -> Iterator[Store]:
-    """Open the store or exit 2 with a message naming the database (password hidden)."""
+def cli_store(db: str | None, settings: Settings, *, allow_empty: bool = False) -> Iterator[Store]:
+    """Open the store read-only or exit 2 with a message naming the database (password hidden).
+
+    History commands never create a database: a missing SQLite file or an empty database is an
+    error telling the user to scan first or check ``--db``.
+    """
     try:
-        store = open_store(db, settings)
+        store = open_store(db, settings, create=False)
+    except StoreEmpty as exc:
+        if allow_empty:
+            raise _NoScansYet(describe_url(resolve_url(db, settings))) from None
+        print_error(f"{exc}; run a scan first or check --db")
+        raise typer.Exit(EXIT_USAGE) from None
     except StoreError as exc:
         print_error(str(exc))
         raise typer.Exit(EXIT_USAGE) from None
@@ -128,10 +145,14 @@ def scans_command(
     settings_file: SettingsOpt = None,
 ) -> None:
     settings = cli_settings(settings_file)
-    with cli_store(db, settings) as store:
-        rows = [_scan_row(r) for r in list_scans(store, limit=limit, kind=kind)]
+    try:
+        with cli_store(db, settings, allow_empty=True) as store:
+            rows = [_scan_row(r) for r in list_scans(store, limit=limit, kind=kind)]
+        where = describe_url(store.url)
+    except _NoScansYet as empty:
+        rows, where = [], empty.where
     if not rows and fmt is OutputFormat.TABLE:
-        console.print(f"No scans recorded in {describe_url(store.url)} yet.", highlight=False)
+        console.print(f"No scans recorded in {where} yet.", highlight=False)
         return
     # The terminal table keeps what fits a normal width; machine formats get every column.
     columns = TABLE_COLUMNS if fmt is OutputFormat.TABLE else None

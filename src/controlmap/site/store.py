@@ -32,7 +32,7 @@ def read_store(
     A store named explicitly must exist; the default one may be absent (no scans recorded yet),
     which gives no dashboards rather than an error.
     """
-    from controlmap.store.db import ENV_VAR, StoreError, describe_url, open_store, resolve_url
+    from controlmap.store.db import ENV_VAR, StoreEmpty, StoreError, describe_url, open_store, resolve_url
     from controlmap.store.queries import latest_scans, load_history, load_result
 
     resolved = resolve_url(url, settings)
@@ -42,7 +42,9 @@ def read_store(
             raise StoreUnavailable(f"no database at {describe_url(resolved)}; run a scan first")
         return []
     try:
-        store = open_store(resolved)
+        store = open_store(resolved, create=False)  # reading the history never creates a database
+    except StoreEmpty:
+        return []  # a database without controlmap's tables: no scans recorded yet
     except StoreError as exc:
         raise StoreUnavailable(str(exc)) from None
     try:

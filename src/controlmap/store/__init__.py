@@ -6,7 +6,16 @@ incomplete); the history and report commands read through ``controlmap.store.que
 
 from controlmap.findings.model import ScanResult
 from controlmap.settings import Settings
-from controlmap.store.db import ENV_VAR, Store, StoreError, default_url, describe_url, open_store, resolve_url
+from controlmap.store.db import (
+    ENV_VAR,
+    Store,
+    StoreEmpty,
+    StoreError,
+    default_url,
+    describe_url,
+    open_store,
+    resolve_url,
+)
 from controlmap.store.recorder import ScanRecorder, record_scan, scan_session
 
 
@@ -16,7 +25,7 @@ def load_history(
     """Every complete recorded scan, newest first, as ScanResults (opens and closes the store)."""
     from controlmap.store.queries import load_history as _load
 
-    store = open_store(db_url, settings)
+    store = open_store(db_url, settings, create=False)
     try:
         return _load(store, limit=limit)
     finally:
@@ -27,6 +36,7 @@ __all__ = [
     "ENV_VAR",
     "ScanRecorder",
     "Store",
+    "StoreEmpty",
     "StoreError",
     "default_url",
     "describe_url",

@@ -18,7 +18,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from platformdirs import user_data_dir
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,6 +31,13 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 class StoreError(Exception):
     """The store cannot be opened or used; the message says which database and why."""
+
+
+class StoreEmpty(StoreError):
+    """A read-only open found a database without controlmap's tables: no scan was recorded yet."""
+
+
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 
 
 def default_url() -> str:
@@ -72,15 +79,24 @@ class Store:
         self.engine.dispose()
 
 
-def _engine(url: str) -> Engine:
+def _engine(url: str, create: bool = True) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise StoreError(f"invalid database URL {url!r}: {exc}") from None
+    backend = parsed.get_backend_name()
+    if backend not in SUPPORTED_BACKENDS:
+        raise StoreError(f"unsupported database URL scheme {backend!r} (use sqlite:// or postgresql://)")
     kwargs: dict[str, Any] = {"future": True}
-    if parsed.get_backend_name() == "sqlite":
+    if backend == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            _private_file(Path(parsed.database).expanduser())
+            path = Path(parsed.database).expanduser()
+            if create:
+                _private_file(path)
+            elif not path.is_file():
+                # Read-only commands never create a store: a typo in --db must not look like
+                # "no scans yet" in a new empty file.
+                raise StoreError(f"no database at {path}; run a scan first or check --db")
         kwargs["connect_args"] = {"timeout": 30}
     try:
         engine = create_engine(parsed, **kwargs)
@@ -130,11 +146,23 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
-def open_store(url: str | None = None, settings: Settings | None = None) -> Store:
-    """Open (creating and migrating as needed) the store at the resolved URL."""
+def _has_schema(engine: Engine) -> bool:
+    return inspect(engine).has_table("alembic_version")
+
+
+def open_store(url: str | None = None, settings: Settings | None = None, *, create: bool = True) -> Store:
+    """Open the store at the resolved URL, migrating an older schema to the current one.
+
+    ``create=True`` (scans) creates the SQLite file and the schema as needed. ``create=False``
+    (read-only commands) refuses a missing SQLite file (StoreError) and a database without
+    controlmap's tables (StoreEmpty) instead of creating either.
+    """
     resolved = resolve_url(url, settings)
-    engine = _engine(resolved)
+    engine = _engine(resolved, create=create)
     try:
+        if not create and not _has_schema(engine):
+            engine.dispose()
+            raise StoreEmpty(f"no scans recorded yet in {describe_url(resolved)}")
         migrate(engine)
     except OperationalError as exc:
         engine.dispose()
