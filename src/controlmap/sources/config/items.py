@@ -21,7 +21,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -86,7 +86,6 @@ class ConfigItem:
     tags: dict[str, str] | None  # None: the form carries no tags (batch-get answers)
     origin: str = ""
     index: int | None = None
-    raw_keys: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def gone(self) -> bool:
@@ -245,7 +244,6 @@ def parse_item(entry: Any, source: str, index: int | None = None) -> ConfigItem:
         tags=tags_of(entry["tags"]) if "tags" in entry else None,
         origin=source,
         index=index,
-        raw_keys=frozenset(entry),
     )
 
 

@@ -19,6 +19,7 @@ from controlmap.catalog.models import Control
 from controlmap.checks.registry import Status, registry
 from controlmap.findings.evaluate import evaluate
 from controlmap.findings.model import Finding, ScanError, ScanResult
+from controlmap.settings import Settings
 from controlmap.sources.config.build import MODEL_SOURCES, RECORDED_NOT_MAPPED, BuildResult, build_inventory
 from controlmap.sources.config.items import ConfigDataError, ConfigItem, ItemProblem, read_file
 from controlmap.sources.config.mappers._base import Coverage
@@ -98,13 +99,13 @@ def controls_reader(catalog: Catalog) -> Callable[[str, str], list[str]]:
 
 
 def run_config_scan(
-    data: ConfigData, catalog: Catalog, settings: object, controls: Sequence[Control]
+    data: ConfigData, catalog: Catalog, settings: Settings, controls: Sequence[Control]
 ) -> tuple[ScanResult, BuildResult]:
     started = datetime.now(UTC)
     built = build_inventory(
         data.items, data.coverage, controls_reader(catalog), settings, accounts=data.accounts
     )
-    findings = evaluate(catalog, built.inventory, settings, controls=controls)  # type: ignore[arg-type]
+    findings = evaluate(catalog, built.inventory, settings, controls=controls)
     findings = [_visible(f, data.coverage) for f in findings]
     problems = [*data.problems, *built.problems]
     regions = sorted({r for r in built.inventory.regions} | set(data.regions))
