@@ -212,7 +212,8 @@ def test_expired_exception_stops_applying_and_is_reported(tmp_path: Path) -> Non
     assert lapsed.code == "ExceptionExpired" and lapsed.line == 11
     assert lapsed.source.endswith("exceptions.yaml")
     assert lapsed.message == (
-        "exception EX-2 (approved by Sam Lee) expired on 2026-11-30; 1 finding(s) it covered fail again"
+        f"exception EX-2 ({lapsed.source}:11) expired on 2026-11-30; 1 finding(s) fail again "
+        "(approved by Sam Lee)"
     )
     assert not on_expiry_day.errors
 
@@ -263,3 +264,26 @@ def test_find_exceptions_file(tmp_path: Path, monkeypatch) -> None:
     )
     assert find_exceptions_file(settings=settings) == tmp_path / "cfg" / "policy" / "ex.yaml"
     assert find_exceptions_file(Path("given.yaml"), settings) == Path("given.yaml")
+
+
+def test_expired_exception_is_a_notice_not_a_read_error_in_every_renderer(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from controlmap.outputs.console import render_console
+    from controlmap.outputs.html import render_html
+    from controlmap.outputs.markdown import render_markdown
+    from controlmap.site.dashboard import build_dashboards
+
+    result = apply_exceptions(scan(), load_exceptions(write(tmp_path, GOOD)), TODAY)
+    markdown = render_markdown(result)
+    assert "read error" not in markdown
+    assert "Expired: exception EX\\-2 \\(" in markdown and "fail again" in markdown  # escaped Markdown
+    console = Console(record=True, width=200)
+    render_console(result, console=console)
+    text = console.export_text()
+    assert "error(s) during the scan" not in text and "Expired: exception EX-2 (" in text
+    html = render_html(result)
+    assert "Read errors" not in html and "Expired exceptions: findings fail again" in html
+    boards = build_dashboards([result], TODAY)
+    assert boards and all(not b.incomplete for b in boards)
+    assert any("EX-2" in n for b in boards for n in b.expired_exceptions)

@@ -10,6 +10,9 @@ from controlmap.exceptions.model import ExceptionEntry
 from controlmap.findings.model import Finding, ScanError, ScanResult
 
 EXCEPTABLE = frozenset({Status.FAIL, Status.UNKNOWN})
+# ScanError.code of a lapsed approval: a notice for the reader, not a failed read (see
+# controlmap.outputs.common.read_errors / expiry_notices, which every renderer uses).
+EXPIRED_CODE = "ExceptionExpired"
 
 
 def apply_exceptions(result: ScanResult, exceptions: Sequence[ExceptionEntry], today: date) -> ScanResult:
@@ -52,12 +55,14 @@ def apply_exceptions(result: ScanResult, exceptions: Sequence[ExceptionEntry], t
 
 def _lapsed_error(entry: ExceptionEntry, result: ScanResult) -> ScanError:
     covered = sum(1 for f in result.findings if f.status in EXCEPTABLE and entry.covers(f))
+    source = entry.file or "exceptions.yaml"
+    where = f"{source}:{entry.line}" if entry.line else source
     return ScanError(
-        source=entry.file or "exceptions.yaml",
-        code="ExceptionExpired",
+        source=source,
+        code=EXPIRED_CODE,
         message=(
-            f"exception {entry.id or entry.control or entry.check} (approved by {entry.approved_by}) "
-            f"expired on {entry.expires}; {covered} finding(s) it covered fail again"
+            f"exception {entry.id or entry.control or entry.check} ({where}) expired on {entry.expires}; "
+            f"{covered} finding(s) fail again (approved by {entry.approved_by})"
         ),
         line=entry.line,
     )

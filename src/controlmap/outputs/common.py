@@ -16,7 +16,10 @@ from datetime import UTC, datetime
 
 from controlmap.catalog.models import Severity
 from controlmap.checks.registry import Status
-from controlmap.findings.model import Finding, ScanResult
+from controlmap.findings.model import Finding, ScanError, ScanResult
+
+# ScanError.code that apply_exceptions gives a lapsed approval (kept here to avoid an import cycle).
+EXCEPTION_EXPIRED = "ExceptionExpired"
 
 SEVERITY_ORDER: tuple[Severity, ...] = (
     Severity.CRITICAL,
@@ -113,6 +116,16 @@ def summarize(findings: Sequence[Finding]) -> Summary:
     open_critical = sum(1 for f in findings if f.severity is Severity.CRITICAL and f.status is Status.FAIL)
     overdue = sum(1 for f in findings if f.overdue and f.status is Status.FAIL)
     return Summary(total, by_severity, dict(sorted(by_service.items())), open_critical, overdue)
+
+
+def read_errors(result: ScanResult) -> list[ScanError]:
+    """Reads that failed during the scan: what makes checks report ERROR and a scan incomplete."""
+    return [e for e in result.errors if e.code != EXCEPTION_EXPIRED]
+
+
+def expiry_notices(result: ScanResult) -> list[ScanError]:
+    """Approved exceptions that lapsed: their findings fail again. Not read errors."""
+    return [e for e in result.errors if e.code == EXCEPTION_EXPIRED]
 
 
 def location(finding: Finding) -> str:

@@ -20,9 +20,11 @@ from controlmap.findings.model import Finding, ScanResult
 from controlmap.outputs.common import (
     SEVERITY_ORDER,
     Tally,
+    expiry_notices,
     location,
     one_line,
     ordered,
+    read_errors,
     scan_title,
     summarize,
 )
@@ -118,9 +120,12 @@ def render_console(result: ScanResult, console: Console, *, show_passed: bool = 
         table.add_row(Text("total", style="bold"), Text(str(sum(calls.values())), style="bold"))
         console.print(table)
 
-    if result.errors:
-        console.print(Text(f"{len(result.errors)} error(s) during the scan:", style="bold magenta"))
-        for error in result.errors[:MAX_ERRORS_SHOWN]:
+    for notice in expiry_notices(result):
+        console.print(plain(f"Expired: {one_line(notice.message, 300)}"), style="yellow")
+    errors = read_errors(result)
+    if errors:
+        console.print(Text(f"{len(errors)} error(s) during the scan:", style="bold magenta"))
+        for error in errors[:MAX_ERRORS_SHOWN]:
             where = " ".join(x for x in (error.account_id, error.region) if x)
             line = f"  {error.source}" + (f":{error.line}" if error.line else "") + f" {error.code}"
             if where:
@@ -128,8 +133,8 @@ def render_console(result: ScanResult, console: Console, *, show_passed: bool = 
             if error.message:
                 line += f": {one_line(error.message, 200)}"
             console.print(plain(line))
-        if len(result.errors) > MAX_ERRORS_SHOWN:
-            console.print(Text(f"  … and {len(result.errors) - MAX_ERRORS_SHOWN} more", style="dim"))
+        if len(errors) > MAX_ERRORS_SHOWN:
+            console.print(Text(f"  … and {len(errors) - MAX_ERRORS_SHOWN} more", style="dim"))
 
     wanted = {Status.FAIL} | ({Status.PASS} if show_passed else set())
     shown = [f for f in ordered(result.findings) if f.status in wanted]

@@ -26,7 +26,15 @@ from controlmap.catalog.catalog import Catalog
 from controlmap.catalog.models import Severity
 from controlmap.checks.registry import Status
 from controlmap.findings.model import Finding, ScanResult
-from controlmap.outputs.common import SEVERITY_ORDER, location, ordered, scan_title, summarize
+from controlmap.outputs.common import (
+    SEVERITY_ORDER,
+    expiry_notices,
+    location,
+    ordered,
+    read_errors,
+    scan_title,
+    summarize,
+)
 from controlmap.outputs.framework import FrameworkView, framework_view
 
 SUMMARY_LIMIT = 20  # rows per list in the executive summary; the findings table has them all
@@ -276,6 +284,8 @@ def render_html(
         "csp": csp,
         "version": controlmap.__version__,
         "expired_exceptions": expired_exceptions or [],
+        "notices": expiry_notices(result),
+        "read_errors": read_errors(result),
         "open_critical": [f for f in findings if f.severity is Severity.CRITICAL and f.status is Status.FAIL],
         "overdue": [f for f in findings if f.overdue and f.status is Status.FAIL],
         "location": location,

@@ -13,11 +13,13 @@ from controlmap.checks.registry import Status
 from controlmap.findings.model import Finding, ScanResult
 from controlmap.outputs.common import (
     SEVERITY_ORDER,
+    expiry_notices,
     location,
     md_code,
     md_text,
     one_line,
     ordered,
+    read_errors,
     scan_title,
     summarize,
 )
@@ -62,8 +64,13 @@ def render_markdown(
             f"| {ICONS[severity.value]} {severity.label} | {t.failed} | {t.count(Status.PASS)} | {excepted} "
             f"| {t.count(Status.MANUAL)} | {t.count(Status.UNKNOWN)} | {t.count(Status.ERROR)} |"
         )
-    if result.errors:
-        lines += ["", f"⚠️ {len(result.errors)} read error(s) during the scan; affected checks report ERROR."]
+    for notice in expiry_notices(result):
+        lines += ["", f"⏰ Expired: {md_text(notice.message)}"]
+    if read_errors(result):
+        lines += [
+            "",
+            f"⚠️ {len(read_errors(result))} read error(s) during the scan; affected checks report ERROR.",
+        ]
     if failing:
         lines += ["", "#### Failing findings", ""]
         lines += ["| Severity | Control | Resource | Location | Reason | Due |", "|---|---|---|---|---|---|"]

@@ -18,7 +18,7 @@ import controlmap
 from controlmap.catalog.models import Severity
 from controlmap.checks.registry import Status
 from controlmap.findings.model import Finding, ScanResult
-from controlmap.outputs.common import ordered
+from controlmap.outputs.common import EXCEPTION_EXPIRED, ordered
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/controlmap/controlmap"
@@ -180,7 +180,7 @@ def render_sarif(result: ScanResult, *, include_passed: bool = False, **_: Any) 
                 ),
                 "toolExecutionNotifications": [
                     {
-                        "level": "error",
+                        "level": "warning" if e.code == EXCEPTION_EXPIRED else "error",
                         "message": {
                             "text": f"{e.source}: {e.code}" + (f": {e.message}" if e.message else "")
                         },

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from controlmap.catalog.models import Severity
 from controlmap.checks.registry import Status
 from controlmap.findings.model import OPEN_STATUSES, Finding, ScanResult
+from controlmap.outputs.common import expiry_notices, read_errors
 
 
 @dataclass
@@ -59,6 +60,7 @@ class AccountDashboard:
     last_scan: datetime
     regions: list[str]
     incomplete: bool  # the latest scan stopped early or had read errors
+    expired_exceptions: list[str]  # lapsed approvals: their findings fail again (not read errors)
     findings: list[Finding]
     overall: Tally
     by_service: list[tuple[str, Tally]]
@@ -139,7 +141,8 @@ def _dashboard(
         account_id=account,
         last_scan=scan.finished_at or scan.started_at,
         regions=sorted({f.region for f in findings if f.region} | set(scan.regions)),
-        incomplete=not scan.complete or any(e.account_id in (None, account) for e in scan.errors),
+        incomplete=not scan.complete or any(e.account_id in (None, account) for e in read_errors(scan)),
+        expired_exceptions=[e.message for e in expiry_notices(scan)],
         findings=findings,
         overall=tally(findings),
         by_service=sorted(by_service.items()),
