@@ -27,6 +27,7 @@ from controlmap.cli.scan import (
     finish_scan,
     live_scan_or_exit,
     output_format,
+    recording,
 )
 from controlmap.demo.fakes import demo_access_analyzer
 from controlmap.demo.seed import demo_client_hooks, seed_demo_account
@@ -35,6 +36,7 @@ from controlmap.settings import Settings
 from controlmap.sources.aws.scanner import AwsScanOptions
 
 ORDER = 10
+DEMO_RANDOM_SEED = 20261203
 
 # The demo account's own policy choices, used when no controlmap.yaml is found: with an allowed
 # list of key administrators, KMS-03 is decided automatically instead of left to an auditor.
@@ -92,7 +94,17 @@ def demo(
     fmt = output_format(output)
     catalog, settings = load_cli_catalog(None, None)
     settings = demo_settings(settings)
-    with _quiet_local_server(), local_aws():
+    finish = FinishOptions(
+        output=fmt,
+        output_file=output_file,
+        fail_on=FailOn.NONE,  # failing findings are the point of the demo
+        show_passed=show_passed,
+        store=not no_store,
+        db=db,
+    )
+    with _quiet_local_server(), local_aws() as server, recording(finish, settings, "aws") as recorder:
+        # Same IDs on every run (instances, groups, keys…), so two demo scans diff cleanly.
+        server.seed_ids(DEMO_RANDOM_SEED)
         try:
             with err_console.status("seeding the demo account (local moto server on 127.0.0.1)…"):
                 seed_demo_account(boto3.Session(region_name=DEMO_REGIONS[0]), DEMO_REGIONS, DEMO_ACCOUNT_ID)
@@ -104,12 +116,5 @@ def demo(
             client_hooks=[demo_access_analyzer(DEMO_ACCOUNT_ID, DEMO_REGIONS).install, *demo_client_hooks()],
         )
         result = live_scan_or_exit(options, catalog.ordered(), catalog, settings)
-    finish = FinishOptions(
-        output=fmt,
-        output_file=output_file,
-        fail_on=FailOn.NONE,  # failing findings are the point of the demo
-        show_passed=show_passed,
-        store=not no_store,
-        db=db,
-    )
-    raise typer.Exit(finish_scan(result, settings, finish, catalog))
+        code = finish_scan(result, settings, finish, catalog, recorder)
+    raise typer.Exit(code)

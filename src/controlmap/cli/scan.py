@@ -8,12 +8,14 @@ own subcommands to :data:`scan_app` (``scan iac``, ``scan config``) and reuse th
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -41,6 +43,9 @@ from controlmap.sources.aws.clients import ReadOnlyViolation
 from controlmap.sources.aws.scanner import AwsScanOptions, run_aws_scan
 from controlmap.sources.aws.session import SessionError, SessionOptions
 from controlmap.yamlfile import FileError
+
+if TYPE_CHECKING:
+    from controlmap.store import ScanRecorder
 
 ORDER = 20
 
@@ -108,25 +113,54 @@ def apply_approved_exceptions(result: ScanResult, settings: Settings, explicit: 
     return apply_exceptions(result, entries, date.today())
 
 
-def record_in_store(result: ScanResult, settings: Settings, db: str | None) -> ScanResult:
+def record_in_store(
+    result: ScanResult, settings: Settings, db: str | None, recorder: ScanRecorder | None = None
+) -> ScanResult:
     from controlmap.store import StoreError, record_scan
 
     try:
+        if recorder is not None:
+            return recorder.record(result)
         return record_scan(result, db, settings)
     except StoreError as exc:
         print_warning(f"the scan was not recorded in the history store: {exc}")
         return result
 
 
+@contextmanager
+def recording(options: FinishOptions, settings: Settings, kind: str) -> Iterator[ScanRecorder | None]:
+    """Open the scan's history record before collecting, so that Ctrl-C or a crash mid-scan
+    leaves it marked incomplete (and every earlier scan intact). None when not storing."""
+    if not options.store:
+        yield None
+        return
+    from controlmap.store import StoreError, scan_session
+
+    try:
+        session = scan_session(options.db, settings, kind=kind)
+        recorder = session.__enter__()
+    except StoreError as exc:
+        print_warning(f"the scan will not be recorded in the history store: {exc}")
+        yield None
+        return
+    try:
+        yield recorder
+    except BaseException:
+        if not session.__exit__(*sys.exc_info()):
+            raise
+    else:
+        session.__exit__(None, None, None)
+
+
 def write_output(result: ScanResult, options: FinishOptions, catalog: Catalog | None) -> None:
-    from controlmap.outputs import render, render_console
+    from controlmap.outputs import render_console
 
     if options.output == CONSOLE:
         render_console(result, console, show_passed=options.show_passed)
         if options.output_file is not None:
-            _write(options.output_file, render(result, _format_for(options.output_file), catalog=catalog))
+            _write(options.output_file, _render(result, _format_for(options.output_file), catalog))
         return
-    text = render(result, options.output, catalog=catalog)
+    text = _render(result, options.output, catalog)
     if options.output_file is None:
         typer.echo(text, nl=not text.endswith("\n"))
         return
@@ -137,6 +171,17 @@ def write_output(result: ScanResult, options: FinishOptions, catalog: Catalog | 
         highlight=False,
         markup=False,
     )
+
+
+def _render(result: ScanResult, fmt: str, catalog: Catalog | None) -> str:
+    """Render a machine format; a format that cannot hold this scan is an input error, not a crash."""
+    from controlmap.outputs import AsffError, render
+
+    try:
+        return render(result, fmt, catalog=catalog)
+    except AsffError as exc:
+        print_error(f"cannot write {fmt}: {exc}")
+        raise typer.Exit(EXIT_USAGE) from None
 
 
 def _format_for(path: Path) -> str:
@@ -160,12 +205,16 @@ def _write(path: Path, text: str) -> None:
 
 
 def finish_scan(
-    result: ScanResult, settings: Settings, options: FinishOptions, catalog: Catalog | None = None
+    result: ScanResult,
+    settings: Settings,
+    options: FinishOptions,
+    catalog: Catalog | None = None,
+    recorder: ScanRecorder | None = None,
 ) -> int:
     """Exceptions -> store -> render -> exit code. Every scan command ends here."""
     result = apply_approved_exceptions(result, settings, options.exceptions_file)
     if options.store:
-        result = record_in_store(result, settings, options.db)
+        result = record_in_store(result, settings, options.db, recorder)
     write_output(result, options, catalog)
     return exit_code(result, options.fail_on)
 
@@ -338,7 +387,6 @@ def scan_aws(
         concurrency=concurrency,
         detail_concurrency=max(4, concurrency * 2),
     )
-    result = live_scan_or_exit(options, selected, catalog, settings)
     finish = FinishOptions(
         output=fmt,
         output_file=output_file,
@@ -348,7 +396,10 @@ def scan_aws(
         db=db,
         exceptions_file=exceptions_file,
     )
-    raise typer.Exit(finish_scan(result, settings, finish, catalog))
+    with recording(finish, settings, "aws") as recorder:
+        result = live_scan_or_exit(options, selected, catalog, settings)
+        code = finish_scan(result, settings, finish, catalog, recorder)
+    raise typer.Exit(code)
 
 
 def live_scan_or_exit(

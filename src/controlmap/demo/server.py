@@ -30,7 +30,14 @@ class LocalAws:
 
     def reset(self) -> None:
         """Forget every resource (moto's reset API)."""
-        request = urllib.request.Request(f"{self.endpoint}/moto-api/reset", data=b"", method="POST")
+        self._post("/moto-api/reset")
+
+    def seed_ids(self, seed: int) -> None:
+        """Make moto's generated IDs (instances, groups, keys…) the same on every run."""
+        self._post(f"/moto-api/seed?a={int(seed)}")
+
+    def _post(self, path: str) -> None:
+        request = urllib.request.Request(f"{self.endpoint}{path}", data=b"", method="POST")
         with urllib.request.urlopen(request, timeout=10):  # loopback only
             pass
 
