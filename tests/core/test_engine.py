@@ -151,3 +151,16 @@ def test_finding_key_is_stable_and_distinct(widget_checks: None) -> None:
     second = _run(inventory, _control(["test_widget_locked"]))
     assert [f.key for f in first] == [f.key for f in second]
     assert len({f.key for f in first}) == 2
+
+
+def test_inventory_scoped_lookups_follow_additions() -> None:
+    inventory = Inventory()
+    inventory.add(_widget("a", locked=True))
+    assert [w.name for w in inventory.of_type(Widget, region="us-east-1")] == ["a"]
+    assert inventory.index(Widget, "name", account_id="111122223333")["a"].locked is True
+    later = _widget("b", locked=False)
+    later.region = "eu-west-1"
+    inventory.add(later)  # cached lookups must see it
+    assert [w.name for w in inventory.of_type(Widget, region="eu-west-1")] == ["b"]
+    assert set(inventory.index(Widget, "name")) == {"a", "b"}
+    assert inventory.of_type(Widget, account_id="999999999999") == []

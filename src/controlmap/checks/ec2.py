@@ -703,10 +703,9 @@ def flow_logs(vpc: Vpc, ctx: CheckContext) -> Outcome:
 
 
 def instance_groups(instance: Instance, ctx: CheckContext) -> tuple[list[SecurityGroup], list[str]]:
-    by_id = {
-        g.group_id: g
-        for g in ctx.inventory.of_type(SecurityGroup, account_id=instance.account_id, region=instance.region)
-    }
+    by_id = ctx.inventory.index(
+        SecurityGroup, "group_id", account_id=instance.account_id, region=instance.region
+    )
     found = [by_id[g] for g in instance.security_group_ids if g in by_id]
     missing = [g for g in instance.security_group_ids if g not in by_id]
     return found, missing

@@ -355,10 +355,9 @@ def security_groups(instance: DBInstance, ctx: CheckContext) -> Outcome:
     group_ids = need(instance, "vpc_security_group_ids")
     if not group_ids:
         return unknown("the DB instance lists no VPC security group (EC2-Classic or not declared)")
-    by_id = {
-        g.group_id: g
-        for g in ctx.inventory.of_type(SecurityGroup, account_id=instance.account_id, region=instance.region)
-    }
+    by_id = ctx.inventory.index(
+        SecurityGroup, "group_id", account_id=instance.account_id, region=instance.region
+    )
     allowed = settings(ctx).allowed_cidrs
     port = instance.port
     offending: list[dict[str, Any]] = []

@@ -162,6 +162,10 @@ class Inventory:
         self._lock = threading.Lock()  # collectors add from many threads
         self._by_type: dict[str, list[Resource]] = {}
         self._by_id: dict[str, Resource] = {}
+        # Checks look up related resources per resource (an instance's security groups, a
+        # bucket's keys): scoped lists and keyed indexes keep that linear in the inventory.
+        self._scoped: dict[tuple[str, str | None, str | None], list[Resource]] = {}
+        self._indexes: dict[tuple[str, str, str | None, str | None], dict[Any, Resource]] = {}
         self.errors: list[Any] = []  # CollectionError for whole listings that failed
         self.api_calls: dict[str, int] = {}
         self.accounts: set[str] = set()
@@ -169,6 +173,8 @@ class Inventory:
 
     def add(self, resource: Resource) -> None:
         with self._lock:
+            self._scoped.clear()  # lookups are built lazily after collection; adding invalidates them
+            self._indexes.clear()
             self._by_type.setdefault(resource.type_name, []).append(resource)
             self._by_id[resource.id] = resource
             if resource.account_id:
@@ -186,11 +192,32 @@ class Inventory:
 
     def of_type(self, model: type[R], *, account_id: str | None = None, region: str | None = None) -> list[R]:
         items = self._by_type.get(model.resource_type, [])
-        return [
-            r  # type: ignore[misc]
-            for r in items
-            if (account_id is None or r.account_id == account_id) and (region is None or r.region == region)
-        ]
+        if account_id is None and region is None:
+            return list(items)  # type: ignore[arg-type]
+        key = (model.resource_type, account_id, region)
+        scoped = self._scoped.get(key)
+        if scoped is None:
+            scoped = [
+                r
+                for r in items
+                if (account_id is None or r.account_id == account_id)
+                and (region is None or r.region == region)
+            ]
+            self._scoped[key] = scoped
+        return list(scoped)  # type: ignore[arg-type]
+
+    def index(
+        self, model: type[R], attribute: str, *, account_id: str | None = None, region: str | None = None
+    ) -> dict[Any, R]:
+        """Resources of a type keyed by one attribute (e.g. security groups by ``group_id``), cached."""
+        key = (model.resource_type, attribute, account_id, region)
+        found = self._indexes.get(key)
+        if found is None:
+            found = {
+                getattr(r, attribute): r for r in self.of_type(model, account_id=account_id, region=region)
+            }
+            self._indexes[key] = found
+        return found  # type: ignore[return-value]
 
     def by_id(self, resource_id: str) -> Resource | None:
         return self._by_id.get(resource_id)
