@@ -14,8 +14,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
+from controlmap.catalog.messages import schema_problems
 from controlmap.catalog.models import Severity, TierWindow
-from controlmap.yamlfile import FileError, FileProblem, read_yaml, to_plain, validation_problems
+from controlmap.yamlfile import FileError, FileProblem, read_yaml, to_plain
 
 DEFAULT_FILE_NAMES = ("controlmap.yaml", "controlmap.yml", ".controlmap.yaml")
 ENV_VAR = "CONTROLMAP_SETTINGS"
@@ -120,7 +121,7 @@ def load_settings(path: Path | None = None) -> Settings:
     try:
         settings = Settings.model_validate(plain)
     except ValidationError as exc:
-        raise FileError(validation_problems(found, document, exc)) from None
+        raise FileError(schema_problems(found, document, exc, Settings)) from None
     _import_section_owners()
     for key, value in (settings.model_extra or {}).items():
         model = _SECTIONS.get(key)
@@ -133,7 +134,7 @@ def load_settings(path: Path | None = None) -> Settings:
         try:
             model.model_validate(value or {})
         except ValidationError as exc:
-            nested = validation_problems(found, document[key], exc)
+            nested = schema_problems(found, document[key], exc, model)
             problems.extend(FileProblem(p.path, p.line, f"{key}.{p.message}") for p in nested)
     if problems:
         raise FileError(problems)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -9,6 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from controlmap.catalog.messages import schema_problems
 from controlmap.catalog.models import (
     Control,
     Framework,
@@ -19,10 +23,10 @@ from controlmap.catalog.models import (
 from controlmap.yamlfile import (
     FileError,
     FileProblem,
-    load_model,
     load_trusted_model,
     read_trusted_yaml,
     read_yaml,
+    to_plain,
 )
 
 DATA_DIR = Path(str(resources.files("controlmap.catalog") / "data"))
@@ -119,9 +123,34 @@ def _split_framework_ref(ref: str) -> tuple[str, str]:
 
 
 def control_files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.glob("*.yaml") if p.is_file()) + sorted(
-        p for p in directory.glob("*.yml") if p.is_file()
-    )
+    """The .yaml and .yml files under ``directory`` and its subdirectories, sorted by relative path.
+
+    Hidden directories (``.git``) are skipped and symbolic links to directories are not followed,
+    so a link loop cannot make the walk endless.
+    """
+    found: list[Path] = []
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in files:
+            path = Path(root) / name
+            if path.suffix in (".yaml", ".yml") and path.is_file():
+                found.append(path)
+    return sorted(found, key=lambda p: p.relative_to(directory).as_posix())
+
+
+def path_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be read as a catalog file or directory, or None when it can."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop"
+        if exc.errno == errno.ENOENT:
+            return "no such file or directory"
+        return f"cannot read: {exc.strerror or exc}"
+    if stat.S_ISDIR(mode) or stat.S_ISREG(mode):
+        return None
+    return "not a regular file or directory"
 
 
 def load_service_file(path: Path, *, trusted: bool = False) -> tuple[ServiceFile, dict[str, int | None]]:
@@ -132,7 +161,12 @@ def load_service_file(path: Path, *, trusted: bool = False) -> tuple[ServiceFile
     if trusted and (fast := _load_trusted_service_file(path)) is not None:
         return fast
     document = read_yaml(path)
-    model = load_model(path, ServiceFile, document)
+    if document is None:
+        raise FileError([FileProblem(str(path), None, "file is empty")])
+    try:
+        model = ServiceFile.model_validate(to_plain(document))
+    except ValidationError as exc:
+        raise FileError(schema_problems(path, document, exc, ServiceFile)) from None
     lines: dict[str, int | None] = {}
     try:
         for index, item in enumerate(document["controls"]):
@@ -174,6 +208,17 @@ def load_catalog(extra: Iterable[Path] = (), *, include_builtin: bool = True) ->
         framework = load_trusted_model(fw_path, Framework)
         catalog.frameworks[framework.key] = framework
 
+    extra = list(extra)
+    if extra:
+        # Custom files are an organisation's own: lint them as ``catalog lint`` would, so a duplicate
+        # ID, a 2013 ISO ID or a misspelt check is refused rather than silently loaded. The shipped
+        # catalog is linted in CI and trusted here, which keeps every command fast.
+        from controlmap.catalog.lint import ERROR, lint  # lint imports this module
+
+        checked = lint(extra)
+        if any(p.level == ERROR for p in checked):
+            raise FileError(checked)
+        catalog.problems += checked
     problems: list[FileProblem] = []
     sources: list[tuple[Path, bool]] = []
     if include_builtin:
@@ -181,10 +226,8 @@ def load_catalog(extra: Iterable[Path] = (), *, include_builtin: bool = True) ->
     for path in extra:
         if path.is_dir():
             sources += [(p, True) for p in control_files(path)]
-        elif path.exists():
-            sources.append((path, True))
         else:
-            problems.append(FileProblem(str(path), None, "no such file or directory", code="io"))
+            sources.append((path, True))
     for path, custom in sources:
         try:
             service_file, lines = load_service_file(path, trusted=not custom)

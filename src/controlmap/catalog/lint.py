@@ -26,8 +26,10 @@ from controlmap.catalog.catalog import (
     RESOURCE_TYPES_FILE,
     ResourceTypesFile,
     control_files,
+    path_problem,
 )
 from controlmap.catalog.correspondence import CORRESPONDENCE_FILE, Correspondence
+from controlmap.catalog.messages import schema_problems
 from controlmap.catalog.models import (
     ISO27001_2013,
     ISO27001_2022,
@@ -47,7 +49,6 @@ from controlmap.yamlfile import (
     load_trusted_model,
     read_yaml,
     to_plain,
-    validation_problems,
 )
 
 PLAN_FILE = FRAMEWORKS_DIR.parent / "plan.yaml"
@@ -110,19 +111,24 @@ def lint(paths: Sequence[Path] = ()) -> list[FileProblem]:
     else:
         files = []
         for path in paths:
-            if path.is_dir():
+            problem = path_problem(path)
+            if problem is not None:
+                problems.append(FileProblem(str(path), None, problem, ERROR, "io"))
+            elif path.is_dir():
                 found = control_files(path)
                 if not found:
                     problems.append(
                         FileProblem(
-                            str(path), None, "no .yaml or .yml files in this directory", WARNING, "io"
+                            str(path),
+                            None,
+                            f"no control files in {path} (.yaml or .yml, subdirectories included)",
+                            WARNING,
+                            "io",
                         )
                     )
                 files += found
-            elif path.is_file():
-                files.append(path)
             else:
-                problems.append(FileProblem(str(path), None, "no such file or directory", ERROR, "io"))
+                files.append(path)
     problems += lint_control_files(files, reference)
     return problems
 
@@ -247,7 +253,7 @@ def _lint_file(path: Path, reference: ReferenceData, seen: dict[str, str]) -> li
     try:
         ServiceFile.model_validate(to_plain(document))
     except ValidationError as exc:
-        problems += validation_problems(path, document, exc)
+        problems += schema_problems(path, document, exc, ServiceFile)
     controls = document.get("controls")
     if not isinstance(controls, list):
         return problems

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 CONTROL_ID_RE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
 
@@ -173,9 +173,21 @@ class ResourceType(_Strict):
         return names
 
 
+MAX_WINDOW_DAYS = 3650  # ten years: anything longer is a typo, not a remediation plan
+
+
 class TierWindow(_Strict):
-    start_days: int = Field(ge=0)
-    end_days: int = Field(gt=0)
+    """Days after a control is found failing: work starts by ``start_days``, ends by ``end_days``."""
+
+    # Strict: YAML ``true`` is not a number of days.
+    start_days: int = Field(ge=0, le=MAX_WINDOW_DAYS, strict=True)
+    end_days: int = Field(gt=0, le=MAX_WINDOW_DAYS, strict=True)
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> TierWindow:
+        if self.end_days <= self.start_days:
+            raise ValueError(f"end_days ({self.end_days}) must be after start_days ({self.start_days})")
+        return self
 
 
 class FrameworkRequirement(_Strict):

@@ -25,7 +25,7 @@ from controlmap.catalog.corrections import render_corrections
 from controlmap.catalog.correspondence import builtin_correspondence
 from controlmap.catalog.lint import ERROR, has_errors, iso_2013_advice, lint, summarise
 from controlmap.catalog.models import ISO27001_2022, SOC2_2017, Control, Framework, Severity
-from controlmap.catalog.plan import build_plan
+from controlmap.catalog.plan import build_plan, plan_problems
 from controlmap.catalog.seed import SeedError, parse_seed, write_seed_catalog
 from controlmap.cli.common import (
     EXIT_FINDINGS,
@@ -35,6 +35,7 @@ from controlmap.cli.common import (
     emit,
     fail_on_file_error,
     print_error,
+    print_file_problem,
     print_warning,
     render_rows,
 )
@@ -144,6 +145,10 @@ def load_cli_catalog(
     except FileError as exc:
         fail_on_file_error(exc)
         raise
+    for problem in catalog.problems:  # warnings from linting the custom files
+        print_file_problem(problem)
+    if problems := plan_problems(settings, catalog.services):
+        fail_on_file_error(FileError(problems))
     return catalog, settings
 
 
@@ -557,14 +562,16 @@ def lint_command(
 
     Exits 1 when there are errors; warnings (e.g. controls not yet automated) do not fail.
     """
+    settings = load_cli_settings(settings_file)  # a settings file with schema errors exits 2 here
     if paths:
         problems = lint(paths)
+        custom = list(paths)
     else:
-        settings = load_cli_settings(settings_file)
         problems = lint()
         custom = custom_catalog_paths(settings, catalog_dirs)
         if custom:
             problems += [p for p in lint(custom) if p.path not in {q.path for q in problems}]
+    problems += _settings_plan_problems(settings, custom)
     shown = [p for p in problems if p.level == ERROR] if quiet else problems
     counts = summarise(problems)
     if fmt is LintFormat.JSON:
@@ -593,8 +600,21 @@ def lint_command(
         console.print(
             f"[{style}]{counts['errors']} error(s)[/], {counts['warnings']} warning(s)", highlight=False
         )
+    if any(p.code == "io" and p.level == ERROR for p in problems):
+        raise typer.Exit(EXIT_USAGE)  # a path that cannot be read is an input error, as for list
     if has_errors(problems):
         raise typer.Exit(EXIT_FINDINGS)
+
+
+def _settings_plan_problems(settings: Settings, custom: Sequence[Path]) -> list[FileProblem]:
+    """Plan problems of the settings file, against the services of the catalog being linted."""
+    if settings.plan is None:
+        return []
+    try:
+        services = load_catalog(custom).services
+    except FileError:  # the custom files' own problems are reported by the lint
+        services = load_catalog().services
+    return plan_problems(settings, services)
 
 
 def _print_problem(problem: FileProblem) -> None:

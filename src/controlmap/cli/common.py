@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 from ruamel.yaml import YAML
 
-from controlmap.yamlfile import FileError
+from controlmap.yamlfile import FileError, FileProblem
 
 console = Console()
 err_console = Console(stderr=True)
@@ -37,18 +37,31 @@ class OutputFormat(str, Enum):
     YAML = "yaml"
 
 
+# Messages go to stderr unwrapped (soft_wrap): one problem per line, so grep and editors that
+# jump to ``file:line`` work whatever the terminal width.
 def print_error(message: str) -> None:
-    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 def print_warning(message: str) -> None:
-    err_console.print(f"[yellow]warning:[/] {escape(message)}", highlight=False)
+    err_console.print(f"[yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+
+def print_file_problem(problem: FileProblem) -> None:
+    """``path:line: error: message``, with the level said once."""
+    where = f"{problem.path}:{problem.line}" if problem.line else problem.path
+    style = "bold red" if problem.level == "error" else "yellow"
+    err_console.print(
+        f"{escape(where)}: [{style}]{escape(problem.level)}:[/] {escape(problem.message)}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def fail_on_file_error(exc: FileError) -> None:
     """Print every problem of a FileError and exit 2."""
     for problem in exc.problems:
-        print_error(str(problem))
+        print_file_problem(problem)
     raise typer.Exit(EXIT_USAGE)
 
 

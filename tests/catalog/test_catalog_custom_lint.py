@@ -1,0 +1,65 @@
+"""Custom catalog files are linted when loaded; unreadable paths are input errors; directories recurse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from controlmap.catalog.catalog import load_catalog
+
+from .helpers import catalog_file, control_yaml, run
+
+
+def test_custom_catalog_with_lint_errors_is_refused_with_lines(runner: CliRunner, tmp_path: Path) -> None:
+    bad = catalog_file(
+        tmp_path / "bad.yaml",
+        control_yaml(),
+        control_yaml(),
+        control_yaml("ORG-S3-11", iso="A.9.2"),
+        control_yaml("ORG-S3-12", automation="full", extra="    checks: [s3_no_such_check]\n"),
+    )
+    for command in (["list"], ["show", "ORG-S3-10"], ["plan"], ["frameworks", "iso27001"]):
+        code, _, err = run(runner, *command, "--catalog", str(bad))
+        assert code == 2, command
+        assert f"{bad}:18: error: duplicate control id ORG-S3-10" in err
+        assert "A.9.2 is an ISO 27001:2013 ID" in err
+        assert "check 's3_no_such_check' is not registered" in err
+
+
+def test_custom_catalog_warnings_are_printed_but_not_fatal(runner: CliRunner, tmp_path: Path) -> None:
+    warn = catalog_file(tmp_path / "warn.yaml", control_yaml(automation="partial"))
+    code, out, err = run(runner, "list", "--catalog", str(warn), "--format", "csv")
+    assert code == 0 and "ORG-S3-10" in out
+    assert "warning: ORG-S3-10: not yet automated" in err
+
+
+# ---- paths that cannot be read ------------------------------------------------------------------
+
+
+def test_lint_of_unreadable_paths_is_an_input_error(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "loop1").symlink_to(tmp_path / "loop2")
+    (tmp_path / "loop2").symlink_to(tmp_path / "loop1")
+    for path, message in (
+        (tmp_path / "missing.yaml", "no such file or directory"),
+        (Path("/dev/null"), "not a regular file"),
+        (tmp_path / "loop1", "symbolic link loop"),
+    ):
+        code, out, _ = run(runner, "lint", str(path))
+        assert code == 2, path
+        assert message in out
+
+
+def test_catalog_directory_is_read_recursively(runner: CliRunner, tmp_path: Path) -> None:
+    catalog_file(tmp_path / "org" / "s3" / "naming.yaml", control_yaml())
+    catalog_file(tmp_path / "org" / "top.yaml", control_yaml("ORG-S3-11"))
+    catalog = load_catalog([tmp_path / "org"])
+    assert {"ORG-S3-10", "ORG-S3-11"} <= set(catalog.controls)
+    assert catalog.origins["ORG-S3-10"].path.endswith("naming.yaml")
+
+
+def test_empty_catalog_directory_warns(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    code, out, err = run(runner, "list", "--catalog", str(tmp_path / "empty"), "--format", "csv")
+    assert code == 0 and "S3-01" in out
+    assert "warning: no control files in" in err

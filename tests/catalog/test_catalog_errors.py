@@ -1,0 +1,45 @@
+"""Error messages: said once, one per line, in the author's words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from .helpers import catalog_file, control_yaml, run
+
+
+def test_error_printed_once_and_not_hard_wrapped(runner: CliRunner, tmp_path: Path) -> None:
+    bad = catalog_file(
+        tmp_path / ("a-rather-long-directory-name-" * 3) / "bad.yaml", control_yaml(iso="A.9.2")
+    )
+    code, _, err = run(runner, "list", "--catalog", str(bad))
+    assert code == 2
+    line = next(x for x in err.splitlines() if "A.9.2" in x)
+    assert line.startswith(f"{bad}:") and line.count("error:") == 1
+    assert "A.5.17" in line  # the whole message on one line
+
+
+def test_schema_errors_name_the_control_and_suggest_the_key(runner: CliRunner, tmp_path: Path) -> None:
+    body = control_yaml("S3-99").replace("    severity: low\n", "    severty: low\n")
+    body = body.replace("      summary: Rename the bucket.\n", "      summary: Rename.\n      consol: []\n")
+    bad = catalog_file(tmp_path / "bad.yaml", body)
+    for command in (["list", "--catalog", str(bad)], ["lint", str(bad)]):
+        code, out, err = run(runner, *command)
+        text = out + err
+        assert code in (1, 2)
+        assert "S3-99: severity: field required" in text
+        assert "S3-99: unknown key 'severty'; did you mean 'severity'?" in text
+        assert "unknown key 'consol' in remediation; did you mean 'console'?" in text
+        assert "controls.0" not in text
+
+
+def test_settings_errors_drop_pydantic_phrasing(runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "controlmap.yaml"
+    path.write_text("plan:\n  tiers: 5\n  tierz: {}\n  service_windows:\n    hgh: {}\n", encoding="utf-8")
+    code, _, err = run(runner, "plan", "--settings", str(path))
+    assert code == 2
+    assert "instance of" not in err and "[key]" not in err
+    assert f"{path}:2: error: plan.tiers: must be a mapping" in err
+    assert "unknown key 'tierz' in plan; did you mean 'tiers'?" in err
+    assert "'hgh' is not allowed here" in err
