@@ -183,3 +183,34 @@ def test_unsupported_database_scheme_is_named(tmp_path: Path, monkeypatch) -> No
     assert "unsupported database URL scheme 'mysql' (use sqlite:// or postgresql://)" in " ".join(
         result.output.split()
     )
+
+
+def test_diff_in_reversed_order_swaps_and_says_so(db: str) -> None:
+    scans = json.loads(run("scans", "--db", db, "--format", "json").stdout)
+    newest, oldest = scans[0]["scan"], scans[1]["scan"]
+    reversed_ = run("diff", newest, oldest, "--db", db, "--format", "json")
+    assert reversed_.exit_code == 0
+    data = json.loads(reversed_.stdout)
+    assert data["old_scan"] == oldest and data["new_scan"] == newest
+    assert [f["resource_name"] for f in data["new"]] == ["assets"]
+    assert f"warning: scan {newest} is newer than {oldest}" in flat(reversed_.stderr)
+
+
+def test_findings_machine_formats_keep_types_and_headers(db: str) -> None:
+    import yaml as pyyaml
+
+    empty_csv = run("findings", "--db", db, "--status", "excepted", "--account", "000000000000", "-f", "csv")
+    assert empty_csv.exit_code == 0
+    assert empty_csv.stdout.splitlines() == [
+        "status,severity,control,resource,where,first_seen,due,overdue,reopened,scan"
+    ]
+    rows = pyyaml.safe_load(run("findings", "--db", db, "-f", "yaml").stdout)
+    assert rows and all(isinstance(r["overdue"], bool) and isinstance(r["reopened"], int) for r in rows)
+
+
+def test_unknown_service_or_control_is_an_error_naming_known_ones(db: str) -> None:
+    service = runner.invoke(app, ["findings", "--db", db, "--service", "s4"])
+    assert service.exit_code == 2 and "unknown service s4; known: apigateway" in flat(service.output)
+    control = runner.invoke(app, ["findings", "--db", db, "--control", "XX-1"])
+    assert control.exit_code == 2 and "unknown control XX-1; known: APIGW-01" in flat(control.output)
+    assert run("findings", "--db", db, "--service", "S3", "--control", "s3-01").exit_code == 0

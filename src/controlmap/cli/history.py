@@ -17,6 +17,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from controlmap.catalog.catalog import load_catalog
 from controlmap.catalog.models import Severity
 from controlmap.checks.registry import Status
 from controlmap.cli.common import (
@@ -27,6 +28,7 @@ from controlmap.cli.common import (
     emit,
     fail_on_file_error,
     print_error,
+    print_warning,
     render_rows,
 )
 from controlmap.findings.model import Finding
@@ -226,6 +228,11 @@ def diff_command(
     settings = cli_settings(settings_file)
     with cli_store(db, settings) as store:
         diff = diff_scans(store, old, new)
+    if diff.swapped:
+        print_warning(
+            f"scan {diff.new.id} is newer than {diff.old.id}: comparing {diff.old.id} → {diff.new.id} "
+            "(usage: controlmap diff OLD NEW)"
+        )
     if fmt is DiffFormat.JSON:
         emit(json.dumps(diff.to_json(), indent=2, ensure_ascii=False))
     elif fmt is DiffFormat.MARKDOWN:
@@ -251,6 +258,41 @@ def diff_command(
 
 
 # ---- findings ------------------------------------------------------------------------------------
+
+FINDING_COLUMNS = (
+    "status",
+    "severity",
+    "control",
+    "resource",
+    "where",
+    "first_seen",
+    "due",
+    "overdue",
+    "reopened",
+    "scan",
+)
+
+
+def _check_known(services: Sequence[str], controls: Sequence[str]) -> None:
+    """A mistyped --service or --control is an error naming the known values, not an empty list."""
+    if not services and not controls:
+        return
+    try:
+        catalog = load_catalog()
+    except FileError:
+        return  # the catalog's own problems are `controlmap catalog lint`'s business
+    known_services = {s.lower() for s in catalog.services} | {
+        c.service.lower() for c in catalog.controls.values()
+    }
+    bad = sorted({s for s in services if s.lower() not in known_services})
+    if bad:
+        print_error(f"unknown service {', '.join(bad)}; known: {', '.join(sorted(known_services))}")
+        raise typer.Exit(EXIT_USAGE)
+    known_controls = {c.upper() for c in catalog.controls}
+    bad = sorted({c for c in controls if c.upper() not in known_controls})
+    if bad:
+        print_error(f"unknown control {', '.join(bad)}; known: {', '.join(sorted(known_controls))}")
+        raise typer.Exit(EXIT_USAGE)
 
 
 def findings_command(
@@ -279,6 +321,7 @@ def findings_command(
     settings_file: SettingsOpt = None,
 ) -> None:
     settings = cli_settings(settings_file)
+    _check_known(service or [], control or [])
     statuses = [s.value for s in status or []] or ([] if all_statuses else [Status.FAIL.value])
     with cli_store(db, settings) as store:
         states = latest_findings(
@@ -294,6 +337,7 @@ def findings_command(
     if fmt is OutputFormat.JSON:
         emit(json.dumps([s.to_json() for s in states], indent=2, ensure_ascii=False))
         return
+    table = fmt is OutputFormat.TABLE
     rows = [
         {
             "status": s.finding.status.value,
@@ -303,13 +347,14 @@ def findings_command(
             "where": location(s.finding),
             "first_seen": s.finding.first_seen.date().isoformat() if s.finding.first_seen else "",
             "due": s.finding.due_date.isoformat() if s.finding.due_date else "",
-            "overdue": "OVERDUE" if s.finding.overdue else "",
-            "reopened": s.reopened or "",
+            # Words for people, booleans and counts for YAML/CSV/Markdown readers.
+            "overdue": ("OVERDUE" if s.finding.overdue else "") if table else bool(s.finding.overdue),
+            "reopened": (s.reopened or "") if table else s.reopened,
             "scan": s.scan_id,
         }
         for s in states
     ]
-    if not rows and fmt is OutputFormat.TABLE:
+    if not rows and table:
         console.print("No findings match.", highlight=False)
         return
-    emit(render_rows(rows, fmt, title=f"Findings ({len(rows)})"))
+    emit(render_rows(rows, fmt, columns=FINDING_COLUMNS, title=f"Findings ({len(rows)})"))

@@ -110,6 +110,7 @@ class Diff:
     new_failures: list[Finding]
     resolved: list[Finding]  # failing in OLD, not failing in NEW (the NEW finding if present)
     still_failing: list[Finding]
+    swapped: bool = False  # the scans were given newest first and were put in order
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -130,6 +131,9 @@ def diff_scans(store: Store, old_ref: str | None = None, new_ref: str | None = N
             raise StoreError(f"scan {new.id} has no earlier complete scan of the same scope to compare with")
     else:
         old = find_scan(store, old_ref)
+    swapped = aware(old.started_at) > aware(new.started_at)
+    if swapped:  # `diff NEW OLD`: compare in time order, or "new" and "resolved" trade places
+        old, new = new, old
     old_findings = {f.key: f for f in findings_of(store, old.id)}
     new_findings = {f.key: f for f in findings_of(store, new.id)}
     old_failing = {k for k, f in old_findings.items() if f.status is Status.FAIL}
@@ -140,6 +144,7 @@ def diff_scans(store: Store, old_ref: str | None = None, new_ref: str | None = N
         [new_findings[k] for k in new_failing - old_failing],
         [new_findings.get(k, old_findings[k]) for k in old_failing - new_failing],
         [new_findings[k] for k in new_failing & old_failing],
+        swapped,
     )
 
 
