@@ -39,12 +39,10 @@ from controlmap.findings.evaluate import evaluate
 from controlmap.findings.model import ScanError, ScanResult
 from controlmap.resources.base import CollectionError
 from controlmap.settings import Settings
-from controlmap.sources.aws.clients import ReadOnlyViolation
-from controlmap.sources.aws.scanner import AwsScanOptions, run_aws_scan
-from controlmap.sources.aws.session import SessionError, SessionOptions
 from controlmap.yamlfile import FileError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the live-scan modules pull in boto3: imported where used, so `scan iac` starts fast
+    from controlmap.sources.aws.scanner import AwsScanOptions
     from controlmap.store import ScanRecorder
 
 ORDER = 20
@@ -255,6 +253,8 @@ def run_live_scan(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> ScanResult:
     """Collect, evaluate and wrap a live scan in a ScanResult (no exceptions, store or output yet)."""
+    from controlmap.sources.aws.scanner import run_aws_scan
+
     started = datetime.now(UTC)
     outcome = run_aws_scan(options, controls, settings, progress)
     findings = evaluate(catalog, outcome.inventory, settings, controls=controls)
@@ -381,6 +381,9 @@ def scan_aws(
     fmt = output_format(output)
     catalog, settings = load_cli_catalog(catalog_dirs, settings_file)
     selected = select_controls(catalog, split_list(services), split_list(controls))
+    from controlmap.sources.aws.scanner import AwsScanOptions
+    from controlmap.sources.aws.session import SessionOptions
+
     options = AwsScanOptions(
         session=SessionOptions(profile=profile, role_arn=role_arn, external_id=external_id),
         regions=parse_regions(regions),
@@ -406,6 +409,9 @@ def live_scan_or_exit(
     options: AwsScanOptions, controls: Sequence[Control], catalog: Catalog, settings: Settings
 ) -> ScanResult:
     """Run the live scan; credential and input problems exit 2 with a message, never a traceback."""
+    from controlmap.sources.aws.clients import ReadOnlyViolation
+    from controlmap.sources.aws.session import SessionError
+
     try:
         return collect_with_progress(
             lambda progress: run_live_scan(options, controls, catalog, settings, progress)
