@@ -94,7 +94,8 @@ def test_list_filter_by_aws_config_type(runner: CliRunner) -> None:
     [
         (["--framework", "iso27001:A.9.4"], "A.9.4 is an ISO 27001:2013 ID; its 2022 successors are A.8.3"),
         (["--framework", "iso27001:A.8.99"], "A.8.99 is not an ISO/IEC 27001:2022 Annex A control"),
-        (["--framework", "soc2:Confidentiality"], "is not a SOC 2 Trust Services Criterion"),
+        (["--framework", "soc2:Confidentiality"], "is a Trust Services category, not a criterion"),
+        (["--framework", "soc2:CC9.9"], "is not a SOC 2 Trust Services Criterion"),
         (["--framework", "A.8.24"], "use iso27001:A.8.24 or soc2:CC6.7"),
         (["--resource-type", "aws_s3_buckt"], "did you mean aws_s3_bucket"),
         (["--service", "ec3"], "unknown service ec3"),
@@ -183,6 +184,7 @@ def test_plan_formats_and_settings_override(runner: CliRunner, fixtures: Path, t
         "start_days": 0,
         "end_days": 30,
         "controls": ["KMS-01"],
+        "custom_controls": ["KMS-01"],  # the mini catalog's KMS-01 replaces the built-in one
     }
     assert kms[1]["severity"] == "high" and (kms[1]["start_days"], kms[1]["end_days"]) == (60, 90)
     for fmt, probe in (

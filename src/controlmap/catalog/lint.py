@@ -459,16 +459,20 @@ def _ambiguous_finding(
     )
 
 
+def soc2_category_advice(ident: str) -> str | None:
+    """'"Availability" is a Trust Services category, not a criterion: cite A1.2 ...', or None."""
+    advice = _CATEGORY_ADVICE.get(ident.strip().lower())
+    if advice is None:
+        return None
+    return f'"{ident.strip()}" is a Trust Services category, not a criterion: {advice}'
+
+
 def _soc2_finding(ident: str, framework: Framework) -> tuple[str, str, str] | None:
     if ident in framework.ids():
         return None
-    advice = _CATEGORY_ADVICE.get(ident.strip().lower())
+    advice = soc2_category_advice(ident)
     if advice is not None:
-        return (
-            ERROR,
-            "soc2-category",
-            f'"{ident}" is a Trust Services category, not a criterion: {advice}',
-        )
+        return ERROR, "soc2-category", advice
     if re.match(r"^PP1\.\d$", ident):
         return ERROR, "framework", f"{ident} is not a TSC ID; the AICPA numbers processing integrity PI1.x"
     return ERROR, "framework", f"{ident} is not a SOC 2 Trust Services Criterion ({_TSC_RANGE})"

@@ -23,8 +23,8 @@ from ruamel.yaml import YAML
 from controlmap.catalog.catalog import Catalog, load_catalog
 from controlmap.catalog.corrections import render_corrections
 from controlmap.catalog.correspondence import builtin_correspondence
-from controlmap.catalog.lint import ERROR, has_errors, iso_2013_advice, lint, summarise
-from controlmap.catalog.models import ISO27001_2022, SOC2_2017, Control, Framework, Severity
+from controlmap.catalog.lint import ERROR, has_errors, iso_2013_advice, lint, soc2_category_advice, summarise
+from controlmap.catalog.models import ISO27001_2022, SOC2_2017, Automation, Control, Framework, Severity
 from controlmap.catalog.plan import build_plan, plan_problems
 from controlmap.catalog.seed import SeedError, parse_seed, write_seed_catalog
 from controlmap.cli.common import (
@@ -183,15 +183,16 @@ def _framework_filter(catalog: Catalog, ref: str) -> str:
     framework_key = FRAMEWORK_ALIASES.get(key.strip().lower())
     if not sep or framework_key is None or not ident.strip():
         raise _usage_error(f"--framework {ref!r}: use iso27001:A.8.24 or soc2:CC6.7")
-    ident = ident.strip().upper()
+    written = ident.strip()
+    ident = written.upper()
     framework = catalog.frameworks.get(framework_key)
     if framework is not None and ident not in framework.ids():
         if framework_key == ISO27001_2022:
             hint = iso_2013_advice(ident, builtin_correspondence())
             if builtin_correspondence().successors(ident) is None:
-                hint = f"{ident} is not an ISO/IEC 27001:2022 Annex A control"
+                hint = f"{written} is not an ISO/IEC 27001:2022 Annex A control"
         else:
-            hint = f"{ident} is not a SOC 2 Trust Services Criterion"
+            hint = soc2_category_advice(written) or f"{written} is not a SOC 2 Trust Services Criterion"
         raise _usage_error(f"--framework {ref!r}: {hint}")
     return f"{framework_key.split(':')[0]}:{ident}"
 
@@ -260,6 +261,7 @@ def list_controls(
         "resource_types",
         "automation",
         "automated",
+        "custom",
     ]
     emit(render_rows(rows, fmt, columns=columns, title="Controls"))
 
@@ -274,20 +276,34 @@ _SEVERITY_STYLE = {
 
 
 def _print_control_table(controls: Sequence[Control]) -> None:
-    table = Table(title=f"{len(controls)} controls", header_style="bold")
-    for column in ("ID", "Severity", "Service", "Title", "ISO 27001:2022", "SOC 2", "Automated"):
-        table.add_column(column)
+    noun = "control" if len(controls) == 1 else "controls"
+    table = Table(title=f"{len(controls)} {noun}", header_style="bold")
+    # IDs are what people copy into other commands: never cut them; the title wraps instead.
+    # The service is the ID's prefix (and --service filters by it), so it gets no column here.
+    table.add_column("ID", no_wrap=True)
+    table.add_column("Severity", no_wrap=True)
+    table.add_column("Title", ratio=1, overflow="fold")
+    table.add_column("ISO", no_wrap=True)
+    table.add_column("SOC 2", no_wrap=True)
+    table.add_column("Automated", no_wrap=True)
     for c in controls:
         table.add_row(
-            escape(c.id) + (" [dim](custom)[/]" if c.custom else ""),
+            escape(c.id) + ("\n[dim](custom)[/]" if c.custom else ""),
             Text(c.severity.label, style=_SEVERITY_STYLE[c.severity]),
-            escape(c.service),
             escape(c.title),
-            escape(", ".join(c.iso27001)),
-            escape(", ".join(c.soc2)),
-            "yes" if c.is_automated else "[dim]not yet[/]",
+            escape("\n".join(c.iso27001)),
+            escape("\n".join(c.soc2)),
+            _automated_label(c, short=True),
         )
     console.print(table)
+
+
+def _automated_label(control: Control, *, short: bool = False) -> str:
+    if control.is_automated:
+        return "yes"
+    if control.automation is Automation.MANUAL:
+        return "[dim]manual[/]" if short else "[dim]manual by design[/]"
+    return "[dim]not yet[/]"
 
 
 # ---- show ---------------------------------------------------------------------------------------
@@ -364,7 +380,8 @@ def _control_panel(catalog: Catalog, control: Control, window: str, origin: Any)
     types = [_type_names(catalog, t) for t in control.resource_types]
     facts.add_row("Resource types", "\n".join(types) or "-")
     facts.add_row("Automation", escape(control.automation.value))
-    facts.add_row("Checks", escape(", ".join(control.checks)) or "[dim]none yet[/]")
+    facts.add_row("Automated", _automated_label(control))
+    facts.add_row("Checks", escape(", ".join(control.checks)) or "[dim]none[/]")
     if control.attestation:
         facts.add_row("Attestation", escape(control.attestation))
     if origin is not None:
@@ -374,8 +391,8 @@ def _control_panel(catalog: Catalog, control: Control, window: str, origin: Any)
     parts += [Text("Why", style="bold"), Text(control.rationale), Text("")]
 
     refs = Table(title="Framework references", title_justify="left", header_style="bold")
-    refs.add_column("Framework")
-    refs.add_column("ID")
+    refs.add_column("Framework", no_wrap=True)
+    refs.add_column("ID", no_wrap=True)
     refs.add_column("Title")
     for key, idents in control.references.items():
         titles = _titles(catalog.frameworks.get(key))
@@ -469,8 +486,9 @@ def frameworks(
         emit(render_rows(rows, fmt, columns=["id", "title", "group", "controls"], title=framework.name))
         return
     table = Table(title=escape(framework.name), header_style="bold")
-    for column in ("ID", "Title", "Controls"):
-        table.add_column(column)
+    table.add_column("ID", no_wrap=True)
+    table.add_column("Title", ratio=1, overflow="fold")
+    table.add_column("Controls", ratio=1)
     group = None
     for row in rows:
         if row["group"] != group:
@@ -503,19 +521,32 @@ def plan(
             "start_days": e.window.start_days,
             "end_days": e.window.end_days,
             "controls": [c.id for c in e.controls],
+            "custom_controls": [c.id for c in e.controls if c.custom],
         }
         for e in entries
     ]
     if fmt is not OutputFormat.TABLE:
         emit(
             render_rows(
-                rows, fmt, columns=["severity", "service", "window", "start_days", "end_days", "controls"]
+                rows,
+                fmt,
+                columns=[
+                    "severity",
+                    "service",
+                    "window",
+                    "start_days",
+                    "end_days",
+                    "controls",
+                    "custom_controls",
+                ],
             )
         )
         return
     table = Table(title="Remediation plan (days after a control is found failing)", header_style="bold")
-    for column in ("Tier", "Service", "Window", "Controls"):
-        table.add_column(column)
+    table.add_column("Tier", no_wrap=True)
+    table.add_column("Service")
+    table.add_column("Window", no_wrap=True)
+    table.add_column("Controls", ratio=1)
     previous = None
     for e in entries:
         tier = (
@@ -526,7 +557,7 @@ def plan(
             tier,
             escape(catalog.services.get(e.service, e.service)),
             f"{e.window.start_days}-{e.window.end_days} days",
-            escape(", ".join(c.id for c in e.controls)),
+            escape(", ".join(c.id + (" (custom)" if c.custom else "") for c in e.controls)),
         )
     console.print(table)
     source = (
