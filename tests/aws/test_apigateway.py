@@ -24,7 +24,7 @@ CHECKS = [
     "apigateway_stage_throttled",
     "apigateway_v2_stage_throttled",
     "apigateway_stage_waf_enabled",
-    "apigateway_v2_stage_waf_not_supported",
+    "apigateway_v2_default_endpoint_disabled",
     "apigateway_stage_logging_enabled",
     "apigateway_v2_stage_logging_enabled",
 ]
@@ -83,6 +83,9 @@ def apis(aws_session: boto3.Session) -> None:
     )
     http_api(v2, "http-bad", [("GET /x", "JWT", []), ("POST /y", "NONE", [])], issuer=ISSUER)
     http_api(
+        v2, "http-fronted", [("GET /x", "JWT", ["x/read"])], issuer=ISSUER, disable_default_endpoint=True
+    )
+    http_api(
         v2,
         "ws-good",
         [("$connect", "AWS_IAM", []), ("send", "NONE", [])],
@@ -140,7 +143,9 @@ def test_api_gateway_checks(apis: None) -> None:
 
     assert status(scan, "apigateway_stage_waf_enabled", "good/prod") is Status.PASS
     assert status(scan, "apigateway_stage_waf_enabled", "bad/prod") is Status.FAIL
-    assert status(scan, "apigateway_v2_stage_waf_not_supported", "http-good/live") is Status.NOT_APPLICABLE
+    bypass = "apigateway_v2_default_endpoint_disabled"
+    assert status(scan, bypass, "http-fronted") is Status.PASS
+    assert status(scan, bypass, "http-bad") is Status.FAIL and "bypass" in reason(scan, bypass, "http-bad")
 
     logging = "apigateway_stage_logging_enabled"
     assert status(scan, logging, "good/prod") is Status.PASS
@@ -208,6 +213,6 @@ def test_calls_per_api(apis: None) -> None:
     scan = live_scan(CHECKS)
     calls: dict[str, Any] = scan.factory.counter.snapshot()
     assert calls["apigateway:GetRestApis"] == 1 and calls["apigateway:GetUsagePlans"] == 1
-    # v1 and v2 share the endpoint prefix "apigateway": 3 REST + 5 v2 APIs, one GetStages each.
-    assert calls["apigateway:GetResources"] == 3 and calls["apigateway:GetStages"] == 8
-    assert calls["apigateway:GetRoutes"] == 5
+    # v1 and v2 share the endpoint prefix "apigateway": 3 REST + 6 v2 APIs, one GetStages each.
+    assert calls["apigateway:GetResources"] == 3 and calls["apigateway:GetStages"] == 9
+    assert calls["apigateway:GetRoutes"] == 6

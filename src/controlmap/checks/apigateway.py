@@ -288,17 +288,26 @@ def rest_waf(stage: ApiGatewayStage, ctx: CheckContext) -> Outcome:
 
 
 @check(
-    "apigateway_v2_stage_waf_not_supported",
-    ApiGatewayV2Stage,
-    title="WAF on HTTP/WebSocket API stages (not supported by AWS)",
-    facts=("protocol_type",),
+    "apigateway_v2_default_endpoint_disabled",
+    ApiGatewayV2Api,
+    title="HTTP/WebSocket API cannot be reached around a WAF (default execute-api endpoint disabled)",
+    facts=("disable_execute_api_endpoint",),
 )
-def v2_waf(stage: ApiGatewayV2Stage, ctx: CheckContext) -> Outcome:
-    kind = stage.protocol_type or "HTTP/WebSocket"
-    return not_applicable(
-        f"AWS WAF cannot be associated with {kind} API stages; front the API with CloudFront and a web ACL "
-        "and "
-        "disable the default execute-api endpoint (attested under this control)"
+def v2_waf_bypass(api: ApiGatewayV2Api, ctx: CheckContext) -> Outcome:
+    # AWS WAF cannot attach to HTTP or WebSocket APIs; the only way to put a web ACL in front
+    # is CloudFront (or an ALB) on a custom domain, which protects nothing while clients can
+    # still call the default https://{api-id}.execute-api endpoint directly.
+    if need(api, "disable_execute_api_endpoint"):
+        return passed(
+            f"the default execute-api endpoint of this {api.protocol_type} API is disabled, so traffic must "
+            "come through its custom domain, where CloudFront and a web ACL can inspect it"
+        )
+    return failed(
+        f"AWS WAF cannot attach to {api.protocol_type} APIs, and the default execute-api endpoint is "
+        "enabled, so clients can bypass any CloudFront + web ACL in front; set "
+        "DisableExecuteApiEndpoint: true and serve the API through a custom domain behind CloudFront "
+        "with AWS WAF",
+        disable_execute_api_endpoint=False,
     )
 
 

@@ -130,8 +130,11 @@ def http_api(
     throttle: tuple[float, int] | None = None,
     access_log: str | None = None,
     log_level: str | None = None,
+    disable_default_endpoint: bool = False,
 ) -> str:
     params: dict[str, Any] = {"Name": name, "ProtocolType": protocol}
+    if disable_default_endpoint:
+        params["DisableExecuteApiEndpoint"] = True
     if protocol == "WEBSOCKET":
         params["RouteSelectionExpression"] = "$request.body.action"
     api_id = str(v2.create_api(**params)["ApiId"])
@@ -243,6 +246,7 @@ def seed_apigateway(ctx: SeedContext) -> None:
         issuer=issuer,
         throttle=(100.0, 50),
         access_log=_logs(account, home, "demo-mobile-http"),
+        disable_default_endpoint=True,  # served only through CloudFront + WAF on a custom domain
     )
     http_api(
         v2, "demo-webhooks-http", [("POST /hook", "NONE", []), ("GET /status", "JWT", [])], issuer=issuer
