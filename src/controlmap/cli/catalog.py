@@ -703,6 +703,7 @@ def import_seed(
         parsed = parse_seed(text)
     except SeedError as exc:
         raise _usage_error(f"{seed}: {exc}") from None
+    created = _first_missing_directory(output if output.suffix not in (".yaml", ".yml") else output.parent)
     try:
         written = write_seed_catalog(parsed, output)
     except OSError as exc:
@@ -713,8 +714,20 @@ def import_seed(
         for c in parsed.controls
         if c.summary_tiers and c.summary_tiers != [c.severity]
     ]
+    if created is not None:
+        console.print(f"created directory {escape(str(created))}")
     console.print(f"{len(parsed.controls)} controls written to {escape(', '.join(str(p) for p in written))}")
     if missing:
         print_warning(f"not in any summary table of the seed: {', '.join(missing)}")
     if other_tier:
         print_warning(f"in a summary table other than its severity: {', '.join(other_tier)}")
+
+
+def _first_missing_directory(directory: Path) -> Path | None:
+    """The outermost directory of ``directory`` that does not exist yet (what mkdir -p will create)."""
+    missing = None
+    for candidate in (directory, *directory.parents):
+        if candidate.exists():
+            break
+        missing = candidate
+    return missing
