@@ -47,7 +47,8 @@ def test_dashboard_per_account_from_latest_scan() -> None:
     assert [s for s, _ in board.by_severity] == [Severity.CRITICAL, Severity.HIGH]
     assert (by_severity[Severity.CRITICAL].passed, by_severity[Severity.CRITICAL].failed) == (1, 1)
     assert {f.resource_name for f in board.open_critical} == {XSS, "sg-0abc"}
-    assert {f.resource_name for f in board.overdue} == {XSS, "sg-0abc"}  # due 2026-11-20, S3-05 due 2027
+    # One overdue rule everywhere: an open FAIL past its due date (sg-0abc is ERROR: not overdue).
+    assert {f.resource_name for f in board.overdue} == {XSS}  # due 2026-11-20, S3-05 due 2027
     assert board.overall.rate == pytest.approx(100 / 3)
 
 
@@ -95,6 +96,9 @@ def test_overdue_needs_an_open_finding_past_its_due_date() -> None:
     assert not is_overdue(finding(status=Status.EXCEPTED, due_date=date(2000, 1, 1)), TODAY)
     assert is_overdue(finding(overdue=True, due_date=None), TODAY)
     assert not is_overdue(finding(due_date=None), TODAY)
+    assert not is_overdue(finding(status=Status.ERROR, due_date=date(2000, 1, 1)), TODAY)
+    assert not is_overdue(finding(status=Status.UNKNOWN, due_date=date(2000, 1, 1)), TODAY)
+    assert not is_overdue(finding(status=Status.SUPPRESSED, due_date=date(2000, 1, 1)), TODAY)
 
 
 def test_failing_resources_group_by_type_and_exclude_errors() -> None:

@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from controlmap.catalog.models import Severity
 from controlmap.checks.registry import Status
@@ -114,8 +114,21 @@ def summarize(findings: Sequence[Finding]) -> Summary:
         by_severity[finding.severity].add(finding.status)
         by_service.setdefault(finding.service, Tally()).add(finding.status)
     open_critical = sum(1 for f in findings if f.severity is Severity.CRITICAL and f.status is Status.FAIL)
-    overdue = sum(1 for f in findings if f.overdue and f.status is Status.FAIL)
+    overdue = sum(1 for f in findings if is_overdue(f))
     return Summary(total, by_severity, dict(sorted(by_service.items())), open_critical, overdue)
+
+
+def is_overdue(finding: Finding, today: date | None = None) -> bool:
+    """The one overdue rule (store, reports, site): an open FAIL past its due date.
+
+    EXCEPTED and SUPPRESSED findings are never overdue, nor are ERROR/UNKNOWN ones (a failed
+    read is not a missed deadline). Without ``today`` (or a due date) the store's flag is used.
+    """
+    if finding.status is not Status.FAIL:
+        return False
+    if today is None or finding.due_date is None:
+        return finding.overdue  # as recorded when the scan was stored
+    return today > finding.due_date
 
 
 def read_errors(result: ScanResult) -> list[ScanError]:

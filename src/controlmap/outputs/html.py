@@ -29,6 +29,7 @@ from controlmap.findings.model import Finding, ScanResult
 from controlmap.outputs.common import (
     SEVERITY_ORDER,
     expiry_notices,
+    is_overdue,
     location,
     ordered,
     read_errors,
@@ -287,7 +288,7 @@ def render_html(
         "notices": expiry_notices(result),
         "read_errors": read_errors(result),
         "open_critical": [f for f in findings if f.severity is Severity.CRITICAL and f.status is Status.FAIL],
-        "overdue": [f for f in findings if f.overdue and f.status is Status.FAIL],
+        "overdue": [f for f in findings if is_overdue(f)],
         "location": location,
         "summary_limit": SUMMARY_LIMIT,
     }

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from controlmap.catalog.models import Severity
 from controlmap.checks.registry import Status
 from controlmap.findings.model import OPEN_STATUSES, Finding, ScanResult
-from controlmap.outputs.common import expiry_notices, read_errors
+from controlmap.outputs.common import expiry_notices, is_overdue, read_errors
 
 
 @dataclass
@@ -69,12 +69,6 @@ class AccountDashboard:
     open_critical: list[Finding]
     overdue: list[Finding]
     trend: list[TrendPoint] = field(default_factory=list)
-
-
-def is_overdue(finding: Finding, today: date) -> bool:
-    if finding.status not in OPEN_STATUSES:
-        return False
-    return finding.overdue or (finding.due_date is not None and finding.due_date < today)
 
 
 def tally(findings: Iterable[Finding]) -> Tally:

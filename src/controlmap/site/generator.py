@@ -23,6 +23,7 @@ from controlmap.catalog.models import TierWindow
 from controlmap.catalog.plan import build_plan
 from controlmap.checks.registry import CheckSpec
 from controlmap.findings.model import ScanResult
+from controlmap.outputs.common import is_overdue
 from controlmap.settings import PlanSettings
 from controlmap.site import urls
 from controlmap.site.chart import trend_chart
@@ -31,7 +32,6 @@ from controlmap.site.dashboard import (
     build_dashboards,
     failing_by_control,
     failing_by_type,
-    is_overdue,
 )
 from controlmap.site.search import search_index_js
 from controlmap.site.views import Coverage, SiteModel, build_model

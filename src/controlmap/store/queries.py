@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from controlmap.checks.registry import Status
 from controlmap.findings.model import Finding, ScanError, ScanResult
+from controlmap.outputs.common import is_overdue
 from controlmap.outputs.html import TrendPoint
 from controlmap.store.db import Store, StoreError
 from controlmap.store.models import LifecycleRow, ScanFindingRow, ScanRow
@@ -218,13 +219,9 @@ def latest_findings(
                     lifecycle[found.key] = found
             for row in rows:
                 finding = _finding(row.data)
-                is_overdue = (
-                    finding.status is Status.FAIL
-                    and finding.due_date is not None
-                    and today > finding.due_date
-                )
-                finding = finding.model_copy(update={"overdue": is_overdue})
-                if overdue and not is_overdue:
+                late = is_overdue(finding, today)
+                finding = finding.model_copy(update={"overdue": late})
+                if overdue and not late:
                     continue
                 lc = lifecycle.get(row.key)
                 out.append(

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from controlmap.catalog.models import Severity
 from controlmap.checks.registry import Status
 from controlmap.findings.model import Finding, ScanResult
+from controlmap.outputs.common import is_overdue
 from controlmap.settings import PlanSettings, Settings
 from controlmap.store.db import Store, open_store
 from controlmap.store.models import LifecycleRow, ScanFindingRow, ScanRow
@@ -218,7 +219,7 @@ def _apply_lifecycle(
                 "first_seen": first_seen,
                 "due_date": due,
                 "window_end_days": due_days,
-                "overdue": finding.status is Status.FAIL and today > due,
+                "overdue": is_overdue(finding.model_copy(update={"due_date": due}), today),
             }
         else:
             if row is not None and row["open"] and finding.status in RESOLVING:
