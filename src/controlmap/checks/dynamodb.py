@@ -7,7 +7,7 @@ their endpoints from the EC2 inventory; DDB-06 reads the DAX clusters' security 
 
 from __future__ import annotations
 
-from controlmap.checks.ec2 import describe_exposures, world_exposures
+from controlmap.checks.ec2 import describe_exposures, possible_world_exposures, world_exposures
 from controlmap.checks.policy import PolicyDocument, Statement, public_grants
 from controlmap.checks.registry import (
     CheckContext,
@@ -332,6 +332,7 @@ def dax_groups(cluster: DaxCluster, ctx: CheckContext) -> Outcome:
     group_ids = need(cluster, "security_group_ids")
     problems = []
     missing = []
+    maybe: list[str] = []
     for group_id in group_ids:
         group = next(
             (
@@ -347,11 +348,18 @@ def dax_groups(cluster: DaxCluster, ctx: CheckContext) -> Outcome:
         found = world_exposures(group.ingress, DAX_PORTS)
         if found:
             problems.append(f"{group_id}: {describe_exposures(found)}")
+        maybe += [f"{group_id}: {text}" for text in possible_world_exposures(group.ingress, DAX_PORTS)]
     if problems:
         return failed(
             "security groups admit the whole internet to the DAX ports: "
             + "; ".join(problems)
             + "; admit only the application tier's security groups",
+            security_groups=group_ids,
+        )
+    if maybe:
+        return unknown(
+            "no known rule admits the world to ports 8111/9111, but rule(s) with unknown parts could: "
+            + "; ".join(maybe),
             security_groups=group_ids,
         )
     if missing:

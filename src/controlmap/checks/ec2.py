@@ -97,6 +97,8 @@ def world_exposures(rules: Iterable[SgRule], ports: Iterable[int]) -> list[dict[
     watched = sorted(set(ports))
     found = []
     for index, rule in enumerate(rules):
+        if "ports" in rule.unresolved:
+            continue  # what it opens is unknown: see possible_world_exposures
         sources = rule.world_sources()
         if not sources:
             continue
@@ -107,6 +109,27 @@ def world_exposures(rules: Iterable[SgRule], ports: Iterable[int]) -> list[dict[
         if hit:
             found.append({"rule": index, "ports": rule.ports_text(), "sources": sources, "exposes": hit})
     return found
+
+
+def possible_world_exposures(rules: Iterable[SgRule], ports: Iterable[int]) -> list[str]:
+    """Rules with unknown parts that could admit the world to every port or one of ``ports``.
+
+    A rule whose sources are known and not world-wide cannot, whatever its ports; a rule whose
+    ports are known and miss every watched port cannot, whatever its sources. The texts say what
+    each rule depends on.
+    """
+    watched = sorted(set(ports))
+    out = []
+    for rule in rules:
+        if not rule.unresolved:
+            continue
+        sources_open = "sources" in rule.unresolved or bool(rule.world_sources())
+        ports_open = (
+            "ports" in rule.unresolved or rule.all_traffic or any(rule.covers_port(p) for p in watched)
+        )
+        if sources_open and ports_open:
+            out.append(rule.unresolved_text())
+    return out
 
 
 def describe_exposures(found: list[dict[str, Any]]) -> str:
@@ -152,6 +175,13 @@ def sg_world_ingress(group: SecurityGroup, ctx: CheckContext) -> Outcome:
     rules = need(group, "ingress")
     found = world_exposures(rules, settings(ctx).restricted_ports)
     targets = exposed_targets(group)
+    maybe = possible_world_exposures(rules, settings(ctx).restricted_ports)
+    if not found and maybe:
+        return unknown(
+            "no known inbound rule admits the internet to a restricted port, but rule(s) with unknown "
+            f"parts could: {'; '.join(maybe)}",
+            unresolved_rules=maybe,
+        )
     if not found:
         return passed("no inbound rule admits 0.0.0.0/0 or ::/0 to all ports or to a restricted port")
     if group.attachments is None:
@@ -725,12 +755,14 @@ def session_manager(instance: Instance, ctx: CheckContext) -> Outcome:
     groups, missing = instance_groups(instance, ctx)
     ports = settings(ctx).remote_access_ports
     open_by: dict[str, list[dict[str, Any]]] = {}
+    maybe: list[str] = []
     for group in groups:
         if group.ingress is None:
             return unavailable(group, "ingress")
         found = world_exposures(group.ingress, ports)
         if found:
             open_by[group.group_id] = found
+        maybe += [f"{group.group_id}: {text}" for text in possible_world_exposures(group.ingress, ports)]
     if open_by:
         text = "; ".join(f"{gid}: {describe_exposures(found)}" for gid, found in open_by.items())
         return failed(
@@ -742,6 +774,12 @@ def session_manager(instance: Instance, ctx: CheckContext) -> Outcome:
         )
     if missing:
         return unknown(f"security group(s) {', '.join(missing)} of the instance were not collected")
+    if maybe:
+        return unknown(
+            "no known rule opens SSH/RDP to the internet, but rule(s) with unknown parts could: "
+            + "; ".join(maybe),
+            unresolved_rules=maybe,
+        )
     if not need(instance, "ssm_managed"):
         return failed(
             "no SSH/RDP port is open to the internet, but the instance is not managed by Systems Manager, "

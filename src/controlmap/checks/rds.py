@@ -361,6 +361,7 @@ def security_groups(instance: DBInstance, ctx: CheckContext) -> Outcome:
     allowed = settings(ctx).allowed_cidrs
     port = instance.port
     offending: list[dict[str, Any]] = []
+    maybe: list[str] = []
     prefix_lists: list[str] = []
     for group_id in group_ids:
         group = by_id.get(group_id)
@@ -369,9 +370,13 @@ def security_groups(instance: DBInstance, ctx: CheckContext) -> Outcome:
         if group.ingress is None:
             return unavailable(group, "ingress")
         for rule in group.ingress:
-            if port is not None and not rule.covers_port(port):
+            if "ports" not in rule.unresolved and port is not None and not rule.covers_port(port):
                 continue
             public = [c for c in [*rule.ipv4_ranges, *rule.ipv6_ranges] if not _allowed(c, allowed)]
+            if rule.unresolved and (public or "sources" in rule.unresolved):
+                maybe.append(f"{group_id}: {rule.unresolved_text()}")
+                if "ports" in rule.unresolved:
+                    continue  # known public sources on unknown ports: cannot say the port is open
             if public:
                 offending.append(
                     {
@@ -389,6 +394,13 @@ def security_groups(instance: DBInstance, ctx: CheckContext) -> Outcome:
             f"the database port is open to addresses outside rds.allowed_cidrs: {text}. Admit only the "
             "application or bastion security groups (or private ranges)",
             offending=offending,
+            **evidence,
+        )
+    if maybe:
+        return unknown(
+            "no known rule opens the database port outside rds.allowed_cidrs, but rule(s) with unknown "
+            f"parts could: {'; '.join(maybe)}",
+            unresolved_rules=maybe,
             **evidence,
         )
     note = (

@@ -48,12 +48,27 @@ def group_id_of(value: Any, build: CfnBuild) -> str | None:
     return text(value)
 
 
-def sg_rule(entry: dict[str, Any], build: CfnBuild, *, egress: bool) -> SgRule | tuple[str, Unresolved]:
-    """One rule of SecurityGroupIngress/Egress (or a separate Ingress/Egress resource)."""
-    keys = ("IpProtocol", "FromPort", "ToPort", "CidrIp", "CidrIpv6")
-    for key in keys:
-        if isinstance(entry.get(key), Unresolved):
-            return key, entry[key]
+_RULE_PARTS = {
+    "IpProtocol": "ports",
+    "FromPort": "ports",
+    "ToPort": "ports",
+    "CidrIp": "sources",
+    "CidrIpv6": "sources",
+}
+
+
+def sg_rule(entry: dict[str, Any], build: CfnBuild, *, egress: bool, where: str) -> SgRule:
+    """One rule of SecurityGroupIngress/Egress (or a separate Ingress/Egress resource).
+
+    A part only known at deploy time is recorded on the rule (``where`` names it in the reason),
+    so the rule's known siblings are still judged.
+    """
+    unresolved: dict[str, str] = {}
+    for key, part in _RULE_PARTS.items():
+        missing = first_unresolved(entry.get(key))
+        if missing is not None and part not in unresolved:
+            unresolved[part] = f"{where}.{key} depends on {missing.depends_on}"
+    entry = {k: v for k, v in entry.items() if first_unresolved(v) is None}
     group_key = "DestinationSecurityGroupId" if egress else "SourceSecurityGroupId"
     prefix_key = "DestinationPrefixListId" if egress else "SourcePrefixListId"
     groups = [
@@ -68,6 +83,7 @@ def sg_rule(entry: dict[str, Any], build: CfnBuild, *, egress: bool) -> SgRule |
         ipv6_ranges=[str(entry["CidrIpv6"])] if entry.get("CidrIpv6") is not None else [],
         source_groups=groups,
         prefix_lists=[prefix] if prefix else [],
+        unresolved=unresolved,
     )
 
 
@@ -84,11 +100,7 @@ def _rules(
             return
         if not isinstance(entry, dict):
             continue
-        rule = sg_rule(entry, build, egress=egress)
-        if isinstance(rule, tuple):
-            unknown(model, fact, f"{prop}[{index}].{rule[0]}", rule[1])
-            return
-        rules.append(rule)
+        rules.append(sg_rule(entry, build, egress=egress, where=f"{prop}[{index}]"))
     setattr(model, fact, rules)
 
 
@@ -129,10 +141,7 @@ def separate_rule(item: CfnItem, build: CfnBuild) -> None:
     current = getattr(group, fact)
     if current is None:
         return  # already unknown
-    rule = sg_rule(item.props, build, egress=egress)
-    if isinstance(rule, tuple):
-        unknown(group, fact, f"{item.logical_id}.{rule[0]}", rule[1])
-        return
+    rule = sg_rule(item.props, build, egress=egress, where=item.logical_id)
     if egress and _is_default_only(current):
         # A separate egress rule replaces the implicit allow-all, as in EC2 (CloudFormation removes it).
         current = []

@@ -53,14 +53,39 @@ def _strings(value: Any) -> list[str]:
     return [str(v) for v in as_list(value) if isinstance(v, str)]
 
 
+_RULE_PARTS = {
+    "protocol": "ports",
+    "from_port": "ports",
+    "to_port": "ports",
+    "cidr_blocks": "sources",
+    "ipv6_cidr_blocks": "sources",
+    "ip_protocol": "ports",  # aws_vpc_security_group_*_rule
+    "cidr_ipv4": "sources",
+    "cidr_ipv6": "sources",
+}
+
+
+def unresolved_parts(attrs: dict[str, Any], where: str) -> dict[str, str]:
+    """Which parts of a rule (ports, sources) depend on values a static scan cannot know, and why."""
+    unresolved: dict[str, str] = {}
+    for key, part in _RULE_PARTS.items():
+        missing = first_unresolved(attrs.get(key))
+        if missing is not None and part not in unresolved:
+            unresolved[part] = f"{where}.{key} depends on {missing.depends_on}"
+    return unresolved
+
+
 def block_rule(
-    block: dict[str, Any], build: TfBuild, item: TfItem, owner: SecurityGroup | None
-) -> SgRule | Unresolved:
-    """An ``ingress``/``egress`` block or an ``aws_security_group_rule``."""
-    for key in ("protocol", "from_port", "to_port", "cidr_blocks", "ipv6_cidr_blocks"):
-        missing = first_unresolved(block.get(key))
-        if missing is not None:
-            return Unresolved(f"{key}: {missing.depends_on}")
+    block: dict[str, Any], build: TfBuild, item: TfItem, owner: SecurityGroup | None, where: str
+) -> SgRule:
+    """An ``ingress``/``egress`` block or an ``aws_security_group_rule``.
+
+    A part only known after apply is recorded on the rule (``where`` names it in the reason), so
+    the rule's known siblings are still judged.
+    """
+    unresolved: dict[str, str] = {}
+    unresolved = unresolved_parts(block, where)
+    block = {k: v for k, v in block.items() if first_unresolved(v) is None}
     groups = [
         g
         for g in (
@@ -79,6 +104,7 @@ def block_rule(
         ipv6_ranges=_strings(block.get("ipv6_cidr_blocks")),
         source_groups=groups,
         prefix_lists=[p for p in (ref_text(v) for v in as_list(block.get("prefix_list_ids"))) if p],
+        unresolved=unresolved,
     )
 
 
@@ -89,16 +115,7 @@ def _set_rules(model: SecurityGroup, fact: str, item: TfItem, build: TfBuild) ->
         return
     rules = []
     for index, block in enumerate(blocks):
-        rule = block_rule(block, build, item, model)
-        if isinstance(rule, Unresolved):
-            unknown(
-                model,
-                fact,
-                f"{fact}[{index}].{rule.depends_on.split(':', 1)[0]}",
-                rule.depends_on.split(": ", 1)[-1],
-            )
-            return
-        rules.append(rule)
+        rules.append(block_rule(block, build, item, model, f"{item.address} {fact}[{index}]"))
     setattr(model, fact, rules)
 
 
@@ -118,12 +135,9 @@ def security_group(item: TfItem, build: TfBuild) -> list[Resource]:
     return [model]
 
 
-def _append_rule(group: SecurityGroup, fact: str, rule: SgRule | Unresolved, item: TfItem) -> None:
+def _append_rule(group: SecurityGroup, fact: str, rule: SgRule) -> None:
     if getattr(group, fact) is None:
-        return
-    if isinstance(rule, Unresolved):
-        unknown(group, fact, item.address, rule.depends_on)
-        return
+        return  # the whole list is already unknown
     getattr(group, fact).append(rule)
 
 
@@ -133,7 +147,7 @@ def group_rule(item: TfItem, build: TfBuild) -> None:
     if group is None:
         return
     fact = "egress" if item.get("type") == "egress" else "ingress"
-    _append_rule(group, fact, block_rule(item.attrs, build, item, group), item)
+    _append_rule(group, fact, block_rule(item.attrs, build, item, group, item.address))
 
 
 @companion("aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule")
@@ -142,24 +156,22 @@ def vpc_rule(item: TfItem, build: TfBuild) -> None:
     if group is None:
         return
     fact = "egress" if item.type.endswith("egress_rule") else "ingress"
-    missing = first_unresolved(
-        [item.get(k) for k in ("ip_protocol", "from_port", "to_port", "cidr_ipv4", "cidr_ipv6")]
-    )
-    if missing is not None:
-        _append_rule(group, fact, missing, item)
-        return
+    attrs = {k: item.get(k) for k in _RULE_PARTS}
+    unresolved = unresolved_parts(attrs, item.address)
+    known = {k: v for k, v in attrs.items() if first_unresolved(v) is None}
     referenced = item.get("referenced_security_group_id")
     prefix = ref_text(item.get("prefix_list_id"))
     rule = SgRule(
-        protocol=normalize_protocol(item.get("ip_protocol")),
-        from_port=_port(item.get("from_port")),
-        to_port=_port(item.get("to_port")),
-        ipv4_ranges=_strings(item.get("cidr_ipv4")),
-        ipv6_ranges=_strings(item.get("cidr_ipv6")),
+        protocol=normalize_protocol(known.get("ip_protocol")),
+        from_port=_port(known.get("from_port")),
+        to_port=_port(known.get("to_port")),
+        ipv4_ranges=_strings(known.get("cidr_ipv4")),
+        ipv6_ranges=_strings(known.get("cidr_ipv6")),
         source_groups=[g for g in [group_id(referenced, build, item)] if g and referenced is not None],
         prefix_lists=[prefix] if prefix else [],
+        unresolved=unresolved,
     )
-    _append_rule(group, fact, rule, item)
+    _append_rule(group, fact, rule)
 
 
 def _nacl_entries(item: TfItem, egress: bool) -> list[NaclEntry] | Unresolved:
