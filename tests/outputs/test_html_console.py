@@ -161,3 +161,16 @@ def test_console_summary_prints_names_literally(result: ScanResult) -> None:
     buffer.truncate(0)
     render_console(result, console, show_passed=True)
     assert "assets" in buffer.getvalue()
+
+
+def test_excepted_findings_show_approver_and_expiry_in_console_and_markdown(result: ScanResult) -> None:
+    excepted = [f for f in result.findings if f.exception and f.exception.get("kind") == "approved"]
+    assert excepted, "the sample scan has an approved exception"
+    approval = excepted[0].exception or {}
+    console = Console(file=io.StringIO(), width=160, force_terminal=False, color_system=None)
+    render_console(result, console)
+    out = " ".join(console.file.getvalue().split())  # type: ignore[attr-defined]
+    assert f"approved by {approval['approved_by']}, expires {approval['expires']}" in out
+    markdown = render(result, "markdown")
+    assert "#### Excepted findings" in markdown
+    assert f"expires {approval['expires']}" in markdown.replace("\\-", "-")

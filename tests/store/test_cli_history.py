@@ -202,7 +202,7 @@ def test_findings_machine_formats_keep_types_and_headers(db: str) -> None:
     empty_csv = run("findings", "--db", db, "--status", "excepted", "--account", "000000000000", "-f", "csv")
     assert empty_csv.exit_code == 0
     assert empty_csv.stdout.splitlines() == [
-        "status,severity,control,resource,where,first_seen,due,overdue,reopened,scan"
+        "status,severity,control,resource,where,first_seen,due,overdue,reopened,scan,exception,approved_by,expires"
     ]
     rows = pyyaml.safe_load(run("findings", "--db", db, "-f", "yaml").stdout)
     assert rows and all(isinstance(r["overdue"], bool) and isinstance(r["reopened"], int) for r in rows)
@@ -214,3 +214,15 @@ def test_unknown_service_or_control_is_an_error_naming_known_ones(db: str) -> No
     control = runner.invoke(app, ["findings", "--db", db, "--control", "XX-1"])
     assert control.exit_code == 2 and "unknown control XX-1; known: APIGW-01" in flat(control.output)
     assert run("findings", "--db", db, "--service", "S3", "--control", "s3-01").exit_code == 0
+
+
+def test_findings_show_who_approved_an_exception_and_until_when(db: str) -> None:
+    rows = json.loads(run("findings", "--db", db, "--status", "excepted", "-f", "json").stdout)
+    assert rows, "the sample scan has an excepted finding"
+    table = run("findings", "--db", db, "--status", "excepted")
+    text = flat(table.output)
+    assert "approved by" in text and "expires 20" in text
+    csv_rows = run("findings", "--db", db, "--status", "excepted", "-f", "csv").stdout.splitlines()
+    header = csv_rows[0].split(",")
+    assert header[-3:] == ["exception", "approved_by", "expires"]
+    assert all(line.split(",")[-1] for line in csv_rows[1:])  # every excepted row has its expiry

@@ -270,6 +270,9 @@ FINDING_COLUMNS = (
     "overdue",
     "reopened",
     "scan",
+    "exception",
+    "approved_by",
+    "expires",
 )
 
 
@@ -351,10 +354,67 @@ def findings_command(
             "overdue": ("OVERDUE" if s.finding.overdue else "") if table else bool(s.finding.overdue),
             "reopened": (s.reopened or "") if table else s.reopened,
             "scan": s.scan_id,
+            **_approval(s.finding),
         }
         for s in states
     ]
     if not rows and table:
         console.print("No findings match.", highlight=False)
         return
+    if table:
+        _print_findings(rows)
+        return
     emit(render_rows(rows, fmt, columns=FINDING_COLUMNS, title=f"Findings ({len(rows)})"))
+
+
+def _print_findings(rows: Sequence[dict[str, Any]]) -> None:
+    """One finding per block: a head line, then where, the approval and the scan indented below.
+
+    A thirteen-column table is unreadable at 80 columns (CI logs have no TTY): every cell folds
+    to a word or an ellipsis. Lines that wrap whole stay readable at any width.
+    """
+    console.print(Text(f"Findings ({len(rows)})", style="bold"))
+    for r in rows:
+        head = Text()
+        head.append(f"{r['status']:<9}", style=_STATUS_STYLE.get(r["status"], ""))
+        head.append(f" {r['severity']:<8} {r['control']:<10} ")
+        head.append(str(r["resource"]))
+        if r["due"]:
+            head.append(f"  due {r['due']}")
+        if r["overdue"]:
+            head.append(" OVERDUE", style="bold red")
+        console.print(head, soft_wrap=True, highlight=False)
+        details = [str(r["where"])] if r["where"] else []
+        if r["exception"]:
+            approval = str(r["exception"])
+            if r["approved_by"]:
+                approval += f" approved by {r['approved_by']}, expires {r['expires']}"
+            details.append(approval)
+        if r["reopened"]:
+            details.append(f"reopened {r['reopened']}x")
+        details.append(f"first seen {r['first_seen'] or '-'} · scan {r['scan']}")
+        console.print(Text("    " + " · ".join(details), style="dim"), soft_wrap=True, highlight=False)
+
+
+_STATUS_STYLE = {
+    "FAIL": "bold red",
+    "PASS": "green",
+    "EXCEPTED": "cyan",
+    "SUPPRESSED": "cyan",
+    "ERROR": "magenta",
+}
+
+
+def _approval(finding: Finding) -> dict[str, str]:
+    """Which exception accepted the finding, who approved it and until when (docs/exceptions.md)."""
+    approval = finding.exception or {}
+    if approval.get("kind") == "approved":
+        name = approval.get("id") or approval.get("control") or approval.get("check") or "exception"
+        return {
+            "exception": str(name),
+            "approved_by": str(approval.get("approved_by") or ""),
+            "expires": str(approval.get("expires") or ""),
+        }
+    if approval.get("kind") == "inline":
+        return {"exception": "inline suppression", "approved_by": "", "expires": ""}
+    return {"exception": str(approval.get("kind") or ""), "approved_by": "", "expires": ""}

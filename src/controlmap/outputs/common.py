@@ -131,6 +131,19 @@ def is_overdue(finding: Finding, today: date | None = None) -> bool:
     return today > finding.due_date
 
 
+def exception_note(finding: Finding) -> str:
+    """Who accepted an EXCEPTED/SUPPRESSED finding and until when, for people ("" if none)."""
+    approval = finding.exception or {}
+    if approval.get("kind") == "approved":
+        name = approval.get("id") or approval.get("control") or approval.get("check") or "exception"
+        return f"{name}: approved by {approval.get('approved_by')}, expires {approval.get('expires')}"
+    if approval.get("kind") == "inline":
+        return f"suppressed inline: {approval.get('reason') or 'no reason given'}"
+    if approval:
+        return str(approval.get("kind") or "accepted")
+    return ""
+
+
 def read_errors(result: ScanResult) -> list[ScanError]:
     """Reads that failed during the scan: what makes checks report ERROR and a scan incomplete."""
     return [e for e in result.errors if e.code != EXCEPTION_EXPIRED]

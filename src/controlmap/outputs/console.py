@@ -20,6 +20,7 @@ from controlmap.findings.model import Finding, ScanResult
 from controlmap.outputs.common import (
     SEVERITY_ORDER,
     Tally,
+    exception_note,
     expiry_notices,
     location,
     one_line,
@@ -142,8 +143,30 @@ def render_console(result: ScanResult, console: Console, *, show_passed: bool = 
         group = [f for f in shown if f.severity is severity]
         if group:
             console.print(_findings_table(severity, group))
+    accepted = [f for f in ordered(result.findings) if f.status in (Status.EXCEPTED, Status.SUPPRESSED)]
+    if accepted:
+        console.print(_accepted_table(accepted))
     if not any(f.status is Status.FAIL for f in result.findings):
         console.print(Text("No failing findings.", style="bold green"))
+
+
+def _accepted_table(findings: list[Finding]) -> Table:
+    """Excepted and suppressed findings with who approved them and until when (docs/exceptions.md)."""
+    table = Table(
+        title=f"Excepted: {len(findings)}", title_justify="left", title_style="cyan", header_style="bold"
+    )
+    table.add_column("Status")
+    table.add_column("Control", no_wrap=True)
+    table.add_column("Resource", overflow="fold")
+    table.add_column("Approval", overflow="fold")
+    for f in findings:
+        table.add_row(
+            Text(f.status.value, style=STATUS_STYLE[f.status]),
+            plain(f.control_id),
+            plain(one_line(f.resource_name, 80)),
+            plain(one_line(exception_note(f), 200)),
+        )
+    return table
 
 
 def _findings_table(severity: Severity, findings: list[Finding]) -> Table:

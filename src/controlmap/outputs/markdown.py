@@ -13,6 +13,7 @@ from controlmap.checks.registry import Status
 from controlmap.findings.model import Finding, ScanResult
 from controlmap.outputs.common import (
     SEVERITY_ORDER,
+    exception_note,
     expiry_notices,
     location,
     md_code,
@@ -87,6 +88,25 @@ def render_markdown(
         lines += body
         if shown < len(failing):
             lines += ["", f"_…and {len(failing) - shown} more failing finding(s); see the full report._"]
+    accepted = [f for f in ordered(result.findings) if f.status in (Status.EXCEPTED, Status.SUPPRESSED)]
+    if accepted:
+        lines += ["", "#### Excepted findings", ""]
+        lines += [
+            "| Severity | Control | Resource | Location | Approval | Status |",
+            "|---|---|---|---|---|---|",
+        ]
+        size = sum(len(x) + 1 for x in lines)
+        for count, f in enumerate(accepted[:limit]):
+            row = (
+                f"| {ICONS[f.severity.value]} {f.severity.label} | {md_text(f.control_id)} "
+                f"| {md_code(one_line(f.resource_name, 120))} | {md_code(one_line(location(f), 160))} "
+                f"| {md_text(one_line(exception_note(f), 300))} | {f.status.value} |"
+            )
+            if size + len(row) > MAX_CHARS:
+                lines += ["", f"_…and {len(accepted) - count} more excepted finding(s)._"]
+                break
+            lines.append(row)
+            size += len(row) + 1
     return "\n".join(lines) + "\n"
 
 
