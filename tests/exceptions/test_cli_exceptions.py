@@ -97,3 +97,71 @@ def test_read_yaml_keeps_impossible_timestamps_as_text(tmp_path: Path) -> None:
     document = read_yaml(path)
     assert document["good"] == date(2026, 11, 2)
     assert document["bad"] == "2026-13-45"
+
+
+MIXED = (
+    "exceptions:\n"
+    "  - id: EX-A\n"  # line 2: schema error (no approver)
+    "    control: S3-01\n"
+    "    resources: {arn: '*'}\n"
+    "    justification: j\n"
+    "    approved_on: 2026-11-02\n"
+    "    expires: 2027-01-01\n"
+    "  - id: EX-B\n"  # line 8: valid schema, unknown control
+    "    control: ZZ-99\n"
+    "    resources: {arn: '*'}\n"
+    "    justification: j\n"
+    "    approved_by: Jane\n"
+    "    approved_on: 2026-11-02\n"
+    "    expires: 2027-01-01\n"
+    "  - id: EX-B\n"  # line 15: duplicate id, approved for more than a year
+    "    control: S3-01\n"
+    "    resources: {arn: 'arn:aws:s3:::nothing-matches-*'}\n"
+    "    justification: j\n"
+    "    approved_by: Jane\n"
+    "    approved_on: 2026-01-02\n"
+    "    expires: 2027-06-01\n"
+)
+
+
+def test_validate_reports_schema_and_semantic_problems_in_one_pass(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("CONTROLMAP_DB", raising=False)
+    path = tmp_path / "ex.yaml"
+    path.write_text(MIXED)
+    result = runner.invoke(
+        app, ["exceptions", "validate", str(path), "--db", f"sqlite:///{tmp_path / 'no.db'}"]
+    )
+    assert result.exit_code == 1
+    flat = result.output.replace("\n", "")
+    assert f"{path}:2: error: exception #1: approved_by is required" in flat
+    assert f"{path}:8: error: EX-B: unknown control 'ZZ-99'" in flat
+    assert f"{path}:15: error: duplicate exception id 'EX-B'" in flat
+    assert f"{path}:15: warning: EX-B: approved for" in flat
+    assert "selectors not checked against a scan: no database at" in flat
+    assert not (tmp_path / "no.db").exists()
+
+
+def test_validate_warns_for_a_selector_that_matches_nothing_in_the_latest_scan(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from controlmap.settings import PlanSettings, Settings
+    from controlmap.store import record_scan
+    from outputs.factories import sample_result
+
+    monkeypatch.delenv("CONTROLMAP_DB", raising=False)
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    record_scan(sample_result().model_copy(update={"scan_id": None}), url, Settings(plan=PlanSettings()))
+    path = tmp_path / "ex.yaml"
+    path.write_text(
+        "exceptions:\n"
+        "  - id: EX-A\n"
+        "    control: S3-01\n"
+        "    resources: {arn: 'arn:aws:s3:::no-such-*'}\n"
+        "    justification: j\n"
+        "    approved_by: Jane\n"
+        "    approved_on: 2026-11-02\n"
+        "    expires: 2027-01-01\n"
+    )
+    result = runner.invoke(app, ["exceptions", "validate", str(path), "--db", url])
+    assert result.exit_code == 0, result.output
+    assert "EX-A: matches no finding in the latest recorded scans" in result.output.replace("\n", "")

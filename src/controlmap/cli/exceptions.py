@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.text import Text
+from sqlalchemy.exc import SQLAlchemyError
 
 from controlmap.catalog.catalog import load_catalog
 from controlmap.cli.common import (
@@ -20,9 +21,18 @@ from controlmap.cli.common import (
     print_error,
     render_rows,
 )
-from controlmap.cli.history import SettingsOpt, cli_settings
-from controlmap.exceptions import DEFAULT_FILE, ExceptionEntry, find_exceptions_file, load_exceptions, review
+from controlmap.cli.history import DbOpt, SettingsOpt, cli_settings
+from controlmap.exceptions import (
+    DEFAULT_FILE,
+    ExceptionEntry,
+    check_exceptions,
+    find_exceptions_file,
+    load_exceptions,
+    review,
+)
 from controlmap.settings import Settings
+from controlmap.store import StoreError, open_store
+from controlmap.store.queries import latest_findings
 from controlmap.yamlfile import FileError, FileProblem
 
 ORDER = 50
@@ -71,7 +81,7 @@ def _load(path: Path) -> list[ExceptionEntry]:
 
 def _print_problem(problem: FileProblem) -> None:
     """``file:line: level: message`` on one line (editors and CI annotate from it), never wrapped."""
-    style = "bold red" if problem.level == "error" else "yellow"
+    style = {"error": "bold red", "warning": "yellow"}.get(problem.level, "dim")
     err_console.print(Text(str(problem), style=style), soft_wrap=True, highlight=False)
 
 
@@ -82,13 +92,14 @@ def validate_command(
         bool, typer.Option("--strict", help="Warnings (expired, over a year long) fail too.")
     ] = False,
     settings_file: SettingsOpt = None,
+    db: DbOpt = None,
 ) -> None:
     """Check every entry: approver, dates, expiry, selector, known control (exit 1 on errors)."""
     settings = cli_settings(settings_file)
     found = _locate(path, settings)
     try:
-        entries = load_exceptions(found)
-    except FileError as exc:
+        entries, schema_problems = check_exceptions(found)
+    except FileError as exc:  # not YAML at all, or unreadable
         for problem in exc.problems:
             _print_problem(problem)
         raise typer.Exit(EXIT_FINDINGS) from None
@@ -97,17 +108,54 @@ def validate_command(
         known = set(load_catalog().controls)
     except FileError:
         known = None  # the catalog's own problems are `controlmap catalog lint`'s business
-    problems = review(entries, datetime.now(UTC).date(), known_controls=known or None)
+    today = datetime.now(UTC).date()
+    problems = schema_problems + review(entries, today, known_controls=known or None)
+    problems += _unmatched(entries, today, db, settings)
+    problems.sort(key=lambda p: (p.line or 0, p.level != "error"))
     for problem in problems:
         _print_problem(problem)
     errors = [p for p in problems if p.level == "error"]
-    warnings = [p for p in problems if p.level != "error"]
+    warnings = [p for p in problems if p.level == "warning"]  # notes ("not checked") never fail
     if errors or (strict and warnings):
         raise typer.Exit(EXIT_FINDINGS)
     summary = f"{found}: {len(entries)} exception(s) valid" + (
         f", {len(warnings)} warning(s)" if warnings else ""
     )
     console.print(Text(summary), soft_wrap=True, highlight=False)
+
+
+def _unmatched(
+    entries: list[ExceptionEntry], today: date, db: str | None, settings: Settings
+) -> list[FileProblem]:
+    """Warn for active entries that cover no finding of the latest recorded scans (a stale entry or
+    a typo in the selector); say so once when there is no history to check against."""
+    active = [e for e in entries if not e.is_expired(today)]
+    if not active:
+        return []
+    try:
+        store = open_store(db, settings, create=False)
+    except StoreError as exc:
+        note = f"selectors not checked against a scan: {exc}"
+        return [FileProblem(active[0].file or DEFAULT_FILE, None, note, "note", code="unchecked")]
+    try:
+        findings = [s.finding for s in latest_findings(store)]
+    except (StoreError, SQLAlchemyError) as exc:
+        note = f"selectors not checked against a scan: {exc}"
+        return [FileProblem(active[0].file or DEFAULT_FILE, None, note, "note", code="unchecked")]
+    finally:
+        store.close()
+    return [
+        FileProblem(
+            e.file or DEFAULT_FILE,
+            e.line,
+            f"{e.id or e.control or e.check}: matches no finding in the latest recorded scans "
+            f"({len(findings)} findings); check the selector",
+            "warning",
+            code="unmatched",
+        )
+        for e in active
+        if not any(e.covers(f) for f in findings)
+    ]
 
 
 @exceptions_app.command("list")

@@ -1,7 +1,13 @@
 """Approved exceptions: the reviewed ``exceptions.yaml``, its validation, and applying it to a scan."""
 
 from controlmap.exceptions.apply import apply_exceptions, expired, expired_matching, expired_summary, unused
-from controlmap.exceptions.loader import DEFAULT_FILE, find_exceptions_file, load_exceptions, review
+from controlmap.exceptions.loader import (
+    DEFAULT_FILE,
+    check_exceptions,
+    find_exceptions_file,
+    load_exceptions,
+    review,
+)
 from controlmap.exceptions.model import ExceptionEntry, ExceptionsFile, ResourceSelector
 
 __all__ = [
@@ -10,6 +16,7 @@ __all__ = [
     "ExceptionsFile",
     "ResourceSelector",
     "apply_exceptions",
+    "check_exceptions",
     "expired",
     "expired_matching",
     "expired_summary",

@@ -39,10 +39,12 @@ def find_exceptions_file(explicit: Path | None = None, settings: Settings | None
     return default if default.is_file() else None
 
 
-def _problems(path: Path, document: Any, error: ValidationError) -> list[FileProblem]:
+def _problems(
+    path: Path, document: Any, error: ValidationError, prefix: tuple[str | int, ...] = ()
+) -> list[FileProblem]:
     problems = []
     for item in error.errors(include_url=False):
-        loc = tuple(item.get("loc", ()))
+        loc = (*prefix, *item.get("loc", ()))
         line = line_of(document, loc)
         index = loc[1] if len(loc) > 1 and loc[0] == "exceptions" else None
         entry = f"exception #{index + 1}" if isinstance(index, int) else "file"
@@ -81,6 +83,34 @@ def load_exceptions(path: Path) -> list[ExceptionEntry]:
         line = line_of(document, ("exceptions", index))
         entries.append(entry.model_copy(update={"file": str(path), "line": line}))
     return entries
+
+
+def check_exceptions(path: Path) -> tuple[list[ExceptionEntry], list[FileProblem]]:
+    """Every valid entry and every schema problem of the others, in one pass (for ``validate``).
+
+    ``load_exceptions`` stops at the first invalid file; a reviewer fixing a file wants all its
+    problems at once, and the semantic checks (``review``) still run on the entries that are valid.
+    """
+    try:
+        return load_exceptions(path), []
+    except FileError as exc:
+        first = exc.problems
+    document = read_yaml(path)
+    items = document.get("exceptions") if isinstance(document, dict) else None
+    if not isinstance(items, list) or set(document) - {"exceptions"}:
+        return [], first  # the file's shape is wrong, not single entries
+    entries: list[ExceptionEntry] = []
+    problems: list[FileProblem] = []
+    for index, item in enumerate(items):
+        try:
+            entry = ExceptionEntry.model_validate(to_plain(item))
+        except ValidationError as exc:
+            problems += _problems(path, document, exc, prefix=("exceptions", index))
+            continue
+        entries.append(
+            entry.model_copy(update={"file": str(path), "line": line_of(document, ("exceptions", index))})
+        )
+    return entries, problems
 
 
 def review(
