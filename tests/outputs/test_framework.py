@@ -15,7 +15,7 @@ from .factories import finding
     ("statuses", "expected"),
     [
         ([Status.FAIL], "non-compliant"),
-        ([Status.FAIL, Status.PASS], "partially"),
+        ([Status.FAIL, Status.PASS], "non-compliant"),  # a failing control is never "partially"
         ([Status.PASS, Status.MANUAL], "partially"),
         ([Status.PASS, Status.UNKNOWN], "partially"),
         ([Status.PASS, Status.EXCEPTED], "compliant"),
@@ -34,13 +34,16 @@ def test_iso_view_lists_every_requirement_with_evidence(result: ScanResult, cata
     view = framework_view(result, "iso27001", catalog)
     rows = {r.id: r for r in view.rows}
     assert list(rows)[:3] == ["A.5.15", "A.5.17", "A.5.18"]  # the framework file's order
-    assert rows["A.8.3"].status == "partially"
+    assert rows["A.8.3"].status == "non-compliant"  # logs passes, assets fails
+    assert rows["A.8.3"].failed >= 1 and rows["A.8.3"].passed >= 1
+    assert rows["A.8.3"].tally == f"{rows['A.8.3'].failed} fail / {rows['A.8.3'].passed} pass"
     assert {e.resource_name for e in rows["A.8.3"].evidence} >= {"logs", "assets"}
     assert rows["A.5.17"].status == "compliant"  # the only verdict is an approved exception
     assert rows["A.5.18"].status == "manual"
     assert rows["A.8.20"].status == "not assessed"  # EC2-01 maps here but was not evaluated
     assert [c.control_id for c in rows["A.8.20"].controls] == ["EC2-01"]
     assert rows["A.8.99"].controls == []
+    assert rows["A.8.99"].status == "not covered"  # no AWS control maps here: out of scope
 
 
 def test_view_without_catalog_uses_finding_references(result: ScanResult) -> None:

@@ -49,7 +49,9 @@ def test_json_framework_view(result: ScanResult, catalog) -> None:
     assert view["framework"] == "iso27001"
     rows = {r["id"]: r for r in view["requirements"]}
     assert rows["A.8.13"]["status"] == "non-compliant"
-    assert rows["A.8.99"]["status"] == "not assessed"
+    assert rows["A.8.99"]["status"] == "not covered"  # no control maps to it
+    assert rows["A.8.20"]["status"] == "not assessed"  # EC2-01 maps to it, no result in this scan
+    assert rows["A.8.13"]["failed"] >= 1
     assert sum(view["counts"].values()) == len(rows)
 
 
@@ -91,8 +93,9 @@ def test_csv_cell(value: str, expected: str) -> None:
 def test_csv_framework_rows(result: ScanResult, catalog) -> None:
     rows = list(csv.DictReader(io.StringIO(render(result, "csv", framework="soc2", catalog=catalog))))
     by_id = {r["requirement"]: r for r in rows}
-    assert by_id["CC6.1"]["status"] == "partially"
-    assert "S3-01=partially" in by_id["CC6.1"]["controls"]
+    assert by_id["CC6.1"]["status"] == "non-compliant"  # S3-01 fails on some buckets
+    assert "S3-01=non-compliant" in by_id["CC6.1"]["controls"]
+    assert int(by_id["CC6.1"]["failed"]) >= 1 and int(by_id["CC6.1"]["passed"]) >= 1
 
 
 def _table_cells(line: str) -> int:

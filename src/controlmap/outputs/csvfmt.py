@@ -41,7 +41,16 @@ FINDING_COLUMNS = (
     "exception_expires",
     "evidence",
 )
-FRAMEWORK_COLUMNS = ("requirement", "title", "group", "status", "controls", "evidence_resources")
+FRAMEWORK_COLUMNS = (
+    "requirement",
+    "title",
+    "group",
+    "status",
+    "failed",
+    "passed",
+    "controls",
+    "evidence_resources",
+)
 
 
 def _finding_row(f: Finding) -> list[Any]:
@@ -96,6 +105,8 @@ def render_csv(
                 r.title,
                 r.group,
                 r.status,
+                r.failed,
+                r.passed,
                 " ".join(f"{c.control_id}={c.status}" for c in r.controls),
                 " ".join(sorted({e.resource_id for e in r.evidence})),
             ]

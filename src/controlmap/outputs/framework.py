@@ -2,14 +2,17 @@
 
 A requirement's status pools the findings of every seed control mapped to it:
 
-- ``non-compliant``: something fails and nothing passes;
-- ``partially``: some resources pass and some fail, or the automated part passes while an
-  auditor's attestation (MANUAL) or an undetermined result (UNKNOWN, ERROR) is outstanding;
+- ``non-compliant``: at least one automated verdict FAILs, whatever else passes (the row shows
+  the pass and fail counts, so "3 fail / 40 pass" is visible without reading "partially");
+- ``partially``: nothing fails and some verdicts pass, while an auditor's attestation (MANUAL) or
+  an undetermined result (UNKNOWN, ERROR) is outstanding;
 - ``compliant``: every decided verdict passes (approved exceptions count as passing) and nothing
   is outstanding;
 - ``manual``: only attestation is possible (no check can see it);
-- ``not assessed``: no mapped control was evaluated (out of scope, nothing to evaluate, or no seed
-  control maps to the requirement at all).
+- ``not assessed``: a seed control maps to the requirement but gave no result in this scan
+  (service out of scope, no such resources, or the read failed);
+- ``not covered``: no AWS control of the standard maps to the requirement (organisational,
+  physical or people controls): out of scope for this standard, not a gap the scan found.
 """
 
 from __future__ import annotations
@@ -26,13 +29,15 @@ from controlmap.findings.model import Finding, ScanResult
 from controlmap.outputs.common import ACCEPTED, SEVERITY_ORDER
 
 FRAMEWORKS = ("iso27001", "soc2", "seed")
+_PASSING = frozenset({Status.PASS.value, *(s.value for s in ACCEPTED)})
 FRAMEWORK_KEYS = {"iso27001": ISO27001_2022, "soc2": SOC2_2017}
 FRAMEWORK_NAMES = {
     "iso27001": "ISO/IEC 27001:2022 Annex A",
     "soc2": "SOC 2 Trust Services Criteria (2017, revised points of focus 2022)",
     "seed": "AWS security controls standard",
 }
-REQUIREMENT_STATUSES = ("non-compliant", "partially", "compliant", "manual", "not assessed")
+REQUIREMENT_STATUSES = ("non-compliant", "partially", "compliant", "manual", "not assessed", "not covered")
+NOT_COVERED = "not covered"
 
 
 @dataclass
@@ -69,12 +74,28 @@ class RequirementRow:
     controls: list[ControlState] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
 
+    @property
+    def passed(self) -> int:
+        """Passing verdicts (approved exceptions and suppressions count as passing)."""
+        return sum(1 for e in self.evidence if e.status in _PASSING)
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for e in self.evidence if e.status == Status.FAIL.value)
+
+    @property
+    def tally(self) -> str:
+        """``3 fail / 40 pass`` for a row's status cell ("" when nothing was decided)."""
+        return f"{self.failed} fail / {self.passed} pass" if (self.passed or self.failed) else ""
+
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "title": self.title,
             "group": self.group,
             "status": self.status,
+            "passed": self.passed,
+            "failed": self.failed,
             "controls": [c.__dict__ for c in self.controls],
             "evidence": [e.to_json() for e in self.evidence],
         }
@@ -109,7 +130,7 @@ def status_of(findings: Iterable[Finding]) -> str:
     open_ = sum(1 for s in statuses if s in (Status.UNKNOWN, Status.ERROR))
     manual = statuses.count(Status.MANUAL)
     if fails:
-        return "partially" if passes else "non-compliant"
+        return "non-compliant"
     if passes:
         return "partially" if (open_ or manual) else "compliant"
     if manual:
@@ -213,4 +234,5 @@ def _row(
         for f in pooled
         if f.status is not Status.NOT_APPLICABLE
     ]
-    return RequirementRow(rid, title, group, status_of(pooled), states, evidence)
+    status = status_of(pooled) if controls else NOT_COVERED
+    return RequirementRow(rid, title, group, status, states, evidence)

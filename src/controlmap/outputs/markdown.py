@@ -135,5 +135,6 @@ def _framework(result: ScanResult, framework: str, catalog: Catalog | None) -> s
         controls = ", ".join(f"{md_text(c.control_id)} ({c.status})" for c in row.controls) or "-"
         resources = len({e.resource_id for e in row.evidence})
         title = md_text(one_line(row.title, 120))
-        lines.append(f"| {md_text(row.id)} | {title} | {row.status} | {controls} | {resources} |")
+        status = f"{row.status} ({row.tally})" if row.tally else row.status
+        lines.append(f"| {md_text(row.id)} | {title} | {status} | {controls} | {resources} |")
     return "\n".join(lines) + "\n"
