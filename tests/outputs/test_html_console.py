@@ -174,3 +174,9 @@ def test_excepted_findings_show_approver_and_expiry_in_console_and_markdown(resu
     markdown = render(result, "markdown")
     assert "#### Excepted findings" in markdown
     assert f"expires {approval['expires']}" in markdown.replace("\\-", "-")
+
+
+def test_html_keeps_account_and_region_on_one_line(result: ScanResult) -> None:
+    html = render(result, "html")
+    assert re.search(r'<td class="mono nowrap">111122223333/[a-z0-9-]+</td>', html)
+    assert 'cell(tr, r.where, r.account ? "mono nowrap" : "mono")' in html  # the interactive table too

@@ -468,3 +468,10 @@ def test_cli_reports_unwritable_directory_without_traceback(tmp_path: Path) -> N
     assert result.exit_code == 2, result.output
     assert isinstance(result.exception, SystemExit)
     assert "error: cannot create" in result.output
+
+
+def test_due_column_never_clips(built_site: Path) -> None:
+    css = (built_site / "assets" / "site.css").read_text()
+    assert ".findings td.due, .findings th.due { white-space: nowrap; min-width:" in css
+    account = next((built_site / "accounts").glob("1*.html")).read_text()
+    assert '<th scope="col" class="due">Due</th>' in account

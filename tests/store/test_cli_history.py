@@ -226,3 +226,14 @@ def test_findings_show_who_approved_an_exception_and_until_when(db: str) -> None
     header = csv_rows[0].split(",")
     assert header[-3:] == ["exception", "approved_by", "expires"]
     assert all(line.split(",")[-1] for line in csv_rows[1:])  # every excepted row has its expiry
+
+
+def test_scans_table_never_truncates_the_scan_id(db: str, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    ids = [r["scan"] for r in json.loads(run("scans", "--db", db, "--format", "json").stdout)]
+    table = run("scans", "--db", db)
+    assert table.exit_code == 0
+    assert all(scan_id in table.stdout for scan_id in ids), table.stdout
+    assert "…" not in table.stdout.split("\n", 3)[-1].split("│")[1]  # the scan cell itself
+    csv_out = run("scans", "--db", db, "--format", "csv").stdout
+    assert all(scan_id in csv_out for scan_id in ids)

@@ -156,9 +156,26 @@ def scans_command(
     if not rows and fmt is OutputFormat.TABLE:
         console.print(f"No scans recorded in {where} yet.", highlight=False)
         return
-    # The terminal table keeps what fits a normal width; machine formats get every column.
-    columns = TABLE_COLUMNS if fmt is OutputFormat.TABLE else None
-    emit(render_rows(rows, fmt, columns=columns, title="Scans"))
+    if fmt is OutputFormat.TABLE:
+        console.print(_scans_table(rows))
+        return
+    emit(render_rows(rows, fmt, title="Scans"))  # machine formats get every column, IDs whole
+
+
+def _scans_table(rows: Sequence[dict[str, Any]]) -> Table:
+    """The terminal table keeps what fits; the scan ID (what `diff` and `report` take) never folds
+    or truncates, whatever the width: the other columns wrap instead."""
+    table = Table(title="Scans", title_justify="left", header_style="bold")
+    for column in TABLE_COLUMNS:
+        if column in ("scan", "started"):
+            table.add_column(column, no_wrap=True, overflow="ignore")
+        elif column in ("findings", "fail", "pass_rate", "duration_s"):
+            table.add_column(column, justify="right")
+        else:
+            table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(Text("" if row[c] is None else str(row[c])) for c in TABLE_COLUMNS))
+    return table
 
 
 # ---- diff ----------------------------------------------------------------------------------------

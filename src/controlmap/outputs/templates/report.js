@@ -67,7 +67,8 @@
         tags.textContent = r.tags;
         res.appendChild(tags);
       }
-      cell(tr, r.where, "mono");
+      // account/region never breaks mid-token; IaC file paths may wrap
+      cell(tr, r.where, r.account ? "mono nowrap" : "mono");
       var reason = cell(tr, r.reason);
       if (r.exception) {
         var note = document.createElement("div");
