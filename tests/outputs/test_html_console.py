@@ -180,3 +180,13 @@ def test_html_keeps_account_and_region_on_one_line(result: ScanResult) -> None:
     html = render(result, "html")
     assert re.search(r'<td class="mono nowrap">111122223333/[a-z0-9-]+</td>', html)
     assert 'cell(tr, r.where, r.account ? "mono nowrap" : "mono")' in html  # the interactive table too
+
+
+def test_console_in_80_columns_puts_reasons_on_their_own_line(result: ScanResult) -> None:
+    console = Console(file=io.StringIO(), width=80, force_terminal=False, color_system=None)
+    render_console(result, console)
+    lines = console.file.getvalue().splitlines()  # type: ignore[attr-defined]
+    failing = [f for f in result.findings if f.status.value == "FAIL"]
+    reason = failing[0].reason
+    assert any(line.strip().startswith(reason[:40]) for line in lines), "\n".join(lines)
+    assert all(len(line) <= 80 for line in lines if "│" in line)

@@ -141,7 +141,9 @@ def render_console(result: ScanResult, console: Console, *, show_passed: bool = 
     shown = [f for f in ordered(result.findings) if f.status in wanted]
     for severity in SEVERITY_ORDER:
         group = [f for f in shown if f.severity is severity]
-        if group:
+        if group and console.width < NARROW:
+            _print_findings_list(console, severity, group)
+        elif group:
             console.print(_findings_table(severity, group))
     accepted = [f for f in ordered(result.findings) if f.status in (Status.EXCEPTED, Status.SUPPRESSED)]
     if accepted:
@@ -167,6 +169,26 @@ def _accepted_table(findings: list[Finding]) -> Table:
             plain(one_line(exception_note(f), 200)),
         )
     return table
+
+
+NARROW = 120  # below this (80-column CI logs) a six-column table folds reasons one word per line
+
+
+def _print_findings_list(console: Console, severity: Severity, findings: list[Finding]) -> None:
+    """Narrow terminals: one head line per finding, where and reason on their own lines below."""
+    failing = sum(1 for f in findings if f.status is Status.FAIL)
+    console.print(Text(f"{severity.label}: {failing} failing", style=SEVERITY_STYLE[severity]))
+    for f in findings:
+        head = Text()
+        head.append(f.status.value, style=STATUS_STYLE[f.status])
+        head.append(f"  {f.control_id}  {one_line(f.resource_name, 80)}")
+        if f.due_date:
+            head.append(f"  due {f.due_date.isoformat()}")
+        if f.overdue:
+            head.append(" OVERDUE", style="bold red")
+        console.print(head, soft_wrap=True, highlight=False)
+        console.print(Text(f"    {location(f)}", style="dim"), soft_wrap=True, highlight=False)
+        console.print(Text(f"    {one_line(f.reason, 300)}"), highlight=False)
 
 
 def _findings_table(severity: Severity, findings: list[Finding]) -> Table:
