@@ -190,3 +190,20 @@ def test_console_in_80_columns_puts_reasons_on_their_own_line(result: ScanResult
     reason = failing[0].reason
     assert any(line.strip().startswith(reason[:40]) for line in lines), "\n".join(lines)
     assert all(len(line) <= 80 for line in lines if "│" in line)
+
+
+def test_resources_sharing_a_name_show_their_id(result: ScanResult) -> None:
+    template = next(f for f in result.findings if f.status.value == "FAIL")
+    twins = [
+        template.model_copy(
+            update={"resource_name": "default", "resource_id": f"sg-0abc{i}", "region": "eu-west-1"}
+        )
+        for i in (1, 2)
+    ]
+    doubled = result.model_copy(update={"findings": [*result.findings, *twins]})
+    markdown = render(doubled, "markdown")
+    assert "`default (sg-0abc1)`" in markdown and "`default (sg-0abc2)`" in markdown
+    console = Console(file=io.StringIO(), width=200, force_terminal=False, color_system=None)
+    render_console(doubled, console)
+    out = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "default (sg-0abc1)" in out and "default (sg-0abc2)" in out

@@ -131,6 +131,22 @@ def is_overdue(finding: Finding, today: date | None = None) -> bool:
     return today > finding.due_date
 
 
+def shared_names(findings: Iterable[Finding]) -> set[str]:
+    """Resource names that more than one resource carries (every VPC's security group "default")."""
+    ids: dict[str, set[str]] = {}
+    for f in findings:
+        ids.setdefault(f.resource_name, set()).add(f.resource_id)
+    return {name for name, found in ids.items() if len(found) > 1}
+
+
+def resource_label(finding: Finding, shared: set[str]) -> str:
+    """The name, plus the ID when the name alone does not say which resource: ``default (sg-0abc…)``."""
+    name = finding.resource_name
+    if name in shared and finding.resource_id and finding.resource_id != name:
+        return f"{name} ({finding.resource_id})"
+    return name
+
+
 def exception_note(finding: Finding) -> str:
     """Who accepted an EXCEPTED/SUPPRESSED finding and until when, for people ("" if none)."""
     approval = finding.exception or {}

@@ -26,7 +26,9 @@ from controlmap.outputs.common import (
     one_line,
     ordered,
     read_errors,
+    resource_label,
     scan_title,
+    shared_names,
     summarize,
 )
 
@@ -153,6 +155,7 @@ def render_console(result: ScanResult, console: Console, *, show_passed: bool = 
 
 
 def _accepted_table(findings: list[Finding]) -> Table:
+    shared = shared_names(findings)
     """Excepted and suppressed findings with who approved them and until when (docs/exceptions.md)."""
     table = Table(
         title=f"Excepted: {len(findings)}", title_justify="left", title_style="cyan", header_style="bold"
@@ -165,7 +168,7 @@ def _accepted_table(findings: list[Finding]) -> Table:
         table.add_row(
             Text(f.status.value, style=STATUS_STYLE[f.status]),
             plain(f.control_id),
-            plain(one_line(f.resource_name, 80)),
+            plain(one_line(resource_label(f, shared), 120)),
             plain(one_line(exception_note(f), 200)),
         )
     return table
@@ -175,13 +178,14 @@ NARROW = 120  # below this (80-column CI logs) a six-column table folds reasons 
 
 
 def _print_findings_list(console: Console, severity: Severity, findings: list[Finding]) -> None:
+    shared = shared_names(findings)
     """Narrow terminals: one head line per finding, where and reason on their own lines below."""
     failing = sum(1 for f in findings if f.status is Status.FAIL)
     console.print(Text(f"{severity.label}: {failing} failing", style=SEVERITY_STYLE[severity]))
     for f in findings:
         head = Text()
         head.append(f.status.value, style=STATUS_STYLE[f.status])
-        head.append(f"  {f.control_id}  {one_line(f.resource_name, 80)}")
+        head.append(f"  {f.control_id}  {one_line(resource_label(f, shared), 120)}")
         if f.due_date:
             head.append(f"  due {f.due_date.isoformat()}")
         if f.overdue:
@@ -192,6 +196,7 @@ def _print_findings_list(console: Console, severity: Severity, findings: list[Fi
 
 
 def _findings_table(severity: Severity, findings: list[Finding]) -> Table:
+    shared = shared_names(findings)
     failing = sum(1 for f in findings if f.status is Status.FAIL)
     table = Table(
         title=f"{severity.label}: {failing} failing",
@@ -213,7 +218,7 @@ def _findings_table(severity: Severity, findings: list[Finding]) -> Table:
         table.add_row(
             Text(f.status.value, style=STATUS_STYLE[f.status]),
             plain(f.control_id),
-            plain(one_line(f.resource_name, 80)),
+            plain(one_line(resource_label(f, shared), 120)),
             plain(location(f)),
             plain(one_line(f.reason, 300)),
             due,

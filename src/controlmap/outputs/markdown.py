@@ -21,7 +21,9 @@ from controlmap.outputs.common import (
     one_line,
     ordered,
     read_errors,
+    resource_label,
     scan_title,
+    shared_names,
     summarize,
 )
 from controlmap.outputs.framework import framework_view
@@ -78,8 +80,9 @@ def render_markdown(
         body: list[str] = []
         size = sum(len(x) + 1 for x in lines)
         shown = 0
+        shared_failing = shared_names(failing)
         for finding in failing[:limit]:
-            row = _finding_row(finding)
+            row = _finding_row(finding, shared_failing)
             if size + len(row) > MAX_CHARS:
                 break
             body.append(row)
@@ -96,10 +99,12 @@ def render_markdown(
             "|---|---|---|---|---|---|",
         ]
         size = sum(len(x) + 1 for x in lines)
+        shared = shared_names(accepted)
         for count, f in enumerate(accepted[:limit]):
             row = (
                 f"| {ICONS[f.severity.value]} {f.severity.label} | {md_text(f.control_id)} "
-                f"| {md_code(one_line(f.resource_name, 120))} | {md_code(one_line(location(f), 160))} "
+                f"| {md_code(one_line(resource_label(f, shared), 160))} "
+                f"| {md_code(one_line(location(f), 160))} "
                 f"| {md_text(one_line(exception_note(f), 300))} | {f.status.value} |"
             )
             if size + len(row) > MAX_CHARS:
@@ -110,13 +115,13 @@ def render_markdown(
     return "\n".join(lines) + "\n"
 
 
-def _finding_row(f: Finding) -> str:
+def _finding_row(f: Finding, shared: set[str]) -> str:
     due = f.due_date.isoformat() if f.due_date else ""
     if f.overdue:
         due = f"**overdue** {due}"
     return (
         f"| {ICONS[f.severity.value]} {f.severity.label} | {md_text(f.control_id)} "
-        f"| {md_code(one_line(f.resource_name, 120))} | {md_code(one_line(location(f), 160))} "
+        f"| {md_code(one_line(resource_label(f, shared), 160))} | {md_code(one_line(location(f), 160))} "
         f"| {md_text(one_line(f.reason, 400))} | {due} |"
     )
 
