@@ -42,7 +42,9 @@ def _doc(raw: Any) -> PolicyDocument | None:
 
 
 def _inline(items: list[dict[str, Any]]) -> list[InlinePolicy]:
-    return [InlinePolicy(name=p.get("PolicyName", "?"), document=_doc(p.get("PolicyDocument"))) for p in items]
+    return [
+        InlinePolicy(name=p.get("PolicyName", "?"), document=_doc(p.get("PolicyDocument"))) for p in items
+    ]
 
 
 @collector(
