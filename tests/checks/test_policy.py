@@ -174,6 +174,20 @@ def test_not_principal_with_allow_is_public() -> None:
     assert grants and "NotPrincipal" in grants[0].describe()
 
 
+def test_not_principal_allow_of_getobject_is_public_unless_an_unconditional_deny_covers_it() -> None:
+    allow = {
+        "Effect": "Allow",
+        "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:root"},
+        "Action": "s3:GetObject",
+        "Resource": f"{BUCKET}/*",
+    }
+    grants = public_grants(doc(allow), action_filter=["s3:*"])
+    assert [g.actions for g in grants] == [("s3:GetObject",)]
+    # An explicit Deny of the same action to everyone wins over any Allow: nobody can read.
+    deny = {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": f"{BUCKET}/*"}
+    assert not public_grants(doc(deny, allow), action_filter=["s3:*"])
+
+
 @pytest.mark.parametrize(
     "condition",
     [

@@ -20,6 +20,7 @@ from controlmap.checks.registry import (
 )
 from controlmap.resources.iam import IamManagedPolicy
 from controlmap.resources.kms import KmsKey
+from controlmap.resources.policy import OWN_ACCOUNT
 from controlmap.settings import register_section
 
 
@@ -111,7 +112,12 @@ def policy_not_public(key: KmsKey, ctx: CheckContext) -> Outcome:
 
 
 def _account_root(key: KmsKey, principal: str) -> bool:
-    return principal in (f"arn:aws:iam::{key.account_id}:root", key.account_id or "-")
+    """The key's own account (``arn:aws:iam::<account>:root`` or the bare account id).
+
+    A source that cannot know the account number writes it as ``OWN_ACCOUNT``.
+    """
+    account = key.account_id or OWN_ACCOUNT
+    return principal in (f"arn:aws:iam::{account}:root", account)
 
 
 @check(

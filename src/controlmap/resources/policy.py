@@ -14,6 +14,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+# How a source writes the account that owns a resource when it cannot know its number (a
+# template before deployment: AWS::AccountId, data.aws_caller_identity). Policy checks read
+# ``arn:aws:iam::<own account>:root`` as that account's root, never as another account.
+OWN_ACCOUNT = "<own account>"
+
 # ---------------------------------------------------------------------------------------------
 # The model
 # ---------------------------------------------------------------------------------------------

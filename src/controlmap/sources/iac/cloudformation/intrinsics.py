@@ -12,6 +12,7 @@ import json
 import re
 from typing import Any
 
+from controlmap.resources.policy import OWN_ACCOUNT
 from controlmap.sources.iac.cloudformation.template import Template
 from controlmap.sources.iac.common import IacError, ResourceRef, Unresolved
 
@@ -100,7 +101,10 @@ class Resolver:
         if name == "AWS::NoValue":
             return NO_VALUE
         if name in DEPLOY_PSEUDO:
-            return Unresolved(f"{name} ({DEPLOY_PSEUDO[name]})", placeholder="${" + name + "}")
+            # The account id gets the shared "own account" marker, so a policy naming the stack's
+            # own account root is read as such (and the marker, not ${AWS::AccountId}, is shown).
+            stand_in = OWN_ACCOUNT if name == "AWS::AccountId" else "${" + name + "}"
+            return Unresolved(f"{name} ({DEPLOY_PSEUDO[name]})", placeholder=stand_in)
         if name in self.template.parameters:
             return Unresolved(
                 f"parameter {name} (no default and no value given)", placeholder="${" + name + "}"

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from controlmap.resources.base import SourceKind, SourceRef
+from controlmap.resources.policy import OWN_ACCOUNT
 from controlmap.sources.iac.common import IacError, IacProblem, ResourceRef, Unresolved, read_text
 from controlmap.sources.iac.discovery import display_path
 from controlmap.sources.iac.terraform.expressions import (
@@ -801,4 +802,9 @@ def data_attribute(instance: TfInstance, name: str) -> Any:
     configured = instance.attrs.get(name)
     if configured is not None:
         return configured
+    if instance.type == "aws_caller_identity" and name == "account_id":
+        # The account Terraform runs as: the shared marker lets a policy naming it read as "own account".
+        return Unresolved(
+            f"{instance.address}.account_id (the account Terraform runs as)", placeholder=OWN_ACCOUNT
+        )
     return Unresolved(f"{instance.address}.{name} (read when Terraform plans)")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from controlmap.resources.base import Resource
 from controlmap.resources.kms import KmsKey
-from controlmap.resources.policy import parse_policy
+from controlmap.resources.policy import OWN_ACCOUNT, parse_policy
 from controlmap.sources.iac.cloudformation.build import CfnBuild, CfnItem, companion, primary
 from controlmap.sources.iac.cloudformation.mappers._common import region_of, tags
 from controlmap.sources.iac.cloudformation.mappers.iam import document
@@ -21,7 +21,7 @@ DEFAULT_KEY_POLICY = {
         {
             "Sid": "Enable IAM User Permissions",
             "Effect": "Allow",
-            "Principal": {"AWS": "arn:aws:iam::${AWS::AccountId}:root"},
+            "Principal": {"AWS": f"arn:aws:iam::{OWN_ACCOUNT}:root"},
             "Action": "kms:*",
             "Resource": "*",
         }

@@ -8,7 +8,7 @@ from controlmap.resources.base import Resource
 from controlmap.resources.cloudtrail import CloudTrailTrail
 from controlmap.resources.ec2 import Volume
 from controlmap.resources.kms import KmsKey
-from controlmap.resources.policy import parse_policy
+from controlmap.resources.policy import OWN_ACCOUNT, parse_policy
 from controlmap.resources.rds import DBCluster, DBInstance
 from controlmap.resources.s3 import S3Bucket
 from controlmap.sources.iac.common import Unresolved
@@ -23,7 +23,7 @@ DEFAULT_KEY_POLICY = {
         {
             "Sid": "Enable IAM User Permissions",
             "Effect": "Allow",
-            "Principal": {"AWS": "arn:aws:iam::${account}:root"},
+            "Principal": {"AWS": f"arn:aws:iam::{OWN_ACCOUNT}:root"},
             "Action": "kms:*",
             "Resource": "*",
         }
