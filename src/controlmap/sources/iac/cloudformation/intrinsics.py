@@ -288,10 +288,7 @@ class Resolver:
         unknown = Unresolved(f"{what} (assigned when {resource.type} {ref.address} is created)")
         name_property = _NAME_PROPERTY.get(resource.type)
         if resource.type == "AWS::S3::Bucket" and name_property not in resource.properties:
-            # The model of a bucket with a generated name is named after its logical ID; policies
-            # that name it through Ref/GetAtt get the same stand-in so statements still match it.
-            stand_in = {None: ref.address, "Arn": f"arn:aws:s3:::{ref.address}"}.get(ref.attribute)
-            return Unresolved(unknown.depends_on, placeholder=stand_in)
+            return self._bucket_stand_in(ref, unknown)
         if name_property is None or name_property not in resource.properties:
             return unknown
         if ref.address in self._physical_stack:
@@ -305,6 +302,8 @@ class Resolver:
         if isinstance(name, ResourceRef):
             name = self.physical_value(name)
         if not isinstance(name, str):
+            if resource.type == "AWS::S3::Bucket":  # BucketName: !Sub "${AWS::StackName}-data"
+                return self._bucket_stand_in(ref, name if isinstance(name, Unresolved) else unknown)
             return name if isinstance(name, Unresolved) else unknown
         if ref.attribute is None:
             return name
@@ -314,6 +313,13 @@ class Resolver:
             if ref.attribute == "DomainName":
                 return f"{name}.s3.amazonaws.com"
         return unknown
+
+    @staticmethod
+    def _bucket_stand_in(ref: ResourceRef, unknown: Unresolved) -> Unresolved:
+        """The model of a bucket whose name is not a literal is named after its logical ID; policies
+        that name it through Ref/GetAtt get the same stand-in so their statements still match it."""
+        stand_in = {None: ref.address, "Arn": f"arn:aws:s3:::{ref.address}"}.get(ref.attribute)
+        return Unresolved(unknown.depends_on, placeholder=stand_in)
 
     def _sub(self, arg: Any) -> Any:
         if isinstance(arg, list):

@@ -1,0 +1,95 @@
+"""Patterns real templates use every day, each once broken: computed bucket names, Aurora members,
+``for_each`` over another resource, plans of such configurations, SAM globals and function URLs,
+SSM parameters and dynamic references."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from controlmap.catalog.catalog import Catalog
+from controlmap.checks.registry import Status
+from controlmap.findings.model import Finding
+from controlmap.settings import Settings
+from controlmap.sources.iac.scan import IacOptions, IacScan, scan_iac
+
+from .conftest import finding
+
+
+def write(directory: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = directory / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip())
+
+
+ScanFiles = Callable[..., IacScan]
+
+
+@pytest.fixture
+def scan_files(catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ScanFiles:
+    """Write the files into an empty directory and scan it (or the paths given)."""
+    monkeypatch.chdir(tmp_path)
+
+    def run(files: dict[str, str], *paths: str, **options: Any) -> IacScan:
+        write(tmp_path, files)
+        targets = [Path(p) for p in (paths or (".",))]
+        return scan_iac(targets, catalog, Settings(), options=IacOptions(**options))
+
+    return run
+
+
+def by_address(findings: list[Finding], address: str, check: str) -> Finding:
+    found = [f for f in findings if f.source and f.source.address == address and f.check_id == check]
+    assert len(found) == 1, [(f.source.address if f.source else None, f.status, f.reason) for f in findings]
+    return found[0]
+
+
+# ---- CloudFormation: a bucket named from the stack name --------------------------------------
+
+COMPUTED_NAME = """
+    AWSTemplateFormatVersion: "2010-09-09"
+    Resources:
+      DataBucket:
+        Type: AWS::S3::Bucket
+        Properties:
+          BucketName: !Sub "${AWS::StackName}-data"
+          LoggingConfiguration:
+            DestinationBucketName: !Ref LogBucket
+      LogBucket:
+        Type: AWS::S3::Bucket
+        Properties:
+          BucketName: !Sub "${AWS::AccountId}-logs"
+      DataBucketPolicy:
+        Type: AWS::S3::BucketPolicy
+        Properties:
+          Bucket: !Ref DataBucket
+          PolicyDocument:
+            Statement:
+              - Effect: Deny
+                Principal: "*"
+                Action: "s3:*"
+                Resource: [!GetAtt DataBucket.Arn, !Sub "${DataBucket.Arn}/*"]
+                Condition: {Bool: {aws:SecureTransport: "false"}}
+    """
+
+
+def test_policy_of_a_bucket_with_a_computed_name_covers_it(scan_files: ScanFiles) -> None:
+    result = scan_files({"stack.yaml": COMPUTED_NAME})
+    assert result.problems == []
+    tls = finding(result.findings, "DataBucket", "s3_bucket_tls_required")
+    assert tls.status is Status.PASS, tls.reason
+    # the other bucket really has no policy: still a failure
+    assert finding(result.findings, "LogBucket", "s3_bucket_tls_required").status is Status.FAIL
+
+
+def test_log_target_with_a_computed_name_is_named_by_its_logical_id(scan_files: ScanFiles) -> None:
+    result = scan_files({"stack.yaml": COMPUTED_NAME})
+    logging = finding(result.findings, "DataBucket", "s3_bucket_access_logging_enabled")
+    assert logging.status is Status.PASS
+    assert logging.reason == "server access logs go to LogBucket"
