@@ -93,3 +93,53 @@ def test_log_target_with_a_computed_name_is_named_by_its_logical_id(scan_files: 
     logging = finding(result.findings, "DataBucket", "s3_bucket_access_logging_enabled")
     assert logging.status is Status.PASS
     assert logging.reason == "server access logs go to LogBucket"
+
+
+# ---- Aurora: the instances take their security groups from the cluster ----------------------
+
+AURORA = """
+    AWSTemplateFormatVersion: "2010-09-09"
+    Resources:
+      DbSg:
+        Type: AWS::EC2::SecurityGroup
+        Properties:
+          GroupDescription: db
+          VpcId: vpc-123
+          SecurityGroupIngress:
+            - {IpProtocol: tcp, FromPort: 5432, ToPort: 5432, CidrIp: __CIDR__}
+      Cluster:
+        Type: AWS::RDS::DBCluster
+        Properties:
+          Engine: aurora-postgresql
+          StorageEncrypted: true
+          Port: 5432
+          VpcSecurityGroupIds: [!GetAtt DbSg.GroupId]
+          MasterUsername: app
+          ManageMasterUserPassword: true
+      Writer:
+        Type: AWS::RDS::DBInstance
+        Properties:
+          Engine: aurora-postgresql
+          DBClusterIdentifier: !Ref Cluster
+          DBInstanceClass: db.r6g.large
+    """
+
+
+@pytest.mark.parametrize(("cidr", "status"), [("0.0.0.0/0", Status.FAIL), ("10.0.0.0/16", Status.PASS)])
+def test_aurora_instance_is_judged_on_its_clusters_security_groups(
+    scan_files: ScanFiles, cidr: str, status: Status
+) -> None:
+    result = scan_files({"db.yaml": AURORA.replace("__CIDR__", cidr)})
+    assert result.problems == []
+    sg = finding(result.findings, "Writer", "rds_instance_security_groups_restricted")
+    assert sg.status is status, sg.reason
+    if status is Status.FAIL:
+        assert "tcp/5432 from 0.0.0.0/0" in sg.reason
+
+
+def test_aurora_cluster_without_groups_stays_unknown(scan_files: ScanFiles) -> None:
+    template = "".join(line for line in AURORA.splitlines(True) if "VpcSecurityGroupIds" not in line)
+    result = scan_files({"db.yaml": template.replace("__CIDR__", "10.0.0.0/8")})
+    assert result.problems == []
+    sg = finding(result.findings, "Writer", "rds_instance_security_groups_restricted")
+    assert sg.status is Status.UNKNOWN
