@@ -143,3 +143,52 @@ def test_aurora_cluster_without_groups_stays_unknown(scan_files: ScanFiles) -> N
     assert result.problems == []
     sg = finding(result.findings, "Writer", "rds_instance_security_groups_restricted")
     assert sg.status is Status.UNKNOWN
+
+
+# ---- Terraform: for_each over another resource ------------------------------------------------
+
+FOR_EACH_ROOT = {
+    "main.tf": """
+        variable "names" {
+          type    = set(string)
+          default = ["raw", "curated"]
+        }
+        resource "aws_s3_bucket" "lake" {
+          for_each = var.names
+          bucket   = "acme-${each.key}"
+        }
+        resource "aws_s3_bucket_versioning" "lake" {
+          for_each = aws_s3_bucket.lake
+          bucket   = each.value.id
+          versioning_configuration {
+            status = each.key == "raw" ? "Enabled" : "Suspended"
+          }
+        }
+        resource "aws_s3_bucket_server_side_encryption_configuration" "lake" {
+          for_each = { for key, bucket in aws_s3_bucket.lake : key => bucket }
+          bucket   = each.value.bucket
+          rule {
+            apply_server_side_encryption_by_default {
+              sse_algorithm = "aws:kms"
+            }
+          }
+        }
+        resource "aws_s3_bucket" "other" {
+          bucket = "acme-other"
+        }
+        """
+}
+
+
+def test_for_each_over_a_resource_joins_each_instance_to_its_bucket(scan_files: ScanFiles) -> None:
+    result = scan_files(FOR_EACH_ROOT)
+    assert result.problems == []
+    raw = by_address(result.findings, 'aws_s3_bucket.lake["raw"]', "s3_bucket_versioning_enabled")
+    curated = by_address(result.findings, 'aws_s3_bucket.lake["curated"]', "s3_bucket_versioning_enabled")
+    assert raw.status is Status.PASS
+    assert curated.status is Status.FAIL and "Suspended" in curated.reason
+    sse = by_address(result.findings, 'aws_s3_bucket.lake["raw"]', "s3_bucket_default_encryption_kms")
+    assert sse.status is Status.PASS
+    # a bucket none of them names keeps the defaults, not an unknown
+    other = by_address(result.findings, "aws_s3_bucket.other", "s3_bucket_versioning_enabled")
+    assert other.status is Status.FAIL and "Disabled" in other.reason

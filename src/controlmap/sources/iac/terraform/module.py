@@ -171,6 +171,15 @@ class _Instances(Proxy):
     def splat(self) -> list[Any] | Unresolved:
         return [_InstanceProxy(i) for i in self.instances]
 
+    def members(self) -> Any:
+        """The resource as a collection (``for_each = aws_s3_bucket.b``): its instances by key, each
+        still navigable (``each.value.id`` is the bucket's name where the configuration fixes it)."""
+        if self.keyed == "for_each":
+            return {str(i.names.get("__key__")): _InstanceProxy(i) for i in self.instances}
+        if self.keyed == "count":
+            return [_InstanceProxy(i) for i in self.instances]
+        return self
+
 
 class _InstanceProxy(Proxy):
     def __init__(self, instance: TfInstance):
@@ -598,6 +607,8 @@ class ModuleContext:
             return [(0, {"count": {"index": unknown}, "__key__": 0})], "count"
         if "for_each" in spec:
             collection = self.value(spec["for_each"], tf.display, line)
+            if isinstance(collection, _Instances):
+                collection = collection.members()
             if isinstance(collection, dict):
                 items = list(collection.items())
             elif isinstance(collection, list):
