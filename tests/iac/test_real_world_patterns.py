@@ -192,3 +192,71 @@ def test_for_each_over_a_resource_joins_each_instance_to_its_bucket(scan_files: 
     # a bucket none of them names keeps the defaults, not an unknown
     other = by_address(result.findings, "aws_s3_bucket.other", "s3_bucket_versioning_enabled")
     assert other.status is Status.FAIL and "Disabled" in other.reason
+
+
+# ---- Terraform plan: each.value of a for_each over a resource ----------------------------------
+
+
+def _plan_with_for_each() -> dict[str, Any]:
+    planned, changes = [], []
+    for key, status in (("raw", "Enabled"), ("curated", "Suspended")):
+        for rtype, values, unknown in (
+            ("aws_s3_bucket", {"bucket": f"acme-{key}"}, {"id": True, "arn": True, "versioning": True}),
+            (
+                "aws_s3_bucket_versioning",
+                {"versioning_configuration": [{"status": status}]},
+                {"bucket": True, "id": True},
+            ),
+        ):
+            address = f'{rtype}.lake["{key}"]'
+            planned.append(
+                {
+                    "address": address,
+                    "mode": "managed",
+                    "type": rtype,
+                    "name": "lake",
+                    "index": key,
+                    "values": values,
+                }
+            )
+            change = {"actions": ["create"], "after": values, "after_unknown": unknown}
+            changes.append(
+                {"address": address, "mode": "managed", "type": rtype, "name": "lake", "change": change}
+            )
+    configuration = {
+        "root_module": {
+            "resources": [
+                {
+                    "address": "aws_s3_bucket.lake",
+                    "mode": "managed",
+                    "type": "aws_s3_bucket",
+                    "name": "lake",
+                    "expressions": {"bucket": {"references": ["each.key"]}},
+                    "for_each_expression": {"references": ["var.names"]},
+                },
+                {
+                    "address": "aws_s3_bucket_versioning.lake",
+                    "mode": "managed",
+                    "type": "aws_s3_bucket_versioning",
+                    "name": "lake",
+                    "expressions": {"bucket": {"references": ["each.value.id", "each.value"]}},
+                    "for_each_expression": {"references": ["aws_s3_bucket.lake"]},
+                },
+            ]
+        }
+    }
+    return {
+        "format_version": "1.2",
+        "planned_values": {"root_module": {"resources": planned}},
+        "resource_changes": changes,
+        "configuration": configuration,
+    }
+
+
+def test_plan_joins_each_value_to_the_instance_of_the_same_key(scan_files: ScanFiles) -> None:
+    result = scan_files({"plan.json": json.dumps(_plan_with_for_each())}, "plan.json")
+    assert result.problems == []
+    raw = by_address(result.findings, 'aws_s3_bucket.lake["raw"]', "s3_bucket_versioning_enabled")
+    curated = by_address(result.findings, 'aws_s3_bucket.lake["curated"]', "s3_bucket_versioning_enabled")
+    assert raw.status is Status.PASS
+    assert curated.status is Status.FAIL and "Suspended" in curated.reason
