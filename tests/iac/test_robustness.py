@@ -42,10 +42,56 @@ def test_each_bad_file_gives_one_clear_problem(
     assert problem.file.startswith("bad/")
 
 
-def test_circular_references_are_reported_per_resource(scan: Scan) -> None:
+def test_circular_references_give_one_error_naming_the_cycle(scan: Scan) -> None:
     result = scan("bad/circular_reference.yaml")
-    assert all("circular reference" in p.message for p in result.problems)
-    assert {p.message.split(":")[0] for p in result.problems} >= {"First", "Second"}
+    assert [(p.message, p.line) for p in result.problems] == [
+        (
+            "circular dependency between resources: First -> Second -> First "
+            "(CloudFormation refuses the template)",
+            3,
+        )
+    ]
+    assert result.findings == []
+
+
+@pytest.mark.parametrize(
+    ("body", "cycle"),
+    [
+        # GetAtt in the short form, and DependsOn alone, make cycles too
+        (
+            "  A:\n    Type: AWS::S3::Bucket\n    Properties:\n      BucketName: !GetAtt B.Arn\n"
+            "  B:\n    Type: AWS::S3::Bucket\n    Properties:\n      BucketName: !Ref A\n",
+            "A -> B -> A",
+        ),
+        (
+            "  A:\n    Type: AWS::SNS::Topic\n    DependsOn: C\n  B:\n    Type: AWS::SNS::Topic\n"
+            "    DependsOn: [A]\n  C:\n    Type: AWS::SNS::Topic\n    DependsOn: B\n",
+            "A -> C -> B -> A",
+        ),
+    ],
+)
+def test_dependency_cycles_through_getatt_and_depends_on(
+    scan: Scan, tmp_path: Path, body: str, cycle: str
+) -> None:
+    path = tmp_path / "cycle.yaml"
+    path.write_text('AWSTemplateFormatVersion: "2010-09-09"\nResources:\n' + body)
+    result = scan(str(path))
+    assert [p.message for p in result.problems] == [
+        f"circular dependency between resources: {cycle} (CloudFormation refuses the template)"
+    ]
+
+
+def test_depends_on_a_missing_resource_is_reported_and_the_rest_scanned(scan: Scan, tmp_path: Path) -> None:
+    path = tmp_path / "missing.yaml"
+    path.write_text(
+        'AWSTemplateFormatVersion: "2010-09-09"\nResources:\n  Key:\n    Type: AWS::KMS::Key\n'
+        "    DependsOn: Gone\n"
+    )
+    result = scan(str(path))
+    assert [(p.message, p.line) for p in result.problems] == [
+        ("Key: DependsOn names 'Gone', which is not a resource", 3)
+    ]
+    assert any(f.check_id == "kms_key_rotation_enabled" for f in result.findings)
 
 
 def test_the_scan_goes_on_after_bad_files(scan: Scan) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,13 @@ from controlmap.sources.iac.cloudformation.parameters import (
     variant_assignments,
 )
 from controlmap.sources.iac.cloudformation.sam import expand_sam
-from controlmap.sources.iac.cloudformation.template import Template, looks_like_cloudformation, parse_template
+from controlmap.sources.iac.cloudformation.template import (
+    Template,
+    dependency_problems,
+    looks_like_cloudformation,
+    parse_template,
+    references,
+)
 from controlmap.sources.iac.cloudformation.yaml_loader import load_yaml
 from controlmap.sources.iac.common import IacError, IacProblem, read_text
 from controlmap.sources.iac.unit import UnitResult, Variant
@@ -61,6 +66,10 @@ def read_template(path: Path, display: str, given: dict[str, str] | None = None)
 def build_variants(template: Template, display: str, given: dict[str, str], result: UnitResult) -> None:
     if template.is_sam:
         expand_sam(template)
+    dependencies = dependency_problems(template)
+    result.problems.extend(problem.problem(display) for problem in dependencies)
+    if any(problem.message.startswith("circular dependency") for problem in dependencies):
+        return  # CloudFormation refuses the template: nothing of it would be deployed
     values = parameter_values(template, given)
     assignments = variant_assignments(template, values)
     result.problems.extend(_suppression_problems(template, display))
@@ -149,7 +158,7 @@ def _labels(
     for other in template.resources.values():
         own = ([other.condition] if other.condition else []) + _conditions_used(other.properties)
         if own:
-            for target in _references(other.properties):
+            for target in references(other.properties):
                 if target != other.logical_id and target in template.resources:
                     inherited.setdefault(target, []).extend(own)
     for logical_id, models in build.models.items():
@@ -181,32 +190,6 @@ def _conditions_used(node: Any) -> list[str]:
         if isinstance(value, dict):
             if set(value) == {"Fn::If"} and isinstance(value["Fn::If"], list) and value["Fn::If"]:
                 found.append(str(value["Fn::If"][0]))
-            for inner in value.values():
-                walk(inner)
-        elif isinstance(value, list):
-            for inner in value:
-                walk(inner)
-
-    walk(node)
-    return found
-
-
-def _references(node: Any) -> set[str]:
-    """Logical IDs a raw property tree refers to (Ref, GetAtt, Sub variables)."""
-    found: set[str] = set()
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            if set(value) == {"Ref"} and isinstance(value["Ref"], str):
-                found.add(value["Ref"])
-            elif (
-                set(value) == {"Fn::GetAtt"} and isinstance(value["Fn::GetAtt"], list) and value["Fn::GetAtt"]
-            ):
-                found.add(str(value["Fn::GetAtt"][0]))
-            elif set(value) == {"Fn::Sub"}:
-                text = value["Fn::Sub"][0] if isinstance(value["Fn::Sub"], list) else value["Fn::Sub"]
-                if isinstance(text, str):
-                    found.update(part.split(".")[0] for part in re.findall(r"\$\{([^}!]+)\}", text))
             for inner in value.values():
                 walk(inner)
         elif isinstance(value, list):
