@@ -205,3 +205,23 @@ def test_special_files_never_block(scan: Scan, tmp_path: Path) -> None:
     assert [Path(u).name for u in result.units] == ["t.yaml"]
     explicit = scan(str(fifo))
     assert explicit.problems[0].message == "not a regular file or directory"
+
+
+@pytest.mark.parametrize(("encoding", "shown"), [("utf-16", "UTF-16"), ("utf-32", "UTF-32")])
+def test_utf16_template_is_found_in_a_walk_and_its_encoding_named(
+    scan: Scan, tmp_path: Path, encoding: str, shown: str
+) -> None:
+    # PowerShell's "> file" and some Windows editors write UTF-16 with a byte order mark.
+    (tmp_path / "stack.yaml").write_bytes(
+        'AWSTemplateFormatVersion: "2010-09-09"\nResources:\n  B:\n    Type: AWS::S3::Bucket\n'.encode(
+            encoding
+        )
+    )
+    (tmp_path / "stack.json").write_bytes(
+        '{"Resources": {"B": {"Type": "AWS::S3::Bucket"}}}'.encode(encoding)
+    )
+    result = scan(str(tmp_path))
+    assert sorted((Path(p.file).name, p.message, p.code) for p in result.problems) == [
+        (name, f"{shown} text (it starts with a byte order mark); save the file as UTF-8", "encoding")
+        for name in ("stack.json", "stack.yaml")
+    ]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from controlmap.sources.iac.common import IacProblem
+from controlmap.sources.iac.common import IacProblem, utf16_encoding
 
 
 class Framework(str, Enum):
@@ -91,9 +91,14 @@ def sniff(path: Path) -> Framework | None:
             head = handle.read(SNIFF_BYTES)
     except OSError:
         return None
-    if b"\x00" in head[:8192]:
+    wide = utf16_encoding(head)
+    if wide is not None:
+        # Recognised, so that the reader reports the encoding instead of the file being skipped.
+        text = head.decode(wide.lower().replace("-", ""), errors="replace")
+    elif b"\x00" in head[:8192]:
         return None
-    text = head.decode("utf-8", errors="replace")
+    else:
+        text = head.decode("utf-8", errors="replace")
     stripped = text.lstrip("\ufeff \t\r\n")
     if stripped.startswith("{"):
         if _PLAN.search(text) and "format_version" in text:
