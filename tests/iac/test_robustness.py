@@ -225,3 +225,18 @@ def test_utf16_template_is_found_in_a_walk_and_its_encoding_named(
         (name, f"{shown} text (it starts with a byte order mark); save the file as UTF-8", "encoding")
         for name in ("stack.json", "stack.yaml")
     ]
+
+
+def test_a_policy_of_the_wrong_type_gets_a_one_line_error(scan: Scan, tmp_path: Path) -> None:
+    path = tmp_path / "role.yaml"
+    path.write_text(
+        'AWSTemplateFormatVersion: "2010-09-09"\nResources:\n  Role:\n    Type: AWS::IAM::Role\n'
+        "    Properties:\n      AssumeRolePolicyDocument: 5\n"
+    )
+    result = scan(str(path))
+    assert [(p.message, p.line) for p in result.problems] == [
+        (
+            "Role: AssumeRolePolicyDocument is not a valid policy: a policy document must be a JSON object, got a number",
+            3,
+        )
+    ]
