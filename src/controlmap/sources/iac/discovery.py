@@ -211,5 +211,7 @@ def _terraform_roots(dirs: list[Path]) -> list[Path]:
             except OSError:
                 continue
             for source in _MODULE_SOURCE.findall(text):
-                called.add((directory / source).resolve())
+                target = (directory / source).resolve()
+                if target != directory:  # a module calling itself is no caller: read it as a root
+                    called.add(target)
     return [resolved[d] for d in sorted(resolved) if d not in called]
