@@ -260,3 +260,108 @@ def test_plan_joins_each_value_to_the_instance_of_the_same_key(scan_files: ScanF
     curated = by_address(result.findings, 'aws_s3_bucket.lake["curated"]', "s3_bucket_versioning_enabled")
     assert raw.status is Status.PASS
     assert curated.status is Status.FAIL and "Suspended" in curated.reason
+
+
+# ---- SAM: Globals of the implicit API, function URLs ------------------------------------------
+
+SAM_IMPLICIT_API = """
+    Transform: AWS::Serverless-2016-10-31
+    Globals:
+      Api:
+        MethodSettings:
+          - {ResourcePath: "/*", HttpMethod: "*", ThrottlingRateLimit: 100, ThrottlingBurstLimit: 50, LoggingLevel: ERROR}
+        AccessLogSetting:
+          DestinationArn: arn:aws:logs:eu-west-1:123456789012:log-group:api
+          Format: $context.requestId
+    Resources:
+      Fn:
+        Type: AWS::Serverless::Function
+        Properties:
+          Runtime: python3.12
+          Handler: app.handler
+          InlineCode: "def handler(event, context): pass"
+          Events:
+            Get: {Type: Api, Properties: {Path: /, Method: get}}
+    """
+
+
+def test_globals_apply_to_the_implicit_api(scan_files: ScanFiles) -> None:
+    result = scan_files({"template.yaml": SAM_IMPLICIT_API})
+    stage = "ServerlessRestApiProdStage"
+    throttle = finding(result.findings, stage, "apigateway_stage_throttled")
+    assert throttle.status is Status.PASS, throttle.reason
+    logging = finding(result.findings, stage, "apigateway_stage_logging_enabled")
+    assert logging.status is Status.PASS, logging.reason
+
+
+def test_without_globals_the_implicit_api_still_fails(scan_files: ScanFiles) -> None:
+    template = SAM_IMPLICIT_API.split("    Resources:")[0].split("    Globals:")[0] + (
+        "    Resources:" + SAM_IMPLICIT_API.split("    Resources:")[1]
+    )
+    result = scan_files({"template.yaml": template})
+    stage = "ServerlessRestApiProdStage"
+    assert finding(result.findings, stage, "apigateway_stage_throttled").status is Status.FAIL
+
+
+@pytest.mark.parametrize(("auth", "status"), [("NONE", Status.FAIL), ("AWS_IAM", Status.PASS)])
+def test_sam_function_url_without_auth_is_public(scan_files: ScanFiles, auth: str, status: Status) -> None:
+    template = f"""
+        Transform: AWS::Serverless-2016-10-31
+        Resources:
+          Fn:
+            Type: AWS::Serverless::Function
+            Properties:
+              Runtime: python3.12
+              Handler: app.handler
+              InlineCode: "def handler(event, context): pass"
+              FunctionUrlConfig:
+                AuthType: {auth}
+        """
+    result = scan_files({"template.yaml": template})
+    public = finding(result.findings, "Fn", "lambda_function_policy_not_public")
+    assert public.status is status, public.reason
+    if status is Status.FAIL:
+        assert "lambda:InvokeFunctionUrl to Principal *" in public.reason
+
+
+def test_function_url_permission_carries_its_auth_type_condition(scan_files: ScanFiles) -> None:
+    cfn = """
+        AWSTemplateFormatVersion: "2010-09-09"
+        Resources:
+          Fn:
+            Type: AWS::Lambda::Function
+            Properties:
+              Runtime: python3.12
+              Handler: app.handler
+              Role: arn:aws:iam::123456789012:role/fn
+              Code: {ZipFile: "def handler(event, context): pass"}
+          Public:
+            Type: AWS::Lambda::Permission
+            Properties:
+              Action: lambda:InvokeFunctionUrl
+              FunctionName: !Ref Fn
+              FunctionUrlAuthType: NONE
+              Principal: "*"
+        """
+    tf = """
+        resource "aws_lambda_function" "fn" {
+          function_name = "fn"
+          role          = "arn:aws:iam::123456789012:role/fn"
+          runtime       = "python3.12"
+          handler       = "app.handler"
+          filename      = "fn.zip"
+        }
+        resource "aws_lambda_permission" "url" {
+          action                 = "lambda:InvokeFunctionUrl"
+          function_name          = aws_lambda_function.fn.function_name
+          function_url_auth_type = "NONE"
+          principal              = "*"
+        }
+        """
+    result = scan_files({"stack.yaml": cfn, "tf/main.tf": tf})
+    for shown in ("Fn", "aws_lambda_function.fn"):
+        public = finding(result.findings, shown, "lambda_function_policy_not_public")
+        assert public.status is Status.FAIL
+        grant = public.evidence["grants"][0]
+        assert grant["actions"] == ["lambda:InvokeFunctionUrl"]
+        assert grant["condition_keys"] == ["lambda:FunctionUrlAuthType"], grant

@@ -106,13 +106,20 @@ def expand_sam(template: Template) -> None:
             out[logical_id] = _derived(resource, logical_id, "AWS::DynamoDB::Table", _table(props))
         else:
             out[logical_id] = resource
+    # The implicit APIs take the Globals of their kind, as declared APIs do.
     if implicit_rest is not None and "ServerlessRestApi" not in out:
-        for generated in _rest_api(implicit_rest, {"StageName": "Prod"}, "ServerlessRestApi"):
+        rest_props = {"StageName": "Prod", **_globals_of(template, "Api")}
+        for generated in _rest_api(implicit_rest, rest_props, "ServerlessRestApi"):
             out[generated.logical_id] = generated
     if implicit_http is not None and "ServerlessHttpApi" not in out:
-        for generated in _http_api(implicit_http, {}, "ServerlessHttpApi"):
+        for generated in _http_api(implicit_http, _globals_of(template, "HttpApi"), "ServerlessHttpApi"):
             out[generated.logical_id] = generated
     template.resources = out
+
+
+def _globals_of(template: Template, kind: str) -> dict[str, Any]:
+    found = template.globals.get(kind)
+    return copy.deepcopy(found) if isinstance(found, dict) else {}
 
 
 def _api_auth(template: Template, api_id: str) -> dict[str, Any]:
@@ -240,6 +247,22 @@ def _function(resource: CfnResource, props: dict[str, Any]) -> list[CfnResource]
         config["FunctionName"] = {"Ref": lid}
         config["Qualifier"] = "$LATEST"
         out.append(_derived(resource, f"{lid}EventInvokeConfig", "AWS::Lambda::EventInvokeConfig", config))
+    url = props.get("FunctionUrlConfig")
+    if isinstance(url, dict):
+        out.append(
+            _derived(resource, f"{lid}Url", "AWS::Lambda::Url", {**url, "TargetFunctionArn": {"Ref": lid}})
+        )
+        if url.get("AuthType") == "NONE":
+            # SAM grants everyone lambda:InvokeFunctionUrl, as the console does for a public URL.
+            permission = {
+                "Action": "lambda:InvokeFunctionUrl",
+                "FunctionName": {"Ref": lid},
+                "FunctionUrlAuthType": "NONE",
+                "Principal": "*",
+            }
+            out.append(
+                _derived(resource, f"{lid}UrlPublicPermissions", "AWS::Lambda::Permission", permission)
+            )
     return out
 
 
