@@ -269,7 +269,11 @@ SAM_IMPLICIT_API = """
     Globals:
       Api:
         MethodSettings:
-          - {ResourcePath: "/*", HttpMethod: "*", ThrottlingRateLimit: 100, ThrottlingBurstLimit: 50, LoggingLevel: ERROR}
+          - ResourcePath: "/*"
+            HttpMethod: "*"
+            ThrottlingRateLimit: 100
+            ThrottlingBurstLimit: 50
+            LoggingLevel: ERROR
         AccessLogSetting:
           DestinationArn: arn:aws:logs:eu-west-1:123456789012:log-group:api
           Format: $context.requestId

@@ -236,7 +236,8 @@ def test_a_policy_of_the_wrong_type_gets_a_one_line_error(scan: Scan, tmp_path: 
     result = scan(str(path))
     assert [(p.message, p.line) for p in result.problems] == [
         (
-            "Role: AssumeRolePolicyDocument is not a valid policy: a policy document must be a JSON object, got a number",
+            "Role: AssumeRolePolicyDocument is not a valid policy: "
+            "a policy document must be a JSON object, got a number",
             3,
         )
     ]

@@ -258,7 +258,8 @@ def parse_policy(raw: Any) -> PolicyDocument:
         raise
     except ValueError as exc:  # pydantic ValidationError wraps our parse errors
         cause = _parse_error_in(exc)
-        raise PolicyParseError(cause or f"policy is not a valid policy document: {_first_error(exc)}") from None
+        message = cause or f"policy is not a valid policy document: {_first_error(exc)}"
+        raise PolicyParseError(message) from None
 
 
 def _kind(value: Any) -> str:
