@@ -369,3 +369,53 @@ def test_function_url_permission_carries_its_auth_type_condition(scan_files: Sca
         grant = public.evidence["grants"][0]
         assert grant["actions"] == ["lambda:InvokeFunctionUrl"]
         assert grant["condition_keys"] == ["lambda:FunctionUrlAuthType"], grant
+
+
+# ---- CloudFormation: SSM parameter types and dynamic references -------------------------------
+
+SSM_TEMPLATE = """
+    AWSTemplateFormatVersion: "2010-09-09"
+    Parameters:
+      RotateKeys:
+        Type: AWS::SSM::Parameter::Value<String>
+        Default: /acme/security/rotate-keys
+    Conditions:
+      Rotate: !Equals [!Ref RotateKeys, "true"]
+    Resources:
+      Key:
+        Type: AWS::KMS::Key
+        Properties:
+          EnableKeyRotation: !If [Rotate, true, false]
+      Bucket:
+        Type: AWS::S3::Bucket
+        Properties:
+          VersioningConfiguration:
+            Status: "{{resolve:ssm:/acme/s3/versioning}}"
+      Versioned:
+        Type: AWS::S3::Bucket
+        Properties:
+          VersioningConfiguration:
+            Status: Enabled
+    """
+
+
+def test_an_ssm_typed_parameter_is_read_at_deploy_time_not_its_default(scan_files: ScanFiles) -> None:
+    # the Default is the SSM parameter's name; comparing it with "true" decided nothing
+    result = scan_files({"stack.yaml": SSM_TEMPLATE})
+    assert result.problems == []
+    rotation = finding(result.findings, "Key", "kms_key_rotation_enabled")
+    assert rotation.status is Status.FAIL
+    assert rotation.reason.startswith("when condition Rotate is false (RotateKeys=another value): ")
+    # a value given on the command line is also the name of the SSM parameter to read
+    given = scan_files({"stack.yaml": SSM_TEMPLATE}, parameters={"RotateKeys": "true"})
+    assert finding(given.findings, "Key", "kms_key_rotation_enabled").reason.startswith(
+        "when condition Rotate"
+    )
+
+
+def test_a_dynamic_reference_is_unknown_not_a_literal(scan_files: ScanFiles) -> None:
+    result = scan_files({"stack.yaml": SSM_TEMPLATE})
+    versioning = finding(result.findings, "Bucket", "s3_bucket_versioning_enabled")
+    assert versioning.status is Status.UNKNOWN
+    assert "{{resolve:ssm:/acme/s3/versioning}} (read when the stack deploys)" in versioning.reason
+    assert finding(result.findings, "Versioned", "s3_bucket_versioning_enabled").status is Status.PASS

@@ -73,11 +73,14 @@ class Resolver:
         template: Template,
         values: dict[str, Any],
         assignment: dict[str, str] | None = None,
+        given: dict[str, str] | None = None,
     ):
         """``values``: parameter values (given or default, already typed); ``assignment``: enumerated
-        values of parameters that have none, for the variant being evaluated."""
+        values of parameters that have none, for the variant being evaluated; ``given``: the values
+        as given (an SSM-typed parameter's value is the name of the SSM parameter to read)."""
         self.template = template
         self.values = values
+        self.given = given or {}
         self.assignment = assignment or {}
         self._condition_cache: dict[str, bool | Unresolved] = {}
         self._condition_stack: list[str] = []
@@ -106,6 +109,12 @@ class Resolver:
             stand_in = OWN_ACCOUNT if name == "AWS::AccountId" else "${" + name + "}"
             return Unresolved(f"{name} ({DEPLOY_PSEUDO[name]})", placeholder=stand_in)
         if name in self.template.parameters:
+            ssm_name = ssm_parameter_name(self.template.parameters[name], self.given.get(name))
+            if ssm_name is not None:
+                return Unresolved(
+                    f"parameter {name} (the value of SSM parameter {ssm_name}, read at deploy time)",
+                    placeholder="${" + name + "}",
+                )
             return Unresolved(
                 f"parameter {name} (no default and no value given)", placeholder="${" + name + "}"
             )
@@ -175,11 +184,14 @@ class Resolver:
             self.depth = 0
             raise IacError("values are nested too deeply (circular reference?)")
         try:
+            if isinstance(value, str):
+                return dynamic_reference(value)
             if isinstance(value, dict):
                 if len(value) == 1:
                     ((key, arg),) = value.items()
                     if key == "Ref" or key.startswith("Fn::"):
-                        return self._function(key, arg)
+                        result = self._function(key, arg)
+                        return dynamic_reference(result) if isinstance(result, str) else result
                 out = {}
                 for k, v in value.items():
                     resolved = self.resolve(v)
@@ -367,6 +379,32 @@ class Resolver:
                 raise IacError(f"Fn::FindInMap: no entry {' / '.join(str(k) for k in keys)} in Mappings")
             node = node[str(key)]
         return self.resolve(node)
+
+
+_DYNAMIC = re.compile(r"\{\{resolve:(?:ssm|ssm-secure|secretsmanager):[^}]*\}\}")
+SSM_TYPE_PREFIX = "AWS::SSM::Parameter::Value<"
+
+
+def dynamic_reference(text: str) -> Any:
+    """``{{resolve:ssm:/name}}`` and its kin are read when the stack deploys: the text stands for
+    an unknown value (its own text is kept as the stand-in, so a policy naming it stays readable).
+    The reference is named (it is in the template); the value it reads never is known here."""
+    if "{{resolve:" not in text:
+        return text
+    match = _DYNAMIC.search(text)
+    if match is None:
+        return text
+    return Unresolved(
+        f"the dynamic reference {match.group(0)} (read when the stack deploys)", placeholder=text
+    )
+
+
+def ssm_parameter_name(spec: dict[str, Any], given: str | None) -> str | None:
+    """The SSM parameter an ``AWS::SSM::Parameter::Value<…>`` parameter reads, else None."""
+    if not str(spec.get("Type", "")).startswith(SSM_TYPE_PREFIX):
+        return None
+    name = given if given is not None else spec.get("Default")
+    return str(name) if isinstance(name, (str, int)) else "(none given)"
 
 
 def _interleave(items: list[Any], delimiter: Any) -> list[tuple[Any, ...]]:

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from controlmap.sources.iac.cloudformation.intrinsics import OTHER
+from controlmap.sources.iac.cloudformation.intrinsics import OTHER, SSM_TYPE_PREFIX
 from controlmap.sources.iac.cloudformation.template import Template
 from controlmap.sources.iac.common import IacError, read_text
 
@@ -80,6 +80,8 @@ def parameter_values(template: Template, given: dict[str, str]) -> dict[str, Any
     parameters (``AWS::Region``…) may be given too."""
     values: dict[str, Any] = {}
     for name, spec in template.parameters.items():
+        if str(spec.get("Type", "")).startswith(SSM_TYPE_PREFIX):
+            continue  # its value (given or default) names an SSM parameter read at deploy time
         if name in given:
             values[name] = _typed(spec, given[name])
         elif "Default" in spec and not isinstance(spec["Default"], dict):

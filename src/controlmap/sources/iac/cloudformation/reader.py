@@ -85,7 +85,7 @@ def build_variants(template: Template, display: str, given: dict[str, str], resu
         )
     seen_problems: set[str] = set()
     for assignment in assignments:
-        resolver = Resolver(template, values, assignment)
+        resolver = Resolver(template, values, assignment, given)
         build = CfnBuild(template, resolver, display)
         resources = build.run()
         for problem in build.problems:
