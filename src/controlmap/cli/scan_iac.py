@@ -63,7 +63,7 @@ def scan_iac_command(
     parameters_file: Path | None = typer.Option(
         None,
         "--parameters-file",
-        help="CloudFormation parameters: JSON list, {Parameters: {...}} or KEY=VALUE lines.",
+        help="CloudFormation parameters: JSON list, {Parameters: {...}}, a YAML mapping or KEY=VALUE lines.",
     ),
     var_file: list[Path] | None = typer.Option(
         None, "--var-file", help="Terraform variables file (repeatable)."
