@@ -169,3 +169,11 @@ def test_files_that_are_not_templates_are_skipped(tmp_path: Path) -> None:
     assert code == 1
     code, out = invoke(str(workflow))
     assert code == 0 and "no CloudFormation, SAM or Terraform found" in out
+
+
+def test_markdown_lists_the_files_that_could_not_be_scanned() -> None:
+    code, out = invoke("bad/bad_yaml.yaml", "cloudformation/kms.yaml", "-o", "markdown")
+    assert code == 1  # kms.yaml has failures; the bad file is listed, not hidden
+    assert "⚠️ 1 file error(s): what they name was not scanned, or the skip was ignored." in out
+    assert "- `bad/bad_yaml.yaml:7` invalid YAML" in out
+    assert "affected checks report ERROR" not in out
