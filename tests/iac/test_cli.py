@@ -177,3 +177,17 @@ def test_markdown_lists_the_files_that_could_not_be_scanned() -> None:
     assert "⚠️ 1 file error(s): what they name was not scanned, or the skip was ignored." in out
     assert "- `bad/bad_yaml.yaml:7` invalid YAML" in out
     assert "affected checks report ERROR" not in out
+
+
+def test_console_columns_and_one_line_for_what_two_checks_say_alike(tmp_path: Path) -> None:
+    template = tmp_path / "stack.yaml"
+    template.write_text(
+        'AWSTemplateFormatVersion: "2010-09-09"\nResources:\n'
+        "  Logs:\n    Type: AWS::S3::Bucket\n    Metadata:\n      controlmap:\n        skip:\n"
+        "          - {id: S3-06, reason: the access-log target}\n"
+        "  Web:\n    Type: AWS::EC2::Instance\n    Properties:\n      ImageId: ami-12345678\n"
+    )
+    _, out = invoke(str(template), "--controls", "S3-06,EC2-06", "--no-fix")
+    assert "SUPPRESSED medium   S3-06" in out
+    # EC2-06 has two checks (SSM registration, patch state) with the same UNKNOWN reason
+    assert out.count("EC2-06") == 1, out
