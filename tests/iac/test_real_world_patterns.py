@@ -419,3 +419,79 @@ def test_a_dynamic_reference_is_unknown_not_a_literal(scan_files: ScanFiles) -> 
     assert versioning.status is Status.UNKNOWN
     assert "{{resolve:ssm:/acme/s3/versioning}} (read when the stack deploys)" in versioning.reason
     assert finding(result.findings, "Versioned", "s3_bucket_versioning_enabled").status is Status.PASS
+
+
+# ---- EC2-04: the volumes an instance declares ------------------------------------------------
+
+INSTANCE_CFN = """
+    AWSTemplateFormatVersion: "2010-09-09"
+    Resources:
+      Mapped:
+        Type: AWS::EC2::Instance
+        Properties:
+          ImageId: ami-12345678
+          BlockDeviceMappings:
+            - DeviceName: /dev/xvda
+              Ebs: {VolumeSize: 20, Encrypted: true}
+            - DeviceName: /dev/sdf
+              Ebs: {VolumeSize: 100, Encrypted: false}
+            - DeviceName: /dev/sdg
+              VirtualName: ephemeral0
+      Plain:
+        Type: AWS::EC2::Instance
+        Properties:
+          ImageId: ami-12345678
+    """
+
+INSTANCE_TF = """
+    resource "aws_instance" "plain" {
+      ami           = "ami-123"
+      instance_type = "t3.micro"
+    }
+    resource "aws_instance" "mapped" {
+      ami           = "ami-123"
+      instance_type = "t3.micro"
+      root_block_device {
+        encrypted = true
+      }
+      ebs_block_device {
+        device_name = "/dev/sdf"
+        encrypted   = false
+      }
+    }
+    """
+
+
+def test_instance_volumes_are_judged_in_cloudformation(scan_files: ScanFiles) -> None:
+    result = scan_files({"stack.yaml": INSTANCE_CFN})
+    root = by_address(result.findings, "Mapped (/dev/xvda)", "ec2_volume_encrypted")
+    data = by_address(result.findings, "Mapped (/dev/sdf)", "ec2_volume_encrypted")
+    assert root.status is Status.PASS
+    assert data.status is Status.FAIL and "attached to Mapped" in data.reason
+    assert data.source is not None and data.source.line_start == 3  # the instance's lines
+    assert not [f for f in result.findings if f.source and "/dev/sdg" in f.source.address]
+    # nothing declared: the root volume follows the AMI and the region default, unknown here
+    plain = by_address(result.findings, "Plain (root volume)", "ec2_volume_encrypted")
+    assert plain.status is Status.UNKNOWN and "AMI's snapshot" in plain.reason
+
+
+def test_instance_volumes_are_judged_in_terraform(scan_files: ScanFiles) -> None:
+    result = scan_files({"main.tf": INSTANCE_TF})
+    status = {
+        f.source.address: f.status
+        for f in result.findings
+        if f.check_id == "ec2_volume_encrypted" and f.source is not None
+    }
+    assert status == {
+        "aws_instance.plain (root_block_device)": Status.UNKNOWN,
+        "aws_instance.mapped (root_block_device)": Status.PASS,
+        "aws_instance.mapped (/dev/sdf)": Status.FAIL,
+    }
+    # a configuration that turns the region's default encryption on settles the undeclared root
+    with_default = scan_files(
+        {"main.tf": INSTANCE_TF + 'resource "aws_ebs_encryption_by_default" "on" {\n  enabled = true\n}\n'}
+    )
+    plain = by_address(
+        with_default.findings, "aws_instance.plain (root_block_device)", "ec2_volume_encrypted"
+    )
+    assert plain.status is Status.PASS
