@@ -191,3 +191,22 @@ def test_console_columns_and_one_line_for_what_two_checks_say_alike(tmp_path: Pa
     assert "SUPPRESSED medium   S3-06" in out
     # EC2-06 has two checks (SSM registration, patch state) with the same UNKNOWN reason
     assert out.count("EC2-06") == 1, out
+
+
+def test_scan_iac_does_not_import_boto3_or_the_store() -> None:
+    # start-up is paid on every pre-commit run: an IaC scan needs neither AWS nor the history store
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from controlmap.cli.app import app\n"
+        "try:\n"
+        "    app(['scan', 'iac', 'cloudformation/kms.yaml', '-o', 'json'], standalone_mode=False)\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = [m for m in ('sqlalchemy', 'alembic', 'boto3', 'botocore') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "HEAVY []" in out
