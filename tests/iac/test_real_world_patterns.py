@@ -495,3 +495,88 @@ def test_instance_volumes_are_judged_in_terraform(scan_files: ScanFiles) -> None
         with_default.findings, "aws_instance.plain (root_block_device)", "ec2_volume_encrypted"
     )
     assert plain.status is Status.PASS
+
+
+# ---- condition branches: named briefly, by what decides them --------------------------------
+
+BRANCHES = """
+    AWSTemplateFormatVersion: "2010-09-09"
+    Parameters:
+      Env:
+        Type: String
+        AllowedValues: [staging, prod]
+      Stage:
+        Type: String
+      Tier:
+        Type: String
+    Conditions:
+      IsProd: !Equals [!Ref Env, prod]
+      IsDev: !Equals [!Ref Env, dev]
+      StageProd: !Equals [!Ref Stage, prod]
+      IsGold: !Equals [!Ref Tier, gold]
+    Resources:
+      Key:
+        Type: AWS::KMS::Key
+        Properties:
+          EnableKeyRotation: !If [IsGold, true, false]
+      B:
+        Type: AWS::S3::Bucket
+        Properties:
+          BucketEncryption:
+            ServerSideEncryptionConfiguration:
+              - ServerSideEncryptionByDefault: {SSEAlgorithm: "aws:kms", KMSMasterKeyID: !GetAtt Key.Arn}
+          VersioningConfiguration:
+            Status: !If [IsDev, Suspended, !If [StageProd, Enabled, Suspended]]
+      P:
+        Type: AWS::S3::BucketPolicy
+        Condition: IsProd
+        Properties:
+          Bucket: !Ref B
+          PolicyDocument:
+            Statement:
+              - Effect: Deny
+                Principal: "*"
+                Action: "s3:*"
+                Resource: [!GetAtt B.Arn, !Sub "${B.Arn}/*"]
+                Condition: {Bool: {aws:SecureTransport: "false"}}
+    """
+
+
+def test_branch_labels_name_only_what_decides_the_finding(scan_files: ScanFiles) -> None:
+    result = scan_files({"stack.yaml": BRANCHES})
+    assert result.problems == []
+    # the companion's condition, with only the parameter it reads; IsDev is never true (AllowedValues)
+    tls = finding(result.findings, "B", "s3_bucket_tls_required")
+    assert tls.reason.startswith(
+        "when condition IsProd is false (Env='staging'): the bucket has no bucket policy"
+    )
+    # branches differing in one value are one phrase
+    versioning = finding(result.findings, "B", "s3_bucket_versioning_enabled")
+    assert versioning.reason.startswith("when condition StageProd is false (Stage=another value): ")
+    # the bucket naming the key does not put the bucket's conditions on the key
+    rotation = finding(result.findings, "Key", "kms_key_rotation_enabled")
+    assert rotation.reason.startswith("when condition IsGold is false (Tier=another value): ")
+
+
+def test_describe_branches_merges_a_single_differing_value() -> None:
+    from controlmap.sources.iac.unit import Branch, describe_branches
+
+    not_prod = ("IsProd", False, ("Stage",))
+    staging = Branch((not_prod,), (("Stage", "'staging'"),))
+    other = Branch((not_prod,), (("Stage", "another value"),))
+    assert (
+        describe_branches([staging, other]) == "condition IsProd is false (Stage='staging' or another value)"
+    )
+    a = ("A", True, ("X", "Y"))
+    two = Branch((a,), (("X", "'1'"), ("Y", "'2'")))
+    three = Branch((a,), (("X", "'2'"), ("Y", "'1'")))
+    # two values differ: merging would claim combinations that were never evaluated
+    assert describe_branches([two, three]) == (
+        "condition A is true (X='1', Y='2') or condition A is true (X='2', Y='1')"
+    )
+    # a condition that varies among the branches is not why: it is left out
+    gold = Branch((not_prod, ("IsGold", True, ("Tier",))), (("Stage", "'staging'"), ("Tier", "'gold'")))
+    plain = Branch(
+        (not_prod, ("IsGold", False, ("Tier",))), (("Stage", "'staging'"), ("Tier", "another value"))
+    )
+    assert describe_branches([gold, plain]) == "condition IsProd is false (Stage='staging')"

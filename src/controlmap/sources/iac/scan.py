@@ -24,7 +24,7 @@ from controlmap.resources.base import Resource, SourceKind
 from controlmap.settings import Settings
 from controlmap.sources.iac.common import IacProblem
 from controlmap.sources.iac.discovery import Framework, Unit, discover
-from controlmap.sources.iac.unit import UnitResult, Variant
+from controlmap.sources.iac.unit import Branch, UnitResult, Variant, describe_branches
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +137,7 @@ def merge_variants(per_variant: list[tuple[list[Finding], Variant]]) -> list[Fin
     """
     if len(per_variant) == 1:
         return per_variant[0][0]
-    grouped: dict[tuple[str, str | None, str, str | None], list[tuple[Finding, str | None]]] = {}
+    grouped: dict[tuple[str, str | None, str, str | None], list[tuple[Finding, Branch | None]]] = {}
     for findings, variant in per_variant:
         for finding in findings:
             # The template's resource (file and address), not its id: a bucket name can differ by branch.
@@ -153,8 +153,7 @@ def merge_variants(per_variant: list[tuple[list[Finding], Variant]]) -> list[Fin
         finding, label = worst[0]
         distinct = {(f.status, f.reason) for f, _ in entries}
         if label and (len(distinct) > 1 or len(entries) < total):
-            labels = list(dict.fromkeys(lbl for _, lbl in worst if lbl))
-            shown = labels[0] if len(labels) == 1 else " or ".join(labels[:3])
+            shown = describe_branches([lbl for _, lbl in worst if lbl])
             finding = finding.model_copy(update={"reason": f"when {shown}: {finding.reason}"})
         merged.append(finding)
     return merged

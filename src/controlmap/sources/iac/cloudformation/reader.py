@@ -8,7 +8,7 @@ from typing import Any
 
 from controlmap.resources.base import SourceKind
 from controlmap.sources.iac.cloudformation import mappers  # noqa: F401  (registers the mappers)
-from controlmap.sources.iac.cloudformation.build import CfnBuild
+from controlmap.sources.iac.cloudformation.build import COMPANION, CfnBuild
 from controlmap.sources.iac.cloudformation.document import LocDict
 from controlmap.sources.iac.cloudformation.intrinsics import Resolver
 from controlmap.sources.iac.cloudformation.json_loader import load_json
@@ -27,7 +27,7 @@ from controlmap.sources.iac.cloudformation.template import (
 )
 from controlmap.sources.iac.cloudformation.yaml_loader import load_yaml
 from controlmap.sources.iac.common import IacError, IacProblem, read_text
-from controlmap.sources.iac.unit import UnitResult, Variant
+from controlmap.sources.iac.unit import Branch, UnitResult, Variant
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,7 @@ def build_variants(template: Template, display: str, given: dict[str, str], resu
                 "unsupported",
             )
         )
+    varying = _varying_conditions(template, values, assignments, given)
     seen_problems: set[str] = set()
     for assignment in assignments:
         resolver = Resolver(template, values, assignment, given)
@@ -93,7 +94,7 @@ def build_variants(template: Template, display: str, given: dict[str, str], resu
                 seen_problems.add(str(problem))
                 result.problems.append(problem)
         _apply_suppressions(template, build)
-        labels = _labels(template, resolver, build, assignment) if len(assignments) > 1 else {}
+        labels = _labels(template, resolver, build, assignment, varying) if len(assignments) > 1 else {}
         result.variants.append(Variant(resources, labels))
 
 
@@ -149,13 +150,38 @@ def _apply_suppressions(template: Template, build: CfnBuild) -> None:
 # ---- variant labels ----------------------------------------------------------------------------------------
 
 
+def _varying_conditions(
+    template: Template, values: dict[str, Any], assignments: list[dict[str, str]], given: dict[str, str]
+) -> set[str]:
+    """Conditions that are true in some variants and false in others: the only ones worth naming
+    (a condition the AllowedValues make always false is no branch)."""
+    if len(assignments) < 2:
+        return set()
+    seen: dict[str, set[object]] = {}
+    for assignment in assignments:
+        resolver = Resolver(template, values, assignment, given)
+        for name in template.conditions:
+            try:
+                truth: object = resolver.condition(name)
+            except IacError:
+                truth = None  # reported when the template is built
+            seen.setdefault(name, set()).add(truth if isinstance(truth, bool) else None)
+    return {name for name, truths in seen.items() if len(truths) > 1}
+
+
 def _labels(
-    template: Template, resolver: Resolver, build: CfnBuild, assignment: dict[str, str]
-) -> dict[str, str]:
-    labels: dict[str, str] = {}
+    template: Template,
+    resolver: Resolver,
+    build: CfnBuild,
+    assignment: dict[str, str],
+    varying: set[str],
+) -> dict[str, Branch]:
+    labels: dict[str, Branch] = {}
     # A companion's conditions shape what it configures (a BucketPolicy created only in prod).
     inherited: dict[str, list[str]] = {}
     for other in template.resources.values():
+        if other.type not in COMPANION:
+            continue  # a bucket naming its key does not shape the key; a BucketPolicy shapes its bucket
         own = ([other.condition] if other.condition else []) + _conditions_used(other.properties)
         if own:
             for target in references(other.properties):
@@ -168,16 +194,19 @@ def _labels(
         names = _conditions_used(raw.properties) + inherited.get(logical_id, [])
         if raw.condition:
             names.insert(0, raw.condition)
-        decided = []
+        decided: list[tuple[str, bool, tuple[str, ...]]] = []
+        read: set[str] = set()
         for name in dict.fromkeys(names):
-            if name not in template.conditions:
+            if name not in template.conditions or name not in varying:
                 continue
             truth = resolver.condition(name)
-            if isinstance(truth, bool) and _depends_on(template, name, assignment):
-                decided.append(f"condition {name} is {'true' if truth else 'false'}")
+            reads = _parameters_read(template, name, set(assignment))
+            if isinstance(truth, bool) and reads:
+                decided.append((name, truth, tuple(sorted(reads))))
+                read |= reads
         if decided:
-            params = ", ".join(f"{k}={describe_value(v)}" for k, v in sorted(assignment.items()))
-            label = " and ".join(decided) + (f" ({params})" if params else "")
+            params = tuple((k, describe_value(v)) for k, v in sorted(assignment.items()) if k in read)
+            label = Branch(tuple(decided), params)
             for model in models:
                 labels[model.id] = label
     return labels
@@ -200,29 +229,22 @@ def _conditions_used(node: Any) -> list[str]:
     return found
 
 
-def _depends_on(
-    template: Template, condition: str, assignment: dict[str, str], _seen: set[str] | None = None
-) -> bool:
-    """Whether a condition reads (directly or through other conditions) an enumerated parameter."""
+def _parameters_read(
+    template: Template, condition: str, enumerated: set[str], _seen: set[str] | None = None
+) -> set[str]:
+    """The enumerated parameters a condition reads, directly or through other conditions."""
     seen = _seen if _seen is not None else set()
     if condition in seen:
-        return False
+        return set()
     seen.add(condition)
-    found = False
+    found: set[str] = set()
 
     def walk(value: Any) -> None:
-        nonlocal found
-        if found:
-            return
         if isinstance(value, dict):
-            if set(value) == {"Ref"} and value["Ref"] in assignment:
-                found = True
-                return
-            if set(value) == {"Condition"} and _depends_on(
-                template, str(value["Condition"]), assignment, seen
-            ):
-                found = True
-                return
+            if set(value) == {"Ref"} and value["Ref"] in enumerated:
+                found.add(str(value["Ref"]))
+            elif set(value) == {"Condition"}:
+                found.update(_parameters_read(template, str(value["Condition"]), enumerated, seen))
             for inner in value.values():
                 walk(inner)
         elif isinstance(value, list):
