@@ -580,3 +580,48 @@ def test_describe_branches_merges_a_single_differing_value() -> None:
         (not_prod, ("IsGold", False, ("Tier",))), (("Stage", "'staging'"), ("Tier", "another value"))
     )
     assert describe_branches([gold, plain]) == "condition IsProd is false (Stage='staging')"
+
+
+# ---- inline suppressions: IDs in any case, typos reported ------------------------------------
+
+
+def test_skip_ids_are_matched_in_any_case_and_unknown_ones_reported(scan_files: ScanFiles) -> None:
+    cfn = """
+        AWSTemplateFormatVersion: "2010-09-09"
+        Resources:
+          B:
+            Type: AWS::S3::Bucket
+            Metadata:
+              controlmap:
+                skip:
+                  - {id: S3-5, reason: a typo}
+                  - {id: s3-06, reason: written in lower case}
+                  - {id: s3_bucket_versioning_enabled, reason: by check ID}
+                  - S3-03
+        """
+    tf = """
+        # controlmap:skip=S3-5 a typo
+        # controlmap:skip=s3-06 written in lower case
+        resource "aws_s3_bucket" "b" {
+          bucket = "acme-b"
+        }
+        """
+    result = scan_files({"stack.yaml": cfn, "main.tf": tf})
+    assert sorted((p.file, p.line, p.message) for p in result.problems) == [
+        (
+            "main.tf",
+            3,
+            "aws_s3_bucket.b: skip of S3-5 names no control or check of the catalog (the skip is ignored)",
+        ),
+        ("stack.yaml", 3, "B: skip of S3-5 names no control or check of the catalog (the skip is ignored)"),
+        (
+            "stack.yaml",
+            7,  # a plain string has no position of its own: the line of its skip list
+            "B: skip 'S3-03' has no reason; write - id: S3-03 and reason: <why this resource is exempt> "
+            "(the skip is ignored until then)",
+        ),
+    ]
+    for shown in ("B", "aws_s3_bucket.b"):
+        assert finding(result.findings, shown, "s3_bucket_access_logging_enabled").status is Status.SUPPRESSED
+    assert finding(result.findings, "B", "s3_bucket_versioning_enabled").status is Status.SUPPRESSED
+    assert finding(result.findings, "B", "s3_bucket_default_encryption_kms").status is Status.FAIL

@@ -171,6 +171,7 @@ def _work(unit: Unit) -> tuple[list[Finding], list[IacProblem], int, SourceKind]
     options = _WORKER_STATE["options"]
     assert isinstance(catalog, Catalog) and isinstance(settings, Settings) and isinstance(options, IacOptions)
     result = read_unit(unit, options)
+    skip_problems = check_suppressions(result, catalog)
     try:
         findings = evaluate_unit(result, catalog, settings, controls)  # type: ignore[arg-type]
     except Exception as exc:  # a defect in evaluation must not end the scan of other units
@@ -178,8 +179,42 @@ def _work(unit: Unit) -> tuple[list[Finding], list[IacProblem], int, SourceKind]
         problem = IacProblem(
             unit.display, f"internal error while evaluating: {type(exc).__name__}: {exc}", None, "internal"
         )
-        return [], [*result.problems, problem], result.resource_count, result.kind
-    return findings, result.problems, result.resource_count, result.kind
+        return [], [*result.problems, *skip_problems, problem], result.resource_count, result.kind
+    return findings, [*result.problems, *skip_problems], result.resource_count, result.kind
+
+
+def check_suppressions(result: UnitResult, catalog: Catalog) -> list[IacProblem]:
+    """Inline skips name a control (any case: ``s3-05``) or a check; a skip naming neither (a typo)
+    would silently suppress nothing, so it is reported, once per resource and ID."""
+    controls = {c.id.upper(): c.id for c in catalog.ordered()}
+    checks = registry()
+    problems: list[IacProblem] = []
+    reported: set[tuple[str, str]] = set()
+    for variant in result.variants:
+        for model in variant.resources:
+            if not model.suppressions:
+                continue
+            normalized: dict[str, str] = {}
+            for ident, reason in model.suppressions.items():
+                known = controls.get(ident.upper()) or (ident.lower() if ident.lower() in checks else None)
+                if known is not None:
+                    normalized[known] = reason
+                    continue
+                source = model.source
+                where = (source.address or model.name) if source is not None else model.name
+                if (where, ident) not in reported:
+                    reported.add((where, ident))
+                    problems.append(
+                        IacProblem(
+                            source.file if source is not None and source.file else result.path,
+                            f"{where}: skip of {ident} names no control or check of the catalog "
+                            "(the skip is ignored)",
+                            source.line_start if source is not None else None,
+                            "suppression",
+                        )
+                    )
+            model.suppressions = normalized
+    return problems
 
 
 def scan_iac(

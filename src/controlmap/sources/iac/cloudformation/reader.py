@@ -112,9 +112,22 @@ def _skips(metadata: dict[str, Any]) -> list[Any]:
 def _suppression_problems(template: Template, display: str) -> list[IacProblem]:
     problems = []
     for resource in template.resources.values():
+        block = resource.metadata.get("controlmap")
+        skip_line = block.line_of("skip") if isinstance(block, LocDict) else None
         for entry in _skips(resource.metadata):
-            line = entry.start if isinstance(entry, LocDict) else resource.metadata_line
-            if not isinstance(entry, dict) or not entry.get("id"):
+            line = entry.start if isinstance(entry, LocDict) else skip_line or resource.metadata_line
+            if isinstance(entry, str) and entry.strip():
+                problems.append(
+                    IacProblem(
+                        display,
+                        f"{resource.logical_id}: skip {entry.strip()!r} has no reason; write "
+                        f"- id: {entry.strip()} and reason: <why this resource is exempt> "
+                        "(the skip is ignored until then)",
+                        line,
+                        "suppression",
+                    )
+                )
+            elif not isinstance(entry, dict) or not entry.get("id"):
                 problems.append(
                     IacProblem(
                         display, f"{resource.logical_id}: a controlmap skip needs an id", line, "suppression"
