@@ -241,3 +241,17 @@ def test_a_policy_of_the_wrong_type_gets_a_one_line_error(scan: Scan, tmp_path: 
             3,
         )
     ]
+
+
+def test_a_tfvars_file_given_alone_scans_its_root_module(tmp_path: Path) -> None:
+    # pre-commit passes only the changed files; a change of terraform.tfvars changes the root
+    (tmp_path / "main.tf").write_text(
+        'variable "name" {}\nresource "aws_s3_bucket" "b" {\n  bucket = var.name\n}\n'
+    )
+    (tmp_path / "terraform.tfvars").write_text('name = "acme"\n')
+    (tmp_path / "prod.tfvars.json").write_text('{"name": "acme-prod"}\n')
+    for name in ("terraform.tfvars", "prod.tfvars.json"):
+        units, problems = discover([tmp_path / name])
+        assert problems == [] and [(u.framework, u.path) for u in units] == [(Framework.TERRAFORM, tmp_path)]
+    (tmp_path / "main.tf").unlink()
+    assert discover([tmp_path / "terraform.tfvars"]) == ([], [])  # no module there: nothing to scan

@@ -161,7 +161,10 @@ def _explicit_file(
     tf_dirs: list[Path],
     problems: list[IacProblem],
 ) -> None:
-    if path.suffix == ".tf":
+    if path.suffix == ".tf" or (
+        path.name.endswith((".tfvars", ".tfvars.json")) and any(path.parent.glob("*.tf"))
+    ):
+        # A changed .tf or .tfvars file (a pre-commit hook passes them) is its root module's change.
         tf_dirs.append(path.parent)
         return
     kind = sniff(path)
