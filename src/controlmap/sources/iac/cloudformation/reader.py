@@ -21,6 +21,7 @@ from controlmap.sources.iac.cloudformation.sam import expand_sam
 from controlmap.sources.iac.cloudformation.template import (
     Template,
     dependency_problems,
+    dict_nodes,
     looks_like_cloudformation,
     parse_template,
     references,
@@ -226,20 +227,11 @@ def _labels(
 
 
 def _conditions_used(node: Any) -> list[str]:
-    found: list[str] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            if set(value) == {"Fn::If"} and isinstance(value["Fn::If"], list) and value["Fn::If"]:
-                found.append(str(value["Fn::If"][0]))
-            for inner in value.values():
-                walk(inner)
-        elif isinstance(value, list):
-            for inner in value:
-                walk(inner)
-
-    walk(node)
-    return found
+    return [
+        str(value["Fn::If"][0])
+        for value in dict_nodes(node)
+        if set(value) == {"Fn::If"} and isinstance(value["Fn::If"], list) and value["Fn::If"]
+    ]
 
 
 def _parameters_read(
@@ -251,18 +243,9 @@ def _parameters_read(
         return set()
     seen.add(condition)
     found: set[str] = set()
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            if set(value) == {"Ref"} and value["Ref"] in enumerated:
-                found.add(str(value["Ref"]))
-            elif set(value) == {"Condition"}:
-                found.update(_parameters_read(template, str(value["Condition"]), enumerated, seen))
-            for inner in value.values():
-                walk(inner)
-        elif isinstance(value, list):
-            for inner in value:
-                walk(inner)
-
-    walk(template.conditions.get(condition))
+    for value in dict_nodes(template.conditions.get(condition)):
+        if set(value) == {"Ref"} and value["Ref"] in enumerated:
+            found.add(str(value["Ref"]))
+        elif set(value) == {"Condition"}:
+            found.update(_parameters_read(template, str(value["Condition"]), enumerated, seen))
     return found

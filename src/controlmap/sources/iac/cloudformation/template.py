@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,38 +121,41 @@ def parse_template(document: Any) -> Template:
     )
 
 
+def dict_nodes(node: Any) -> Iterator[dict[str, Any]]:
+    """Every mapping of a raw template tree, depth first (intrinsic functions are mappings)."""
+    stack = [node]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            yield value
+            stack.extend(reversed(list(value.values())))
+        elif isinstance(value, list):
+            stack.extend(reversed(value))
+
+
 def references(node: Any) -> set[str]:
     """Names a raw property tree refers to (Ref, GetAtt, Sub variables): resources or parameters."""
     found: set[str] = set()
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            if set(value) == {"Ref"} and isinstance(value["Ref"], str):
-                found.add(value["Ref"])
-            elif set(value) == {"Fn::GetAtt"}:
-                target = value["Fn::GetAtt"]
-                if isinstance(target, str):
-                    found.add(target.split(".", 1)[0])
-                elif isinstance(target, list) and target:
-                    found.add(str(target[0]))
-            elif set(value) == {"Fn::Sub"}:
-                arg = value["Fn::Sub"]
-                text = arg[0] if isinstance(arg, list) and arg else arg
-                given = arg[1] if isinstance(arg, list) and len(arg) > 1 else None
-                local = set(given) if isinstance(given, dict) else set()
-                if isinstance(text, str):
-                    found.update(
-                        name.split(".")[0]
-                        for name in re.findall(r"\$\{([^}!][^}]*)\}", text)
-                        if name.split(".")[0] not in local
-                    )
-            for inner in value.values():
-                walk(inner)
-        elif isinstance(value, list):
-            for inner in value:
-                walk(inner)
-
-    walk(node)
+    for value in dict_nodes(node):
+        if set(value) == {"Ref"} and isinstance(value["Ref"], str):
+            found.add(value["Ref"])
+        elif set(value) == {"Fn::GetAtt"}:
+            target = value["Fn::GetAtt"]
+            if isinstance(target, str):
+                found.add(target.split(".", 1)[0])
+            elif isinstance(target, list) and target:
+                found.add(str(target[0]))
+        elif set(value) == {"Fn::Sub"}:
+            arg = value["Fn::Sub"]
+            text = arg[0] if isinstance(arg, list) and arg else arg
+            given = arg[1] if isinstance(arg, list) and len(arg) > 1 else None
+            local = set(given) if isinstance(given, dict) else set()
+            if isinstance(text, str):
+                found.update(
+                    name.split(".")[0]
+                    for name in re.findall(r"\$\{([^}!][^}]*)\}", text)
+                    if name.split(".")[0] not in local
+                )
     return found
 
 

@@ -433,27 +433,22 @@ class ModuleContext:
                 self.remote_modules.add(name)
                 continue
             block = tf.blocks.get(("module", name))
-            if child_dir == self.directory.resolve():
+            refused = (
+                ("the calling module itself", "reference")
+                if child_dir == self.directory.resolve()
+                else (f"nested deeper than {MAX_MODULE_DEPTH} modules", "parse")
+                if self.depth + 1 > MAX_MODULE_DEPTH
+                else ("not a directory", "reference")
+                if not child_dir.is_dir()
+                else None
+            )
+            if refused is not None:
+                what, code = refused
                 self.config.problem(
                     tf.display,
-                    f"module.{name}: source {source_text} is the calling module itself",
+                    f"module.{name}: source {source_text} is {what}",
                     block.line_start if block else None,
-                    "reference",
-                )
-                continue
-            if self.depth + 1 > MAX_MODULE_DEPTH:
-                self.config.problem(
-                    tf.display,
-                    f"module.{name}: modules nested deeper than {MAX_MODULE_DEPTH}",
-                    block.line_start if block else None,
-                )
-                continue
-            if not child_dir.is_dir():
-                self.config.problem(
-                    tf.display,
-                    f"module.{name}: source {source_text} is not a directory",
-                    block.line_start if block else None,
-                    "reference",
+                    code,
                 )
                 continue
             keys, keyed = self._expansion(spec, tf, block, f"{self.prefix}module.{name}")
