@@ -194,6 +194,39 @@ def test_for_each_over_a_resource_joins_each_instance_to_its_bucket(scan_files: 
     assert other.status is Status.FAIL and "Disabled" in other.reason
 
 
+def test_for_each_over_a_module_with_for_each(scan_files: ScanFiles) -> None:
+    files = {
+        "main.tf": """
+            module "buckets" {
+              source   = "./bucket"
+              for_each = toset(["x", "y"])
+              name     = "acme-${each.key}"
+            }
+            resource "aws_s3_bucket_versioning" "v" {
+              for_each = module.buckets
+              bucket   = each.value.id
+              versioning_configuration {
+                status = each.key == "x" ? "Enabled" : "Suspended"
+              }
+            }
+            """,
+        "bucket/main.tf": """
+            variable "name" {}
+            resource "aws_s3_bucket" "this" {
+              bucket = var.name
+            }
+            output "id" {
+              value = aws_s3_bucket.this.id
+            }
+            """,
+    }
+    result = scan_files(files)
+    assert result.problems == []
+    x = by_address(result.findings, 'module.buckets["x"].aws_s3_bucket.this', "s3_bucket_versioning_enabled")
+    y = by_address(result.findings, 'module.buckets["y"].aws_s3_bucket.this', "s3_bucket_versioning_enabled")
+    assert (x.status, y.status) == (Status.PASS, Status.FAIL)
+
+
 # ---- Terraform plan: each.value of a for_each over a resource ----------------------------------
 
 

@@ -268,6 +268,14 @@ class _ModuleCallProxy(Proxy):
                 return _OutputsProxy(call)
         raise ExprError(f"module.{self.name}[{key!r}] does not exist")
 
+    def members(self) -> Any:
+        """The calls as a collection (``for_each = module.buckets``), each navigable to its outputs."""
+        if self.keyed == "for_each":
+            return {str(call.key): _OutputsProxy(call) for call in self.calls}
+        if self.keyed == "count":
+            return [_OutputsProxy(call) for call in self.calls]
+        return self
+
 
 class _OutputsProxy(Proxy):
     def __init__(self, module: ModuleContext):
@@ -657,7 +665,7 @@ class ModuleContext:
             return [(0, {"count": {"index": unknown}, "__key__": 0})], "count"
         if "for_each" in spec:
             collection = self.value(spec["for_each"], tf.display, line)
-            if isinstance(collection, _Instances):
+            if isinstance(collection, _Instances | _ModuleCallProxy):
                 collection = collection.members()
             if isinstance(collection, dict):
                 items = list(collection.items())
