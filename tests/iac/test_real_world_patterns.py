@@ -658,3 +658,24 @@ def test_skip_ids_are_matched_in_any_case_and_unknown_ones_reported(scan_files: 
         assert finding(result.findings, shown, "s3_bucket_access_logging_enabled").status is Status.SUPPRESSED
     assert finding(result.findings, "B", "s3_bucket_versioning_enabled").status is Status.SUPPRESSED
     assert finding(result.findings, "B", "s3_bucket_default_encryption_kms").status is Status.FAIL
+
+
+@pytest.mark.parametrize(
+    ("stage", "logical_id"),
+    [
+        ("", "ApiApiGatewayDefaultStage"),
+        ("      StageName: v1\n", "Apiv1Stage"),
+        ("      StageName: !Ref Stage\n", "ApiprodStage"),
+    ],
+)
+def test_sam_http_api_stage_has_the_logical_id_sam_gives_it(
+    scan_files: ScanFiles, stage: str, logical_id: str
+) -> None:
+    template = (
+        "Transform: AWS::Serverless-2016-10-31\n"
+        "Parameters:\n  Stage:\n    Type: String\n    Default: prod\n"
+        "Resources:\n  Api:\n    Type: AWS::Serverless::HttpApi\n    Properties:\n"
+        "      Description: orders\n" + stage
+    )
+    result = scan_files({"template.yaml": template})
+    assert finding(result.findings, logical_id, "apigateway_v2_stage_throttled").status is Status.FAIL
