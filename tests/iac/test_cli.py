@@ -210,3 +210,12 @@ def test_scan_iac_does_not_import_boto3_or_the_store() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "HEAVY []" in out
+
+
+def test_a_missing_path_is_a_usage_error_even_with_soft_fail() -> None:
+    # a typo in a CI job's path must not pass quietly with nothing scanned
+    code, out = invoke("cloudformation/kms.yaml", "no/such/dir", "--soft-fail", "-o", "json")
+    assert code == 2
+    assert json.loads(out[out.index("{") :])["errors"][0]["message"] == "no such file or directory"
+    code, _ = invoke("bad/bad_yaml.yaml", "--soft-fail", "-o", "json")
+    assert code == 0  # a file that does not parse is reported; --soft-fail still exits 0
