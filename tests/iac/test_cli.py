@@ -169,3 +169,53 @@ def test_files_that_are_not_templates_are_skipped(tmp_path: Path) -> None:
     assert code == 1
     code, out = invoke(str(workflow))
     assert code == 0 and "no CloudFormation, SAM or Terraform found" in out
+
+
+def test_markdown_lists_the_files_that_could_not_be_scanned() -> None:
+    code, out = invoke("bad/bad_yaml.yaml", "cloudformation/kms.yaml", "-o", "markdown")
+    assert code == 1  # kms.yaml has failures; the bad file is listed, not hidden
+    assert "⚠️ 1 file error(s): what they name was not scanned, or the skip was ignored." in out
+    assert "- `bad/bad_yaml.yaml:7` invalid YAML" in out
+    assert "affected checks report ERROR" not in out
+
+
+def test_console_columns_and_one_line_for_what_two_checks_say_alike(tmp_path: Path) -> None:
+    template = tmp_path / "stack.yaml"
+    template.write_text(
+        'AWSTemplateFormatVersion: "2010-09-09"\nResources:\n'
+        "  Logs:\n    Type: AWS::S3::Bucket\n    Metadata:\n      controlmap:\n        skip:\n"
+        "          - {id: S3-06, reason: the access-log target}\n"
+        "  Web:\n    Type: AWS::EC2::Instance\n    Properties:\n      ImageId: ami-12345678\n"
+    )
+    _, out = invoke(str(template), "--controls", "S3-06,EC2-06", "--no-fix")
+    assert "SUPPRESSED medium   S3-06" in out
+    # EC2-06 has two checks (SSM registration, patch state) with the same UNKNOWN reason
+    assert out.count("EC2-06") == 1, out
+
+
+def test_scan_iac_does_not_import_boto3_or_the_store() -> None:
+    # start-up is paid on every pre-commit run: an IaC scan needs neither AWS nor the history store
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from controlmap.cli.app import app\n"
+        "try:\n"
+        "    app(['scan', 'iac', 'cloudformation/kms.yaml', '-o', 'json'], standalone_mode=False)\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = [m for m in ('sqlalchemy', 'alembic', 'boto3', 'botocore') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "HEAVY []" in out
+
+
+def test_a_missing_path_is_a_usage_error_even_with_soft_fail() -> None:
+    # a typo in a CI job's path must not pass quietly with nothing scanned
+    code, out = invoke("cloudformation/kms.yaml", "no/such/dir", "--soft-fail", "-o", "json")
+    assert code == 2
+    assert json.loads(out[out.index("{") :])["errors"][0]["message"] == "no such file or directory"
+    code, _ = invoke("bad/bad_yaml.yaml", "--soft-fail", "-o", "json")
+    assert code == 0  # a file that does not parse is reported; --soft-fail still exits 0

@@ -132,6 +132,16 @@ def test_variants_enumerate_allowed_values_and_compared_literals() -> None:
         ('[{"ParameterKey": "Env", "ParameterValue": "prod"}]', {"Env": "prod"}),
         ('{"Parameters": {"Env": "prod", "Count": 2}}', {"Env": "prod", "Count": "2"}),
         ("# comment\nEnv=prod\nName = x=y\n", {"Env": "prod", "Name": "x=y"}),
+        (
+            "# a YAML mapping\nEnv: prod\nCount: 2\nFlag: true\n",
+            {"Env": "prod", "Count": "2", "Flag": "true"},
+        ),
+        ("Parameters:\n  Env: prod\n", {"Env": "prod"}),
+        (
+            '[{"ParameterKey": "Env", "UsePreviousValue": true},'
+            ' {"ParameterKey": "A", "ParameterValue": "1"}]',
+            {"A": "1"},
+        ),
     ],
 )
 def test_parameters_files(tmp_path: Any, content: str, expected: dict[str, str]) -> None:

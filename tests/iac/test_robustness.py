@@ -42,10 +42,56 @@ def test_each_bad_file_gives_one_clear_problem(
     assert problem.file.startswith("bad/")
 
 
-def test_circular_references_are_reported_per_resource(scan: Scan) -> None:
+def test_circular_references_give_one_error_naming_the_cycle(scan: Scan) -> None:
     result = scan("bad/circular_reference.yaml")
-    assert all("circular reference" in p.message for p in result.problems)
-    assert {p.message.split(":")[0] for p in result.problems} >= {"First", "Second"}
+    assert [(p.message, p.line) for p in result.problems] == [
+        (
+            "circular dependency between resources: First -> Second -> First "
+            "(CloudFormation refuses the template)",
+            3,
+        )
+    ]
+    assert result.findings == []
+
+
+@pytest.mark.parametrize(
+    ("body", "cycle"),
+    [
+        # GetAtt in the short form, and DependsOn alone, make cycles too
+        (
+            "  A:\n    Type: AWS::S3::Bucket\n    Properties:\n      BucketName: !GetAtt B.Arn\n"
+            "  B:\n    Type: AWS::S3::Bucket\n    Properties:\n      BucketName: !Ref A\n",
+            "A -> B -> A",
+        ),
+        (
+            "  A:\n    Type: AWS::SNS::Topic\n    DependsOn: C\n  B:\n    Type: AWS::SNS::Topic\n"
+            "    DependsOn: [A]\n  C:\n    Type: AWS::SNS::Topic\n    DependsOn: B\n",
+            "A -> C -> B -> A",
+        ),
+    ],
+)
+def test_dependency_cycles_through_getatt_and_depends_on(
+    scan: Scan, tmp_path: Path, body: str, cycle: str
+) -> None:
+    path = tmp_path / "cycle.yaml"
+    path.write_text('AWSTemplateFormatVersion: "2010-09-09"\nResources:\n' + body)
+    result = scan(str(path))
+    assert [p.message for p in result.problems] == [
+        f"circular dependency between resources: {cycle} (CloudFormation refuses the template)"
+    ]
+
+
+def test_depends_on_a_missing_resource_is_reported_and_the_rest_scanned(scan: Scan, tmp_path: Path) -> None:
+    path = tmp_path / "missing.yaml"
+    path.write_text(
+        'AWSTemplateFormatVersion: "2010-09-09"\nResources:\n  Key:\n    Type: AWS::KMS::Key\n'
+        "    DependsOn: Gone\n"
+    )
+    result = scan(str(path))
+    assert [(p.message, p.line) for p in result.problems] == [
+        ("Key: DependsOn names 'Gone', which is not a resource", 3)
+    ]
+    assert any(f.check_id == "kms_key_rotation_enabled" for f in result.findings)
 
 
 def test_the_scan_goes_on_after_bad_files(scan: Scan) -> None:
@@ -159,3 +205,53 @@ def test_special_files_never_block(scan: Scan, tmp_path: Path) -> None:
     assert [Path(u).name for u in result.units] == ["t.yaml"]
     explicit = scan(str(fifo))
     assert explicit.problems[0].message == "not a regular file or directory"
+
+
+@pytest.mark.parametrize(("encoding", "shown"), [("utf-16", "UTF-16"), ("utf-32", "UTF-32")])
+def test_utf16_template_is_found_in_a_walk_and_its_encoding_named(
+    scan: Scan, tmp_path: Path, encoding: str, shown: str
+) -> None:
+    # PowerShell's "> file" and some Windows editors write UTF-16 with a byte order mark.
+    (tmp_path / "stack.yaml").write_bytes(
+        'AWSTemplateFormatVersion: "2010-09-09"\nResources:\n  B:\n    Type: AWS::S3::Bucket\n'.encode(
+            encoding
+        )
+    )
+    (tmp_path / "stack.json").write_bytes(
+        '{"Resources": {"B": {"Type": "AWS::S3::Bucket"}}}'.encode(encoding)
+    )
+    result = scan(str(tmp_path))
+    assert sorted((Path(p.file).name, p.message, p.code) for p in result.problems) == [
+        (name, f"{shown} text (it starts with a byte order mark); save the file as UTF-8", "encoding")
+        for name in ("stack.json", "stack.yaml")
+    ]
+
+
+def test_a_policy_of_the_wrong_type_gets_a_one_line_error(scan: Scan, tmp_path: Path) -> None:
+    path = tmp_path / "role.yaml"
+    path.write_text(
+        'AWSTemplateFormatVersion: "2010-09-09"\nResources:\n  Role:\n    Type: AWS::IAM::Role\n'
+        "    Properties:\n      AssumeRolePolicyDocument: 5\n"
+    )
+    result = scan(str(path))
+    assert [(p.message, p.line) for p in result.problems] == [
+        (
+            "Role: AssumeRolePolicyDocument is not a valid policy: "
+            "a policy document must be a JSON object, got a number",
+            3,
+        )
+    ]
+
+
+def test_a_tfvars_file_given_alone_scans_its_root_module(tmp_path: Path) -> None:
+    # pre-commit passes only the changed files; a change of terraform.tfvars changes the root
+    (tmp_path / "main.tf").write_text(
+        'variable "name" {}\nresource "aws_s3_bucket" "b" {\n  bucket = var.name\n}\n'
+    )
+    (tmp_path / "terraform.tfvars").write_text('name = "acme"\n')
+    (tmp_path / "prod.tfvars.json").write_text('{"name": "acme-prod"}\n')
+    for name in ("terraform.tfvars", "prod.tfvars.json"):
+        units, problems = discover([tmp_path / name])
+        assert problems == [] and [(u.framework, u.path) for u in units] == [(Framework.TERRAFORM, tmp_path)]
+    (tmp_path / "main.tf").unlink()
+    assert discover([tmp_path / "terraform.tfvars"]) == ([], [])  # no module there: nothing to scan

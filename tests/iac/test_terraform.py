@@ -229,3 +229,65 @@ def test_var_option_values(scan: Scan) -> None:
     result = scan("terraform/s3_split", variables={"buckets": '["one"]', "retention_days": "10"})
     names = {f.resource_id for f in result.findings if f.check_id == "s3_bucket_versioning_enabled"}
     assert "arn:aws:s3:::acme-prod-one" in names and "arn:aws:s3:::acme-prod-raw" not in names
+
+
+def test_circular_locals_name_the_whole_cycle(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        'locals {\n  a = "${local.b}-x"\n  b = "${local.a}-y"\n}\n'
+        'resource "aws_s3_bucket" "b" {\n  bucket = local.a\n}\n'
+    )
+    result = read_root(tmp_path, "root")
+    assert [p.message for p in result.problems if p.code == "reference"] == [
+        "local.a -> local.b -> local.a (circular reference)"
+    ]
+
+
+def test_duplicate_declarations_are_reported_and_the_first_kept(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_s3_bucket" "b" {\n  bucket = "first"\n}\nvariable "v" {}\n'
+    )
+    (tmp_path / "copy.tf").write_text(
+        '\nresource "aws_s3_bucket" "b" {\n  bucket = "second"\n}\nvariable "v" {}\n'
+    )
+    result = read_root(tmp_path, "root")
+    problems = sorted((Path(p.file).name, p.line, p.message) for p in result.problems)
+    assert problems == [
+        (
+            "main.tf",
+            1,
+            f'duplicate resource "aws_s3_bucket" "b" (also declared in {tmp_path / "copy.tf"}); '
+            "Terraform refuses the configuration, only the first is scanned",
+        ),
+        (
+            "main.tf",
+            4,
+            f'duplicate variable "v" (also declared in {tmp_path / "copy.tf"}); '
+            "Terraform refuses the configuration, only the first is scanned",
+        ),
+    ]
+    # files are read in name order, as Terraform reads them: copy.tf comes first
+    assert resource(result, "aws_s3_bucket.b").name == "second"
+
+
+@pytest.mark.parametrize(
+    ("meta", "message"),
+    [
+        ('count = "abc"', 'aws_s3_bucket.b: count must be a whole number, got "abc"'),
+        ('for_each = "abc"', 'aws_s3_bucket.b: for_each must be a map or a set, got "abc"'),
+    ],
+)
+def test_count_or_for_each_of_the_wrong_type_is_reported(tmp_path: Path, meta: str, message: str) -> None:
+    (tmp_path / "main.tf").write_text(f'resource "aws_s3_bucket" "b" {{\n  {meta}\n}}\n')
+    result = read_root(tmp_path, "root")
+    assert [(p.message, p.line) for p in result.problems] == [(message, 1)]
+
+
+def test_a_module_calling_itself_is_reported_and_the_directory_still_scanned(
+    scan: Scan, tmp_path: Path
+) -> None:
+    (tmp_path / "main.tf").write_text('module "me" {\n  source = "./"\n}\nresource "aws_s3_bucket" "b" {}\n')
+    result = scan(str(tmp_path))
+    assert [(p.message, p.line) for p in result.problems] == [
+        ("module.me: source ./ is the calling module itself", 1)
+    ]
+    assert any(f.source is not None and f.source.address == "aws_s3_bucket.b" for f in result.findings)

@@ -93,7 +93,14 @@ def render_iac_console(
         console.print()
         console.print(Text(_clean(file), style="bold underline"))
         shown_fix: set[str] = set()
+        seen: set[tuple[str, str, Status, str]] = set()
         for finding in sorted(by_file[file], key=_sort_key):
+            # Two checks of one control can say the same thing (EC2-06: SSM registration and
+            # patch state, both known only in the account): one line says it.
+            said = (finding.control_id, finding.resource_id, finding.status, finding.reason)
+            if said in seen:
+                continue
+            seen.add(said)
             _finding(console, finding, catalog, shown_fix, snippets)
     if result.errors:
         console.print()
@@ -125,7 +132,7 @@ def _finding(
             f"-{source.line_end}" if source.line_end and source.line_end != source.line_start else ""
         )
     head = Text("  ")
-    head.append(f"{finding.status.value:<10}", style=STATUS_STYLE.get(finding.status, ""))
+    head.append(f"{finding.status.value:<11}", style=STATUS_STYLE.get(finding.status, ""))
     head.append(f"{finding.severity.value:<9}", style=SEVERITY_STYLE.get(finding.severity.value, ""))
     head.append(f"{finding.control_id:<10}", style="bold")
     head.append(_clean(finding.resource_name))

@@ -9,6 +9,7 @@ rest is still scanned and reported).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -25,7 +26,9 @@ from controlmap.cli.scan import (
     split_list,
 )
 from controlmap.findings.model import ScanResult
-from controlmap.sources.config.scan import ConfigData
+
+if TYPE_CHECKING:  # the scan group registers every subcommand: `scan iac` must not import boto3
+    from controlmap.sources.config.scan import ConfigData
 
 ORDER = 22
 

@@ -2,7 +2,7 @@
 
 Exit codes: 0 nothing fails at or above ``--fail-on``; 1 something does; 2 usage errors or files
 that could not be scanned (the other files are still scanned and reported). ``--soft-fail``
-always exits 0 once the options are valid.
+always exits 0 once the options (and paths) are valid.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def scan_iac_command(
     parameters_file: Path | None = typer.Option(
         None,
         "--parameters-file",
-        help="CloudFormation parameters: JSON list, {Parameters: {...}} or KEY=VALUE lines.",
+        help="CloudFormation parameters: JSON list, {Parameters: {...}}, a YAML mapping or KEY=VALUE lines.",
     ),
     var_file: list[Path] | None = typer.Option(
         None, "--var-file", help="Terraform variables file (repeatable)."
@@ -198,6 +198,8 @@ def scan_iac_command(
             )
     else:
         write_output(result, FinishOptions(output=fmt, output_file=output_file), catalog)
+    if any(p.code == "usage" for p in scan.problems):
+        raise typer.Exit(EXIT_USAGE)  # a path that does not exist is a usage error, soft-fail or not
     if soft_fail:
         raise typer.Exit(EXIT_OK)
     code = exit_code(result, fail_on)

@@ -69,7 +69,20 @@ def render_markdown(
         )
     for notice in expiry_notices(result):
         lines += ["", f"⏰ Expired: {md_text(notice.message)}"]
-    if read_errors(result):
+    if read_errors(result) and result.kind == "iac":
+        # A template that does not parse has no findings at all: the comment must say which.
+        errors = read_errors(result)
+        lines += [
+            "",
+            f"⚠️ {len(errors)} file error(s): what they name was not scanned, or the skip was ignored.",
+            "",
+        ]
+        for error in errors[:50]:
+            where = f"{error.source}:{error.line}" if error.line else str(error.source)
+            lines.append(f"- {md_code(where)} {md_text(one_line(error.message, 300))}")
+        if len(errors) > 50:
+            lines.append(f"- … and {len(errors) - 50} more")
+    elif read_errors(result):
         lines += [
             "",
             f"⚠️ {len(read_errors(result))} read error(s) during the scan; affected checks report ERROR.",

@@ -250,13 +250,34 @@ def parse_policy(raw: Any) -> PolicyDocument:
         return raw
     if raw is None or raw == "" or raw == {}:
         return PolicyDocument()
+    if not isinstance(raw, (dict, str, bytes)):
+        raise PolicyParseError(f"a policy document must be a JSON object, got {_kind(raw)}")
     try:
         return PolicyDocument.model_validate(raw)
     except PolicyParseError:
         raise
     except ValueError as exc:  # pydantic ValidationError wraps our parse errors
         cause = _parse_error_in(exc)
-        raise PolicyParseError(cause or f"policy is not a valid policy document: {exc}") from None
+        message = cause or f"policy is not a valid policy document: {_first_error(exc)}"
+        raise PolicyParseError(message) from None
+
+
+def _kind(value: Any) -> str:
+    return {list: "a list", int: "a number", float: "a number", bool: "a boolean"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _first_error(exc: ValueError) -> str:
+    """One line for the user, not pydantic's multi-line report with its documentation URL."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        for err in errors():
+            if err.get("type") == "model_type" and not err.get("loc"):
+                return f"it must be a JSON object (got {_kind(err.get('input'))})"
+            where = ".".join(str(part) for part in err.get("loc") or ())
+            return f"{where + ': ' if where else ''}{err.get('msg')} (got {_kind(err.get('input'))})"
+    return str(exc).splitlines()[0]
 
 
 def _parse_error_in(exc: ValueError) -> str | None:

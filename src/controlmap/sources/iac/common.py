@@ -57,6 +57,11 @@ def read_text(path: Path, *, limit: int = MAX_FILE_BYTES) -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise IacError(f"cannot read file: {exc.strerror or exc}", code="io") from None
+    wide = utf16_encoding(data)
+    if wide is not None:
+        raise IacError(
+            f"{wide} text (it starts with a byte order mark); save the file as UTF-8", code="encoding"
+        )
     if b"\x00" in data[:8192]:
         raise IacError("binary data, not a text template", code="binary")
     if data.startswith(b"\xef\xbb\xbf"):
@@ -71,6 +76,16 @@ def read_text(path: Path, *, limit: int = MAX_FILE_BYTES) -> str:
             line=line,
             code="encoding",
         ) from None
+
+
+def utf16_encoding(data: bytes) -> str | None:
+    """``UTF-16``/``UTF-32`` when the bytes start with that byte order mark (an editor or a
+    PowerShell redirect on Windows writes them); None otherwise."""
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return "UTF-32"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16"
+    return None
 
 
 @dataclass(frozen=True)

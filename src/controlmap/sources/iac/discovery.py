@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-from controlmap.sources.iac.common import IacProblem
+from controlmap.sources.iac.common import IacProblem, utf16_encoding
 
 
 class Framework(str, Enum):
@@ -91,9 +91,14 @@ def sniff(path: Path) -> Framework | None:
             head = handle.read(SNIFF_BYTES)
     except OSError:
         return None
-    if b"\x00" in head[:8192]:
+    wide = utf16_encoding(head)
+    if wide is not None:
+        # Recognised, so that the reader reports the encoding instead of the file being skipped.
+        text = head.decode(wide.lower().replace("-", ""), errors="replace")
+    elif b"\x00" in head[:8192]:
         return None
-    text = head.decode("utf-8", errors="replace")
+    else:
+        text = head.decode("utf-8", errors="replace")
     stripped = text.lstrip("\ufeff \t\r\n")
     if stripped.startswith("{"):
         if _PLAN.search(text) and "format_version" in text:
@@ -156,7 +161,10 @@ def _explicit_file(
     tf_dirs: list[Path],
     problems: list[IacProblem],
 ) -> None:
-    if path.suffix == ".tf":
+    if path.suffix == ".tf" or (
+        path.name.endswith((".tfvars", ".tfvars.json")) and any(path.parent.glob("*.tf"))
+    ):
+        # A changed .tf or .tfvars file (a pre-commit hook passes them) is its root module's change.
         tf_dirs.append(path.parent)
         return
     kind = sniff(path)
@@ -206,5 +214,7 @@ def _terraform_roots(dirs: list[Path]) -> list[Path]:
             except OSError:
                 continue
             for source in _MODULE_SOURCE.findall(text):
-                called.add((directory / source).resolve())
+                target = (directory / source).resolve()
+                if target != directory:  # a module calling itself is no caller: read it as a root
+                    called.add(target)
     return [resolved[d] for d in sorted(resolved) if d not in called]

@@ -24,7 +24,7 @@ from controlmap.resources.base import Resource, SourceKind
 from controlmap.settings import Settings
 from controlmap.sources.iac.common import IacProblem
 from controlmap.sources.iac.discovery import Framework, Unit, discover
-from controlmap.sources.iac.unit import UnitResult, Variant
+from controlmap.sources.iac.unit import Branch, UnitResult, Variant, describe_branches
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +137,7 @@ def merge_variants(per_variant: list[tuple[list[Finding], Variant]]) -> list[Fin
     """
     if len(per_variant) == 1:
         return per_variant[0][0]
-    grouped: dict[tuple[str, str | None, str, str | None], list[tuple[Finding, str | None]]] = {}
+    grouped: dict[tuple[str, str | None, str, str | None], list[tuple[Finding, Branch | None]]] = {}
     for findings, variant in per_variant:
         for finding in findings:
             # The template's resource (file and address), not its id: a bucket name can differ by branch.
@@ -153,8 +153,7 @@ def merge_variants(per_variant: list[tuple[list[Finding], Variant]]) -> list[Fin
         finding, label = worst[0]
         distinct = {(f.status, f.reason) for f, _ in entries}
         if label and (len(distinct) > 1 or len(entries) < total):
-            labels = list(dict.fromkeys(lbl for _, lbl in worst if lbl))
-            shown = labels[0] if len(labels) == 1 else " or ".join(labels[:3])
+            shown = describe_branches([lbl for _, lbl in worst if lbl])
             finding = finding.model_copy(update={"reason": f"when {shown}: {finding.reason}"})
         merged.append(finding)
     return merged
@@ -172,6 +171,7 @@ def _work(unit: Unit) -> tuple[list[Finding], list[IacProblem], int, SourceKind]
     options = _WORKER_STATE["options"]
     assert isinstance(catalog, Catalog) and isinstance(settings, Settings) and isinstance(options, IacOptions)
     result = read_unit(unit, options)
+    skip_problems = check_suppressions(result, catalog)
     try:
         findings = evaluate_unit(result, catalog, settings, controls)  # type: ignore[arg-type]
     except Exception as exc:  # a defect in evaluation must not end the scan of other units
@@ -179,8 +179,42 @@ def _work(unit: Unit) -> tuple[list[Finding], list[IacProblem], int, SourceKind]
         problem = IacProblem(
             unit.display, f"internal error while evaluating: {type(exc).__name__}: {exc}", None, "internal"
         )
-        return [], [*result.problems, problem], result.resource_count, result.kind
-    return findings, result.problems, result.resource_count, result.kind
+        return [], [*result.problems, *skip_problems, problem], result.resource_count, result.kind
+    return findings, [*result.problems, *skip_problems], result.resource_count, result.kind
+
+
+def check_suppressions(result: UnitResult, catalog: Catalog) -> list[IacProblem]:
+    """Inline skips name a control (any case: ``s3-05``) or a check; a skip naming neither (a typo)
+    would silently suppress nothing, so it is reported, once per resource and ID."""
+    controls = {c.id.upper(): c.id for c in catalog.ordered()}
+    checks = registry()
+    problems: list[IacProblem] = []
+    reported: set[tuple[str, str]] = set()
+    for variant in result.variants:
+        for model in variant.resources:
+            if not model.suppressions:
+                continue
+            normalized: dict[str, str] = {}
+            for ident, reason in model.suppressions.items():
+                known = controls.get(ident.upper()) or (ident.lower() if ident.lower() in checks else None)
+                if known is not None:
+                    normalized[known] = reason
+                    continue
+                source = model.source
+                where = (source.address or model.name) if source is not None else model.name
+                if (where, ident) not in reported:
+                    reported.add((where, ident))
+                    problems.append(
+                        IacProblem(
+                            source.file if source is not None and source.file else result.path,
+                            f"{where}: skip of {ident} names no control or check of the catalog "
+                            "(the skip is ignored)",
+                            source.line_start if source is not None else None,
+                            "suppression",
+                        )
+                    )
+            model.suppressions = normalized
+    return problems
 
 
 def scan_iac(

@@ -73,11 +73,14 @@ class Resolver:
         template: Template,
         values: dict[str, Any],
         assignment: dict[str, str] | None = None,
+        given: dict[str, str] | None = None,
     ):
         """``values``: parameter values (given or default, already typed); ``assignment``: enumerated
-        values of parameters that have none, for the variant being evaluated."""
+        values of parameters that have none, for the variant being evaluated; ``given``: the values
+        as given (an SSM-typed parameter's value is the name of the SSM parameter to read)."""
         self.template = template
         self.values = values
+        self.given = given or {}
         self.assignment = assignment or {}
         self._condition_cache: dict[str, bool | Unresolved] = {}
         self._condition_stack: list[str] = []
@@ -106,6 +109,12 @@ class Resolver:
             stand_in = OWN_ACCOUNT if name == "AWS::AccountId" else "${" + name + "}"
             return Unresolved(f"{name} ({DEPLOY_PSEUDO[name]})", placeholder=stand_in)
         if name in self.template.parameters:
+            ssm_name = ssm_parameter_name(self.template.parameters[name], self.given.get(name))
+            if ssm_name is not None:
+                return Unresolved(
+                    f"parameter {name} (the value of SSM parameter {ssm_name}, read at deploy time)",
+                    placeholder="${" + name + "}",
+                )
             return Unresolved(
                 f"parameter {name} (no default and no value given)", placeholder="${" + name + "}"
             )
@@ -175,11 +184,14 @@ class Resolver:
             self.depth = 0
             raise IacError("values are nested too deeply (circular reference?)")
         try:
+            if isinstance(value, str):
+                return dynamic_reference(value)
             if isinstance(value, dict):
                 if len(value) == 1:
                     ((key, arg),) = value.items()
                     if key == "Ref" or key.startswith("Fn::"):
-                        return self._function(key, arg)
+                        result = self._function(key, arg)
+                        return dynamic_reference(result) if isinstance(result, str) else result
                 out = {}
                 for k, v in value.items():
                     resolved = self.resolve(v)
@@ -288,10 +300,7 @@ class Resolver:
         unknown = Unresolved(f"{what} (assigned when {resource.type} {ref.address} is created)")
         name_property = _NAME_PROPERTY.get(resource.type)
         if resource.type == "AWS::S3::Bucket" and name_property not in resource.properties:
-            # The model of a bucket with a generated name is named after its logical ID; policies
-            # that name it through Ref/GetAtt get the same stand-in so statements still match it.
-            stand_in = {None: ref.address, "Arn": f"arn:aws:s3:::{ref.address}"}.get(ref.attribute)
-            return Unresolved(unknown.depends_on, placeholder=stand_in)
+            return self._bucket_stand_in(ref, unknown)
         if name_property is None or name_property not in resource.properties:
             return unknown
         if ref.address in self._physical_stack:
@@ -305,6 +314,8 @@ class Resolver:
         if isinstance(name, ResourceRef):
             name = self.physical_value(name)
         if not isinstance(name, str):
+            if resource.type == "AWS::S3::Bucket":  # BucketName: !Sub "${AWS::StackName}-data"
+                return self._bucket_stand_in(ref, name if isinstance(name, Unresolved) else unknown)
             return name if isinstance(name, Unresolved) else unknown
         if ref.attribute is None:
             return name
@@ -314,6 +325,13 @@ class Resolver:
             if ref.attribute == "DomainName":
                 return f"{name}.s3.amazonaws.com"
         return unknown
+
+    @staticmethod
+    def _bucket_stand_in(ref: ResourceRef, unknown: Unresolved) -> Unresolved:
+        """The model of a bucket whose name is not a literal is named after its logical ID; policies
+        that name it through Ref/GetAtt get the same stand-in so their statements still match it."""
+        stand_in = {None: ref.address, "Arn": f"arn:aws:s3:::{ref.address}"}.get(ref.attribute)
+        return Unresolved(unknown.depends_on, placeholder=stand_in)
 
     def _sub(self, arg: Any) -> Any:
         if isinstance(arg, list):
@@ -361,6 +379,32 @@ class Resolver:
                 raise IacError(f"Fn::FindInMap: no entry {' / '.join(str(k) for k in keys)} in Mappings")
             node = node[str(key)]
         return self.resolve(node)
+
+
+_DYNAMIC = re.compile(r"\{\{resolve:(?:ssm|ssm-secure|secretsmanager):[^}]*\}\}")
+SSM_TYPE_PREFIX = "AWS::SSM::Parameter::Value<"
+
+
+def dynamic_reference(text: str) -> Any:
+    """``{{resolve:ssm:/name}}`` and its kin are read when the stack deploys: the text stands for
+    an unknown value (its own text is kept as the stand-in, so a policy naming it stays readable).
+    The reference is named (it is in the template); the value it reads never is known here."""
+    if "{{resolve:" not in text:
+        return text
+    match = _DYNAMIC.search(text)
+    if match is None:
+        return text
+    return Unresolved(
+        f"the dynamic reference {match.group(0)} (read when the stack deploys)", placeholder=text
+    )
+
+
+def ssm_parameter_name(spec: dict[str, Any], given: str | None) -> str | None:
+    """The SSM parameter an ``AWS::SSM::Parameter::Value<…>`` parameter reads, else None."""
+    if not str(spec.get("Type", "")).startswith(SSM_TYPE_PREFIX):
+        return None
+    name = given if given is not None else spec.get("Default")
+    return str(name) if isinstance(name, (str, int)) else "(none given)"
 
 
 def _interleave(items: list[Any], delimiter: Any) -> list[tuple[Any, ...]]:

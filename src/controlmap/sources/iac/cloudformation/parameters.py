@@ -1,8 +1,8 @@
 """Parameter values: given on the command line or in a file, else the template's defaults.
 
-A parameters file may be CloudFormation's own JSON list (``[{"ParameterKey": …, "ParameterValue": …}]``),
-a CodePipeline template configuration (``{"Parameters": {…}}``), a plain JSON/YAML mapping, or
-``KEY=VALUE`` lines.
+A parameters file may be CloudFormation's own JSON list (``[{"ParameterKey": …, "ParameterValue": …}]``;
+an entry with ``UsePreviousValue`` and no value is left to the parameter's default), a CodePipeline
+template configuration (``{"Parameters": {…}}``), a plain JSON or YAML mapping, or ``KEY=VALUE`` lines.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from controlmap.sources.iac.cloudformation.intrinsics import OTHER
+from controlmap.sources.iac.cloudformation.intrinsics import OTHER, SSM_TYPE_PREFIX
 from controlmap.sources.iac.cloudformation.template import Template
 from controlmap.sources.iac.common import IacError, read_text
 
@@ -30,6 +30,9 @@ def read_parameters_file(path: Path) -> dict[str, str]:
         except ValueError as exc:
             raise IacError(f"parameters file is not valid JSON: {exc}") from None
         return _from_data(data)
+    mapping = _yaml_mapping(text)
+    if mapping is not None:
+        return _from_data(mapping)
     out: dict[str, str] = {}
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
@@ -42,12 +45,27 @@ def read_parameters_file(path: Path) -> dict[str, str]:
     return out
 
 
+def _yaml_mapping(text: str) -> dict[str, Any] | None:
+    """A YAML mapping (``Env: prod``), or None for anything else (KEY=VALUE lines read as YAML
+    are one plain string)."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        data = YAML(typ="safe", pure=True).load(text)
+    except (YAMLError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def _from_data(data: Any) -> dict[str, str]:
     if isinstance(data, list):
         out = {}
         for item in data:
             if not isinstance(item, dict) or "ParameterKey" not in item:
                 raise IacError("a parameters list must hold {ParameterKey, ParameterValue} objects")
+            if "ParameterValue" not in item and item.get("UsePreviousValue"):
+                continue  # the deployed stack's value, which a static scan does not know
             out[str(item["ParameterKey"])] = _text(item.get("ParameterValue", ""))
         return out
     if isinstance(data, dict):
@@ -80,6 +98,8 @@ def parameter_values(template: Template, given: dict[str, str]) -> dict[str, Any
     parameters (``AWS::Region``…) may be given too."""
     values: dict[str, Any] = {}
     for name, spec in template.parameters.items():
+        if str(spec.get("Type", "")).startswith(SSM_TYPE_PREFIX):
+            continue  # its value (given or default) names an SSM parameter read at deploy time
         if name in given:
             values[name] = _typed(spec, given[name])
         elif "Default" in spec and not isinstance(spec["Default"], dict):

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 from typing import Any
 
 from controlmap.resources.base import SourceKind
 from controlmap.sources.iac.cloudformation import mappers  # noqa: F401  (registers the mappers)
-from controlmap.sources.iac.cloudformation.build import CfnBuild
+from controlmap.sources.iac.cloudformation.build import COMPANION, CfnBuild
 from controlmap.sources.iac.cloudformation.document import LocDict
 from controlmap.sources.iac.cloudformation.intrinsics import Resolver
 from controlmap.sources.iac.cloudformation.json_loader import load_json
@@ -19,10 +18,17 @@ from controlmap.sources.iac.cloudformation.parameters import (
     variant_assignments,
 )
 from controlmap.sources.iac.cloudformation.sam import expand_sam
-from controlmap.sources.iac.cloudformation.template import Template, looks_like_cloudformation, parse_template
+from controlmap.sources.iac.cloudformation.template import (
+    Template,
+    dependency_problems,
+    dict_nodes,
+    looks_like_cloudformation,
+    parse_template,
+    references,
+)
 from controlmap.sources.iac.cloudformation.yaml_loader import load_yaml
 from controlmap.sources.iac.common import IacError, IacProblem, read_text
-from controlmap.sources.iac.unit import UnitResult, Variant
+from controlmap.sources.iac.unit import Branch, UnitResult, Variant
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +67,10 @@ def read_template(path: Path, display: str, given: dict[str, str] | None = None)
 def build_variants(template: Template, display: str, given: dict[str, str], result: UnitResult) -> None:
     if template.is_sam:
         expand_sam(template)
+    dependencies = dependency_problems(template)
+    result.problems.extend(problem.problem(display) for problem in dependencies)
+    if any(problem.message.startswith("circular dependency") for problem in dependencies):
+        return  # CloudFormation refuses the template: nothing of it would be deployed
     values = parameter_values(template, given)
     assignments = variant_assignments(template, values)
     result.problems.extend(_suppression_problems(template, display))
@@ -74,9 +84,10 @@ def build_variants(template: Template, display: str, given: dict[str, str], resu
                 "unsupported",
             )
         )
+    varying = _varying_conditions(template, values, assignments, given)
     seen_problems: set[str] = set()
     for assignment in assignments:
-        resolver = Resolver(template, values, assignment)
+        resolver = Resolver(template, values, assignment, given)
         build = CfnBuild(template, resolver, display)
         resources = build.run()
         for problem in build.problems:
@@ -84,7 +95,7 @@ def build_variants(template: Template, display: str, given: dict[str, str], resu
                 seen_problems.add(str(problem))
                 result.problems.append(problem)
         _apply_suppressions(template, build)
-        labels = _labels(template, resolver, build, assignment) if len(assignments) > 1 else {}
+        labels = _labels(template, resolver, build, assignment, varying) if len(assignments) > 1 else {}
         result.variants.append(Variant(resources, labels))
 
 
@@ -102,9 +113,22 @@ def _skips(metadata: dict[str, Any]) -> list[Any]:
 def _suppression_problems(template: Template, display: str) -> list[IacProblem]:
     problems = []
     for resource in template.resources.values():
+        block = resource.metadata.get("controlmap")
+        skip_line = block.line_of("skip") if isinstance(block, LocDict) else None
         for entry in _skips(resource.metadata):
-            line = entry.start if isinstance(entry, LocDict) else resource.metadata_line
-            if not isinstance(entry, dict) or not entry.get("id"):
+            line = entry.start if isinstance(entry, LocDict) else skip_line or resource.metadata_line
+            if isinstance(entry, str) and entry.strip():
+                problems.append(
+                    IacProblem(
+                        display,
+                        f"{resource.logical_id}: skip {entry.strip()!r} has no reason; write "
+                        f"- id: {entry.strip()} and reason: <why this resource is exempt> "
+                        "(the skip is ignored until then)",
+                        line,
+                        "suppression",
+                    )
+                )
+            elif not isinstance(entry, dict) or not entry.get("id"):
                 problems.append(
                     IacProblem(
                         display, f"{resource.logical_id}: a controlmap skip needs an id", line, "suppression"
@@ -140,16 +164,41 @@ def _apply_suppressions(template: Template, build: CfnBuild) -> None:
 # ---- variant labels ----------------------------------------------------------------------------------------
 
 
+def _varying_conditions(
+    template: Template, values: dict[str, Any], assignments: list[dict[str, str]], given: dict[str, str]
+) -> set[str]:
+    """Conditions that are true in some variants and false in others: the only ones worth naming
+    (a condition the AllowedValues make always false is no branch)."""
+    if len(assignments) < 2:
+        return set()
+    seen: dict[str, set[object]] = {}
+    for assignment in assignments:
+        resolver = Resolver(template, values, assignment, given)
+        for name in template.conditions:
+            try:
+                truth: object = resolver.condition(name)
+            except IacError:
+                truth = None  # reported when the template is built
+            seen.setdefault(name, set()).add(truth if isinstance(truth, bool) else None)
+    return {name for name, truths in seen.items() if len(truths) > 1}
+
+
 def _labels(
-    template: Template, resolver: Resolver, build: CfnBuild, assignment: dict[str, str]
-) -> dict[str, str]:
-    labels: dict[str, str] = {}
+    template: Template,
+    resolver: Resolver,
+    build: CfnBuild,
+    assignment: dict[str, str],
+    varying: set[str],
+) -> dict[str, Branch]:
+    labels: dict[str, Branch] = {}
     # A companion's conditions shape what it configures (a BucketPolicy created only in prod).
     inherited: dict[str, list[str]] = {}
     for other in template.resources.values():
+        if other.type not in COMPANION:
+            continue  # a bucket naming its key does not shape the key; a BucketPolicy shapes its bucket
         own = ([other.condition] if other.condition else []) + _conditions_used(other.properties)
         if own:
-            for target in _references(other.properties):
+            for target in references(other.properties):
                 if target != other.logical_id and target in template.resources:
                     inherited.setdefault(target, []).extend(own)
     for logical_id, models in build.models.items():
@@ -159,92 +208,44 @@ def _labels(
         names = _conditions_used(raw.properties) + inherited.get(logical_id, [])
         if raw.condition:
             names.insert(0, raw.condition)
-        decided = []
+        decided: list[tuple[str, bool, tuple[str, ...]]] = []
+        read: set[str] = set()
         for name in dict.fromkeys(names):
-            if name not in template.conditions:
+            if name not in template.conditions or name not in varying:
                 continue
             truth = resolver.condition(name)
-            if isinstance(truth, bool) and _depends_on(template, name, assignment):
-                decided.append(f"condition {name} is {'true' if truth else 'false'}")
+            reads = _parameters_read(template, name, set(assignment))
+            if isinstance(truth, bool) and reads:
+                decided.append((name, truth, tuple(sorted(reads))))
+                read |= reads
         if decided:
-            params = ", ".join(f"{k}={describe_value(v)}" for k, v in sorted(assignment.items()))
-            label = " and ".join(decided) + (f" ({params})" if params else "")
+            params = tuple((k, describe_value(v)) for k, v in sorted(assignment.items()) if k in read)
+            label = Branch(tuple(decided), params)
             for model in models:
                 labels[model.id] = label
     return labels
 
 
 def _conditions_used(node: Any) -> list[str]:
-    found: list[str] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            if set(value) == {"Fn::If"} and isinstance(value["Fn::If"], list) and value["Fn::If"]:
-                found.append(str(value["Fn::If"][0]))
-            for inner in value.values():
-                walk(inner)
-        elif isinstance(value, list):
-            for inner in value:
-                walk(inner)
-
-    walk(node)
-    return found
+    return [
+        str(value["Fn::If"][0])
+        for value in dict_nodes(node)
+        if set(value) == {"Fn::If"} and isinstance(value["Fn::If"], list) and value["Fn::If"]
+    ]
 
 
-def _references(node: Any) -> set[str]:
-    """Logical IDs a raw property tree refers to (Ref, GetAtt, Sub variables)."""
-    found: set[str] = set()
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            if set(value) == {"Ref"} and isinstance(value["Ref"], str):
-                found.add(value["Ref"])
-            elif (
-                set(value) == {"Fn::GetAtt"} and isinstance(value["Fn::GetAtt"], list) and value["Fn::GetAtt"]
-            ):
-                found.add(str(value["Fn::GetAtt"][0]))
-            elif set(value) == {"Fn::Sub"}:
-                text = value["Fn::Sub"][0] if isinstance(value["Fn::Sub"], list) else value["Fn::Sub"]
-                if isinstance(text, str):
-                    found.update(part.split(".")[0] for part in re.findall(r"\$\{([^}!]+)\}", text))
-            for inner in value.values():
-                walk(inner)
-        elif isinstance(value, list):
-            for inner in value:
-                walk(inner)
-
-    walk(node)
-    return found
-
-
-def _depends_on(
-    template: Template, condition: str, assignment: dict[str, str], _seen: set[str] | None = None
-) -> bool:
-    """Whether a condition reads (directly or through other conditions) an enumerated parameter."""
+def _parameters_read(
+    template: Template, condition: str, enumerated: set[str], _seen: set[str] | None = None
+) -> set[str]:
+    """The enumerated parameters a condition reads, directly or through other conditions."""
     seen = _seen if _seen is not None else set()
     if condition in seen:
-        return False
+        return set()
     seen.add(condition)
-    found = False
-
-    def walk(value: Any) -> None:
-        nonlocal found
-        if found:
-            return
-        if isinstance(value, dict):
-            if set(value) == {"Ref"} and value["Ref"] in assignment:
-                found = True
-                return
-            if set(value) == {"Condition"} and _depends_on(
-                template, str(value["Condition"]), assignment, seen
-            ):
-                found = True
-                return
-            for inner in value.values():
-                walk(inner)
-        elif isinstance(value, list):
-            for inner in value:
-                walk(inner)
-
-    walk(template.conditions.get(condition))
+    found: set[str] = set()
+    for value in dict_nodes(template.conditions.get(condition)):
+        if set(value) == {"Ref"} and value["Ref"] in enumerated:
+            found.add(str(value["Ref"]))
+        elif set(value) == {"Condition"}:
+            found.update(_parameters_read(template, str(value["Condition"]), enumerated, seen))
     return found

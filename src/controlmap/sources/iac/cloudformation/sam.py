@@ -97,22 +97,31 @@ def expand_sam(template: Template) -> None:
                 for generated in _event_endpoint(template, resource, str(event_name), event):
                     out[generated.logical_id] = generated
         elif kind == "AWS::Serverless::Api":
-            for generated in _rest_api(resource, props, logical_id):
+            for generated in _rest_api(template, resource, props, logical_id):
                 out[generated.logical_id] = generated
         elif kind == "AWS::Serverless::HttpApi":
-            for generated in _http_api(resource, props, logical_id):
+            for generated in _http_api(template, resource, props, logical_id):
                 out[generated.logical_id] = generated
         elif kind == "AWS::Serverless::SimpleTable":
             out[logical_id] = _derived(resource, logical_id, "AWS::DynamoDB::Table", _table(props))
         else:
             out[logical_id] = resource
+    # The implicit APIs take the Globals of their kind, as declared APIs do.
     if implicit_rest is not None and "ServerlessRestApi" not in out:
-        for generated in _rest_api(implicit_rest, {"StageName": "Prod"}, "ServerlessRestApi"):
+        rest_props = {"StageName": "Prod", **_globals_of(template, "Api")}
+        for generated in _rest_api(template, implicit_rest, rest_props, "ServerlessRestApi"):
             out[generated.logical_id] = generated
     if implicit_http is not None and "ServerlessHttpApi" not in out:
-        for generated in _http_api(implicit_http, {}, "ServerlessHttpApi"):
+        for generated in _http_api(
+            template, implicit_http, _globals_of(template, "HttpApi"), "ServerlessHttpApi"
+        ):
             out[generated.logical_id] = generated
     template.resources = out
+
+
+def _globals_of(template: Template, kind: str) -> dict[str, Any]:
+    found = template.globals.get(kind)
+    return copy.deepcopy(found) if isinstance(found, dict) else {}
 
 
 def _api_auth(template: Template, api_id: str) -> dict[str, Any]:
@@ -240,6 +249,22 @@ def _function(resource: CfnResource, props: dict[str, Any]) -> list[CfnResource]
         config["FunctionName"] = {"Ref": lid}
         config["Qualifier"] = "$LATEST"
         out.append(_derived(resource, f"{lid}EventInvokeConfig", "AWS::Lambda::EventInvokeConfig", config))
+    url = props.get("FunctionUrlConfig")
+    if isinstance(url, dict):
+        out.append(
+            _derived(resource, f"{lid}Url", "AWS::Lambda::Url", {**url, "TargetFunctionArn": {"Ref": lid}})
+        )
+        if url.get("AuthType") == "NONE":
+            # SAM grants everyone lambda:InvokeFunctionUrl, as the console does for a public URL.
+            permission = {
+                "Action": "lambda:InvokeFunctionUrl",
+                "FunctionName": {"Ref": lid},
+                "FunctionUrlAuthType": "NONE",
+                "Principal": "*",
+            }
+            out.append(
+                _derived(resource, f"{lid}UrlPublicPermissions", "AWS::Lambda::Permission", permission)
+            )
     return out
 
 
@@ -279,7 +304,9 @@ def _role(props: dict[str, Any]) -> dict[str, Any]:
     return role
 
 
-def _rest_api(resource: CfnResource, props: dict[str, Any], lid: str) -> list[CfnResource]:
+def _rest_api(
+    template: Template, resource: CfnResource, props: dict[str, Any], lid: str
+) -> list[CfnResource]:
     names = ("Name", "EndpointConfiguration", "Description", "BinaryMediaTypes")
     api: dict[str, Any] = {k: props[k] for k in names if k in props}
     auth = props.get("Auth")
@@ -294,14 +321,23 @@ def _rest_api(resource: CfnResource, props: dict[str, Any], lid: str) -> list[Cf
     for key in ("MethodSettings", "AccessLogSetting", "TracingEnabled", "CacheClusterEnabled", "Variables"):
         if key in props:
             stage[key] = props[key]
-    stage_id = f"{lid}{stage_name if isinstance(stage_name, str) else ''}Stage"
+    stage_id = f"{lid}{_stage_part(template, stage_name)}Stage"
     return [
         _derived(resource, lid, "AWS::ApiGateway::RestApi", api),
         _derived(resource, stage_id, "AWS::ApiGateway::Stage", stage),
     ]
 
 
-def _http_api(resource: CfnResource, props: dict[str, Any], lid: str) -> list[CfnResource]:
+def _stage_part(template: Template, stage_name: Any) -> str:
+    """The stage name as SAM puts it in the stage's logical ID (a parameter's default included)."""
+    if isinstance(stage_name, dict) and set(stage_name) == {"Ref"}:
+        stage_name = (template.parameters.get(str(stage_name["Ref"])) or {}).get("Default")
+    return "".join(ch for ch in stage_name if ch.isalnum()) if isinstance(stage_name, str) else ""
+
+
+def _http_api(
+    template: Template, resource: CfnResource, props: dict[str, Any], lid: str
+) -> list[CfnResource]:
     api = {"Name": props.get("Name", lid), "ProtocolType": "HTTP"}
     if isinstance(props.get("Auth"), dict):
         api["x-sam-auth"] = props["Auth"]
@@ -309,9 +345,12 @@ def _http_api(resource: CfnResource, props: dict[str, Any], lid: str) -> list[Cf
     for key in ("AccessLogSettings", "DefaultRouteSettings", "RouteSettings", "StageVariables"):
         if key in props:
             stage[key] = props[key]
+    # SAM: <Api><StageName>Stage when StageName is given, else <Api>ApiGatewayDefaultStage
+    named = _stage_part(template, props.get("StageName")) if "StageName" in props else ""
+    stage_id = f"{lid}{named}Stage" if named and named != "default" else f"{lid}ApiGatewayDefaultStage"
     return [
         _derived(resource, lid, "AWS::ApiGatewayV2::Api", api),
-        _derived(resource, f"{lid}ApiGatewayDefaultStage", "AWS::ApiGatewayV2::Stage", stage),
+        _derived(resource, stage_id, "AWS::ApiGatewayV2::Stage", stage),
     ]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +21,7 @@ class CfnResource:
     condition: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     metadata_line: int | None = None
+    depends_on: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -88,6 +91,7 @@ def parse_template(document: Any) -> Template:
             properties = {}
         metadata = body.get("Metadata") or {}
         condition = body.get("Condition")
+        depends_on = body.get("DependsOn") or []
         resources[str(logical_id)] = CfnResource(
             logical_id=str(logical_id),
             type=rtype,
@@ -97,6 +101,9 @@ def parse_template(document: Any) -> Template:
             condition=condition if isinstance(condition, str) else None,
             metadata=metadata if isinstance(metadata, dict) else {},
             metadata_line=body.line_of("Metadata") if isinstance(body, LocDict) else None,
+            depends_on=[str(d) for d in ([depends_on] if isinstance(depends_on, str) else depends_on)]
+            if isinstance(depends_on, (str, list))
+            else [],
         )
     conditions = _section(document, "Conditions")
     condition_lines = {}
@@ -112,3 +119,90 @@ def parse_template(document: Any) -> Template:
         globals=_section(document, "Globals"),
         not_expanded=not_expanded,
     )
+
+
+def dict_nodes(node: Any) -> Iterator[dict[str, Any]]:
+    """Every mapping of a raw template tree, depth first (intrinsic functions are mappings)."""
+    stack = [node]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            yield value
+            stack.extend(reversed(list(value.values())))
+        elif isinstance(value, list):
+            stack.extend(reversed(value))
+
+
+def references(node: Any) -> set[str]:
+    """Names a raw property tree refers to (Ref, GetAtt, Sub variables): resources or parameters."""
+    found: set[str] = set()
+    for value in dict_nodes(node):
+        if set(value) == {"Ref"} and isinstance(value["Ref"], str):
+            found.add(value["Ref"])
+        elif set(value) == {"Fn::GetAtt"}:
+            target = value["Fn::GetAtt"]
+            if isinstance(target, str):
+                found.add(target.split(".", 1)[0])
+            elif isinstance(target, list) and target:
+                found.add(str(target[0]))
+        elif set(value) == {"Fn::Sub"}:
+            arg = value["Fn::Sub"]
+            text = arg[0] if isinstance(arg, list) and arg else arg
+            given = arg[1] if isinstance(arg, list) and len(arg) > 1 else None
+            local = set(given) if isinstance(given, dict) else set()
+            if isinstance(text, str):
+                found.update(
+                    name.split(".")[0]
+                    for name in re.findall(r"\$\{([^}!][^}]*)\}", text)
+                    if name.split(".")[0] not in local
+                )
+    return found
+
+
+def dependency_problems(template: Template) -> list[IacError]:
+    """What CloudFormation refuses before creating anything: a DependsOn naming no resource, and
+    resources that depend on each other in a cycle (through Ref, GetAtt, Sub or DependsOn)."""
+    problems: list[IacError] = []
+    edges: dict[str, list[str]] = {}
+    for logical_id, resource in template.resources.items():
+        for missing in resource.depends_on:
+            if missing not in template.resources:
+                problems.append(
+                    IacError(
+                        f"{logical_id}: DependsOn names {missing!r}, which is not a resource",
+                        line=resource.line_start,
+                        code="reference",
+                    )
+                )
+        targets = references(resource.properties) | set(resource.depends_on)
+        edges[logical_id] = sorted(t for t in targets if t in template.resources and t != logical_id)
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+    reported: set[frozenset[str]] = set()
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        path.append(node)
+        for target in edges.get(node, []):
+            if state.get(target) == 1:
+                cycle = path[path.index(target) :]
+                if frozenset(cycle) not in reported:
+                    reported.add(frozenset(cycle))
+                    problems.append(
+                        IacError(
+                            "circular dependency between resources: "
+                            + " -> ".join([*cycle, target])
+                            + " (CloudFormation refuses the template)",
+                            line=template.resources[target].line_start,
+                            code="reference",
+                        )
+                    )
+            elif target not in state:
+                visit(target)
+        path.pop()
+        state[node] = 2
+
+    for logical_id in template.resources:
+        if logical_id not in state:
+            visit(logical_id)
+    return problems

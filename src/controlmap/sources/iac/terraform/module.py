@@ -171,6 +171,15 @@ class _Instances(Proxy):
     def splat(self) -> list[Any] | Unresolved:
         return [_InstanceProxy(i) for i in self.instances]
 
+    def members(self) -> Any:
+        """The resource as a collection (``for_each = aws_s3_bucket.b``): its instances by key, each
+        still navigable (``each.value.id`` is the bucket's name where the configuration fixes it)."""
+        if self.keyed == "for_each":
+            return {str(i.names.get("__key__")): _InstanceProxy(i) for i in self.instances}
+        if self.keyed == "count":
+            return [_InstanceProxy(i) for i in self.instances]
+        return self
+
 
 class _InstanceProxy(Proxy):
     def __init__(self, instance: TfInstance):
@@ -259,6 +268,14 @@ class _ModuleCallProxy(Proxy):
                 return _OutputsProxy(call)
         raise ExprError(f"module.{self.name}[{key!r}] does not exist")
 
+    def members(self) -> Any:
+        """The calls as a collection (``for_each = module.buckets``), each navigable to its outputs."""
+        if self.keyed == "for_each":
+            return {str(call.key): _OutputsProxy(call) for call in self.calls}
+        if self.keyed == "count":
+            return [_OutputsProxy(call) for call in self.calls]
+        return self
+
 
 class _OutputsProxy(Proxy):
     def __init__(self, module: ModuleContext):
@@ -317,6 +334,7 @@ class ModuleContext:
         self.remote_modules: set[str] = set()
         self._values: dict[str, Any] = {}
         self._evaluating: set[str] = set()
+        self._local_chain: list[str] = []  # locals being evaluated, in order (to name a cycle)
         self._instances: dict[tuple[str, str, str], _Instances] = {}
         self.scope = Scope(self._lookup)
         self._load()
@@ -337,18 +355,46 @@ class ModuleContext:
                     self.config.problem(problem.file, problem.message, problem.line, problem.code)
             self._collect(tf)
 
+    def _duplicate(self, tf: TfFile, kind: str, labels: tuple[str, ...], earlier: str) -> None:
+        """Terraform refuses a configuration that declares the same name twice; the first is kept."""
+        block = tf.blocks.get((kind, *labels))
+        shown = " ".join(f'"{label}"' for label in labels)
+        self.config.problem(
+            tf.display,
+            f"duplicate {kind} {shown} (also declared in {earlier}); Terraform refuses the "
+            "configuration, only the first is scanned",
+            block.line_start if block else None,
+            "reference",
+        )
+
     def _collect(self, tf: TfFile) -> None:
         body = tf.body
         for entry in body.get("variable", []):
             for name, spec in entry.items():
+                if unquote(name) in self.variables:
+                    self._duplicate(tf, "variable", (unquote(name),), self.variables[unquote(name)][1])
+                    continue
                 self.variables[unquote(name)] = (spec if isinstance(spec, dict) else {}, tf.display)
         for entry in body.get("locals", []):
             for name, value in entry.items():
-                if name != "__is_block__":
-                    self.locals[unquote(name)] = (value, tf.display)
+                if name == "__is_block__":
+                    continue
+                if unquote(name) in self.locals:
+                    self.config.problem(
+                        tf.display,
+                        f"duplicate local value {unquote(name)} (also declared in "
+                        f"{self.locals[unquote(name)][1]}); only the first is scanned",
+                        None,
+                        "reference",
+                    )
+                    continue
+                self.locals[unquote(name)] = (value, tf.display)
         for entry in body.get("output", []):
             for name, spec in entry.items():
                 if isinstance(spec, dict):
+                    if unquote(name) in self.outputs:
+                        self._duplicate(tf, "output", (unquote(name),), self.outputs[unquote(name)][1])
+                        continue
                     self.outputs[unquote(name)] = (spec.get("value"), tf.display)
         for mode, section in (("managed", "resource"), ("data", "data")):
             for entry in body.get(section, []):
@@ -358,12 +404,21 @@ class ModuleContext:
                     for name, spec in named.items():
                         if name == "__is_block__" or not isinstance(spec, dict):
                             continue
-                        self.resources[(mode, unquote(rtype), unquote(name))] = (spec, tf)
+                        key = (mode, unquote(rtype), unquote(name))
+                        if key in self.resources:
+                            self._duplicate(tf, section, key[1:], self.resources[key][1].display)
+                            continue
+                        self.resources[key] = (spec, tf)
                         if mode == "managed":
                             self.managed_types.add(unquote(rtype))
         for entry in body.get("module", []):
             for name, spec in entry.items():
                 if isinstance(spec, dict):
+                    if unquote(name) in self.module_calls:
+                        self._duplicate(
+                            tf, "module", (unquote(name),), self.module_calls[unquote(name)][1].display
+                        )
+                        continue
                     self.module_calls[unquote(name)] = (spec, tf)
         if self.depth == 0:
             for entry in body.get("provider", []):
@@ -386,19 +441,22 @@ class ModuleContext:
                 self.remote_modules.add(name)
                 continue
             block = tf.blocks.get(("module", name))
-            if self.depth + 1 > MAX_MODULE_DEPTH:
+            refused = (
+                ("the calling module itself", "reference")
+                if child_dir == self.directory.resolve()
+                else (f"nested deeper than {MAX_MODULE_DEPTH} modules", "parse")
+                if self.depth + 1 > MAX_MODULE_DEPTH
+                else ("not a directory", "reference")
+                if not child_dir.is_dir()
+                else None
+            )
+            if refused is not None:
+                what, code = refused
                 self.config.problem(
                     tf.display,
-                    f"module.{name}: modules nested deeper than {MAX_MODULE_DEPTH}",
+                    f"module.{name}: source {source_text} is {what}",
                     block.line_start if block else None,
-                )
-                continue
-            if not child_dir.is_dir():
-                self.config.problem(
-                    tf.display,
-                    f"module.{name}: source {source_text} is not a directory",
-                    block.line_start if block else None,
-                    "reference",
+                    code,
                 )
                 continue
             keys, keyed = self._expansion(spec, tf, block, f"{self.prefix}module.{name}")
@@ -543,16 +601,19 @@ class ModuleContext:
             raise ExprError(f"reference to undeclared local.{name}")
         if key in self._evaluating:
             raw, file = self.locals[name]
-            self.config.problem(
-                file, f"local.{name} refers to itself (circular reference)", None, "reference"
-            )
+            chain = self._local_chain[self._local_chain.index(key) :]
+            cycle = " -> ".join([*chain, key])
+            what = f"local.{name} refers to itself" if len(chain) == 1 else cycle
+            self.config.problem(file, f"{what} (circular reference)", None, "reference")
             return Unresolved(f"local.{name} (circular reference)")
         self._evaluating.add(key)
+        self._local_chain.append(key)
         try:
             raw, file = self.locals[name]
             value = self.value(raw, file, None)
         finally:
             self._evaluating.discard(key)
+            self._local_chain.pop()
         self._values[key] = value
         return value
 
@@ -593,17 +654,33 @@ class ModuleContext:
                     )
                     number = MAX_INSTANCES
                 return [(i, {"count": {"index": i}, "__key__": i}) for i in range(max(number, 0))], "count"
-            reason = count.depends_on if isinstance(count, Unresolved) else "a non-numeric value"
+            if isinstance(count, Unresolved):
+                reason = count.depends_on
+            else:
+                reason = "a value that is not a number"
+                self.config.problem(
+                    tf.display, f"{address}: count must be a whole number, got {_shown(count)}", line
+                )
             unknown = Unresolved(f"count.index (count depends on {reason})")
             return [(0, {"count": {"index": unknown}, "__key__": 0})], "count"
         if "for_each" in spec:
             collection = self.value(spec["for_each"], tf.display, line)
+            if isinstance(collection, _Instances | _ModuleCallProxy):
+                collection = collection.members()
             if isinstance(collection, dict):
                 items = list(collection.items())
             elif isinstance(collection, list):
                 items = [(str(to_text(v)), v) for v in collection]
             else:
-                reason = collection.depends_on if isinstance(collection, Unresolved) else "a non-collection"
+                if isinstance(collection, Unresolved):
+                    reason = collection.depends_on
+                else:
+                    reason = "a value that is not a map or set"
+                    self.config.problem(
+                        tf.display,
+                        f"{address}: for_each must be a map or a set, got {_shown(collection)}",
+                        line,
+                    )
                 unknown = Unresolved(f"each.key (for_each depends on {reason})")
                 return [("?", {"each": {"key": unknown, "value": unknown}, "__key__": "?"})], "for_each"
             return [
@@ -657,6 +734,13 @@ class ModuleContext:
         for children in self.children.values():
             for child in children:
                 yield from child.all_instances()
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, (ResourceRef, Proxy)):
+        return f"a reference to {value}"
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def installed_modules(root: Path) -> dict[str, Path]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -113,19 +114,41 @@ def _items(plan: dict[str, Any], display: str) -> list[TfItem]:
         module_config = _config_module(config, path) or {}
         bare = _INDEX.sub("", address[len(prefix) :])
         expressions: dict[str, Any] = {}
+        each_value: str | None = None
         for entry in module_config.get("resources") or []:
             if isinstance(entry, dict) and entry.get("address") == bare:
                 expressions = entry.get("expressions") or {}
+                each_value = _for_each_resource(entry)
                 break
-        attrs = _overlay(values, unknown_by_address.get(address) or {}, expressions, config, path, prefix)
+        context = _Context(config, path, prefix, each_value)
+        attrs = _overlay(values, unknown_by_address.get(address) or {}, expressions, context)
         source = SourceRef(kind=SourceKind.TERRAFORM_PLAN, file=display, address=address)
         items.append(TfItem(address, str(resource.get("type")), attrs, source))
     return items
 
 
-def _overlay(
-    values: Any, after_unknown: Any, expressions: Any, config: dict[str, Any], path: list[str], prefix: str
-) -> Any:
+@dataclass(frozen=True)
+class _Context:
+    """Where a planned resource sits: the configuration, its module path and address prefix, and
+    the resource its ``for_each`` iterates over (``each.value`` is that resource's instance)."""
+
+    config: dict[str, Any]
+    path: list[str]
+    prefix: str
+    each_value: str | None = None
+
+
+def _for_each_resource(entry: dict[str, Any]) -> str | None:
+    """``for_each = aws_s3_bucket.b``: the resource whose instances ``each.value`` stands for."""
+    references = (entry.get("for_each_expression") or {}).get("references") or []
+    for reference in references:
+        parts = str(reference).split(".")
+        if not str(reference).startswith((*_NOT_RESOURCES, "module.", "data.")) and len(parts) >= 2:
+            return f"{parts[0]}.{_INDEX.sub('', parts[1])}"
+    return None
+
+
+def _overlay(values: Any, after_unknown: Any, expressions: Any, context: _Context) -> Any:
     """Planned values with every after-apply attribute replaced by a reference or an Unresolved.
 
     An attribute known only after apply that the configuration does not set is computed by the
@@ -143,7 +166,7 @@ def _overlay(
             if expression is None:
                 out.pop(key, None)
             else:
-                out[key] = _from_expression(key, expression, config, path, prefix)
+                out[key] = _from_expression(key, expression, context)
         elif isinstance(marker, list) and isinstance(out.get(key), list):
             inner_exprs = expression if isinstance(expression, list) else []
             merged = []
@@ -152,25 +175,29 @@ def _overlay(
                 item_expr = inner_exprs[index] if index < len(inner_exprs) else None
                 if item_marker is True:
                     if item_expr is not None:
-                        merged.append(_from_expression(key, item_expr, config, path, prefix))
+                        merged.append(_from_expression(key, item_expr, context))
                 elif isinstance(item, dict):
-                    merged.append(_overlay(item, item_marker, item_expr or {}, config, path, prefix))
+                    merged.append(_overlay(item, item_marker, item_expr or {}, context))
                 else:
                     merged.append(item)
             out[key] = merged
         elif isinstance(marker, dict) and isinstance(out.get(key), dict):
-            out[key] = _overlay(out[key], marker, expression or {}, config, path, prefix)
+            out[key] = _overlay(out[key], marker, expression or {}, context)
     return out
 
 
-def _from_expression(key: str, expression: Any, config: dict[str, Any], path: list[str], prefix: str) -> Any:
+def _from_expression(key: str, expression: Any, context: _Context) -> Any:
     references = expression.get("references") if isinstance(expression, dict) else None
     for reference in references or []:
-        resolved = _resource_reference(str(reference), config, path, prefix, 0)
+        reference = str(reference)
+        if context.each_value and (reference == "each.value" or reference.startswith("each.value.")):
+            # bucket = each.value.id under for_each = aws_s3_bucket.b: the instance of the same key
+            reference = context.each_value + reference[len("each.value") :]
+        resolved = _resource_reference(reference, context.config, context.path, context.prefix, 0)
         if resolved is not None:
             return resolved
     what = f"{', '.join(references)}" if references else key
-    return Unresolved(f"{prefix}{what} (known after apply)")
+    return Unresolved(f"{context.prefix}{what} (known after apply)")
 
 
 def _resource_reference(

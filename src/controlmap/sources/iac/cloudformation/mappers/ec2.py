@@ -32,6 +32,7 @@ from controlmap.sources.iac.cloudformation.mappers._common import region_of, tag
 from controlmap.sources.iac.cloudformation.mappers.s3 import key_reference
 from controlmap.sources.iac.common import ResourceRef, Unresolved, first_unresolved
 from controlmap.sources.iac.facts import as_list, dig, put, reference_text, text, to_bool, to_int, unknown
+from controlmap.sources.iac.volumes import attached_volume
 
 ACCOUNT_ONLY = "only known in the account once the instance runs"
 
@@ -365,7 +366,40 @@ def instance(item: CfnItem, build: CfnBuild) -> list[Resource]:
         )
     for fact in ("ssm_managed", "ssm_ping_status", "patch_state", "patch_state_present"):
         model.unknown[fact] = f"Systems Manager registration and patch state are {ACCOUNT_ONLY}"
-    return [model]
+    return [model, *_instance_volumes(model, props, build)]
+
+
+_ENCRYPT_FIX = "set Ebs Encrypted: true in the instance's BlockDeviceMappings"
+
+
+def _instance_volumes(model: Instance, props: dict[str, Any], build: CfnBuild) -> list[Resource]:
+    """The EBS volumes the instance creates: its block device mappings, else its root volume
+    (unless a launch template gives them: that template is judged on its own)."""
+    mappings = props.get("BlockDeviceMappings")
+    missing = first_unresolved(mappings)
+    volumes: list[Resource] = []
+    for index, entry in enumerate(as_list(mappings) if missing is None else []):
+        ebs = entry.get("Ebs") if isinstance(entry, dict) else None
+        if not isinstance(ebs, dict):
+            continue  # an instance store or NoDevice mapping
+        device = text(entry.get("DeviceName")) or f"BlockDeviceMappings[{index}]"
+        key = key_reference(ebs.get("KmsKeyId"), build)
+        volumes.append(
+            attached_volume(
+                model,
+                device,
+                ebs.get("Encrypted"),
+                key if isinstance(key, str) else None,
+                root=False,
+                from_snapshot=ebs.get("SnapshotId") is not None,
+                fix=_ENCRYPT_FIX,
+            )
+        )
+    if not volumes and missing is None and "LaunchTemplate" not in props:
+        volumes.append(
+            attached_volume(model, "root volume", None, None, root=True, from_snapshot=True, fix=_ENCRYPT_FIX)
+        )
+    return volumes
 
 
 @primary("AWS::EC2::Volume")

@@ -98,7 +98,12 @@ def event_invoke_config(item: CfnItem, build: CfnBuild) -> None:
 
 
 def permission_statement(
-    principal: Any, action: Any, source_arn: Any, source_account: Any, resource: str
+    principal: Any,
+    action: Any,
+    source_arn: Any,
+    source_account: Any,
+    resource: str,
+    url_auth_type: Any = None,
 ) -> dict[str, Any]:
     """A Lambda permission as the statement AWS adds to the function's resource-based policy."""
     who = target_text(principal) or "*"
@@ -119,6 +124,8 @@ def permission_statement(
         conditions["ArnLike"] = {"AWS:SourceArn": target_text(source_arn)}
     if source_account is not None:
         conditions["StringEquals"] = {"AWS:SourceAccount": target_text(source_account)}
+    if url_auth_type is not None:  # the condition Lambda adds for a function URL permission
+        conditions.setdefault("StringEquals", {})["lambda:FunctionUrlAuthType"] = target_text(url_auth_type)
     if conditions:
         statement["Condition"] = conditions
     return statement
@@ -138,6 +145,7 @@ def permission(item: CfnItem, build: CfnBuild) -> None:
             props.get("SourceArn"),
             props.get("SourceAccount"),
             target.id,
+            props.get("FunctionUrlAuthType"),
         )
     )
     setattr(build, _PERMISSIONS, statements)

@@ -214,14 +214,14 @@ def _join_cluster(item: CfnItem, build: CfnBuild) -> None:
 
 
 def inherit_cluster_settings(instance: DBInstance, cluster: DBCluster) -> None:
-    """A cluster member reports its cluster's storage, backup, log and IAM settings (as RDS does)."""
-    for fact in (
-        "storage_encrypted",
-        "kms_key_id",
-        "backup_retention_days",
-        "log_exports",
-        "iam_auth_enabled",
-    ):
+    """A cluster member reports its cluster's storage, backup, log, IAM and network settings (as
+    RDS does: the VPC security groups of an Aurora instance are its cluster's, and it listens on
+    the cluster's port)."""
+    facts = ["storage_encrypted", "kms_key_id", "backup_retention_days", "log_exports", "iam_auth_enabled"]
+    facts.append("vpc_security_group_ids")
+    if instance.port is None and "port" not in instance.unknown:
+        facts.append("port")
+    for fact in facts:
         setattr(instance, fact, getattr(cluster, fact))
         if fact in cluster.unknown:
             instance.unknown[fact] = cluster.unknown[fact]

@@ -184,8 +184,13 @@ def _logging(model: S3Bucket, config: Any, build: CfnBuild) -> None:
     else:
         target_name = target
     if isinstance(target_name, Unresolved):
-        # The destination exists but its name is computed: logging is on all the same.
-        shown = f"(the bucket named by {target_name.depends_on})"
+        # The destination exists but its name is computed: logging is on all the same. A bucket of
+        # this template is shown by its logical ID, as its model is named.
+        shown = (
+            target.address
+            if isinstance(target, ResourceRef)
+            else f"(the bucket named by {target_name.depends_on})"
+        )
         model.logging = BucketLogging(enabled=True, target_bucket=shown, target_prefix=_str(prefix))
         return
     model.logging = BucketLogging(enabled=True, target_bucket=_str(target_name), target_prefix=_str(prefix))

@@ -30,6 +30,7 @@ from controlmap.sources.iac.common import ResourceRef, Unresolved, first_unresol
 from controlmap.sources.iac.facts import as_list, put, text, to_bool, to_int, unknown
 from controlmap.sources.iac.terraform.build import TfBuild, TfItem, companion, finisher, primary
 from controlmap.sources.iac.terraform.mappers._common import base, block_list, first, ref_text
+from controlmap.sources.iac.volumes import attached_volume
 
 ACCOUNT_ONLY = "only known in the account once the instance runs"
 
@@ -372,7 +373,42 @@ def instance(item: TfItem, build: TfBuild) -> list[Resource]:
         model.metadata_http_endpoint = endpoint if isinstance(endpoint, str) else "enabled"
     for fact in ("ssm_managed", "ssm_ping_status", "patch_state", "patch_state_present"):
         model.unknown[fact] = f"Systems Manager registration and patch state are {ACCOUNT_ONLY}"
-    return [model]
+    return [model, *_instance_volumes(model, item)]
+
+
+def _instance_volumes(model: Instance, item: TfItem) -> list[Resource]:
+    """The root volume (declared or not, unless a launch template gives it) and every
+    ebs_block_device of the instance."""
+    volumes: list[Resource] = []
+    root = block_list(item, "root_block_device")
+    if isinstance(root, list) and (root or item.get("launch_template") is None):
+        spec = root[0] if root else {}
+        volumes.append(
+            attached_volume(
+                model,
+                "root_block_device",
+                spec.get("encrypted"),
+                ref_text(spec.get("kms_key_id")),
+                root=True,
+                from_snapshot=True,
+                fix="set root_block_device { encrypted = true }",
+            )
+        )
+    devices = block_list(item, "ebs_block_device")
+    for index, spec in enumerate(devices if isinstance(devices, list) else []):
+        device = text(spec.get("device_name")) or f"ebs_block_device[{index}]"
+        volumes.append(
+            attached_volume(
+                model,
+                device,
+                spec.get("encrypted"),
+                ref_text(spec.get("kms_key_id")),
+                root=False,
+                from_snapshot=spec.get("snapshot_id") is not None,
+                fix="set encrypted = true in the ebs_block_device block",
+            )
+        )
+    return volumes
 
 
 @primary("aws_ebs_volume")

@@ -95,6 +95,7 @@ def permission(item: TfItem, build: TfBuild) -> None:
             item.get("source_arn"),
             item.get("source_account"),
             target.id,
+            item.get("function_url_auth_type"),
         )
     )
 
