@@ -16,6 +16,7 @@ Scan = Callable[..., IacScan]
 # Checks whose facts a CloudFormation template or Terraform configuration declares.
 EXPRESSIBLE = [
     "s3_bucket_public_access_blocked",
+    "s3_account_public_access_blocked",
     "s3_bucket_policy_not_public",
     "s3_bucket_acl_not_public",
     "s3_bucket_acls_disabled",
@@ -83,6 +84,7 @@ EXPRESSIBLE = [
 
 # Checks whose facts can depend on values only known at deploy time (or in the account).
 CAN_BE_UNKNOWN = [
+    "s3_bucket_public_access_blocked",
     "s3_bucket_default_encryption_kms",
     "s3_bucket_versioning_enabled",
     "s3_bucket_mfa_delete_enabled",

@@ -93,7 +93,27 @@ def test_split_resources_join_by_reference_name_and_module(scan: Scan) -> None:
     # the policy document data source: a public grant next to a TLS deny
     assert finding(result.findings, curated, "s3_bucket_policy_not_public").status is Status.FAIL
     assert finding(result.findings, curated, "s3_bucket_tls_required").status is Status.PASS
-    assert finding(result.findings, curated, "s3_bucket_public_access_blocked").status is Status.FAIL
+    assert finding(result.findings, curated, "s3_bucket_public_access_blocked").status is Status.UNKNOWN
+
+
+def test_account_and_bucket_block_both_off_fail(scan: Scan) -> None:
+    result = scan("terraform/account_open")
+    bucket = finding(result.findings, "aws_s3_bucket.exposed", "s3_bucket_public_access_blocked")
+    assert bucket.status is Status.FAIL
+    assert "BlockPublicPolicy, RestrictPublicBuckets off at both bucket and account level" in bucket.reason
+    account = [f for f in result.findings if f.check_id == "s3_account_public_access_blocked"]
+    assert [f.status for f in account] == [Status.FAIL]
+    assert account[0].source is not None
+    assert account[0].source.address == "aws_s3_account_public_access_block.partial"
+    assert "BlockPublicPolicy, RestrictPublicBuckets off" in account[0].reason
+
+
+def test_account_block_all_on_passes_and_covers_buckets(scan: Scan) -> None:
+    result = scan("terraform/account")
+    account = [f for f in result.findings if f.check_id == "s3_account_public_access_blocked"]
+    assert [f.status for f in account] == [Status.PASS]
+    covered = finding(result.findings, "aws_s3_bucket.covered", "s3_bucket_public_access_blocked")
+    assert covered.status is Status.PASS and "account-level" in covered.reason
 
 
 def test_tfvars_override_defaults_and_var_files_win(scan: Scan, tmp_path: Path) -> None:

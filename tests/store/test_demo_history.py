@@ -56,7 +56,9 @@ def test_two_demo_scans(tmp_path: Path) -> None:
 
     first_raw = live_s3_scan(catalog, settings)
     public = sorted(
-        f.resource_name for f in first_raw.findings if f.control_id == "S3-01" and f.status is Status.FAIL
+        f.resource_name
+        for f in first_raw.findings
+        if f.check_id == "s3_bucket_public_access_blocked" and f.status is Status.FAIL
     )
     assert len(public) >= 2, "the demo seeds at least two buckets without Block Public Access"
     fixed, excepted = public[0], public[1]
@@ -74,7 +76,7 @@ def test_two_demo_scans(tmp_path: Path) -> None:
     entries = load_exceptions(tmp_path / "exceptions.yaml")
     first = apply_exceptions(first_raw, entries, first_raw.started_at.date())
     first = record_scan(first, settings=settings, store=store)
-    by_name = {f.resource_name: f for f in first.findings if f.control_id == "S3-01"}
+    by_name = {f.resource_name: f for f in first.findings if f.check_id == "s3_bucket_public_access_blocked"}
     assert by_name[excepted].status is Status.EXCEPTED
     assert by_name[excepted].exception["approved_by"] == "Demo CISO"  # type: ignore[index]
     critical_window = settings.resolved_plan().window(by_name[fixed].severity, "s3").end_days
@@ -88,18 +90,20 @@ def test_two_demo_scans(tmp_path: Path) -> None:
     second = apply_exceptions(second_raw, entries, later)
     assert [e.id for e in expired_matching(second, entries, later)] == ["EX-DEMO"]
     second = record_scan(second, settings=settings, store=store)
-    after = {f.resource_name: f for f in second.findings if f.control_id == "S3-01"}
+    after = {f.resource_name: f for f in second.findings if f.check_id == "s3_bucket_public_access_blocked"}
     assert after[fixed].status is Status.PASS
     assert after[excepted].status is Status.FAIL and after[excepted].overdue  # exception expired
     assert after[excepted].first_seen == first.started_at  # the clock ran from the first scan
 
     diff = diff_scans(store)
-    s3_01 = lambda findings: {f.resource_name for f in findings if f.control_id == "S3-01"}  # noqa: E731
+    s3_01 = lambda findings: {  # noqa: E731
+        f.resource_name for f in findings if f.check_id == "s3_bucket_public_access_blocked"
+    }
     assert s3_01(diff.resolved) == {fixed}
     assert excepted in s3_01(diff.new_failures)  # EXCEPTED before, FAIL now
     assert set(public) - {fixed, excepted} <= s3_01(diff.still_failing)
     overdue = latest_findings(store, overdue=True, today=later)
-    assert {s.finding.resource_name for s in overdue if s.finding.control_id == "S3-01"} == set(public) - {
-        fixed
-    }
+    assert {
+        s.finding.resource_name for s in overdue if s.finding.check_id == "s3_bucket_public_access_blocked"
+    } == set(public) - {fixed}
     store.close()

@@ -97,15 +97,42 @@ def public_access_blocked(bucket: S3Bucket, ctx: CheckContext) -> Outcome:
         holder = _account(ctx, bucket.account_id)
         if holder is not None and "s3_public_access_block" in holder.errors:
             return unavailable(holder, "s3_public_access_block")
-        return failed(
-            f"bucket-level Block Public Access has {', '.join(off)} off and the account-level block is not "
-            "known to this source; turn all four settings on for the bucket (or the account)",
+        # Whether the bucket is exposed depends on the account-level block, which a template (or
+        # an AWS Config export without the account item) does not show: say so, never guess FAIL.
+        return unknown(
+            f"bucket-level Block Public Access has {', '.join(off)} off, so the bucket is protected only if "
+            "the account-level block has them on, and this source does not show the account-level block; "
+            "turn all four settings on for the bucket, or confirm the account level with "
+            "`controlmap scan aws`",
             **evidence,
         )
     return failed(
         f"{', '.join(off)} off at both bucket and account level; turn on all four Block Public Access "
         "settings (s3:PutPublicAccessBlock) for the bucket or the account",
         **evidence,
+    )
+
+
+@check(
+    "s3_account_public_access_blocked",
+    AwsAccount,
+    title="Block Public Access is on at the account level",
+    facts=("s3_public_access_block",),
+)
+def account_public_access_blocked(account: AwsAccount, ctx: CheckContext) -> Outcome:
+    # The control asks for the block at the account *and* bucket level (Security Hub S3.1): the
+    # account-level block is the guard rail for every bucket created later, including buckets
+    # whose own settings someone turns off.
+    block = need(account, "s3_public_access_block")
+    off = [_CAMEL[n] for n in SWITCHES if not getattr(block, n)]
+    if not off:
+        return passed("all four account-level Block Public Access settings are on", **block.model_dump())
+    return failed(
+        f"account-level Block Public Access has {', '.join(off)} off, so any bucket whose own block is "
+        "off can be made public by a policy or ACL; turn all four on "
+        "(aws s3control put-public-access-block --account-id ACCOUNT --public-access-block-configuration "
+        "BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true)",
+        **block.model_dump(),
     )
 
 
