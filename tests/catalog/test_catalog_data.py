@@ -6,12 +6,80 @@ model, cfn-lint's CloudFormation provider schemas); correction lines against the
 
 from __future__ import annotations
 
+import gzip
+import json
+import os
 import re
+from pathlib import Path
+
+import botocore
+import pytest
 
 from controlmap.catalog.catalog import load_catalog
 from controlmap.catalog.correspondence import builtin_correspondence
 
 CATALOG = load_catalog()
+
+
+def _config_resource_types() -> set[str]:
+    base = Path(os.path.dirname(botocore.__file__)) / "data" / "config"
+    model_file = sorted(base.glob("*/service-2.json*"))[-1]
+    opener = gzip.open if model_file.suffix == ".gz" else open
+    with opener(model_file, "rt", encoding="utf-8") as handle:
+        model = json.load(handle)
+    return set(model["shapes"]["ResourceType"]["enum"])
+
+
+def test_aws_config_names_are_aws_config_resource_types() -> None:
+    recorded = _config_resource_types()
+    # AWS::::Account is what AWS Config reports account-level evaluations against; it is not a
+    # recorded type, so it is not in the ResourceType enum.
+    wrong = {
+        r.id: r.config
+        for r in CATALOG.resource_types.values()
+        if r.config and r.config not in recorded and r.config != "AWS::::Account"
+    }
+    assert not wrong
+
+
+def test_cloudformation_names_are_cloudformation_types() -> None:
+    cfnlint = pytest.importorskip("cfnlint")
+    schemas = Path(os.path.dirname(cfnlint.__file__)) / "data" / "schemas" / "providers"
+    known: set[str] = set()
+    for region_file in schemas.glob("*.json"):
+        known |= set(json.loads(region_file.read_text(encoding="utf-8")))
+    assert "AWS::S3::Bucket" in known
+    names = {
+        name
+        for r in CATALOG.resource_types.values()
+        for name in [r.cloudformation or "", *r.cloudformation_also]
+        if name and not name.startswith("AWS::Serverless::")  # SAM macros are not registry types
+    }
+    assert not sorted(names - known)
+    # An id that is a real CloudFormation type must say so in `cloudformation`.
+    unlabelled = [r.id for r in CATALOG.resource_types.values() if r.cloudformation is None and r.id in known]
+    assert not unlabelled
+
+
+def test_every_type_the_iac_scanner_reads_is_a_catalog_name() -> None:
+    """`catalog list --resource-type X` must know every type `scan iac` evaluates."""
+    from controlmap.sources.iac.cloudformation import build as cfn_build
+    from controlmap.sources.iac.cloudformation import mappers as _cfn_mappers  # noqa: F401
+    from controlmap.sources.iac.terraform import build as tf_build
+    from controlmap.sources.iac.terraform import mappers as _tf_mappers  # noqa: F401
+
+    sam = {"AWS::Serverless::Function", "AWS::Serverless::Api", "AWS::Serverless::HttpApi"}
+    sam.add("AWS::Serverless::SimpleTable")  # the SAM types sam.expand_sam deploys
+    read = {*cfn_build.PRIMARY, *cfn_build.COMPANION, *tf_build.PRIMARY, *tf_build.COMPANION, *sam}
+    assert "aws_kms_external_key" in read and "AWS::EC2::SecurityGroupIngress" in read
+    assert not sorted(t for t in read if CATALOG.resource_type(t) is None)
+
+
+def test_companion_types_find_the_controls_of_what_they_configure() -> None:
+    ids = {c.id for c in CATALOG.controls_for_type("AWS::EC2::SecurityGroupIngress")}
+    assert {"EC2-01", "RDS-04"} <= ids
+    assert "KMS-05" in {c.id for c in CATALOG.controls_for_type("aws_kms_external_key")}
+    assert "LAMBDA-04" in {c.id for c in CATALOG.controls_for_type("AWS::Serverless::Function")}
 
 
 def _iso_titles() -> dict[str, set[str]]:

@@ -156,6 +156,9 @@ class ResourceType(_Strict):
 
     id: str
     cloudformation: str | None = None
+    # CloudFormation types that only configure this resource (AWS::S3::BucketPolicy for a bucket)
+    # and SAM types that deploy it (AWS::Serverless::Function): a template author meets them too.
+    cloudformation_also: list[str] = Field(default_factory=list)
     terraform: list[str] = Field(default_factory=list)
     config: str | None = None
     service: str
@@ -167,6 +170,7 @@ class ResourceType(_Strict):
         names = [self.id]
         if self.cloudformation and self.cloudformation != self.id:
             names.append(self.cloudformation)
+        names += self.cloudformation_also
         names += self.terraform
         if self.config and self.config not in names:
             names.append(self.config)
