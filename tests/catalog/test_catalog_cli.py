@@ -371,3 +371,22 @@ def test_unwritable_outputs_exit_2(runner: CliRunner, tmp_path: Path) -> None:
     assert code == 2 and "cannot write" in err
     code, _, err = run(runner, "corrections", "-o", str(blocker / "out.md"))
     assert code == 2 and "cannot write" in err
+
+
+def test_the_same_custom_file_reached_twice_is_read_once(
+    runner: CliRunner, fixtures: Path, tmp_path: Path
+) -> None:
+    """Settings ``catalog: [org]`` plus ``--catalog org`` (or a directory and a file in it) is one file,
+    not a duplicate of its own controls; two different files with one ID still are."""
+    org = tmp_path / "org"
+    org.mkdir()
+    (org / "controls.yaml").write_text((fixtures / "custom" / "org-controls.yaml").read_text())
+    settings = tmp_path / "controlmap.yaml"
+    settings.write_text("catalog:\n  - org\n")
+    rows = _json(runner, "list", "--settings", str(settings), "--catalog", str(org), "--service", "s3")
+    assert [r["id"] for r in rows].count("ORG-S3-10") == 1
+    code, out, _ = run(runner, "lint", str(org), str(org / "controls.yaml"), str(org / ".." / "org"))
+    assert code == 0 and "duplicate" not in out
+    (tmp_path / "copy.yaml").write_text((org / "controls.yaml").read_text())
+    code, out, _ = run(runner, "lint", str(org), str(tmp_path / "copy.yaml"))
+    assert code == 1 and "duplicate control id ORG-S3-10" in out

@@ -27,6 +27,7 @@ from controlmap.catalog.catalog import (
     ResourceTypesFile,
     control_files,
     path_problem,
+    unique_files,
 )
 from controlmap.catalog.correspondence import CORRESPONDENCE_FILE, Correspondence
 from controlmap.catalog.messages import schema_problems
@@ -129,7 +130,7 @@ def lint(paths: Sequence[Path] = ()) -> list[FileProblem]:
                 files += found
             else:
                 files.append(path)
-    problems += lint_control_files(files, reference)
+    problems += lint_control_files(unique_files(files), reference)
     return problems
 
 
