@@ -82,6 +82,15 @@ def test_list_filters_on_fixture_catalog(runner: CliRunner, fixtures: Path) -> N
     assert all("CC6.1" in r["soc2"] for r in rows)  # type: ignore[operator]
 
 
+def test_framework_filter_takes_the_edition_as_the_catalog_files_write_it(runner: CliRunner) -> None:
+    for short, with_edition in (
+        ("iso27001:A.8.24", "iso27001:2022:A.8.24"),
+        ("soc2:CC6.7", "soc2:2017:CC6.7"),
+    ):
+        rows = _json(runner, "list", "--framework", short)
+        assert rows and rows == _json(runner, "list", "--framework", with_edition)
+
+
 def test_list_filter_by_aws_config_type(runner: CliRunner) -> None:
     rows = _json(runner, "list", "--resource-type", "AWS::S3::Bucket")
     by_config = _json(runner, "list", "--resource-type", "aws_s3_bucket")
@@ -97,6 +106,8 @@ def test_list_filter_by_aws_config_type(runner: CliRunner) -> None:
         (["--framework", "soc2:Confidentiality"], "is a Trust Services category, not a criterion"),
         (["--framework", "soc2:CC9.9"], "is not a SOC 2 Trust Services Criterion"),
         (["--framework", "A.8.24"], "use iso27001:A.8.24 or soc2:CC6.7"),
+        (["--framework", "iso27001:2013:A.9.4"], "cites ISO 27001:2022 only; A.9.4 is an ISO 27001:2013 ID"),
+        (["--framework", "soc2:2022:CC6.7"], "with the edition: iso27001:2022:A.8.24, soc2:2017:CC6.7"),
         (["--resource-type", "aws_s3_buckt"], "did you mean aws_s3_bucket"),
         (["--service", "ec3"], "unknown service ec3"),
         (["--severity", "urgent"], "urgent"),

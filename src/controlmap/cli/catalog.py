@@ -24,7 +24,15 @@ from controlmap.catalog.catalog import Catalog, load_catalog
 from controlmap.catalog.corrections import render_corrections
 from controlmap.catalog.correspondence import builtin_correspondence
 from controlmap.catalog.lint import ERROR, has_errors, iso_2013_advice, lint, soc2_category_advice, summarise
-from controlmap.catalog.models import ISO27001_2022, SOC2_2017, Automation, Control, Framework, Severity
+from controlmap.catalog.models import (
+    ISO27001_2013,
+    ISO27001_2022,
+    SOC2_2017,
+    Automation,
+    Control,
+    Framework,
+    Severity,
+)
 from controlmap.catalog.plan import build_plan, plan_problems
 from controlmap.catalog.seed import SeedError, parse_seed, write_seed_catalog
 from controlmap.cli.common import (
@@ -178,11 +186,23 @@ def control_row(control: Control) -> dict[str, Any]:
 
 
 def _framework_filter(catalog: Catalog, ref: str) -> str:
-    """Validate ``iso27001:A.8.24`` / ``soc2:CC6.7`` and return it normalised."""
+    """Validate ``iso27001:A.8.24`` / ``soc2:CC6.7`` and return it normalised.
+
+    The edition may be given as the catalog files write it (``iso27001:2022:A.8.24``).
+    """
     key, sep, ident = ref.partition(":")
+    edition, colon, rest = ident.partition(":")
+    if colon and edition.strip().isdigit():
+        key, ident = f"{key.strip()}:{edition.strip()}", rest
+        if key.lower() == ISO27001_2013:
+            hint = iso_2013_advice(ident.strip(), builtin_correspondence())
+            raise _usage_error(f"--framework {ref!r}: the catalog cites ISO 27001:2022 only; {hint}")
     framework_key = FRAMEWORK_ALIASES.get(key.strip().lower())
     if not sep or framework_key is None or not ident.strip():
-        raise _usage_error(f"--framework {ref!r}: use iso27001:A.8.24 or soc2:CC6.7")
+        raise _usage_error(
+            f"--framework {ref!r}: use iso27001:A.8.24 or soc2:CC6.7 "
+            "(with the edition: iso27001:2022:A.8.24, soc2:2017:CC6.7)"
+        )
     written = ident.strip()
     ident = written.upper()
     framework = catalog.frameworks.get(framework_key)
