@@ -58,6 +58,9 @@ def test_list_every_format(runner: CliRunner) -> None:
     assert [r["id"] for r in parsed] == ids
     code, out, _ = run(runner, "list", "--format", "yaml")
     assert code == 0 and [r["id"] for r in YAML(typ="safe").load(out)] == ids
+    # Fields in the JSON's order (id first), not alphabetical: a reader looks for the ID first.
+    assert out.startswith(f"- id: {ids[0]}\n  severity: ")
+    assert list(YAML(typ="safe").load(out)[0]) == list(_json(runner, "list")[0])
     code, out, _ = run(runner, "list", "--format", "markdown")
     assert code == 0 and out.startswith("### Controls") and f"| {ids[0]} |" in out
     code, out, _ = run(runner, "list")
