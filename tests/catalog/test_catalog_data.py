@@ -107,3 +107,46 @@ def test_correction_lines_give_iso_controls_their_real_titles() -> None:
                 if title.lower() not in titles.get(ident, set()):
                     wrong.append(f"{control.id}: {ident} ({title})")
     assert not wrong
+
+
+# Checks that test exactly what a Security Hub CSPM control tests (titles from the CSPM control
+# reference): a control running the check must name that Security Hub control among its equivalents.
+_SAME_TEST_AS_SECURITY_HUB = {
+    "ec2_instance_imdsv2_required": "EC2.8",  # EC2 instances should use IMDSv2
+    "ec2_launch_template_imdsv2_required": "EC2.170",  # EC2 launch templates should use IMDSv2
+    "ec2_snapshot_not_public": "EC2.1",  # Amazon EBS snapshots should not be publicly restorable
+    "ec2_volume_encrypted": "EC2.3",  # Attached Amazon EBS volumes should be encrypted at-rest
+    "ec2_region_ebs_encryption_by_default": "EC2.7",  # EBS default encryption should be enabled
+    "ec2_vpc_flow_logs_enabled": "EC2.6",  # VPC flow logging should be enabled in all VPCs
+    "ec2_security_group_default_restricts_all": "EC2.2",  # VPC default security groups ...
+    "rds_snapshot_not_public": "RDS.1",  # RDS snapshot should be private
+    "rds_instance_not_publicly_accessible": "RDS.2",  # RDS DB instances should prohibit public access
+    "rds_instance_storage_encrypted": "RDS.3",  # RDS DB instances should have encryption at-rest
+    "rds_instance_iam_auth_enabled": "RDS.10",  # IAM authentication should be configured for instances
+    "s3_bucket_tls_required": "S3.5",  # S3 general purpose buckets should require requests to use SSL
+    "s3_bucket_access_logging_enabled": "S3.9",  # ... should have server access logging enabled
+    "kms_key_rotation_enabled": "KMS.4",  # AWS KMS key rotation should be enabled
+    "kms_key_policy_no_public_access": "KMS.5",  # KMS keys should not be publicly accessible
+    "iam_user_access_keys_rotated": "IAM.3",  # IAM users' access keys should be rotated every 90 days
+    "iam_root_no_access_keys": "IAM.4",  # IAM root user access key should not exist
+    "iam_access_analyzer_enabled": "IAM.28",  # IAM Access Analyzer external access analyzer enabled
+    "cloudtrail_trail_log_file_validation": "CloudTrail.4",  # CloudTrail log file validation enabled
+    "lambda_function_policy_not_public": "Lambda.1",  # Lambda function policies should prohibit public access
+    "lambda_function_runtime_supported": "Lambda.2",  # Lambda functions should use supported runtimes
+    "dynamodb_table_pitr_enabled": "DynamoDB.2",  # DynamoDB tables should have point-in-time recovery
+    "dax_cluster_encrypted_at_rest": "DynamoDB.3",  # DAX clusters should be encrypted at rest
+}
+
+
+def test_controls_name_the_security_hub_controls_their_checks_match() -> None:
+    from controlmap.checks.registry import registry
+
+    assert set(_SAME_TEST_AS_SECURITY_HUB) <= set(registry())
+    missing = [
+        f"{control.id}: {check} = {_SAME_TEST_AS_SECURITY_HUB[check]}"
+        for control in CATALOG.ordered()
+        for check in control.checks
+        if check in _SAME_TEST_AS_SECURITY_HUB
+        and _SAME_TEST_AS_SECURITY_HUB[check] not in control.equivalents.security_hub
+    ]
+    assert not missing
