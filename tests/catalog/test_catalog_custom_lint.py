@@ -63,3 +63,34 @@ def test_empty_catalog_directory_warns(runner: CliRunner, tmp_path: Path) -> Non
     code, out, err = run(runner, "list", "--catalog", str(tmp_path / "empty"), "--format", "csv")
     assert code == 0 and "S3-01" in out
     assert "warning: no control files in" in err
+
+
+def test_equivalents_that_aws_would_never_show_are_errors(runner: CliRunner, tmp_path: Path) -> None:
+    equivalents = (
+        "    equivalents:\n"
+        "      security_hub: [S3.5, S3-1]\n"
+        "      config_rules: [s3-bucket-ssl-requests-only, S3_BUCKET_VERSIONING_ENABLED]\n"
+        '      cis_aws_v3: ["2.1.1", "v3 2.1.2"]\n'
+    )
+    path = catalog_file(tmp_path / "eq.yaml", control_yaml(extra=f"    attestation: x\n{equivalents}"))
+    code, out, _ = run(runner, "lint", str(path))
+    assert code == 1
+    lines = [line for line in out.splitlines() if ": error: " in line]
+    assert len(lines) == 3  # the well-formed S3.5, rule name and "2.1.1" pass
+    assert f"{path}:19: error: ORG-S3-10: 'S3-1': not a Security Hub CSPM control ID" in out
+    assert "'S3_BUCKET_VERSIONING_ENABLED': that is a source identifier" in out
+    assert "(usually 's3-bucket-versioning-enabled')" in out
+    assert f"{path}:21: error: ORG-S3-10: 'v3 2.1.2': not a CIS AWS Foundations v3.0" in out
+
+
+def test_unquoted_numbers_are_explained_as_written(runner: CliRunner, tmp_path: Path) -> None:
+    """CIS 1.10 unquoted is the float 1.1: the error says to write "1.10", not "not a valid string"."""
+    extra = "    attestation: x\n    equivalents:\n      cis_aws_v3: [1.10, 2.1.1]\n"
+    path = catalog_file(tmp_path / "num.yaml", control_yaml(extra=extra))
+    code, out, _ = run(runner, "lint", str(path))
+    assert code == 1
+    assert (
+        f"{path}:19: error: ORG-S3-10: equivalents.cis_aws_v3[0]: YAML reads an unquoted 1.10 as a number; "
+        'write it in quotes: "1.10"'
+    ) in out
+    assert "2.1.1" not in out  # a string already: YAML does not read 2.1.1 as a number

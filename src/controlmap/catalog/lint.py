@@ -297,6 +297,39 @@ def control_problems(control: Control, reference: ReferenceData) -> list[Finding
     out += _reference_findings(control, reference)
     out += _automation_findings(control, reference)
     out += _trace_findings(control)
+    out += _equivalent_findings(control)
+    return out
+
+
+# What each kind of equivalent looks like, and how to write it when it does not.
+_EQUIVALENT_SHAPES = {
+    "security_hub": (
+        re.compile(r"^[A-Z][A-Za-z0-9]*\.\d+$"),
+        "not a Security Hub CSPM control ID (they look like S3.1 or APIGateway.8)",
+    ),
+    "config_rules": (
+        re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$"),
+        "not an AWS Config managed rule name (lower case with dashes, e.g. s3-bucket-versioning-enabled)",
+    ),
+    "cis_aws_v3": (
+        re.compile(r"^\d+(\.\d+)+$"),
+        'not a CIS AWS Foundations v3.0 recommendation number (e.g. "2.1.4")',
+    ),
+}
+
+
+def _equivalent_findings(control: Control) -> list[Finding]:
+    """``S3-1`` or ``S3_BUCKET_VERSIONING_ENABLED`` would never match what AWS shows an auditor."""
+    out: list[Finding] = []
+    for kind, (shape, advice) in _EQUIVALENT_SHAPES.items():
+        for index, value in enumerate(getattr(control.equivalents, kind)):
+            if shape.match(value):
+                continue
+            hint = advice
+            if kind == "config_rules" and re.match(r"^[A-Z0-9_]+$", value):
+                name = value.lower().replace("_", "-")
+                hint = f"that is a source identifier; cite the rule's name (usually {name!r})"
+            out.append((("equivalents", kind, index), ERROR, "equivalent", f"{value!r}: {hint}"))
     return out
 
 
