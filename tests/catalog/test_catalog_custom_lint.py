@@ -94,3 +94,26 @@ def test_unquoted_numbers_are_explained_as_written(runner: CliRunner, tmp_path: 
         'write it in quotes: "1.10"'
     ) in out
     assert "2.1.1" not in out  # a string already: YAML does not read 2.1.1 as a number
+
+
+def test_problems_of_a_file_come_in_line_order(runner: CliRunner, tmp_path: Path) -> None:
+    control = control_yaml(extra="    attestation: x\n    severty: high\n").replace(
+        "      summary: Rename the bucket.\n", "      summary: Rename the bucket.\n      extra: 1\n"
+    )
+    path = catalog_file(tmp_path / "order.yaml", control.replace("[A.5.9]", "[A.5.9, A.99.1]"))
+    code, out, _ = run(runner, "lint", str(path))
+    assert code == 1
+    lines = [int(line.split(":")[1]) for line in out.splitlines() if line.startswith(str(path))]
+    assert len(lines) >= 2 and lines == sorted(lines)
+
+
+def test_ids_in_the_wrong_case_or_with_spaces_get_the_id_meant(runner: CliRunner, tmp_path: Path) -> None:
+    control = control_yaml(iso='a.5.9, "A.8.24 "', extra="    attestation: x\n").replace(
+        "      iso27001:2022:", "      soc2:2017: [cc6.1]\n      iso27001:2022:"
+    )
+    path = catalog_file(tmp_path / "case.yaml", control)
+    code, out, _ = run(runner, "lint", str(path))
+    assert code == 1
+    assert "'a.5.9' is not an ID of ISO/IEC 27001:2022 Annex A; did you mean A.5.9?" in out
+    assert "'A.8.24 ' is not an ID of ISO/IEC 27001:2022 Annex A; did you mean A.8.24?" in out
+    assert "'cc6.1' is not an ID of SOC 2 Trust Services Criteria" in out and "did you mean CC6.1?" in out

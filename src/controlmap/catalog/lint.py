@@ -284,7 +284,8 @@ def _lint_file(path: Path, reference: ReferenceData, seen: dict[str, str]) -> li
             FileProblem(str(path), line_of(item, loc) or line, f"{control.id}: {message}", level, code)
             for loc, level, code, message in control_problems(control, reference)
         ]
-    return problems
+    # In file order, as a compiler reports them: schema errors come from pydantic in field order.
+    return sorted(problems, key=lambda p: p.line or 0)
 
 
 Finding = tuple[tuple[str | int, ...], str, str, str]  # (location in the control, level, code, message)
@@ -465,7 +466,19 @@ def _iso_finding(
         return None
     if (correspondence is not None and correspondence.successors(ident)) or _ISO_2013_SHAPE.match(ident):
         return ERROR, "iso-2013", iso_2013_advice(ident, correspondence)
+    if (written := _as_framework_writes_it(ident, framework)) is not None:
+        return (
+            ERROR,
+            "framework",
+            f"{ident!r} is not an ID of {framework.name}; did you mean {written}?",
+        )
     return ERROR, "framework", f"{ident} is not an ISO/IEC 27001:2022 Annex A control ({_ISO_RANGE})"
+
+
+def _as_framework_writes_it(ident: str, framework: Framework) -> str | None:
+    """'a.5.9' or 'A.5.9 ' -> 'A.5.9'; 'cc6.1' -> 'CC6.1': the ID the author meant, if any."""
+    candidate = ident.strip().upper()
+    return candidate if candidate != ident and candidate in framework.ids() else None
 
 
 def _ambiguous_finding(
@@ -507,6 +520,12 @@ def _soc2_finding(ident: str, framework: Framework) -> tuple[str, str, str] | No
     advice = soc2_category_advice(ident)
     if advice is not None:
         return ERROR, "soc2-category", advice
+    if (written := _as_framework_writes_it(ident, framework)) is not None:
+        return (
+            ERROR,
+            "framework",
+            f"{ident!r} is not an ID of {framework.name}; did you mean {written}?",
+        )
     if re.match(r"^PP1\.\d$", ident):
         return ERROR, "framework", f"{ident} is not a TSC ID; the AICPA numbers processing integrity PI1.x"
     return ERROR, "framework", f"{ident} is not a SOC 2 Trust Services Criterion ({_TSC_RANGE})"
