@@ -613,7 +613,14 @@ def lint_command(
 
     Exits 1 when there are errors; warnings (e.g. controls not yet automated) do not fail.
     """
-    settings = load_cli_settings(settings_file)  # a settings file with schema errors exits 2 here
+    # A settings file with errors is one more file linted: its problems are reported like the
+    # others (text or JSON, exit 1) and the catalog is linted without it. Only a missing settings
+    # file is an input error (exit 2).
+    settings_problems: list[FileProblem] = []
+    try:
+        settings = load_settings(settings_file or _group_options().settings_file)
+    except FileError as exc:
+        settings, settings_problems = Settings(), sorted(exc.problems, key=lambda p: p.line or 0)
     if paths:
         problems = lint(paths)
         custom = list(paths)
@@ -622,7 +629,7 @@ def lint_command(
         custom = custom_catalog_paths(settings, catalog_dirs)
         if custom:
             problems += [p for p in lint(custom) if p.path not in {q.path for q in problems}]
-    problems += _settings_plan_problems(settings, custom)
+    problems += settings_problems + _settings_plan_problems(settings, custom)
     shown = [p for p in problems if p.level == ERROR] if quiet else problems
     counts = summarise(problems)
     if fmt is LintFormat.JSON:
