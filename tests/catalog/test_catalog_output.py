@@ -81,3 +81,16 @@ def test_manual_custom_control_is_manual_by_design_and_one_control_is_singular(
     code, out, _ = run(runner, "list", "--catalog", str(org), "--service", "s3", "--severity", "low")
     assert code == 0 and re.search(r"^\s*1 control\s*$", out, re.M)
     assert "1 controls" not in out
+
+
+def test_show_at_80_columns_keeps_the_whole_file_and_line(runner: CliRunner) -> None:
+    """The built-in files live deep in site-packages: "Defined in" wraps instead of ending in "…"."""
+    result = runner.invoke(app, ["catalog", "show", "EC2-01"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+    origin = load_catalog().origins["EC2-01"]
+    cells = [line.strip("│ ").removeprefix("Defined in").strip() for line in result.stdout.splitlines()]
+    start = next(i for i, line in enumerate(result.stdout.splitlines()) if "Defined in" in line)
+    joined = "".join(cells[start : start + 4])
+    assert f"{origin.path}:{origin.line}" in joined
+    assert "…" not in result.stdout.splitlines()[start]

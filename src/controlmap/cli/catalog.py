@@ -391,8 +391,8 @@ def _type_names(catalog: Catalog, type_id: str) -> str:
 
 def _control_panel(catalog: Catalog, control: Control, window: str, origin: Any) -> Panel:
     facts = Table.grid(padding=(0, 2))
-    facts.add_column(style="bold")
-    facts.add_column()
+    facts.add_column(style="bold", no_wrap=True)
+    facts.add_column(overflow="fold")  # a long path (Defined in) wraps instead of ending in "…"
     facts.add_row("Severity", Text(control.severity.label, style=_SEVERITY_STYLE[control.severity]))
     facts.add_row("Plan window", escape(window))
     facts.add_row("Service", escape(catalog.services.get(control.service, control.service)))
