@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from controlmap.catalog.catalog import load_catalog
@@ -118,3 +119,22 @@ def test_ids_in_the_wrong_case_or_with_spaces_get_the_id_meant(runner: CliRunner
     assert "'a.5.9' is not an ID of ISO/IEC 27001:2022 Annex A; did you mean A.5.9?" in out
     assert "'A.8.24 ' is not an ID of ISO/IEC 27001:2022 Annex A; did you mean A.8.24?" in out
     assert "'cc6.1' is not an ID of SOC 2 Trust Services Criteria" in out and "did you mean CC6.1?" in out
+
+
+def test_a_custom_file_is_parsed_carefully_once_per_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The careful (pure-Python, line-keeping) reader is slow on big files: the lint uses it,
+    loading the linted file then takes the fast reader."""
+    import controlmap.catalog.catalog as catalog_module
+    import controlmap.catalog.lint as lint_module
+
+    path = catalog_file(tmp_path / "org.yaml", control_yaml(), control_yaml("ORG-S3-11"))
+    calls: list[Path] = []
+    for module in (catalog_module, lint_module):
+        real = module.read_yaml
+        monkeypatch.setattr(module, "read_yaml", lambda p, _real=real: calls.append(p) or _real(p))
+    catalog = load_catalog([path])
+    assert {"ORG-S3-10", "ORG-S3-11"} <= set(catalog.controls)
+    assert catalog.origins["ORG-S3-11"].line == 18
+    assert calls.count(path) == 1

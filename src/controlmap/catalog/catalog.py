@@ -258,7 +258,9 @@ def load_catalog(extra: Iterable[Path] = (), *, include_builtin: bool = True) ->
             sources.append((path, True))
     for path, custom in _first_of_each_file(sources):
         try:
-            service_file, lines = load_service_file(path, trusted=not custom)
+            # Custom files were just linted with the careful reader (lines, duplicate keys), so
+            # both kinds are read fast here; a file that fails validation is re-read carefully.
+            service_file, lines = load_service_file(path, trusted=True)
         except FileError as exc:
             problems.extend(exc.problems)
             continue
