@@ -344,6 +344,20 @@ def test_missing_catalog_path_exits_2(runner: CliRunner, tmp_path: Path) -> None
     assert code == 2 and "no such file or directory" in err and "Traceback" not in err
 
 
+def test_unreadable_settings_catalog_entry_is_named_at_its_line(runner: CliRunner, tmp_path: Path) -> None:
+    """The entry is relative to the settings file: say which file and line sent controlmap there."""
+    (tmp_path / "org").mkdir()
+    settings = tmp_path / "controlmap.yaml"
+    settings.write_text("catalog:\n  - org\n  - orgs-typo/\n")
+    missing = tmp_path / "orgs-typo"
+    expected = f"{settings}:3: error: catalog: 'orgs-typo/' ({missing}): no such file or directory"
+    for command in (["list"], ["plan"], ["lint"]):
+        code, out, err = run(runner, *command, "--settings", str(settings))
+        assert code == 2, command
+        assert expected in " ".join((out + err).split()), command
+        assert "Traceback" not in err
+
+
 def test_group_options_do_not_leak_into_the_next_invocation(runner: CliRunner, fixtures: Path) -> None:
     custom = str(fixtures / "custom")
     first = runner.invoke(app, ["catalog", "--catalog", custom, "list", "--format", "json"])
