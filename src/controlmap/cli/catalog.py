@@ -33,7 +33,7 @@ from controlmap.catalog.models import (
     Framework,
     Severity,
 )
-from controlmap.catalog.plan import build_plan, plan_problems
+from controlmap.catalog.plan import build_plan, plan_problems, settings_catalog_problems
 from controlmap.catalog.seed import SeedError, parse_seed, write_seed_catalog
 from controlmap.cli.common import (
     EXIT_FINDINGS,
@@ -48,7 +48,7 @@ from controlmap.cli.common import (
     render_rows,
 )
 from controlmap.settings import Settings, load_settings
-from controlmap.yamlfile import FileError, FileProblem, line_of, read_yaml
+from controlmap.yamlfile import FileError, FileProblem
 
 ORDER = 10
 
@@ -143,36 +143,12 @@ def custom_catalog_paths(settings: Settings, catalog_dirs: Sequence[Path] | None
     return paths + list(_group_options().catalog_dirs) + list(catalog_dirs or [])
 
 
-def settings_catalog_problems(settings: Settings) -> list[FileProblem]:
-    """A ``catalog:`` entry that cannot be read, reported where it is written (``controlmap.yaml:3``).
-
-    The path alone (``/abs/org-controls: no such file or directory``) does not tell the user which
-    file sent controlmap there; the entry is relative to the settings file, not to the shell.
-    """
-    if not settings.catalog or not settings.source_path:
-        return []
-    source = Path(settings.source_path)
-    try:
-        document = read_yaml(source)
-    except FileError:
-        document = None
-    problems = []
-    for index, (entry, path) in enumerate(
-        zip(settings.catalog, custom_catalog_paths(settings, []), strict=False)
-    ):
-        if (why := path_problem(path)) is not None:
-            line = line_of(document, ["catalog", index]) if document is not None else None
-            resolved = f" ({path})" if path != Path(entry) else ""  # entries are relative to the file
-            problems.append(FileProblem(str(source), line, f"catalog: {entry!r}{resolved}: {why}", code="io"))
-    return problems
-
-
 def load_cli_catalog(
     catalog_dirs: Sequence[Path] | None, settings_file: Path | None
 ) -> tuple[Catalog, Settings]:
     """The catalog the user asked for (built-in + custom files); bad files exit 2 with file and line."""
     settings = load_cli_settings(settings_file)
-    if problems := settings_catalog_problems(settings):
+    if problems := settings_catalog_problems(settings, custom_catalog_paths(settings, [])):
         fail_on_file_error(FileError(problems))
     try:
         catalog = load_catalog(custom_catalog_paths(settings, catalog_dirs))
@@ -653,7 +629,7 @@ def lint_command(
     else:
         problems = lint()
         custom = custom_catalog_paths(settings, catalog_dirs)
-        if unreadable := settings_catalog_problems(settings):  # named at the settings file's line
+        if unreadable := settings_catalog_problems(settings, custom):  # named at the settings file's line
             problems += unreadable
             custom = [p for p in custom if path_problem(p) is None]
         if custom:
