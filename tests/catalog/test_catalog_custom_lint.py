@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,83 @@ def test_a_custom_file_is_parsed_carefully_once_per_load(
     assert {"ORG-S3-10", "ORG-S3-11"} <= set(catalog.controls)
     assert catalog.origins["ORG-S3-11"].line == 18
     assert calls.count(path) == 1
+
+
+_SQS_TYPE = (
+    "resource_types:\n"
+    "  - id: AWS::SQS::Queue\n"
+    "    cloudformation: AWS::SQS::Queue\n"
+    "    terraform: [aws_sqs_queue, aws_sqs_queue_policy]\n"
+    "    config: AWS::SQS::Queue\n"
+    "    service: sqs\n"
+    "    title: SQS queue\n"
+)
+
+
+def _sqs_control(ident: str = "ORG-SQS-01") -> str:
+    return (
+        control_yaml(ident, extra="    attestation: The platform team confirms every queue is encrypted.\n")
+        .replace("service: s3", "service: sqs")
+        .replace("[AWS::S3::Bucket]", "[AWS::SQS::Queue]")
+    )
+
+
+def _sqs_file(path: Path, types: str, *controls: str) -> Path:
+    body = "controls:\n" + "".join(controls) if controls else ""  # a file may only define types
+    path.write_text("service: sqs\nname: Amazon SQS\n" + types + body)
+    return path
+
+
+def test_a_custom_file_defines_the_resource_types_of_its_controls(runner: CliRunner, tmp_path: Path) -> None:
+    """Extending the standard to another AWS resource (SQS) needs no change to controlmap."""
+    path = _sqs_file(tmp_path / "sqs.yaml", _SQS_TYPE, _sqs_control())
+    code, out, _ = run(runner, "lint", str(path))
+    assert code == 0, out
+    for name in ("AWS::SQS::Queue", "aws_sqs_queue", "aws_sqs_queue_policy"):
+        code, out, _ = run(runner, "list", "--catalog", str(path), "--resource-type", name, "--format", "csv")
+        assert code == 0 and out.splitlines()[1].startswith("ORG-SQS-01,"), name
+    code, out, _ = run(runner, "show", "ORG-SQS-01", "--catalog", str(path))
+    shown = " ".join(out.replace("│", " ").split())
+    assert code == 0 and "AWS::SQS::Queue (Terraform aws_sqs_queue +1 more, Config AWS::SQS::Queue)" in shown
+    code, out, _ = run(runner, "plan", "--catalog", str(path), "--format", "csv")
+    assert code == 0 and "low,sqs," in out
+    # Without the definition the type is unknown, as before.
+    bare = _sqs_file(tmp_path / "bare.yaml", "", _sqs_control())
+    code, _, err = run(runner, "list", "--catalog", str(bare))
+    assert code == 2 and "unknown resource type 'AWS::SQS::Queue'" in err
+
+
+def test_custom_resource_types_serve_every_file_linted_with_them(runner: CliRunner, tmp_path: Path) -> None:
+    org = tmp_path / "org"
+    org.mkdir()
+    _sqs_file(org / "a-controls.yaml", "", _sqs_control())  # read before the file defining the type
+    _sqs_file(org / "b-types.yaml", _SQS_TYPE)
+    code, out, _ = run(runner, "lint", str(org))
+    assert code == 0, out
+    rows = json.loads(run(runner, "list", "--catalog", str(org), "--format", "json")[1])
+    assert any(r["id"] == "ORG-SQS-01" for r in rows)
+
+
+def test_a_custom_resource_type_may_not_take_a_name_already_in_use(runner: CliRunner, tmp_path: Path) -> None:
+    taken = _SQS_TYPE.replace("[aws_sqs_queue, aws_sqs_queue_policy]", "[aws_sqs_queue, aws_s3_bucket]")
+    path = _sqs_file(tmp_path / "sqs.yaml", taken, _sqs_control())
+    code, out, _ = run(runner, "lint", str(path))
+    assert code == 1
+    taken_message = "names already in use: 'aws_s3_bucket' (already AWS::S3::Bucket)"
+    assert f"{path}:4: error: resource type AWS::SQS::Queue: {taken_message}" in out
+    twice = _sqs_file(tmp_path / "twice.yaml", _SQS_TYPE)
+    code, out, _ = run(runner, "lint", str(twice), str(twice))
+    assert code == 0  # the same file given twice is read once
+    again = _sqs_file(tmp_path / "again.yaml", _SQS_TYPE)
+    code, out, _ = run(runner, "lint", str(twice), str(again))
+    assert code == 1 and f"{again}:4: error: resource type AWS::SQS::Queue: names already in use" in out
+
+
+def test_a_custom_resource_type_with_a_schema_error_names_its_line(runner: CliRunner, tmp_path: Path) -> None:
+    path = _sqs_file(
+        tmp_path / "sqs.yaml", _SQS_TYPE.replace("    title: SQS queue\n", "    titel: SQS queue\n")
+    )
+    code, out, _ = run(runner, "lint", str(path))
+    assert code == 1
+    assert f"{path}:4: error: resource_types[0].title: field required" in out
+    assert f"{path}:9: error: unknown key 'titel' in resource_types[0]; did you mean 'title'?" in out

@@ -265,6 +265,9 @@ def load_catalog(extra: Iterable[Path] = (), *, include_builtin: bool = True) ->
             problems.extend(exc.problems)
             continue
         catalog.services.setdefault(service_file.service, service_file.name)
+        if custom:  # an organisation's own types (the lint refused any name already taken)
+            for rtype in service_file.resource_types:
+                catalog.resource_types.setdefault(rtype.id, rtype)
         for control in service_file.controls:
             if custom:
                 control = control.model_copy(update={"custom": True})

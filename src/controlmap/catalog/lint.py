@@ -11,6 +11,7 @@ Every problem names its file and line, so ``catalog lint`` reads like a compiler
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from collections.abc import Iterable, Sequence
@@ -234,22 +235,68 @@ def lint_plan(path: Path) -> list[FileProblem]:
 
 
 def lint_control_files(files: Sequence[Path], reference: ReferenceData) -> list[FileProblem]:
-    problems: list[FileProblem] = []
-    seen: dict[str, str] = {}  # control id -> "file:line" of its first definition
+    """Lint control files together: IDs are unique across them, and the resource types one file
+    defines may be used by any of them (a first pass collects the definitions)."""
+    by_file: dict[Path, list[FileProblem]] = {}
+    documents: list[tuple[Path, Any]] = []
     for path in files:
-        problems += _lint_file(path, reference, seen)
-    return problems
+        document, by_file[path] = _read_catalog_file(path)
+        if document is not None:
+            documents.append((path, document))
+    reference = _with_custom_types(documents, reference, by_file)
+    seen: dict[str, str] = {}  # control id -> "file:line" of its first definition
+    for path, document in documents:
+        by_file[path] += _lint_document(path, document, reference, seen)
+    # In file order, as a compiler reports them: schema errors come from pydantic in field order.
+    return [p for path in files for p in sorted(by_file[path], key=lambda p: p.line or 0)]
 
 
-def _lint_file(path: Path, reference: ReferenceData, seen: dict[str, str]) -> list[FileProblem]:
+def _read_catalog_file(path: Path) -> tuple[Any, list[FileProblem]]:
+    """The file's document when it is a mapping, else None with the problem."""
     try:
         document = read_yaml(path)
     except FileError as exc:
-        return list(exc.problems)
+        return None, list(exc.problems)
     if document is None:
-        return [FileProblem(str(path), None, "file is empty")]
+        return None, [FileProblem(str(path), None, "file is empty")]
     if not isinstance(document, dict):
-        return [FileProblem(str(path), 1, "a catalog file is a mapping with service, name and controls")]
+        return None, [
+            FileProblem(str(path), 1, "a catalog file is a mapping with service, name and controls")
+        ]
+    return document, []
+
+
+def _with_custom_types(
+    documents: Sequence[tuple[Path, Any]], reference: ReferenceData, by_file: dict[Path, list[FileProblem]]
+) -> ReferenceData:
+    """The reference data plus the resource types the files define; a name taken twice is an error."""
+    custom: dict[str, ResourceType] = {}
+    owner = {name.lower(): rtype.id for rtype in reference.resource_types.values() for name in rtype.names()}
+    for path, document in documents:
+        items = document.get("resource_types")
+        for index, item in enumerate(items if isinstance(items, list) else []):
+            try:
+                rtype = ResourceType.model_validate(to_plain(item))
+            except ValidationError:
+                continue  # the file's schema validation reports it
+            clashes = [n for n in dict.fromkeys(rtype.names()) if n.lower() in owner]
+            if clashes:
+                taken = ", ".join(f"{n!r} (already {owner[n.lower()]})" for n in clashes)
+                message = f"resource type {rtype.id}: names already in use: {taken}"
+                by_file[path].append(
+                    FileProblem(str(path), line_of(items, [index]), message, code="resource-type")
+                )
+                continue
+            owner.update({name.lower(): rtype.id for name in rtype.names()})
+            custom[rtype.id] = rtype
+    if not custom:
+        return reference
+    return dataclasses.replace(reference, resource_types={**reference.resource_types, **custom})
+
+
+def _lint_document(
+    path: Path, document: Any, reference: ReferenceData, seen: dict[str, str]
+) -> list[FileProblem]:
     problems: list[FileProblem] = []
     try:
         ServiceFile.model_validate(to_plain(document))
@@ -284,8 +331,7 @@ def _lint_file(path: Path, reference: ReferenceData, seen: dict[str, str]) -> li
             FileProblem(str(path), line_of(item, loc) or line, f"{control.id}: {message}", level, code)
             for loc, level, code, message in control_problems(control, reference)
         ]
-    # In file order, as a compiler reports them: schema errors come from pydantic in field order.
-    return sorted(problems, key=lambda p: p.line or 0)
+    return problems
 
 
 Finding = tuple[tuple[str | int, ...], str, str, str]  # (location in the control, level, code, message)
