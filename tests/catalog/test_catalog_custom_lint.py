@@ -219,3 +219,22 @@ def test_a_custom_resource_type_with_a_schema_error_names_its_line(runner: CliRu
     assert code == 1
     assert f"{path}:4: error: resource_types[0].title: field required" in out
     assert f"{path}:9: error: unknown key 'titel' in resource_types[0]; did you mean 'title'?" in out
+
+
+def test_service_keys_are_lower_case_keys(runner: CliRunner, tmp_path: Path) -> None:
+    """'S3x' could never be selected with --service (which is case-insensitive) nor planned by key."""
+    path = catalog_file(
+        tmp_path / "svc.yaml",
+        control_yaml(extra="    attestation: x\n").replace("service: s3", "service: S3x"),
+    )
+    code, out, _ = run(runner, "lint", str(path))
+    assert code == 1
+    assert f"{path}:5: error: ORG-S3-10: service 'S3x': a service key is lower case letters" in out
+    path.write_text(path.read_text().replace("service: s3\n", "service: Amazon_S3\n", 1))
+    code, out, _ = run(runner, "lint", str(path))
+    assert code == 1 and f"{path}:1: error: service 'Amazon_S3'" in out
+    fine = catalog_file(tmp_path / "fine.yaml", control_yaml(extra="    attestation: x\n"))
+    code, _, _ = run(runner, "lint", str(fine))
+    assert code == 0
+    code, out, _ = run(runner, "list", "--catalog", str(fine), "--service", "S3", "--format", "csv")
+    assert code == 0 and "ORG-S3-10," in out

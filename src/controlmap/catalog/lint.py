@@ -302,6 +302,10 @@ def _lint_document(
         ServiceFile.model_validate(to_plain(document))
     except ValidationError as exc:
         problems += schema_problems(path, document, exc, ServiceFile)
+    service = document.get("service")
+    if isinstance(service, str) and not _SERVICE_KEY.match(service):
+        where = line_of(document, ["service"])
+        problems.append(FileProblem(str(path), where, _service_key_advice(service), code="service"))
     controls = document.get("controls")
     if not isinstance(controls, list):
         return problems
@@ -327,11 +331,25 @@ def _lint_document(
             control = Control.model_validate(to_plain(item))
         except ValidationError:
             continue  # reported by the file-level validation
+        if not _SERVICE_KEY.match(control.service):
+            where = line_of(item, ["service"]) or line
+            message = f"{control.id}: {_service_key_advice(control.service)}"
+            problems.append(FileProblem(str(path), where, message, code="service"))
         problems += [
             FileProblem(str(path), line_of(item, loc) or line, f"{control.id}: {message}", level, code)
             for loc, level, code, message in control_problems(control, reference)
         ]
     return problems
+
+
+_SERVICE_KEY = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+def _service_key_advice(service: str) -> str:
+    return (
+        f"service {service!r}: a service key is lower case letters, digits and dashes, e.g. s3 or "
+        "apigateway (--service and the plan's service_windows use it)"
+    )
 
 
 Finding = tuple[tuple[str | int, ...], str, str, str]  # (location in the control, level, code, message)

@@ -255,7 +255,7 @@ def list_controls(
     """List controls, optionally filtered by service, severity, resource type or framework requirement."""
     catalog, _ = load_cli_catalog(catalog_dirs, settings_file)
     services = [s.lower() for s in service or []]
-    unknown = [s for s in services if s not in {c.service for c in catalog.ordered()}]
+    unknown = [s for s in services if s not in {c.service.lower() for c in catalog.ordered()}]
     if unknown:
         known = ", ".join(sorted({c.service for c in catalog.ordered()}))
         raise _usage_error(f"unknown service {', '.join(unknown)} (known: {known})")
