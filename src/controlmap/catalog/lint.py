@@ -304,8 +304,8 @@ def _lint_document(
         problems += schema_problems(path, document, exc, ServiceFile)
     service = document.get("service")
     if isinstance(service, str) and not _SERVICE_KEY.match(service):
-        where = line_of(document, ["service"])
-        problems.append(FileProblem(str(path), where, _service_key_advice(service), code="service"))
+        service_line = line_of(document, ["service"])
+        problems.append(FileProblem(str(path), service_line, _service_key_advice(service), code="service"))
     controls = document.get("controls")
     if not isinstance(controls, list):
         return problems
@@ -332,9 +332,10 @@ def _lint_document(
         except ValidationError:
             continue  # reported by the file-level validation
         if not _SERVICE_KEY.match(control.service):
-            where = line_of(item, ["service"]) or line
             message = f"{control.id}: {_service_key_advice(control.service)}"
-            problems.append(FileProblem(str(path), where, message, code="service"))
+            problems.append(
+                FileProblem(str(path), line_of(item, ["service"]) or line, message, code="service")
+            )
         problems += [
             FileProblem(str(path), line_of(item, loc) or line, f"{control.id}: {message}", level, code)
             for loc, level, code, message in control_problems(control, reference)
