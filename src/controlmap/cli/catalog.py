@@ -21,6 +21,7 @@ from rich.text import Text
 from ruamel.yaml import YAML
 
 from controlmap.catalog.catalog import Catalog, load_catalog, path_problem
+from controlmap.catalog.control_markdown import control_markdown
 from controlmap.catalog.corrections import render_corrections
 from controlmap.catalog.correspondence import builtin_correspondence
 from controlmap.catalog.lint import ERROR, has_errors, iso_2013_advice, lint, soc2_category_advice, summarise
@@ -335,6 +336,7 @@ class ShowFormat(str, Enum):
     TABLE = "table"
     JSON = "json"
     YAML = "yaml"
+    MARKDOWN = "markdown"
 
 
 @catalog_app.command("show")
@@ -357,6 +359,9 @@ def show(
     data["plan_window"] = {"start_days": window.start_days, "end_days": window.end_days}
     if origin is not None:
         data["source"] = {"path": origin.path, "line": origin.line}
+    if fmt is ShowFormat.MARKDOWN:
+        emit(control_markdown(catalog, control, window, origin))
+        return
     if fmt is not ShowFormat.TABLE:
         emit(_yaml_text(data) if fmt is ShowFormat.YAML else json.dumps(data, indent=2, ensure_ascii=False))
         return
