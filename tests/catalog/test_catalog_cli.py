@@ -58,6 +58,9 @@ def test_list_every_format(runner: CliRunner) -> None:
     assert [r["id"] for r in parsed] == ids
     code, out, _ = run(runner, "list", "--format", "yaml")
     assert code == 0 and [r["id"] for r in YAML(typ="safe").load(out)] == ids
+    # Fields in the JSON's order (id first), not alphabetical: a reader looks for the ID first.
+    assert out.startswith(f"- id: {ids[0]}\n  severity: ")
+    assert list(YAML(typ="safe").load(out)[0]) == list(_json(runner, "list")[0])
     code, out, _ = run(runner, "list", "--format", "markdown")
     assert code == 0 and out.startswith("### Controls") and f"| {ids[0]} |" in out
     code, out, _ = run(runner, "list")
@@ -82,6 +85,15 @@ def test_list_filters_on_fixture_catalog(runner: CliRunner, fixtures: Path) -> N
     assert all("CC6.1" in r["soc2"] for r in rows)  # type: ignore[operator]
 
 
+def test_framework_filter_takes_the_edition_as_the_catalog_files_write_it(runner: CliRunner) -> None:
+    for short, with_edition in (
+        ("iso27001:A.8.24", "iso27001:2022:A.8.24"),
+        ("soc2:CC6.7", "soc2:2017:CC6.7"),
+    ):
+        rows = _json(runner, "list", "--framework", short)
+        assert rows and rows == _json(runner, "list", "--framework", with_edition)
+
+
 def test_list_filter_by_aws_config_type(runner: CliRunner) -> None:
     rows = _json(runner, "list", "--resource-type", "AWS::S3::Bucket")
     by_config = _json(runner, "list", "--resource-type", "aws_s3_bucket")
@@ -97,6 +109,8 @@ def test_list_filter_by_aws_config_type(runner: CliRunner) -> None:
         (["--framework", "soc2:Confidentiality"], "is a Trust Services category, not a criterion"),
         (["--framework", "soc2:CC9.9"], "is not a SOC 2 Trust Services Criterion"),
         (["--framework", "A.8.24"], "use iso27001:A.8.24 or soc2:CC6.7"),
+        (["--framework", "iso27001:2013:A.9.4"], "cites ISO 27001:2022 only; A.9.4 is an ISO 27001:2013 ID"),
+        (["--framework", "soc2:2022:CC6.7"], "with the edition: iso27001:2022:A.8.24, soc2:2017:CC6.7"),
         (["--resource-type", "aws_s3_buckt"], "did you mean aws_s3_bucket"),
         (["--service", "ec3"], "unknown service ec3"),
         (["--severity", "urgent"], "urgent"),
@@ -330,6 +344,20 @@ def test_missing_catalog_path_exits_2(runner: CliRunner, tmp_path: Path) -> None
     assert code == 2 and "no such file or directory" in err and "Traceback" not in err
 
 
+def test_unreadable_settings_catalog_entry_is_named_at_its_line(runner: CliRunner, tmp_path: Path) -> None:
+    """The entry is relative to the settings file: say which file and line sent controlmap there."""
+    (tmp_path / "org").mkdir()
+    settings = tmp_path / "controlmap.yaml"
+    settings.write_text("catalog:\n  - org\n  - orgs-typo/\n")
+    missing = tmp_path / "orgs-typo"
+    expected = f"{settings}:3: error: catalog: 'orgs-typo/' ({missing}): no such file or directory"
+    for command in (["list"], ["plan"], ["lint"]):
+        code, out, err = run(runner, *command, "--settings", str(settings))
+        assert code == 2, command
+        assert expected in " ".join((out + err).split()), command
+        assert "Traceback" not in err
+
+
 def test_group_options_do_not_leak_into_the_next_invocation(runner: CliRunner, fixtures: Path) -> None:
     custom = str(fixtures / "custom")
     first = runner.invoke(app, ["catalog", "--catalog", custom, "list", "--format", "json"])
@@ -371,3 +399,22 @@ def test_unwritable_outputs_exit_2(runner: CliRunner, tmp_path: Path) -> None:
     assert code == 2 and "cannot write" in err
     code, _, err = run(runner, "corrections", "-o", str(blocker / "out.md"))
     assert code == 2 and "cannot write" in err
+
+
+def test_the_same_custom_file_reached_twice_is_read_once(
+    runner: CliRunner, fixtures: Path, tmp_path: Path
+) -> None:
+    """Settings ``catalog: [org]`` plus ``--catalog org`` (or a directory and a file in it) is one file,
+    not a duplicate of its own controls; two different files with one ID still are."""
+    org = tmp_path / "org"
+    org.mkdir()
+    (org / "controls.yaml").write_text((fixtures / "custom" / "org-controls.yaml").read_text())
+    settings = tmp_path / "controlmap.yaml"
+    settings.write_text("catalog:\n  - org\n")
+    rows = _json(runner, "list", "--settings", str(settings), "--catalog", str(org), "--service", "s3")
+    assert [r["id"] for r in rows].count("ORG-S3-10") == 1
+    code, out, _ = run(runner, "lint", str(org), str(org / "controls.yaml"), str(org / ".." / "org"))
+    assert code == 0 and "duplicate" not in out
+    (tmp_path / "copy.yaml").write_text((org / "controls.yaml").read_text())
+    code, out, _ = run(runner, "lint", str(org), str(tmp_path / "copy.yaml"))
+    assert code == 1 and "duplicate control id ORG-S3-10" in out

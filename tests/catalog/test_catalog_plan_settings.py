@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -27,11 +28,23 @@ def settings_file(tmp_path: Path, body: str) -> Path:
 )
 def test_bad_tier_windows_are_refused(runner: CliRunner, tmp_path: Path, window: str, message: str) -> None:
     path = settings_file(tmp_path, f"plan:\n  tiers:\n    high: {window}\n")
-    for command in ("plan", "lint"):
-        code, _, err = run(runner, command, "--settings", str(path))
-        assert code == 2, command
-        assert f"{path}:3: error:" in err and message in err
-        assert "Value error" not in err
+    code, _, err = run(runner, "plan", "--settings", str(path))
+    assert code == 2
+    assert f"{path}:3: error:" in err and message in err
+    assert "Value error" not in err
+    # For the lint the settings file is one more file linted: its errors are findings (exit 1),
+    # with the summary line and in the JSON, like those of the control files.
+    code, out, _ = run(runner, "lint", "--settings", str(path))
+    assert code == 1
+    assert f"{path}:3: error:" in out and message in out and "1 error(s)" in out
+    code, out, _ = run(runner, "lint", "--settings", str(path), "--format", "json")
+    report = json.loads(out)
+    assert code == 1 and report["errors"] == 1 and report["problems"][0]["line"] == 3
+
+
+def test_lint_of_a_missing_settings_file_is_an_input_error(runner: CliRunner, tmp_path: Path) -> None:
+    code, out, _ = run(runner, "lint", "--settings", str(tmp_path / "nope.yaml"))
+    assert code == 2 and "settings file not found" in out
 
 
 def test_unknown_service_in_service_windows_is_named_with_its_line(runner: CliRunner, tmp_path: Path) -> None:

@@ -410,7 +410,7 @@ def test_settings_file_errors_name_file_and_line(tmp_path: Any) -> None:
         load_settings(path)
     lines = {(p.line, p.message.split(":")[0]) for p in caught.value.problems}
     assert lines == {
-        (2, "ec2.restricted_ports.1"),
+        (2, "ec2.restricted_ports[1]"),  # list positions print as [1]
         (3, "ec2.remote_access_ports"),
         (5, "rds.min_backup_retention_days"),
         (6, "rds.allowed_cidrs"),

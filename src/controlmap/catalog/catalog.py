@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -138,6 +139,33 @@ def control_files(directory: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.relative_to(directory).as_posix())
 
 
+def unique_files(paths: Iterable[Path]) -> list[Path]:
+    """``paths`` without repeats of the same file (by resolved path), first occurrence kept.
+
+    The same file reached twice (settings ``catalog:`` and ``--catalog`` naming one directory, or a
+    directory and a file in it) is one file: reading it twice would report its controls as
+    duplicates of themselves.
+    """
+    return [path for path, _ in _first_of_each_file((p, None) for p in paths)]
+
+
+T = TypeVar("T")
+
+
+def _first_of_each_file(items: Iterable[tuple[Path, T]]) -> list[tuple[Path, T]]:
+    seen: set[Path] = set()
+    out = []
+    for path, extra in items:
+        try:
+            key = path.resolve()
+        except (OSError, RuntimeError):  # a link loop (RuntimeError before 3.13): the reader reports it
+            key = path.absolute()
+        if key not in seen:
+            seen.add(key)
+            out.append((path, extra))
+    return out
+
+
 def path_problem(path: Path) -> str | None:
     """Why ``path`` cannot be read as a catalog file or directory, or None when it can."""
     try:
@@ -228,13 +256,18 @@ def load_catalog(extra: Iterable[Path] = (), *, include_builtin: bool = True) ->
             sources += [(p, True) for p in control_files(path)]
         else:
             sources.append((path, True))
-    for path, custom in sources:
+    for path, custom in _first_of_each_file(sources):
         try:
-            service_file, lines = load_service_file(path, trusted=not custom)
+            # Custom files were just linted with the careful reader (lines, duplicate keys), so
+            # both kinds are read fast here; a file that fails validation is re-read carefully.
+            service_file, lines = load_service_file(path, trusted=True)
         except FileError as exc:
             problems.extend(exc.problems)
             continue
         catalog.services.setdefault(service_file.service, service_file.name)
+        if custom:  # an organisation's own types (the lint refused any name already taken)
+            for rtype in service_file.resource_types:
+                catalog.resource_types.setdefault(rtype.id, rtype)
         for control in service_file.controls:
             if custom:
                 control = control.model_copy(update={"custom": True})

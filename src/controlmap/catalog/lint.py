@@ -11,6 +11,7 @@ Every problem names its file and line, so ``catalog lint`` reads like a compiler
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from collections.abc import Iterable, Sequence
@@ -27,6 +28,7 @@ from controlmap.catalog.catalog import (
     ResourceTypesFile,
     control_files,
     path_problem,
+    unique_files,
 )
 from controlmap.catalog.correspondence import CORRESPONDENCE_FILE, Correspondence
 from controlmap.catalog.messages import schema_problems
@@ -129,7 +131,7 @@ def lint(paths: Sequence[Path] = ()) -> list[FileProblem]:
                 files += found
             else:
                 files.append(path)
-    problems += lint_control_files(files, reference)
+    problems += lint_control_files(unique_files(files), reference)
     return problems
 
 
@@ -233,27 +235,77 @@ def lint_plan(path: Path) -> list[FileProblem]:
 
 
 def lint_control_files(files: Sequence[Path], reference: ReferenceData) -> list[FileProblem]:
-    problems: list[FileProblem] = []
-    seen: dict[str, str] = {}  # control id -> "file:line" of its first definition
+    """Lint control files together: IDs are unique across them, and the resource types one file
+    defines may be used by any of them (a first pass collects the definitions)."""
+    by_file: dict[Path, list[FileProblem]] = {}
+    documents: list[tuple[Path, Any]] = []
     for path in files:
-        problems += _lint_file(path, reference, seen)
-    return problems
+        document, by_file[path] = _read_catalog_file(path)
+        if document is not None:
+            documents.append((path, document))
+    reference = _with_custom_types(documents, reference, by_file)
+    seen: dict[str, str] = {}  # control id -> "file:line" of its first definition
+    for path, document in documents:
+        by_file[path] += _lint_document(path, document, reference, seen)
+    # In file order, as a compiler reports them: schema errors come from pydantic in field order.
+    return [p for path in files for p in sorted(by_file[path], key=lambda p: p.line or 0)]
 
 
-def _lint_file(path: Path, reference: ReferenceData, seen: dict[str, str]) -> list[FileProblem]:
+def _read_catalog_file(path: Path) -> tuple[Any, list[FileProblem]]:
+    """The file's document when it is a mapping, else None with the problem."""
     try:
         document = read_yaml(path)
     except FileError as exc:
-        return list(exc.problems)
+        return None, list(exc.problems)
     if document is None:
-        return [FileProblem(str(path), None, "file is empty")]
+        return None, [FileProblem(str(path), None, "file is empty")]
     if not isinstance(document, dict):
-        return [FileProblem(str(path), 1, "a catalog file is a mapping with service, name and controls")]
+        return None, [
+            FileProblem(str(path), 1, "a catalog file is a mapping with service, name and controls")
+        ]
+    return document, []
+
+
+def _with_custom_types(
+    documents: Sequence[tuple[Path, Any]], reference: ReferenceData, by_file: dict[Path, list[FileProblem]]
+) -> ReferenceData:
+    """The reference data plus the resource types the files define; a name taken twice is an error."""
+    custom: dict[str, ResourceType] = {}
+    owner = {name.lower(): rtype.id for rtype in reference.resource_types.values() for name in rtype.names()}
+    for path, document in documents:
+        items = document.get("resource_types")
+        for index, item in enumerate(items if isinstance(items, list) else []):
+            try:
+                rtype = ResourceType.model_validate(to_plain(item))
+            except ValidationError:
+                continue  # the file's schema validation reports it
+            clashes = [n for n in dict.fromkeys(rtype.names()) if n.lower() in owner]
+            if clashes:
+                taken = ", ".join(f"{n!r} (already {owner[n.lower()]})" for n in clashes)
+                message = f"resource type {rtype.id}: names already in use: {taken}"
+                by_file[path].append(
+                    FileProblem(str(path), line_of(items, [index]), message, code="resource-type")
+                )
+                continue
+            owner.update({name.lower(): rtype.id for name in rtype.names()})
+            custom[rtype.id] = rtype
+    if not custom:
+        return reference
+    return dataclasses.replace(reference, resource_types={**reference.resource_types, **custom})
+
+
+def _lint_document(
+    path: Path, document: Any, reference: ReferenceData, seen: dict[str, str]
+) -> list[FileProblem]:
     problems: list[FileProblem] = []
     try:
         ServiceFile.model_validate(to_plain(document))
     except ValidationError as exc:
         problems += schema_problems(path, document, exc, ServiceFile)
+    service = document.get("service")
+    if isinstance(service, str) and not _SERVICE_KEY.match(service):
+        service_line = line_of(document, ["service"])
+        problems.append(FileProblem(str(path), service_line, _service_key_advice(service), code="service"))
     controls = document.get("controls")
     if not isinstance(controls, list):
         return problems
@@ -279,11 +331,26 @@ def _lint_file(path: Path, reference: ReferenceData, seen: dict[str, str]) -> li
             control = Control.model_validate(to_plain(item))
         except ValidationError:
             continue  # reported by the file-level validation
+        if not _SERVICE_KEY.match(control.service):
+            message = f"{control.id}: {_service_key_advice(control.service)}"
+            problems.append(
+                FileProblem(str(path), line_of(item, ["service"]) or line, message, code="service")
+            )
         problems += [
             FileProblem(str(path), line_of(item, loc) or line, f"{control.id}: {message}", level, code)
             for loc, level, code, message in control_problems(control, reference)
         ]
     return problems
+
+
+_SERVICE_KEY = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+def _service_key_advice(service: str) -> str:
+    return (
+        f"service {service!r}: a service key is lower case letters, digits and dashes, e.g. s3 or "
+        "apigateway (--service and the plan's service_windows use it)"
+    )
 
 
 Finding = tuple[tuple[str | int, ...], str, str, str]  # (location in the control, level, code, message)
@@ -296,6 +363,39 @@ def control_problems(control: Control, reference: ReferenceData) -> list[Finding
     out += _reference_findings(control, reference)
     out += _automation_findings(control, reference)
     out += _trace_findings(control)
+    out += _equivalent_findings(control)
+    return out
+
+
+# What each kind of equivalent looks like, and how to write it when it does not.
+_EQUIVALENT_SHAPES = {
+    "security_hub": (
+        re.compile(r"^[A-Z][A-Za-z0-9]*\.\d+$"),
+        "not a Security Hub CSPM control ID (they look like S3.1 or APIGateway.8)",
+    ),
+    "config_rules": (
+        re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$"),
+        "not an AWS Config managed rule name (lower case with dashes, e.g. s3-bucket-versioning-enabled)",
+    ),
+    "cis_aws_v3": (
+        re.compile(r"^\d+(\.\d+)+$"),
+        'not a CIS AWS Foundations v3.0 recommendation number (e.g. "2.1.4")',
+    ),
+}
+
+
+def _equivalent_findings(control: Control) -> list[Finding]:
+    """``S3-1`` or ``S3_BUCKET_VERSIONING_ENABLED`` would never match what AWS shows an auditor."""
+    out: list[Finding] = []
+    for kind, (shape, advice) in _EQUIVALENT_SHAPES.items():
+        for index, value in enumerate(getattr(control.equivalents, kind)):
+            if shape.match(value):
+                continue
+            hint = advice
+            if kind == "config_rules" and re.match(r"^[A-Z0-9_]+$", value):
+                name = value.lower().replace("_", "-")
+                hint = f"that is a source identifier; cite the rule's name (usually {name!r})"
+            out.append((("equivalents", kind, index), ERROR, "equivalent", f"{value!r}: {hint}"))
     return out
 
 
@@ -431,7 +531,19 @@ def _iso_finding(
         return None
     if (correspondence is not None and correspondence.successors(ident)) or _ISO_2013_SHAPE.match(ident):
         return ERROR, "iso-2013", iso_2013_advice(ident, correspondence)
+    if (written := _as_framework_writes_it(ident, framework)) is not None:
+        return (
+            ERROR,
+            "framework",
+            f"{ident!r} is not an ID of {framework.name}; did you mean {written}?",
+        )
     return ERROR, "framework", f"{ident} is not an ISO/IEC 27001:2022 Annex A control ({_ISO_RANGE})"
+
+
+def _as_framework_writes_it(ident: str, framework: Framework) -> str | None:
+    """'a.5.9' or 'A.5.9 ' -> 'A.5.9'; 'cc6.1' -> 'CC6.1': the ID the author meant, if any."""
+    candidate = ident.strip().upper()
+    return candidate if candidate != ident and candidate in framework.ids() else None
 
 
 def _ambiguous_finding(
@@ -473,6 +585,12 @@ def _soc2_finding(ident: str, framework: Framework) -> tuple[str, str, str] | No
     advice = soc2_category_advice(ident)
     if advice is not None:
         return ERROR, "soc2-category", advice
+    if (written := _as_framework_writes_it(ident, framework)) is not None:
+        return (
+            ERROR,
+            "framework",
+            f"{ident!r} is not an ID of {framework.name}; did you mean {written}?",
+        )
     if re.match(r"^PP1\.\d$", ident):
         return ERROR, "framework", f"{ident} is not a TSC ID; the AICPA numbers processing integrity PI1.x"
     return ERROR, "framework", f"{ident} is not a SOC 2 Trust Services Criterion ({_TSC_RANGE})"

@@ -8,12 +8,14 @@ control is wrong (``S3-99: severity: field required``) and, for a misspelt key, 
 from __future__ import annotations
 
 import difflib
+import io
 import re
 import typing
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from ruamel.yaml import YAML
 
 from controlmap.yamlfile import FileProblem, line_of
 
@@ -38,20 +40,50 @@ def _message(document: Any, loc: tuple[Any, ...], item: Any, model: type[BaseMod
         text = "field required"
     elif item.get("type") in ("dict_type", "model_type"):
         text = "must be a mapping (key: value)"
+    elif item.get("type") == "string_type" and _is_number(item.get("input")):
+        # CIS 1.10 unquoted is the float 1.1: say what to write instead of "not a valid string".
+        written = _as_written(document, loc) or str(item.get("input"))
+        text = f'YAML reads an unquoted {written} as a number; write it in quotes: "{written}"'
     owner, rest = _owner(document, loc)
-    parts = [str(p) for p in rest if p != "[key]"]
+    parts = [p for p in rest if p != "[key]"]
     if item.get("type") == "extra_forbidden" and parts:
-        key = parts[-1]
+        key = str(parts[-1])
         fields = _fields_at(model, loc[:-1])
         close = difflib.get_close_matches(key, fields, n=1, cutoff=0.6)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        where = ".".join(parts[:-1])
+        where = _path(parts[:-1])
         text = f"unknown key {key!r}" + (f" in {where}" if where else "") + hint
     elif "[key]" in loc and parts:
-        text = f"{'.'.join(parts[:-1]) or 'key'}: {parts[-1]!r} is not allowed here: {text}"
+        text = f"{_path(parts[:-1]) or 'key'}: {str(parts[-1])!r} is not allowed here: {text}"
     elif parts:
-        text = f"{'.'.join(parts)}: {text}"
+        text = f"{_path(parts)}: {text}"
     return f"{owner}: {text}" if owner else text
+
+
+def _path(parts: list[Any]) -> str:
+    """``["equivalents", "cis_aws_v3", 0]`` -> ``equivalents.cis_aws_v3[0]`` (not ``cis_aws_v3.0``)."""
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _as_written(document: Any, loc: tuple[Any, ...]) -> str | None:
+    """The scalar at ``loc`` as the file spells it (``1.10``, not the float's ``1.1``)."""
+    value = document
+    try:
+        for part in loc:
+            value = value[part]
+    except (KeyError, IndexError, TypeError):
+        return None
+    buffer = io.StringIO()
+    yaml = YAML()  # round-trip: ruamel keeps the written form of numbers
+    yaml.dump([value], buffer)
+    return buffer.getvalue().strip().removeprefix("- ") or None
 
 
 def _owner(document: Any, loc: tuple[Any, ...]) -> tuple[str | None, tuple[Any, ...]]:

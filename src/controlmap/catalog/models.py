@@ -137,15 +137,6 @@ class Control(_Strict):
         return bool(self.checks)
 
 
-class ServiceFile(_Strict):
-    """One catalog file: the controls of one AWS service."""
-
-    service: str
-    name: str
-    description: str = ""
-    controls: list[Control]
-
-
 class ResourceType(_Strict):
     """One AWS resource type under the three names users meet.
 
@@ -156,6 +147,9 @@ class ResourceType(_Strict):
 
     id: str
     cloudformation: str | None = None
+    # CloudFormation types that only configure this resource (AWS::S3::BucketPolicy for a bucket)
+    # and SAM types that deploy it (AWS::Serverless::Function): a template author meets them too.
+    cloudformation_also: list[str] = Field(default_factory=list)
     terraform: list[str] = Field(default_factory=list)
     config: str | None = None
     service: str
@@ -167,10 +161,26 @@ class ResourceType(_Strict):
         names = [self.id]
         if self.cloudformation and self.cloudformation != self.id:
             names.append(self.cloudformation)
+        names += self.cloudformation_also
         names += self.terraform
         if self.config and self.config not in names:
             names.append(self.config)
         return names
+
+
+class ServiceFile(_Strict):
+    """One catalog file: the controls of one AWS service.
+
+    An organisation's file may also define the resource types its controls are about when the
+    built-in ``resource-types.yaml`` has none (``AWS::SQS::Queue``): extending the standard to
+    another AWS resource needs no change to controlmap itself.
+    """
+
+    service: str
+    name: str
+    description: str = ""
+    resource_types: list[ResourceType] = Field(default_factory=list)
+    controls: list[Control] = Field(default_factory=list)  # a file may only define resource types
 
 
 MAX_WINDOW_DAYS = 3650  # ten years: anything longer is a typo, not a remediation plan

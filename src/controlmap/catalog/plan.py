@@ -10,8 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from controlmap.catalog.catalog import DATA_DIR, Catalog
+from controlmap.catalog.catalog import DATA_DIR, Catalog, path_problem
 from controlmap.catalog.models import Control, Severity, TierWindow
 from controlmap.settings import PlanSettings, Settings
 from controlmap.yamlfile import FileError, FileProblem, line_of, load_trusted_model, read_yaml
@@ -64,10 +65,7 @@ def plan_problems(settings: Settings, services: Iterable[str]) -> list[FileProbl
     if not unknown:
         return []
     path = Path(settings.source_path)
-    try:
-        document = read_yaml(path)
-    except FileError:
-        document = None
+    document = _settings_document(path)
     problems = []
     for severity, service in unknown:
         line = line_of(document, ["plan", "service_windows", severity.value, service]) if document else None
@@ -82,3 +80,31 @@ def plan_problems(settings: Settings, services: Iterable[str]) -> list[FileProbl
             )
         )
     return problems
+
+
+def settings_catalog_problems(settings: Settings, paths: Iterable[Path]) -> list[FileProblem]:
+    """A ``catalog:`` entry that cannot be read, reported where it is written (``controlmap.yaml:3``).
+
+    ``paths`` are the entries resolved against the settings file. The path alone
+    (``/abs/org-controls: no such file or directory``) would not tell the user which file sent
+    controlmap there, nor that the entry is relative to that file rather than to the shell.
+    """
+    if not settings.catalog or not settings.source_path:
+        return []
+    source = Path(settings.source_path)
+    document = _settings_document(source)
+    problems = []
+    for index, (entry, path) in enumerate(zip(settings.catalog, paths, strict=False)):
+        if (why := path_problem(path)) is not None:
+            line = line_of(document, ["catalog", index]) if document is not None else None
+            resolved = f" ({path})" if path != Path(entry) else ""
+            problems.append(FileProblem(str(source), line, f"catalog: {entry!r}{resolved}: {why}", code="io"))
+    return problems
+
+
+def _settings_document(path: Path) -> Any:
+    """The settings file as a ruamel document, for line numbers; None if it cannot be re-read."""
+    try:
+        return read_yaml(path)
+    except FileError:
+        return None

@@ -20,12 +20,21 @@ from rich.table import Table
 from rich.text import Text
 from ruamel.yaml import YAML
 
-from controlmap.catalog.catalog import Catalog, load_catalog
+from controlmap.catalog.catalog import Catalog, load_catalog, path_problem
+from controlmap.catalog.control_markdown import control_markdown
 from controlmap.catalog.corrections import render_corrections
 from controlmap.catalog.correspondence import builtin_correspondence
 from controlmap.catalog.lint import ERROR, has_errors, iso_2013_advice, lint, soc2_category_advice, summarise
-from controlmap.catalog.models import ISO27001_2022, SOC2_2017, Automation, Control, Framework, Severity
-from controlmap.catalog.plan import build_plan, plan_problems
+from controlmap.catalog.models import (
+    ISO27001_2013,
+    ISO27001_2022,
+    SOC2_2017,
+    Automation,
+    Control,
+    Framework,
+    Severity,
+)
+from controlmap.catalog.plan import build_plan, plan_problems, settings_catalog_problems
 from controlmap.catalog.seed import SeedError, parse_seed, write_seed_catalog
 from controlmap.cli.common import (
     EXIT_FINDINGS,
@@ -140,6 +149,8 @@ def load_cli_catalog(
 ) -> tuple[Catalog, Settings]:
     """The catalog the user asked for (built-in + custom files); bad files exit 2 with file and line."""
     settings = load_cli_settings(settings_file)
+    if problems := settings_catalog_problems(settings, custom_catalog_paths(settings, [])):
+        fail_on_file_error(FileError(problems))
     try:
         catalog = load_catalog(custom_catalog_paths(settings, catalog_dirs))
     except FileError as exc:
@@ -178,11 +189,23 @@ def control_row(control: Control) -> dict[str, Any]:
 
 
 def _framework_filter(catalog: Catalog, ref: str) -> str:
-    """Validate ``iso27001:A.8.24`` / ``soc2:CC6.7`` and return it normalised."""
+    """Validate ``iso27001:A.8.24`` / ``soc2:CC6.7`` and return it normalised.
+
+    The edition may be given as the catalog files write it (``iso27001:2022:A.8.24``).
+    """
     key, sep, ident = ref.partition(":")
+    edition, colon, rest = ident.partition(":")
+    if colon and edition.strip().isdigit():
+        key, ident = f"{key.strip()}:{edition.strip()}", rest
+        if key.lower() == ISO27001_2013:
+            hint = iso_2013_advice(ident.strip(), builtin_correspondence())
+            raise _usage_error(f"--framework {ref!r}: the catalog cites ISO 27001:2022 only; {hint}")
     framework_key = FRAMEWORK_ALIASES.get(key.strip().lower())
     if not sep or framework_key is None or not ident.strip():
-        raise _usage_error(f"--framework {ref!r}: use iso27001:A.8.24 or soc2:CC6.7")
+        raise _usage_error(
+            f"--framework {ref!r}: use iso27001:A.8.24 or soc2:CC6.7 "
+            "(with the edition: iso27001:2022:A.8.24, soc2:2017:CC6.7)"
+        )
     written = ident.strip()
     ident = written.upper()
     framework = catalog.frameworks.get(framework_key)
@@ -233,7 +256,7 @@ def list_controls(
     """List controls, optionally filtered by service, severity, resource type or framework requirement."""
     catalog, _ = load_cli_catalog(catalog_dirs, settings_file)
     services = [s.lower() for s in service or []]
-    unknown = [s for s in services if s not in {c.service for c in catalog.ordered()}]
+    unknown = [s for s in services if s not in {c.service.lower() for c in catalog.ordered()}]
     if unknown:
         known = ", ".join(sorted({c.service for c in catalog.ordered()}))
         raise _usage_error(f"unknown service {', '.join(unknown)} (known: {known})")
@@ -313,6 +336,7 @@ class ShowFormat(str, Enum):
     TABLE = "table"
     JSON = "json"
     YAML = "yaml"
+    MARKDOWN = "markdown"
 
 
 @catalog_app.command("show")
@@ -335,6 +359,9 @@ def show(
     data["plan_window"] = {"start_days": window.start_days, "end_days": window.end_days}
     if origin is not None:
         data["source"] = {"path": origin.path, "line": origin.line}
+    if fmt is ShowFormat.MARKDOWN:
+        emit(control_markdown(catalog, control, window, origin))
+        return
     if fmt is not ShowFormat.TABLE:
         emit(_yaml_text(data) if fmt is ShowFormat.YAML else json.dumps(data, indent=2, ensure_ascii=False))
         return
@@ -371,8 +398,8 @@ def _type_names(catalog: Catalog, type_id: str) -> str:
 
 def _control_panel(catalog: Catalog, control: Control, window: str, origin: Any) -> Panel:
     facts = Table.grid(padding=(0, 2))
-    facts.add_column(style="bold")
-    facts.add_column()
+    facts.add_column(style="bold", no_wrap=True)
+    facts.add_column(overflow="fold")  # a long path (Defined in) wraps instead of ending in "…"
     facts.add_row("Severity", Text(control.severity.label, style=_SEVERITY_STYLE[control.severity]))
     facts.add_row("Plan window", escape(window))
     facts.add_row("Service", escape(catalog.services.get(control.service, control.service)))
@@ -593,16 +620,26 @@ def lint_command(
 
     Exits 1 when there are errors; warnings (e.g. controls not yet automated) do not fail.
     """
-    settings = load_cli_settings(settings_file)  # a settings file with schema errors exits 2 here
+    # A settings file with errors is one more file linted: its problems are reported like the
+    # others (text or JSON, exit 1) and the catalog is linted without it. Only a missing settings
+    # file is an input error (exit 2).
+    settings_problems: list[FileProblem] = []
+    try:
+        settings = load_settings(settings_file or _group_options().settings_file)
+    except FileError as exc:
+        settings, settings_problems = Settings(), sorted(exc.problems, key=lambda p: p.line or 0)
     if paths:
         problems = lint(paths)
         custom = list(paths)
     else:
         problems = lint()
         custom = custom_catalog_paths(settings, catalog_dirs)
+        if unreadable := settings_catalog_problems(settings, custom):  # named at the settings file's line
+            problems += unreadable
+            custom = [p for p in custom if path_problem(p) is None]
         if custom:
             problems += [p for p in lint(custom) if p.path not in {q.path for q in problems}]
-    problems += _settings_plan_problems(settings, custom)
+    problems += settings_problems + _settings_plan_problems(settings, custom)
     shown = [p for p in problems if p.level == ERROR] if quiet else problems
     counts = summarise(problems)
     if fmt is LintFormat.JSON:

@@ -91,6 +91,7 @@ def render_rows(
     if fmt is OutputFormat.YAML:
         yaml = YAML(typ="safe", pure=True)
         yaml.default_flow_style = False
+        yaml.representer.sort_base_mapping_type_on_output = False  # the JSON's field order: id first
         buffer = io.StringIO()
         yaml.dump(json.loads(json.dumps(list(rows), default=_json_default)), buffer)
         return buffer.getvalue()
