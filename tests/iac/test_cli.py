@@ -219,3 +219,18 @@ def test_a_missing_path_is_a_usage_error_even_with_soft_fail() -> None:
     assert json.loads(out[out.index("{") :])["errors"][0]["message"] == "no such file or directory"
     code, _ = invoke("bad/bad_yaml.yaml", "--soft-fail", "-o", "json")
     assert code == 0  # a file that does not parse is reported; --soft-fail still exits 0
+
+
+def test_store_is_opt_in_and_no_store_is_accepted(tmp_path: Path) -> None:
+    db = tmp_path / "history.db"
+    url = f"sqlite:///{db}"
+    code, _ = invoke("cloudformation/s3_secure.yaml", "--no-store", "--db", url)
+    assert code in (0, 1) and not db.exists()
+    code, _ = invoke("cloudformation/s3_secure.yaml", "--db", url)
+    assert code in (0, 1) and not db.exists()  # no history unless asked for
+    code, _ = invoke("cloudformation/s3_secure.yaml", "--store", "--db", url)
+    assert code in (0, 1) and db.exists()
+    listing = runner.invoke(app, ["scans", "--db", url, "--format", "json"])
+    assert listing.exit_code == 0, listing.output
+    scans = json.loads(listing.output)
+    assert [s["kind"] for s in scans] == ["iac"]

@@ -100,7 +100,11 @@ def scan_iac_command(
         None, "--settings", help="Settings file (default ./controlmap.yaml)."
     ),
     exceptions_file: Path | None = typer.Option(None, "--exceptions", help="Approved exceptions file."),
-    store: bool = typer.Option(False, "--store", help="Record the scan in the history store."),
+    store: bool = typer.Option(
+        False,
+        "--store/--no-store",
+        help="Record the scan in the history store (off by default: pre-commit and CI runs keep no history).",
+    ),
     db: str | None = typer.Option(None, "--db", help="History database URL (with --store)."),
     workers: int | None = typer.Option(
         None, "--workers", min=1, max=64, help="Worker processes (default: automatic)."
