@@ -247,11 +247,24 @@ def _apply_lifecycle(
     return out
 
 
+def listing_failed(finding: Finding) -> bool:
+    """An ERROR finding that stands for a whole listing that failed (``AccessDenied`` on
+    ``ListBuckets``): the engine names it ``"<resource type> in <account>/<region>"``. Its
+    resources were not seen, so their absence proves nothing."""
+    return finding.status is Status.ERROR and finding.resource_id.startswith(f"{finding.resource_type} in ")
+
+
 def _missing(
     session: Session, scope: str, result: ScanResult, present: set[str], seen_at: datetime
 ) -> list[dict[str, Any]]:
-    """Open findings of this scope that a complete scan no longer reports: the resource is gone."""
-    evaluated = {(f.control_id, f.account_id) for f in result.findings}
+    """Open findings of this scope that a complete scan no longer reports: the resource is gone.
+
+    Only controls the scan evaluated in that account count, and not those whose listing failed
+    there: a global listing (S3, IAM) fails in the home region, so a failed listing blocks the
+    control in the whole account for this scan.
+    """
+    blocked = {(f.control_id, f.account_id) for f in result.findings if listing_failed(f)}
+    evaluated = {(f.control_id, f.account_id) for f in result.findings} - blocked
     query = select(LIFECYCLE).where(LIFECYCLE.c.scope_key == scope, LIFECYCLE.c.open.is_(True))
     gone = []
     for mapping in session.execute(query).mappings():
