@@ -14,9 +14,9 @@ from controlmap.settings import PlanSettings, Settings
 from controlmap.store import Store, StoreError, open_store, record_scan, resolve_url, scan_session
 from controlmap.store import recorder as recorder_module
 from controlmap.store.db import head_revision
+from controlmap.store.diff import diff_scans
 from controlmap.store.models import LifecycleRow, ScanFindingRow, ScanRow
 from controlmap.store.queries import (
-    diff_scans,
     find_scan,
     latest_findings,
     list_scans,

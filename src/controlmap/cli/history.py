@@ -32,11 +32,12 @@ from controlmap.cli.common import (
     render_rows,
 )
 from controlmap.findings.model import Finding
-from controlmap.outputs.common import location, md_text, ordered
+from controlmap.outputs.common import exception_note, location, md_code, md_text, ordered
 from controlmap.settings import Settings, load_settings
 from controlmap.store import Store, StoreEmpty, StoreError, describe_url, open_store, resolve_url
+from controlmap.store.diff import Diff, diff_scans
 from controlmap.store.models import ScanRow
-from controlmap.store.queries import Diff, diff_scans, latest_findings, list_scans
+from controlmap.store.queries import latest_findings, list_scans
 from controlmap.store.recorder import aware
 from controlmap.yamlfile import FileError
 
@@ -187,11 +188,49 @@ class DiffFormat(str, Enum):
     MARKDOWN = "markdown"
 
 
-def _diff_table(title: str, findings: Sequence[Finding], style: str) -> Table:
+def _now(diff: Diff, finding: Finding, reopened: set[str]) -> str:
+    """What became of a finding, in a word: the NEW status, ``gone``, or ``reopened``."""
+    if finding.key in diff.gone:
+        return "gone"
+    if finding.key in reopened:
+        return "reopened"
+    note = exception_note(finding)
+    return f"{finding.status.value} ({note})" if note else finding.status.value
+
+
+def _diff_sections(diff: Diff) -> list[tuple[str, list[Finding], str]]:
+    return [
+        ("New failures", diff.new_failures, "bold red"),
+        ("Resolved", diff.resolved, "bold green"),
+        ("Accepted (now excepted, not fixed)", diff.accepted, "cyan"),
+        ("Undetermined (no verdict in the newer scan)", diff.undetermined, "magenta"),
+        ("Still failing", diff.still_failing, "yellow"),
+    ]
+
+
+def _diff_summary(diff: Diff) -> str:
+    parts = [
+        f"{len(diff.new_failures)} new" + (f" ({len(diff.reopened)} reopened)" if diff.reopened else ""),
+        f"{len(diff.resolved)} resolved",
+        f"{len(diff.still_failing)} still failing",
+    ]
+    parts += [
+        f"{len(found)} {label}"
+        for label, found in (
+            ("accepted", diff.accepted),
+            ("undetermined", diff.undetermined),
+            ("not compared", diff.not_compared),
+        )
+        if found
+    ]
+    return ", ".join(parts)
+
+
+def _diff_table(title: str, findings: Sequence[Finding], style: str, diff: Diff, reopened: set[str]) -> Table:
     table = Table(
         title=f"{title} ({len(findings)})", title_justify="left", title_style=style, header_style="bold"
     )
-    for column in ("Severity", "Control", "Resource", "Where", "Reason"):
+    for column in ("Severity", "Control", "Resource", "Where", "Now", "Reason"):
         table.add_column(column, overflow="fold")
     for f in ordered(findings):
         table.add_row(
@@ -199,31 +238,31 @@ def _diff_table(title: str, findings: Sequence[Finding], style: str) -> Table:
             Text(f.control_id),
             Text(f.resource_name),
             Text(location(f)),
+            Text(_now(diff, f, reopened)),
             Text(f.reason),
         )
     return table
 
 
 def _diff_markdown(diff: Diff) -> str:
-    lines = [
-        f"### controlmap diff: {diff.old.id} → {diff.new.id}",
-        "",
-        f"**{len(diff.new_failures)} new**, {len(diff.resolved)} resolved, "
-        f"{len(diff.still_failing)} still failing.",
-    ]
-    for title, findings in (("New failures", diff.new_failures), ("Resolved", diff.resolved)):
+    lines = [f"### controlmap diff: {diff.old.id} → {diff.new.id}", "", f"**{_diff_summary(diff)}**."]
+    note = diff.scope_note()
+    if note:
+        lines += ["", f"> {md_text(note)}"]
+    reopened = {f.key for f in diff.reopened}
+    for title, findings, _style in _diff_sections(diff)[:4]:
         if findings:
             lines += [
                 "",
                 f"#### {title}",
                 "",
-                "| Severity | Control | Resource | Reason |",
-                "|---|---|---|---|",
+                "| Severity | Control | Resource | Now | Reason |",
+                "|---|---|---|---|---|",
             ]
             for f in ordered(findings):
                 lines.append(
-                    f"| {f.severity.label} | {md_text(f.control_id)} | {md_text(f.resource_name)} "
-                    f"| {md_text(f.reason)} |"
+                    f"| {f.severity.label} | {md_text(f.control_id)} | {md_code(f.resource_name)} "
+                    f"| {md_text(_now(diff, f, reopened))} | {md_text(f.reason)} |"
                 )
     return "\n".join(lines) + "\n"
 
@@ -250,6 +289,9 @@ def diff_command(
             f"scan {diff.new.id} is newer than {diff.old.id}: comparing {diff.old.id} → {diff.new.id} "
             "(usage: controlmap diff OLD NEW)"
         )
+    note = diff.scope_note()
+    if note and fmt is not DiffFormat.MARKDOWN:
+        print_warning(note)
     if fmt is DiffFormat.JSON:
         emit(json.dumps(diff.to_json(), indent=2, ensure_ascii=False))
     elif fmt is DiffFormat.MARKDOWN:
@@ -258,18 +300,14 @@ def diff_command(
         console.print(
             Text(
                 f"{diff.old.id} ({aware(diff.old.started_at):%Y-%m-%d %H:%M}) → "
-                f"{diff.new.id} ({aware(diff.new.started_at):%Y-%m-%d %H:%M}): "
-                f"{len(diff.new_failures)} new, {len(diff.resolved)} resolved, "
-                f"{len(diff.still_failing)} still failing",
+                f"{diff.new.id} ({aware(diff.new.started_at):%Y-%m-%d %H:%M}): {_diff_summary(diff)}",
                 style="bold",
             )
         )
-        if diff.new_failures:
-            console.print(_diff_table("New failures", diff.new_failures, "bold red"))
-        if diff.resolved:
-            console.print(_diff_table("Resolved", diff.resolved, "bold green"))
-        if diff.still_failing:
-            console.print(_diff_table("Still failing", diff.still_failing, "yellow"))
+        reopened = {f.key for f in diff.reopened}
+        for title, findings, style in _diff_sections(diff):
+            if findings:
+                console.print(_diff_table(title, findings, style, diff, reopened))
     if fail_on_new and diff.new_failures:
         raise typer.Exit(EXIT_FINDINGS)
 
