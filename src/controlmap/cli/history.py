@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy.exc import SQLAlchemyError
 
 from controlmap.catalog.catalog import load_catalog
 from controlmap.catalog.models import Severity
@@ -35,6 +36,7 @@ from controlmap.findings.model import Finding
 from controlmap.outputs.common import exception_note, location, md_code, md_text, ordered
 from controlmap.settings import Settings, load_settings
 from controlmap.store import Store, StoreEmpty, StoreError, describe_url, open_store, resolve_url
+from controlmap.store.db import database_error
 from controlmap.store.diff import Diff, diff_scans
 from controlmap.store.models import ScanRow
 from controlmap.store.queries import latest_findings, list_scans
@@ -102,6 +104,9 @@ def cli_store(db: str | None, settings: Settings, *, allow_empty: bool = False) 
         yield store
     except StoreError as exc:
         print_error(str(exc))
+        raise typer.Exit(EXIT_USAGE) from None
+    except SQLAlchemyError as exc:  # a damaged file whose schema pages still read
+        print_error(str(database_error(store.url, exc)))
         raise typer.Exit(EXIT_USAGE) from None
     finally:
         store.close()

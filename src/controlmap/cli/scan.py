@@ -139,6 +139,7 @@ def recording(options: FinishOptions, settings: Settings, kind: str) -> Iterator
         recorder = session.__enter__()
     except StoreError as exc:
         print_warning(f"the scan will not be recorded in the history store: {exc}")
+        options.store = False  # said once; finish_scan must not try (and warn) again
         yield None
         return
     try:

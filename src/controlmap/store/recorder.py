@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, bindparam, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from controlmap.catalog.models import Severity
@@ -36,7 +36,7 @@ from controlmap.checks.registry import Status
 from controlmap.findings.model import Finding, ScanResult
 from controlmap.outputs.common import is_overdue
 from controlmap.settings import PlanSettings, Settings
-from controlmap.store.db import Store, open_store
+from controlmap.store.db import Store, database_error, open_store
 from controlmap.store.models import LifecycleRow, ScanFindingRow, ScanRow
 
 FAILING = frozenset({Status.FAIL, Status.EXCEPTED, Status.SUPPRESSED})
@@ -86,9 +86,11 @@ class ScanRecorder:
         for attempt in range(_RETRIES):
             try:
                 return self._record_once(result)
-            except IntegrityError:
+            except IntegrityError as exc:
                 if attempt == _RETRIES - 1:
-                    raise
+                    raise database_error(self.store.url, exc, "write to") from None
+            except SQLAlchemyError as exc:  # a damaged or locked database: the scan still reports
+                raise database_error(self.store.url, exc, "write to") from None
         raise AssertionError("unreachable")
 
     def _record_once(self, result: ScanResult) -> ScanResult:
@@ -300,7 +302,29 @@ def scan_session(
     active = store or open_store(db_url, settings)
     scan_id = new_scan_id()
     started = aware(started_at or datetime.now(UTC))
-    with active.session() as session, session.begin():
+    try:
+        _start_row(active, scan_id, kind, started)
+    except SQLAlchemyError as exc:
+        if owned:
+            active.close()
+        raise database_error(active.url, exc, "write to") from None
+    recorder = ScanRecorder(active, scan_id, settings)
+    try:
+        yield recorder
+    except BaseException as exc:  # Ctrl-C included: the scan must not look complete
+        if not recorder.recorded:
+            _mark_incomplete(active, scan_id, f"interrupted: {type(exc).__name__}")
+        raise
+    else:
+        if not recorder.recorded:
+            _mark_incomplete(active, scan_id, "the scan ended without recording results")
+    finally:
+        if owned:
+            active.close()
+
+
+def _start_row(store: Store, scan_id: str, kind: str, started: datetime) -> None:
+    with store.session() as session, session.begin():
         session.add(
             ScanRow(
                 id=scan_id,
@@ -323,28 +347,20 @@ def scan_session(
                 note="",
             )
         )
-    recorder = ScanRecorder(active, scan_id, settings)
-    try:
-        yield recorder
-    except BaseException as exc:  # Ctrl-C included: the scan must not look complete
-        if not recorder.recorded:
-            _mark_incomplete(active, scan_id, f"interrupted: {type(exc).__name__}")
-        raise
-    else:
-        if not recorder.recorded:
-            _mark_incomplete(active, scan_id, "the scan ended without recording results")
-    finally:
-        if owned:
-            active.close()
 
 
 def _mark_incomplete(store: Store, scan_id: str, note: str) -> None:
-    with store.session() as session, session.begin():
-        scan = session.get(ScanRow, scan_id)
-        if scan is not None:
-            scan.state = "incomplete"
-            scan.finished_at = datetime.now(UTC)
-            scan.note = note
+    """Best effort: if the database itself is what failed, the row stays ``running``, which
+    every listing shows as not complete (running/interrupted) all the same."""
+    try:
+        with store.session() as session, session.begin():
+            scan = session.get(ScanRow, scan_id)
+            if scan is not None:
+                scan.state = "incomplete"
+                scan.finished_at = datetime.now(UTC)
+                scan.note = note
+    except SQLAlchemyError:
+        pass
 
 
 def record_scan(
