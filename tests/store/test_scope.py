@@ -22,7 +22,9 @@ USER = "arn:aws:iam::111122223333:user/alice"
 
 
 def iam(status: Status) -> Finding:
-    return s3(USER, status, control_id="IAM-02", service="iam", region=None, check_id="iam_user_mfa")
+    return s3(
+        USER, status, control_id="IAM-02", service="iam", region=None, check_id="iam_user_console_mfa_enabled"
+    )
 
 
 def narrowed(result: ScanResult, *, services=None, regions=None) -> ScanResult:
