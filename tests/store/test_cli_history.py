@@ -230,9 +230,19 @@ def test_findings_show_who_approved_an_exception_and_until_when(db: str) -> None
 
 def test_scans_table_never_truncates_the_scan_id(db: str, monkeypatch) -> None:
     monkeypatch.setenv("COLUMNS", "80")
-    ids = [r["scan"] for r in json.loads(run("scans", "--db", db, "--format", "json").stdout)]
+    rows = json.loads(run("scans", "--db", db, "--format", "json").stdout)
+    ids = [r["scan"] for r in rows]
+    assert all(r["regions"] == "eu-west-1" and r["services"] for r in rows)  # what was scanned
+    narrow = run("scans", "--db", db)
+    assert narrow.exit_code == 0
+    # 80 columns (CI logs): one block per scan, never a nine-column table folded to letters.
+    lines = narrow.stdout.splitlines()
+    assert "│" not in narrow.stdout and lines[0] == "Scans"
+    assert [line.split()[0] for line in lines[1::2]] == ids
+    assert all("complete" in line and "findings" in line for line in lines[1::2])
+    assert all("111122223333 · eu-west-1 · " in line for line in lines[2::2]), narrow.stdout
+    monkeypatch.setenv("COLUMNS", "140")
     table = run("scans", "--db", db)
-    assert table.exit_code == 0
     assert all(scan_id in table.stdout for scan_id in ids), table.stdout
     assert "…" not in table.stdout.split("\n", 3)[-1].split("│")[1]  # the scan cell itself
     csv_out = run("scans", "--db", db, "--format", "csv").stdout

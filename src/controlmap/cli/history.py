@@ -130,6 +130,8 @@ def _scan_row(row: ScanRow) -> dict[str, Any]:
         "kind": row.kind,
         "state": row.state if row.state != "running" else "running/interrupted",
         "scope": ", ".join(row.accounts or row.sources) or "-",
+        "regions": ", ".join(row.regions or []),
+        "services": ", ".join(row.services or []),
         "findings": row.finding_count,
         "fail": row.fail_count,
         "pass_rate": f"{100.0 * row.pass_count / decided:.1f}%" if decided else "-",
@@ -163,9 +165,31 @@ def scans_command(
         console.print(f"No scans recorded in {where} yet.", highlight=False)
         return
     if fmt is OutputFormat.TABLE:
-        console.print(_scans_table(rows))
+        if console.width < NARROW:
+            _print_scans(rows)
+        else:
+            console.print(_scans_table(rows))
         return
     emit(render_rows(rows, fmt, title="Scans"))  # machine formats get every column, IDs whole
+
+
+NARROW = 120  # below this (80-column CI logs) nine columns fold to a few letters each
+
+
+def _print_scans(rows: Sequence[dict[str, Any]]) -> None:
+    """One scan per block: ID, time, kind, state and counts on the head line, what was scanned
+    below it; the scan ID (what `diff` and `report` take) is never cut."""
+    console.print(Text("Scans", style="bold"))
+    for r in rows:
+        head = Text(f"{r['scan']}  {r['started']}  {r['kind']}  ")
+        head.append(str(r["state"]), style="green" if r["state"] == "complete" else "bold red")
+        head.append(f"  {r['findings']} findings, {r['fail']} fail, pass rate {r['pass_rate']}")
+        if r["duration_s"] is not None:
+            head.append(f", {r['duration_s']} s")
+        console.print(head, soft_wrap=True, highlight=False)
+        scope = " · ".join(str(r[k]) for k in ("scope", "regions", "services") if r[k])
+        details = [scope] + ([str(r["note"])] if r["note"] else [])
+        console.print(Text("    " + " · ".join(details), style="dim"), soft_wrap=True, highlight=False)
 
 
 def _scans_table(rows: Sequence[dict[str, Any]]) -> Table:
