@@ -247,3 +247,15 @@ def test_scans_table_never_truncates_the_scan_id(db: str, monkeypatch) -> None:
     assert "…" not in table.stdout.split("\n", 3)[-1].split("│")[1]  # the scan cell itself
     csv_out = run("scans", "--db", db, "--format", "csv").stdout
     assert all(scan_id in csv_out for scan_id in ids)
+
+
+def test_report_of_an_interrupted_scan_says_it_is_partial(tmp_path: Path) -> None:
+    from controlmap.store import scan_session
+
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    with pytest.raises(KeyboardInterrupt), scan_session(url, kind="aws") as recorder:
+        raise KeyboardInterrupt
+    result = run("report", recorder.scan_id, "--db", url, "--format", "markdown")
+    assert result.exit_code == 0
+    assert "**Incomplete scan**" in result.stdout and "No failing findings" in result.stdout
+    assert f"scan {recorder.scan_id} is incomplete (interrupted: KeyboardInterrupt)" in flat(result.output)

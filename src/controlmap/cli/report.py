@@ -142,6 +142,9 @@ def report_command(
     else:
         with cli_store(db, settings) as store:
             row = find_scan(store, scan_id)
+            if row.state != "complete":
+                state = "running or killed" if row.state == "running" else row.state
+                print_warning(f"scan {row.id} is {state} ({row.note or 'no note'}): its findings are partial")
             result = load_result(store, row)
             if any(latest.id == row.id for latest in latest_scans(store)):
                 result = _as_of(result, today)
