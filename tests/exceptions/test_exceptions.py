@@ -287,3 +287,14 @@ def test_expired_exception_is_a_notice_not_a_read_error_in_every_renderer(tmp_pa
     boards = build_dashboards([result], TODAY)
     assert boards and all(not b.incomplete for b in boards)
     assert any("EX-2" in n for b in boards for n in b.expired_exceptions)
+
+
+def test_an_exception_approved_in_the_future_does_not_apply_yet(tmp_path: Path) -> None:
+    """Dated approvals take effect on their date: a draft entry dated next month excepts nothing."""
+    entries = load_exceptions(write(tmp_path, GOOD))
+    approved = entries[0].approved_on  # 2026-11-02
+    on_the_day = apply_exceptions(scan(), entries, approved)
+    assert on_the_day.findings[0].status is Status.EXCEPTED
+    the_day_before = apply_exceptions(scan(), entries, date.fromordinal(approved.toordinal() - 1))
+    assert the_day_before.findings[0].status is Status.FAIL
+    assert the_day_before.findings[0].exception is None

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -108,7 +108,7 @@ def apply_approved_exceptions(result: ScanResult, settings: Settings, explicit: 
     except FileError as exc:
         fail_on_file_error(exc)
         raise
-    return apply_exceptions(result, entries, date.today())
+    return apply_exceptions(result, entries, datetime.now(UTC).date())  # the day validate and report use
 
 
 def record_in_store(

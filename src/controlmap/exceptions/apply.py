@@ -18,12 +18,15 @@ EXPIRED_CODE = "ExceptionExpired"
 def apply_exceptions(result: ScanResult, exceptions: Sequence[ExceptionEntry], today: date) -> ScanResult:
     """Mark FAIL and UNKNOWN findings an unexpired exception covers as EXCEPTED, with the approval.
 
+    Only entries in force count: approved on or before ``today`` and not expired.
+
     The first matching entry in file order wins. Findings already SUPPRESSED inline keep their
     suppression. An expired entry does not apply; if it would still cover a failing finding it is
     reported as a scan error (code ``ExceptionExpired``, with its file and line), so every output
     (console, JSON, SARIF notifications, HTML) shows that an approval lapsed.
     """
-    active = [e for e in exceptions if not e.is_expired(today)]
+    # An approval dated in the future is not an approval yet (`exceptions validate` says so).
+    active = [e for e in exceptions if not e.is_expired(today) and e.approved_on <= today]
     by_control: dict[str | None, list[tuple[int, ExceptionEntry]]] = {}
     for order, candidate in enumerate(active):
         by_control.setdefault(candidate.control, []).append((order, candidate))
