@@ -259,3 +259,51 @@ def test_report_of_an_interrupted_scan_says_it_is_partial(tmp_path: Path) -> Non
     assert result.exit_code == 0
     assert "**Incomplete scan**" in result.stdout and "No failing findings" in result.stdout
     assert f"scan {recorder.scan_id} is incomplete (interrupted: KeyboardInterrupt)" in flat(result.output)
+
+
+def test_diff_of_scans_of_different_scope_compares_only_the_overlap(db: str, tmp_path: Path) -> None:
+    """Named explicitly, a full scan and an S3-only one: a warning, and nothing outside S3 is
+    called resolved. The Markdown (a PR comment) shows what became of each finding, escaped."""
+    url = db
+    settings = Settings(plan=PlanSettings())
+    later = sample_result()
+    full = later.model_copy(
+        update={
+            "scan_id": None,
+            "started_at": later.started_at + timedelta(days=40, hours=12),
+            "finished_at": later.started_at + timedelta(days=40, hours=13),
+            "findings": [
+                f.model_copy(update={"status": Status.FAIL}) if f.resource_name in ("abc", "assets") else f
+                for f in later.findings
+            ],
+        }
+    )
+    full_id = record_scan(full, url, settings).scan_id
+    s3_only = later.model_copy(
+        update={
+            "scan_id": None,
+            "services": ["s3"],
+            "started_at": later.started_at + timedelta(days=41),
+            "finished_at": later.started_at + timedelta(days=41, minutes=1),
+            "findings": [
+                f.model_copy(update={"status": Status.UNKNOWN, "reason": "could not read `x` | y"})
+                if f.resource_name == "assets"
+                else f
+                for f in later.findings
+                if f.service == "s3"
+            ],
+        }
+    )
+    s3_id = record_scan(s3_only, url, settings).scan_id
+    # No earlier S3-only scan: the default diff says so instead of comparing with the full one.
+    default = run("diff", "--db", url)
+    assert default.exit_code == 2 and "no earlier complete scan of the same scope" in flat(default.output)
+    result = run("diff", full_id, s3_id, "--db", url, "-f", "markdown")
+    assert result.exit_code == 0
+    assert "only what both evaluated is compared" in flat(result.output)
+    assert "#### Undetermined (no verdict in the newer scan)" in result.stdout
+    assert "| UNKNOWN |" in result.stdout and "could not read \\`x\\` \\| y" in result.stdout
+    assert "#### Resolved" not in result.stdout  # the failing KMS key was not rescanned
+    data = json.loads(run("diff", full_id, s3_id, "--db", url, "-f", "json").stdout)
+    assert data["same_scope"] is False and data["resolved"] == []
+    assert [(f["service"], f["status"]) for f in data["not_compared"]] == [("kms", "FAIL")]
