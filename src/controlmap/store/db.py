@@ -84,7 +84,11 @@ def _engine(url: str, create: bool = True) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise StoreError(f"invalid database URL {url!r}: {exc}") from None
+        example = url if "://" not in url else "path.db"
+        raise StoreError(
+            f"invalid database URL {url!r}: {exc}; for a file use sqlite:///{example}, "
+            "for a server postgresql://user@host:5432/db"
+        ) from None
     backend = parsed.get_backend_name()
     if backend not in SUPPORTED_BACKENDS:
         raise StoreError(f"unsupported database URL scheme {backend!r} (use sqlite:// or postgresql://)")
