@@ -88,3 +88,13 @@ def test_unknown_check_and_check_of_another_control_are_errors(tmp_path: Path) -
 
 def _listed(message: str) -> str:
     return " (its checks: s3_bucket_public_access_blocked)" if "is not a check of" in message else ""
+
+
+def test_a_file_with_no_entries_yet_is_valid(tmp_path: Path) -> None:
+    """`exceptions:` with only a comment under it must not fail validation, nor every scan."""
+    path = tmp_path / "exceptions.yaml"
+    path.write_text("exceptions:\n  # none approved yet\n")
+    assert load_exceptions(path) == []
+    path.write_text("exceptions: 3\n")
+    with pytest.raises(FileError):
+        load_exceptions(path)

@@ -175,3 +175,10 @@ class ExceptionsFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     exceptions: list[ExceptionEntry] = Field(default_factory=list)
+
+    @field_validator("exceptions", mode="before")
+    @classmethod
+    def _none_yet(cls, value: Any) -> Any:
+        """``exceptions:`` with nothing under it (a new file, every entry since removed) is an
+        empty list, not an error that would stop every scan."""
+        return [] if value is None else value
