@@ -154,3 +154,37 @@ def test_reopened_failures_are_marked(store: Store) -> None:
         BUCKET_A: True,
         BUCKET_B: False,
     }
+
+
+def iac_scan(day: int, findings: list[Finding]) -> ScanResult:
+    return ScanResult(
+        kind="iac",
+        started_at=DAY0 + timedelta(days=day),
+        sources=["."],
+        services=["s3"],
+        findings=[f.model_copy(update={"account_id": None, "region": None}) for f in findings],
+    )
+
+
+def test_iac_scans_of_two_projects_from_their_own_directory_are_different_scopes(
+    store: Store, tmp_path, monkeypatch
+) -> None:
+    """Every repository's CI job runs `controlmap scan iac .`: in a team database, project B's
+    scan must not mark project A's findings gone, nor replace them in `findings`."""
+    project_a, project_b = tmp_path / "a", tmp_path / "b"
+    project_a.mkdir()
+    project_b.mkdir()
+    monkeypatch.chdir(project_a)
+    first = record_scan(iac_scan(0, [s3(BUCKET_A, Status.FAIL)]), settings=SETTINGS, store=store)
+    monkeypatch.chdir(project_b)
+    record_scan(iac_scan(1, [s3(BUCKET_B, Status.FAIL)]), settings=SETTINGS, store=store)
+    with pytest.raises(StoreError, match="no earlier complete scan"):
+        diff_scans(store)  # B's first scan has nothing of its own to compare with
+    failing = {s.finding.resource_id for s in latest_findings(store, statuses=["FAIL"])}
+    assert failing == {BUCKET_A, BUCKET_B}
+    assert find_scan(store, first.scan_id).sources == [str(project_a)]
+    # The same directory given another way is the same scope.
+    monkeypatch.chdir(tmp_path)
+    again = iac_scan(2, [s3(BUCKET_A, Status.PASS)]).model_copy(update={"sources": ["a"]})
+    record_scan(again, settings=SETTINGS, store=store)
+    assert [f.resource_id for f in diff_scans(store).resolved] == [BUCKET_A]

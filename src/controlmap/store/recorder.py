@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Table, bindparam, select
@@ -54,6 +55,19 @@ def scope_key(kind: str, accounts: Iterable[str], sources: Iterable[str]) -> str
     """Scans of the same kind over the same accounts (or IaC sources) are comparable."""
     payload = json.dumps([kind, sorted(set(accounts)), sorted(set(sources))])
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def scanned_sources(result: ScanResult) -> list[str]:
+    """The sources as the store keeps them. IaC paths are made absolute: every repository's CI job
+    scans ``.``, and a team database must not take two projects for the same scope (each scan
+    would mark the other project's findings gone, and `findings` would show only the last)."""
+    if result.kind != "iac":
+        return list(result.sources)
+    return [str(Path(source).expanduser().resolve()) for source in result.sources]
+
+
+def scope_of(result: ScanResult) -> str:
+    return scope_key(result.kind, result.accounts, scanned_sources(result))
 
 
 def new_scan_id() -> str:
@@ -125,7 +139,7 @@ class ScanRecorder:
 def _fill_scan_row(scan: ScanRow, result: ScanResult, findings: Sequence[Finding]) -> None:
     scan.kind = result.kind
     scan.state = "complete" if result.complete else "incomplete"
-    scan.scope_key = scope_key(result.kind, result.accounts, result.sources)
+    scan.scope_key = scope_of(result)
     scan.started_at = aware(result.started_at)
     scan.finished_at = aware(result.finished_at) if result.finished_at else datetime.now(UTC)
     scan.tool_version = result.tool_version
@@ -133,7 +147,7 @@ def _fill_scan_row(scan: ScanRow, result: ScanResult, findings: Sequence[Finding
     scan.accounts = list(result.accounts)
     scan.regions = list(result.regions)
     scan.services = list(result.services)
-    scan.sources = list(result.sources)
+    scan.sources = scanned_sources(result)
     scan.api_calls = dict(result.api_calls)
     scan.errors = [e.model_dump(mode="json") for e in result.errors]
     scan.resource_count = result.resource_count
@@ -170,7 +184,7 @@ def _apply_lifecycle(
     """Lifecycle rows read and written with bulk statements: a 10,000-finding scan is one round trip each."""
     seen_at = aware(result.started_at)
     today = seen_at.date()
-    scope = scope_key(result.kind, result.accounts, result.sources)
+    scope = scope_of(result)
     by_key: dict[str, Finding] = {}
     for finding in result.findings:
         by_key.setdefault(finding.key, finding)
