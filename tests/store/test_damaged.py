@@ -108,3 +108,22 @@ def test_scans_opening_a_new_database_at_once_all_succeed(backend: str, tmp_path
             assert connection.execute(text("SELECT count(*) FROM scans")).scalar() == 4
     finally:
         store.close()
+
+
+def test_ctrl_c_during_a_scan_says_what_became_of_it(tmp_path: Path, capsys) -> None:
+    """Typer turns Ctrl-C into a silent exit 130; the scan says it was recorded as incomplete."""
+    from controlmap.cli.scan import FinishOptions, recording
+    from controlmap.settings import Settings
+    from controlmap.store.queries import list_scans
+
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    with pytest.raises(KeyboardInterrupt), recording(FinishOptions(db=url), Settings(), "aws"):
+        raise KeyboardInterrupt
+    store = open_store(url)
+    try:
+        (row,) = list_scans(store)
+    finally:
+        store.close()
+    assert row.state == "incomplete"
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"interrupted: scan {row.id} is recorded as incomplete" in err

@@ -144,8 +144,13 @@ def recording(options: FinishOptions, settings: Settings, kind: str) -> Iterator
         return
     try:
         yield recorder
-    except BaseException:
+    except BaseException as exc:
         if not session.__exit__(*sys.exc_info()):
+            if isinstance(exc, KeyboardInterrupt) and not recorder.recorded:
+                # Typer turns Ctrl-C into a silent exit 130: say what became of the scan.
+                print_error(
+                    f"interrupted: scan {recorder.scan_id} is recorded as incomplete; earlier scans intact"
+                )
             raise
     else:
         session.__exit__(None, None, None)
