@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import xml.etree.ElementTree as ET
 from datetime import timedelta
@@ -202,7 +204,8 @@ def test_findings_machine_formats_keep_types_and_headers(db: str) -> None:
     empty_csv = run("findings", "--db", db, "--status", "excepted", "--account", "000000000000", "-f", "csv")
     assert empty_csv.exit_code == 0
     assert empty_csv.stdout.splitlines() == [
-        "status,severity,control,resource,where,first_seen,due,overdue,reopened,scan,exception,approved_by,expires"
+        "status,severity,control,resource,where,first_seen,due,overdue,reopened,scan,exception,approved_by,expires,"
+        "reason,resource_id"
     ]
     rows = pyyaml.safe_load(run("findings", "--db", db, "-f", "yaml").stdout)
     assert rows and all(isinstance(r["overdue"], bool) and isinstance(r["reopened"], int) for r in rows)
@@ -222,10 +225,13 @@ def test_findings_show_who_approved_an_exception_and_until_when(db: str) -> None
     table = run("findings", "--db", db, "--status", "excepted")
     text = flat(table.output)
     assert "approved by" in text and "expires 20" in text
-    csv_rows = run("findings", "--db", db, "--status", "excepted", "-f", "csv").stdout.splitlines()
-    header = csv_rows[0].split(",")
-    assert header[-3:] == ["exception", "approved_by", "expires"]
-    assert all(line.split(",")[-1] for line in csv_rows[1:])  # every excepted row has its expiry
+    csv_rows = list(
+        csv.DictReader(io.StringIO(run("findings", "--db", db, "--status", "excepted", "-f", "csv").stdout))
+    )
+    assert csv_rows and all(r["exception"] and r["approved_by"] and r["expires"] for r in csv_rows)
+    assert all(
+        r["resource_id"].startswith("arn:aws:") and r["reason"] for r in csv_rows
+    )  # a usable work list
 
 
 def test_scans_table_never_truncates_the_scan_id(db: str, monkeypatch) -> None:

@@ -431,6 +431,7 @@ def findings_command(
             "severity": s.finding.severity.value,
             "control": s.finding.control_id,
             "resource": s.finding.resource_name,
+            "resource_id": s.finding.resource_id,
             "where": location(s.finding),
             "first_seen": s.finding.first_seen.date().isoformat() if s.finding.first_seen else "",
             "due": s.finding.due_date.isoformat() if s.finding.due_date else "",
@@ -439,6 +440,7 @@ def findings_command(
             "reopened": (s.reopened or "") if table else s.reopened,
             "scan": s.scan_id,
             **_approval(s.finding),
+            "reason": s.finding.reason,
         }
         for s in states
     ]
@@ -448,7 +450,9 @@ def findings_command(
     if table:
         _print_findings(rows)
         return
-    emit(render_rows(rows, fmt, columns=FINDING_COLUMNS, title=f"Findings ({len(rows)})"))
+    # A work list needs the ARN (every VPC's security group is called "default") and the reason.
+    columns = (*FINDING_COLUMNS, "reason") + (("resource_id",) if fmt is OutputFormat.CSV else ())
+    emit(render_rows(rows, fmt, columns=columns, title=f"Findings ({len(rows)})"))
 
 
 def _print_findings(rows: Sequence[dict[str, Any]]) -> None:
