@@ -64,11 +64,21 @@ def _lapsed_error(entry: ExceptionEntry, result: ScanResult) -> ScanError:
         source=source,
         code=EXPIRED_CODE,
         message=(
-            f"exception {entry.id or entry.control or entry.check} ({where}) expired on {entry.expires}; "
+            f"{_notice_prefix(entry)}{where}) expired on {entry.expires}; "
             f"{covered} finding(s) fail again (approved by {entry.approved_by})"
         ),
         line=entry.line,
     )
+
+
+def _notice_prefix(entry: ExceptionEntry) -> str:
+    return f"exception {entry.id or entry.control or entry.check} ("
+
+
+def noticed(entry: ExceptionEntry, result: ScanResult) -> bool:
+    """Whether the scan itself already reported this entry as lapsed (an ``ExceptionExpired``
+    notice), so a later report does not list it twice."""
+    return any(e.code == EXPIRED_CODE and e.message.startswith(_notice_prefix(entry)) for e in result.errors)
 
 
 def expired(exceptions: Sequence[ExceptionEntry], today: date) -> list[ExceptionEntry]:
