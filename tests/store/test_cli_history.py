@@ -313,3 +313,12 @@ def test_diff_of_scans_of_different_scope_compares_only_the_overlap(db: str, tmp
     data = json.loads(run("diff", full_id, s3_id, "--db", url, "-f", "json").stdout)
     assert data["same_scope"] is False and data["resolved"] == []
     assert [(f["service"], f["status"]) for f in data["not_compared"]] == [("kms", "FAIL")]
+
+
+def test_scans_kind_filter_names_what_it_found_nothing_of(db: str) -> None:
+    none = run("scans", "--db", db, "--kind", "iac")
+    assert none.exit_code == 0 and "No iac scans recorded in" in flat(none.stdout)
+    bogus = runner.invoke(app, ["scans", "--db", db, "--kind", "azure"])
+    assert bogus.exit_code == 2 and "unknown --kind 'azure'; choose one of: aws, iac, aws-config" in flat(
+        bogus.output
+    )

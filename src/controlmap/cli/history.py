@@ -142,6 +142,7 @@ def _scan_row(row: ScanRow) -> dict[str, Any]:
     }
 
 
+SCAN_KINDS = ("aws", "iac", "aws-config")
 TABLE_COLUMNS = ("scan", "started", "kind", "state", "scope", "findings", "fail", "pass_rate", "duration_s")
 
 
@@ -155,6 +156,9 @@ def scans_command(
     settings_file: SettingsOpt = None,
 ) -> None:
     settings = cli_settings(settings_file)
+    if kind is not None and kind not in SCAN_KINDS:
+        print_error(f"unknown --kind {kind!r}; choose one of: {', '.join(SCAN_KINDS)}")
+        raise typer.Exit(EXIT_USAGE)
     try:
         with cli_store(db, settings, allow_empty=True) as store:
             rows = [_scan_row(r) for r in list_scans(store, limit=limit, kind=kind)]
@@ -162,7 +166,8 @@ def scans_command(
     except _NoScansYet as empty:
         rows, where = [], empty.where
     if not rows and fmt is OutputFormat.TABLE:
-        console.print(f"No scans recorded in {where} yet.", highlight=False)
+        what = f"No {kind} scans" if kind else "No scans"
+        console.print(f"{what} recorded in {where} yet.", highlight=False)
         return
     if fmt is OutputFormat.TABLE:
         if console.width < NARROW:
