@@ -18,6 +18,15 @@ os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 
+@pytest.fixture(autouse=True)
+def _private_history(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the developer's own scan history or settings: scans record to the
+    user data directory by default, and `exceptions validate` reads the latest scans from it."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data-home")))
+    monkeypatch.delenv("CONTROLMAP_DB", raising=False)
+    monkeypatch.delenv("CONTROLMAP_SETTINGS", raising=False)
+
+
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[LocalAws]:
     with local_aws() as server:

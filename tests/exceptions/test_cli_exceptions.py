@@ -165,3 +165,25 @@ def test_validate_warns_for_a_selector_that_matches_nothing_in_the_latest_scan(
     result = runner.invoke(app, ["exceptions", "validate", str(path), "--db", url])
     assert result.exit_code == 0, result.output
     assert "EX-A: matches no finding in the latest recorded scans" in result.output.replace("\n", "")
+
+
+def test_report_names_a_lapsed_exception_once(tmp_path: Path, monkeypatch) -> None:
+    """The scan reported EX-2 as lapsed; the report, run later next to the same file, must not
+    list it a second time under 'Expired exceptions'."""
+    from datetime import date
+
+    from controlmap.exceptions import apply_exceptions, load_exceptions
+    from controlmap.store import record_scan
+
+    from .test_exceptions import scan
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "exceptions.yaml").write_text(GOOD)
+    entries = load_exceptions(Path("exceptions.yaml"))
+    result = apply_exceptions(scan(), entries, date(2026, 12, 5))
+    assert any(e.code == "ExceptionExpired" and "EX-2" in e.message for e in result.errors)
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    record_scan(result, url)
+    assert runner.invoke(app, ["report", "--db", url, "-o", "r.html"]).exit_code == 0
+    html = (tmp_path / "r.html").read_text()
+    assert html.count("EX-2") == 1, html.count("EX-2")

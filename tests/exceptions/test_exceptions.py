@@ -36,7 +36,7 @@ exceptions:
     expires: 2027-05-01
     ticket: https://jira.example.com/browse/SEC-123
   - id: EX-2
-    check: iam_user_mfa
+    check: iam_user_console_mfa_enabled
     resources:
       account: "111122223333"
       tags: {Role: break-glass}
@@ -101,7 +101,7 @@ exceptions:
 def test_expiry_before_approval_and_no_control(tmp_path: Path) -> None:
     text = """\
 exceptions:
-  - resources: {account: "1"}
+  - resources: {account: "111122223333"}
     justification: j
     approved_by: a
     approved_on: 2026-11-02
@@ -157,7 +157,7 @@ def scan() -> ScanResult:
             finding(resource_id="arn:aws:s3:::public-website-ok", status=Status.PASS),
             finding(
                 control_id="IAM-02",
-                check_id="iam_user_mfa",
+                check_id="iam_user_console_mfa_enabled",
                 service="iam",
                 resource_id="arn:aws:iam::111122223333:user/bg",
                 resource_name="bg",
@@ -229,12 +229,12 @@ def test_tag_and_account_selectors(tmp_path: Path) -> None:
 
 
 def test_control_and_check_entries_keep_file_order(tmp_path: Path) -> None:
-    text = GOOD.replace("    check: iam_user_mfa\n", "    control: IAM-02\n").replace(
+    text = GOOD.replace("    check: iam_user_console_mfa_enabled\n", "    control: IAM-02\n").replace(
         "expires: 2026-11-30", "expires: 2027-11-30"
     )
     text += """\
   - id: EX-4
-    check: iam_user_mfa
+    check: iam_user_console_mfa_enabled
     resources: {arn: "*"}
     justification: every MFA finding
     approved_by: Sam Lee
@@ -287,3 +287,14 @@ def test_expired_exception_is_a_notice_not_a_read_error_in_every_renderer(tmp_pa
     boards = build_dashboards([result], TODAY)
     assert boards and all(not b.incomplete for b in boards)
     assert any("EX-2" in n for b in boards for n in b.expired_exceptions)
+
+
+def test_an_exception_approved_in_the_future_does_not_apply_yet(tmp_path: Path) -> None:
+    """Dated approvals take effect on their date: a draft entry dated next month excepts nothing."""
+    entries = load_exceptions(write(tmp_path, GOOD))
+    approved = entries[0].approved_on  # 2026-11-02
+    on_the_day = apply_exceptions(scan(), entries, approved)
+    assert on_the_day.findings[0].status is Status.EXCEPTED
+    the_day_before = apply_exceptions(scan(), entries, date.fromordinal(approved.toordinal() - 1))
+    assert the_day_before.findings[0].status is Status.FAIL
+    assert the_day_before.findings[0].exception is None

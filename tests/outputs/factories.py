@@ -64,7 +64,7 @@ def sample_result() -> ScanResult:
         ),
         finding(
             control_id="IAM-02",
-            check_id="iam_user_mfa",
+            check_id="iam_user_console_mfa_enabled",
             service="iam",
             severity=Severity.HIGH,
             title="Console users have MFA",

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
 import pytest
 
 from controlmap.checks.registry import Status
 from controlmap.findings.model import ScanResult
+from controlmap.outputs import render
 from controlmap.outputs.framework import framework_view, normalize_framework, status_of
 
 from .factories import finding
@@ -63,3 +66,18 @@ def test_unknown_framework() -> None:
     assert normalize_framework("ISO-27001") == "iso27001"
     with pytest.raises(ValueError, match="unknown framework 'pci'"):
         normalize_framework("pci")
+
+
+def test_excepted_evidence_and_junit_name_the_exception(result: ScanResult, catalog) -> None:
+    """An accepted deviation is evidence an auditor must be able to trace: ID, approver, expiry."""
+    note = "EX-1: approved by ciso@example.com, expires 2027-01-31"
+    view = framework_view(result, "iso27001", catalog)
+    evidence = [e for row in view.rows for e in row.evidence if e.status == "EXCEPTED"]
+    assert evidence and all(e.exception == note for e in evidence)
+    assert all(e.exception == "" for row in view.rows for e in row.evidence if e.status == "FAIL")
+    assert note in render(result, "html", catalog=catalog, framework="iso27001")
+    junit = ET.fromstring(render(result, "junit"))
+    skipped = [
+        s.get("message", "") for s in junit.iter("skipped") if s.get("message", "").startswith("EXCEPTED")
+    ]
+    assert skipped and all(note in m for m in skipped)

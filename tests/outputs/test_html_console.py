@@ -207,3 +207,11 @@ def test_resources_sharing_a_name_show_their_id(result: ScanResult) -> None:
     render_console(doubled, console)
     out = console.file.getvalue()  # type: ignore[attr-defined]
     assert "default (sg-0abc1)" in out and "default (sg-0abc2)" in out
+
+
+def test_html_names_the_exception_with_its_approver_and_expiry(result: ScanResult) -> None:
+    """The findings table says which exception accepted a finding, as the console and Markdown do."""
+    page = parse(render(result, "html"))
+    rows = json.loads(next(c for a, c in page.scripts if a.get("type") == "application/json"))
+    excepted = next(r for r in rows if r["status"] == "EXCEPTED")
+    assert excepted["exception"] == "EX-1: approved by ciso@example.com, expires 2027-01-31"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import xml.etree.ElementTree as ET
 from datetime import timedelta
@@ -202,7 +204,8 @@ def test_findings_machine_formats_keep_types_and_headers(db: str) -> None:
     empty_csv = run("findings", "--db", db, "--status", "excepted", "--account", "000000000000", "-f", "csv")
     assert empty_csv.exit_code == 0
     assert empty_csv.stdout.splitlines() == [
-        "status,severity,control,resource,where,first_seen,due,overdue,reopened,scan,exception,approved_by,expires"
+        "status,severity,control,resource,where,first_seen,due,overdue,reopened,scan,exception,approved_by,expires,"
+        "reason,resource_id"
     ]
     rows = pyyaml.safe_load(run("findings", "--db", db, "-f", "yaml").stdout)
     assert rows and all(isinstance(r["overdue"], bool) and isinstance(r["reopened"], int) for r in rows)
@@ -222,18 +225,100 @@ def test_findings_show_who_approved_an_exception_and_until_when(db: str) -> None
     table = run("findings", "--db", db, "--status", "excepted")
     text = flat(table.output)
     assert "approved by" in text and "expires 20" in text
-    csv_rows = run("findings", "--db", db, "--status", "excepted", "-f", "csv").stdout.splitlines()
-    header = csv_rows[0].split(",")
-    assert header[-3:] == ["exception", "approved_by", "expires"]
-    assert all(line.split(",")[-1] for line in csv_rows[1:])  # every excepted row has its expiry
+    csv_rows = list(
+        csv.DictReader(io.StringIO(run("findings", "--db", db, "--status", "excepted", "-f", "csv").stdout))
+    )
+    assert csv_rows and all(r["exception"] and r["approved_by"] and r["expires"] for r in csv_rows)
+    assert all(
+        r["resource_id"].startswith("arn:aws:") and r["reason"] for r in csv_rows
+    )  # a usable work list
 
 
 def test_scans_table_never_truncates_the_scan_id(db: str, monkeypatch) -> None:
     monkeypatch.setenv("COLUMNS", "80")
-    ids = [r["scan"] for r in json.loads(run("scans", "--db", db, "--format", "json").stdout)]
+    rows = json.loads(run("scans", "--db", db, "--format", "json").stdout)
+    ids = [r["scan"] for r in rows]
+    assert all(r["regions"] == "eu-west-1" and r["services"] for r in rows)  # what was scanned
+    narrow = run("scans", "--db", db)
+    assert narrow.exit_code == 0
+    # 80 columns (CI logs): one block per scan, never a nine-column table folded to letters.
+    lines = narrow.stdout.splitlines()
+    assert "│" not in narrow.stdout and lines[0] == "Scans"
+    assert [line.split()[0] for line in lines[1::2]] == ids
+    assert all("complete" in line and "findings" in line for line in lines[1::2])
+    assert all("111122223333 · eu-west-1 · " in line for line in lines[2::2]), narrow.stdout
+    monkeypatch.setenv("COLUMNS", "140")
     table = run("scans", "--db", db)
-    assert table.exit_code == 0
     assert all(scan_id in table.stdout for scan_id in ids), table.stdout
     assert "…" not in table.stdout.split("\n", 3)[-1].split("│")[1]  # the scan cell itself
     csv_out = run("scans", "--db", db, "--format", "csv").stdout
     assert all(scan_id in csv_out for scan_id in ids)
+
+
+def test_report_of_an_interrupted_scan_says_it_is_partial(tmp_path: Path) -> None:
+    from controlmap.store import scan_session
+
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    with pytest.raises(KeyboardInterrupt), scan_session(url, kind="aws") as recorder:
+        raise KeyboardInterrupt
+    result = run("report", recorder.scan_id, "--db", url, "--format", "markdown")
+    assert result.exit_code == 0
+    assert "**Incomplete scan**" in result.stdout and "No failing findings" in result.stdout
+    assert f"scan {recorder.scan_id} is incomplete (interrupted: KeyboardInterrupt)" in flat(result.output)
+
+
+def test_diff_of_scans_of_different_scope_compares_only_the_overlap(db: str, tmp_path: Path) -> None:
+    """Named explicitly, a full scan and an S3-only one: a warning, and nothing outside S3 is
+    called resolved. The Markdown (a PR comment) shows what became of each finding, escaped."""
+    url = db
+    settings = Settings(plan=PlanSettings())
+    later = sample_result()
+    full = later.model_copy(
+        update={
+            "scan_id": None,
+            "started_at": later.started_at + timedelta(days=40, hours=12),
+            "finished_at": later.started_at + timedelta(days=40, hours=13),
+            "findings": [
+                f.model_copy(update={"status": Status.FAIL}) if f.resource_name in ("abc", "assets") else f
+                for f in later.findings
+            ],
+        }
+    )
+    full_id = record_scan(full, url, settings).scan_id
+    s3_only = later.model_copy(
+        update={
+            "scan_id": None,
+            "services": ["s3"],
+            "started_at": later.started_at + timedelta(days=41),
+            "finished_at": later.started_at + timedelta(days=41, minutes=1),
+            "findings": [
+                f.model_copy(update={"status": Status.UNKNOWN, "reason": "could not read `x` | y"})
+                if f.resource_name == "assets"
+                else f
+                for f in later.findings
+                if f.service == "s3"
+            ],
+        }
+    )
+    s3_id = record_scan(s3_only, url, settings).scan_id
+    # No earlier S3-only scan: the default diff says so instead of comparing with the full one.
+    default = run("diff", "--db", url)
+    assert default.exit_code == 2 and "no earlier complete scan of the same scope" in flat(default.output)
+    result = run("diff", full_id, s3_id, "--db", url, "-f", "markdown")
+    assert result.exit_code == 0
+    assert "only what both evaluated is compared" in flat(result.output)
+    assert "#### Undetermined (no verdict in the newer scan)" in result.stdout
+    assert "| UNKNOWN |" in result.stdout and "could not read \\`x\\` \\| y" in result.stdout
+    assert "#### Resolved" not in result.stdout  # the failing KMS key was not rescanned
+    data = json.loads(run("diff", full_id, s3_id, "--db", url, "-f", "json").stdout)
+    assert data["same_scope"] is False and data["resolved"] == []
+    assert [(f["service"], f["status"]) for f in data["not_compared"]] == [("kms", "FAIL")]
+
+
+def test_scans_kind_filter_names_what_it_found_nothing_of(db: str) -> None:
+    none = run("scans", "--db", db, "--kind", "iac")
+    assert none.exit_code == 0 and "No iac scans recorded in" in flat(none.stdout)
+    bogus = runner.invoke(app, ["scans", "--db", db, "--kind", "azure"])
+    assert bogus.exit_code == 2 and "unknown --kind 'azure'; choose one of: aws, iac, aws-config" in flat(
+        bogus.output
+    )

@@ -20,7 +20,8 @@ from controlmap.findings.model import ScanResult
 from controlmap.settings import Settings
 from controlmap.sources.aws.scanner import AwsScanOptions
 from controlmap.store import open_store, record_scan
-from controlmap.store.queries import diff_scans, latest_findings
+from controlmap.store.diff import diff_scans
+from controlmap.store.queries import latest_findings
 
 ALL_ON = {
     "BlockPublicAcls": True,

@@ -14,9 +14,9 @@ from controlmap.settings import PlanSettings, Settings
 from controlmap.store import Store, StoreError, open_store, record_scan, resolve_url, scan_session
 from controlmap.store import recorder as recorder_module
 from controlmap.store.db import head_revision
+from controlmap.store.diff import diff_scans
 from controlmap.store.models import LifecycleRow, ScanFindingRow, ScanRow
 from controlmap.store.queries import (
-    diff_scans,
     find_scan,
     latest_findings,
     list_scans,
@@ -255,6 +255,8 @@ def test_resolve_url_precedence(monkeypatch, tmp_path) -> None:
 def test_bad_urls_are_clear_errors(tmp_path) -> None:
     with pytest.raises(StoreError, match="invalid database URL"):
         open_store("not a url")
+    with pytest.raises(StoreError, match=r"for a file use sqlite:///history\.db"):
+        open_store("history.db")  # a path given where a URL belongs: say how to write it
     with pytest.raises(StoreError) as info:
         open_store("postgresql+psycopg://user:s3cret@127.0.0.1:1/nowhere?connect_timeout=2")
     assert "s3cret" not in str(info.value) and "cannot open database" in str(info.value)

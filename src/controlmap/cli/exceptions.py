@@ -103,13 +103,14 @@ def validate_command(
         for problem in exc.problems:
             _print_problem(problem)
         raise typer.Exit(EXIT_FINDINGS) from None
-    known: set[str] | None
+    checks_of: dict[str, set[str]] | None
     try:
-        known = set(load_catalog().controls)
+        checks_of = {c.id: set(c.checks) for c in load_catalog().controls.values()}
     except FileError:
-        known = None  # the catalog's own problems are `controlmap catalog lint`'s business
+        checks_of = None  # the catalog's own problems are `controlmap catalog lint`'s business
     today = datetime.now(UTC).date()
-    problems = schema_problems + review(entries, today, known_controls=known or None)
+    known = set(checks_of) if checks_of else None
+    problems = schema_problems + review(entries, today, known_controls=known, checks_of=checks_of or None)
     problems += _unmatched(entries, today, db, settings)
     problems.sort(key=lambda p: (p.line or 0, p.level != "error"))
     for problem in problems:

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy.exc import SQLAlchemyError
 
 from controlmap.catalog.catalog import load_catalog
 from controlmap.catalog.models import Severity
@@ -32,11 +33,13 @@ from controlmap.cli.common import (
     render_rows,
 )
 from controlmap.findings.model import Finding
-from controlmap.outputs.common import location, md_text, ordered
+from controlmap.outputs.common import exception_note, location, md_code, md_text, ordered
 from controlmap.settings import Settings, load_settings
 from controlmap.store import Store, StoreEmpty, StoreError, describe_url, open_store, resolve_url
+from controlmap.store.db import database_error
+from controlmap.store.diff import Diff, diff_scans
 from controlmap.store.models import ScanRow
-from controlmap.store.queries import Diff, diff_scans, latest_findings, list_scans
+from controlmap.store.queries import latest_findings, list_scans
 from controlmap.store.recorder import aware
 from controlmap.yamlfile import FileError
 
@@ -102,6 +105,9 @@ def cli_store(db: str | None, settings: Settings, *, allow_empty: bool = False) 
     except StoreError as exc:
         print_error(str(exc))
         raise typer.Exit(EXIT_USAGE) from None
+    except SQLAlchemyError as exc:  # a damaged file whose schema pages still read
+        print_error(str(database_error(store.url, exc)))
+        raise typer.Exit(EXIT_USAGE) from None
     finally:
         store.close()
 
@@ -124,6 +130,8 @@ def _scan_row(row: ScanRow) -> dict[str, Any]:
         "kind": row.kind,
         "state": row.state if row.state != "running" else "running/interrupted",
         "scope": ", ".join(row.accounts or row.sources) or "-",
+        "regions": ", ".join(row.regions or []),
+        "services": ", ".join(row.services or []),
         "findings": row.finding_count,
         "fail": row.fail_count,
         "pass_rate": f"{100.0 * row.pass_count / decided:.1f}%" if decided else "-",
@@ -134,6 +142,7 @@ def _scan_row(row: ScanRow) -> dict[str, Any]:
     }
 
 
+SCAN_KINDS = ("aws", "iac", "aws-config")
 TABLE_COLUMNS = ("scan", "started", "kind", "state", "scope", "findings", "fail", "pass_rate", "duration_s")
 
 
@@ -147,6 +156,9 @@ def scans_command(
     settings_file: SettingsOpt = None,
 ) -> None:
     settings = cli_settings(settings_file)
+    if kind is not None and kind not in SCAN_KINDS:
+        print_error(f"unknown --kind {kind!r}; choose one of: {', '.join(SCAN_KINDS)}")
+        raise typer.Exit(EXIT_USAGE)
     try:
         with cli_store(db, settings, allow_empty=True) as store:
             rows = [_scan_row(r) for r in list_scans(store, limit=limit, kind=kind)]
@@ -154,12 +166,35 @@ def scans_command(
     except _NoScansYet as empty:
         rows, where = [], empty.where
     if not rows and fmt is OutputFormat.TABLE:
-        console.print(f"No scans recorded in {where} yet.", highlight=False)
+        what = f"No {kind} scans" if kind else "No scans"
+        console.print(f"{what} recorded in {where} yet.", highlight=False)
         return
     if fmt is OutputFormat.TABLE:
-        console.print(_scans_table(rows))
+        if console.width < NARROW:
+            _print_scans(rows)
+        else:
+            console.print(_scans_table(rows))
         return
     emit(render_rows(rows, fmt, title="Scans"))  # machine formats get every column, IDs whole
+
+
+NARROW = 120  # below this (80-column CI logs) nine columns fold to a few letters each
+
+
+def _print_scans(rows: Sequence[dict[str, Any]]) -> None:
+    """One scan per block: ID, time, kind, state and counts on the head line, what was scanned
+    below it; the scan ID (what `diff` and `report` take) is never cut."""
+    console.print(Text("Scans", style="bold"))
+    for r in rows:
+        head = Text(f"{r['scan']}  {r['started']}  {r['kind']}  ")
+        head.append(str(r["state"]), style="green" if r["state"] == "complete" else "bold red")
+        head.append(f"  {r['findings']} findings, {r['fail']} fail, pass rate {r['pass_rate']}")
+        if r["duration_s"] is not None:
+            head.append(f", {r['duration_s']} s")
+        console.print(head, soft_wrap=True, highlight=False)
+        scope = " · ".join(str(r[k]) for k in ("scope", "regions", "services") if r[k])
+        details = [scope] + ([str(r["note"])] if r["note"] else [])
+        console.print(Text("    " + " · ".join(details), style="dim"), soft_wrap=True, highlight=False)
 
 
 def _scans_table(rows: Sequence[dict[str, Any]]) -> Table:
@@ -187,11 +222,49 @@ class DiffFormat(str, Enum):
     MARKDOWN = "markdown"
 
 
-def _diff_table(title: str, findings: Sequence[Finding], style: str) -> Table:
+def _now(diff: Diff, finding: Finding, reopened: set[str]) -> str:
+    """What became of a finding, in a word: the NEW status, ``gone``, or ``reopened``."""
+    if finding.key in diff.gone:
+        return "gone"
+    if finding.key in reopened:
+        return "reopened"
+    note = exception_note(finding)
+    return f"{finding.status.value} ({note})" if note else finding.status.value
+
+
+def _diff_sections(diff: Diff) -> list[tuple[str, list[Finding], str]]:
+    return [
+        ("New failures", diff.new_failures, "bold red"),
+        ("Resolved", diff.resolved, "bold green"),
+        ("Accepted (now excepted, not fixed)", diff.accepted, "cyan"),
+        ("Undetermined (no verdict in the newer scan)", diff.undetermined, "magenta"),
+        ("Still failing", diff.still_failing, "yellow"),
+    ]
+
+
+def _diff_summary(diff: Diff) -> str:
+    parts = [
+        f"{len(diff.new_failures)} new" + (f" ({len(diff.reopened)} reopened)" if diff.reopened else ""),
+        f"{len(diff.resolved)} resolved",
+        f"{len(diff.still_failing)} still failing",
+    ]
+    parts += [
+        f"{len(found)} {label}"
+        for label, found in (
+            ("accepted", diff.accepted),
+            ("undetermined", diff.undetermined),
+            ("not compared", diff.not_compared),
+        )
+        if found
+    ]
+    return ", ".join(parts)
+
+
+def _diff_table(title: str, findings: Sequence[Finding], style: str, diff: Diff, reopened: set[str]) -> Table:
     table = Table(
         title=f"{title} ({len(findings)})", title_justify="left", title_style=style, header_style="bold"
     )
-    for column in ("Severity", "Control", "Resource", "Where", "Reason"):
+    for column in ("Severity", "Control", "Resource", "Where", "Now", "Reason"):
         table.add_column(column, overflow="fold")
     for f in ordered(findings):
         table.add_row(
@@ -199,31 +272,31 @@ def _diff_table(title: str, findings: Sequence[Finding], style: str) -> Table:
             Text(f.control_id),
             Text(f.resource_name),
             Text(location(f)),
+            Text(_now(diff, f, reopened)),
             Text(f.reason),
         )
     return table
 
 
 def _diff_markdown(diff: Diff) -> str:
-    lines = [
-        f"### controlmap diff: {diff.old.id} → {diff.new.id}",
-        "",
-        f"**{len(diff.new_failures)} new**, {len(diff.resolved)} resolved, "
-        f"{len(diff.still_failing)} still failing.",
-    ]
-    for title, findings in (("New failures", diff.new_failures), ("Resolved", diff.resolved)):
+    lines = [f"### controlmap diff: {diff.old.id} → {diff.new.id}", "", f"**{_diff_summary(diff)}**."]
+    note = diff.scope_note()
+    if note:
+        lines += ["", f"> {md_text(note)}"]
+    reopened = {f.key for f in diff.reopened}
+    for title, findings, _style in _diff_sections(diff)[:4]:
         if findings:
             lines += [
                 "",
                 f"#### {title}",
                 "",
-                "| Severity | Control | Resource | Reason |",
-                "|---|---|---|---|",
+                "| Severity | Control | Resource | Now | Reason |",
+                "|---|---|---|---|---|",
             ]
             for f in ordered(findings):
                 lines.append(
-                    f"| {f.severity.label} | {md_text(f.control_id)} | {md_text(f.resource_name)} "
-                    f"| {md_text(f.reason)} |"
+                    f"| {f.severity.label} | {md_text(f.control_id)} | {md_code(f.resource_name)} "
+                    f"| {md_text(_now(diff, f, reopened))} | {md_text(f.reason)} |"
                 )
     return "\n".join(lines) + "\n"
 
@@ -250,6 +323,9 @@ def diff_command(
             f"scan {diff.new.id} is newer than {diff.old.id}: comparing {diff.old.id} → {diff.new.id} "
             "(usage: controlmap diff OLD NEW)"
         )
+    note = diff.scope_note()
+    if note and fmt is not DiffFormat.MARKDOWN:
+        print_warning(note)
     if fmt is DiffFormat.JSON:
         emit(json.dumps(diff.to_json(), indent=2, ensure_ascii=False))
     elif fmt is DiffFormat.MARKDOWN:
@@ -258,18 +334,14 @@ def diff_command(
         console.print(
             Text(
                 f"{diff.old.id} ({aware(diff.old.started_at):%Y-%m-%d %H:%M}) → "
-                f"{diff.new.id} ({aware(diff.new.started_at):%Y-%m-%d %H:%M}): "
-                f"{len(diff.new_failures)} new, {len(diff.resolved)} resolved, "
-                f"{len(diff.still_failing)} still failing",
+                f"{diff.new.id} ({aware(diff.new.started_at):%Y-%m-%d %H:%M}): {_diff_summary(diff)}",
                 style="bold",
             )
         )
-        if diff.new_failures:
-            console.print(_diff_table("New failures", diff.new_failures, "bold red"))
-        if diff.resolved:
-            console.print(_diff_table("Resolved", diff.resolved, "bold green"))
-        if diff.still_failing:
-            console.print(_diff_table("Still failing", diff.still_failing, "yellow"))
+        reopened = {f.key for f in diff.reopened}
+        for title, findings, style in _diff_sections(diff):
+            if findings:
+                console.print(_diff_table(title, findings, style, diff, reopened))
     if fail_on_new and diff.new_failures:
         raise typer.Exit(EXIT_FINDINGS)
 
@@ -364,6 +436,7 @@ def findings_command(
             "severity": s.finding.severity.value,
             "control": s.finding.control_id,
             "resource": s.finding.resource_name,
+            "resource_id": s.finding.resource_id,
             "where": location(s.finding),
             "first_seen": s.finding.first_seen.date().isoformat() if s.finding.first_seen else "",
             "due": s.finding.due_date.isoformat() if s.finding.due_date else "",
@@ -372,6 +445,7 @@ def findings_command(
             "reopened": (s.reopened or "") if table else s.reopened,
             "scan": s.scan_id,
             **_approval(s.finding),
+            "reason": s.finding.reason,
         }
         for s in states
     ]
@@ -381,7 +455,9 @@ def findings_command(
     if table:
         _print_findings(rows)
         return
-    emit(render_rows(rows, fmt, columns=FINDING_COLUMNS, title=f"Findings ({len(rows)})"))
+    # A work list needs the ARN (every VPC's security group is called "default") and the reason.
+    columns = (*FINDING_COLUMNS, "reason") + (("resource_id",) if fmt is OutputFormat.CSV else ())
+    emit(render_rows(rows, fmt, columns=columns, title=f"Findings ({len(rows)})"))
 
 
 def _print_findings(rows: Sequence[dict[str, Any]]) -> None:

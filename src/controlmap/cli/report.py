@@ -15,7 +15,13 @@ from controlmap.catalog.catalog import Catalog, load_catalog
 from controlmap.checks.registry import Status
 from controlmap.cli.common import EXIT_USAGE, emit, err_console, print_error, print_warning
 from controlmap.cli.history import DbOpt, SettingsOpt, cli_settings, cli_store
-from controlmap.exceptions import expired_matching, expired_summary, find_exceptions_file, load_exceptions
+from controlmap.exceptions import (
+    expired_matching,
+    expired_summary,
+    find_exceptions_file,
+    load_exceptions,
+    noticed,
+)
 from controlmap.findings.model import ScanResult
 from controlmap.outputs import EXTENSIONS, AsffError, render
 from controlmap.settings import Settings
@@ -142,6 +148,9 @@ def report_command(
     else:
         with cli_store(db, settings) as store:
             row = find_scan(store, scan_id)
+            if row.state != "complete":
+                state = "running or killed" if row.state == "running" else row.state
+                print_warning(f"scan {row.id} is {state} ({row.note or 'no note'}): its findings are partial")
             result = load_result(store, row)
             if any(latest.id == row.id for latest in latest_scans(store)):
                 result = _as_of(result, today)
@@ -183,4 +192,7 @@ def _expired(result: ScanResult, settings: Settings, today: date) -> list[dict[s
     except FileError as exc:
         print_warning(f"exceptions file not used: {exc.problems[0]}")
         return []
-    return expired_summary(expired_matching(result, entries, today))
+    # The scan already reported the approvals that had lapsed when it ran (Scan details lists
+    # them); list here only those that lapsed since, or the report names each one twice.
+    lapsed = [e for e in expired_matching(result, entries, today) if not noticed(e, result)]
+    return expired_summary(lapsed)

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -108,7 +108,7 @@ def apply_approved_exceptions(result: ScanResult, settings: Settings, explicit: 
     except FileError as exc:
         fail_on_file_error(exc)
         raise
-    return apply_exceptions(result, entries, date.today())
+    return apply_exceptions(result, entries, datetime.now(UTC).date())  # the day validate and report use
 
 
 def record_in_store(
@@ -139,12 +139,18 @@ def recording(options: FinishOptions, settings: Settings, kind: str) -> Iterator
         recorder = session.__enter__()
     except StoreError as exc:
         print_warning(f"the scan will not be recorded in the history store: {exc}")
+        options.store = False  # said once; finish_scan must not try (and warn) again
         yield None
         return
     try:
         yield recorder
-    except BaseException:
+    except BaseException as exc:
         if not session.__exit__(*sys.exc_info()):
+            if isinstance(exc, KeyboardInterrupt) and not recorder.recorded:
+                # Typer turns Ctrl-C into a silent exit 130: say what became of the scan.
+                print_error(
+                    f"interrupted: scan {recorder.scan_id} is recorded as incomplete; earlier scans intact"
+                )
             raise
     else:
         session.__exit__(None, None, None)

@@ -1,6 +1,13 @@
 """Approved exceptions: the reviewed ``exceptions.yaml``, its validation, and applying it to a scan."""
 
-from controlmap.exceptions.apply import apply_exceptions, expired, expired_matching, expired_summary, unused
+from controlmap.exceptions.apply import (
+    apply_exceptions,
+    expired,
+    expired_matching,
+    expired_summary,
+    noticed,
+    unused,
+)
 from controlmap.exceptions.loader import (
     DEFAULT_FILE,
     check_exceptions,
@@ -22,6 +29,7 @@ __all__ = [
     "expired_summary",
     "find_exceptions_file",
     "load_exceptions",
+    "noticed",
     "review",
     "unused",
 ]

@@ -18,12 +18,15 @@ EXPIRED_CODE = "ExceptionExpired"
 def apply_exceptions(result: ScanResult, exceptions: Sequence[ExceptionEntry], today: date) -> ScanResult:
     """Mark FAIL and UNKNOWN findings an unexpired exception covers as EXCEPTED, with the approval.
 
+    Only entries in force count: approved on or before ``today`` and not expired.
+
     The first matching entry in file order wins. Findings already SUPPRESSED inline keep their
     suppression. An expired entry does not apply; if it would still cover a failing finding it is
     reported as a scan error (code ``ExceptionExpired``, with its file and line), so every output
     (console, JSON, SARIF notifications, HTML) shows that an approval lapsed.
     """
-    active = [e for e in exceptions if not e.is_expired(today)]
+    # An approval dated in the future is not an approval yet (`exceptions validate` says so).
+    active = [e for e in exceptions if not e.is_expired(today) and e.approved_on <= today]
     by_control: dict[str | None, list[tuple[int, ExceptionEntry]]] = {}
     for order, candidate in enumerate(active):
         by_control.setdefault(candidate.control, []).append((order, candidate))
@@ -61,11 +64,21 @@ def _lapsed_error(entry: ExceptionEntry, result: ScanResult) -> ScanError:
         source=source,
         code=EXPIRED_CODE,
         message=(
-            f"exception {entry.id or entry.control or entry.check} ({where}) expired on {entry.expires}; "
+            f"{_notice_prefix(entry)}{where}) expired on {entry.expires}; "
             f"{covered} finding(s) fail again (approved by {entry.approved_by})"
         ),
         line=entry.line,
     )
+
+
+def _notice_prefix(entry: ExceptionEntry) -> str:
+    return f"exception {entry.id or entry.control or entry.check} ("
+
+
+def noticed(entry: ExceptionEntry, result: ScanResult) -> bool:
+    """Whether the scan itself already reported this entry as lapsed (an ``ExceptionExpired``
+    notice), so a later report does not list it twice."""
+    return any(e.code == EXPIRED_CODE and e.message.startswith(_notice_prefix(entry)) for e in result.errors)
 
 
 def expired(exceptions: Sequence[ExceptionEntry], today: date) -> list[ExceptionEntry]:

@@ -114,9 +114,14 @@ def check_exceptions(path: Path) -> tuple[list[ExceptionEntry], list[FileProblem
 
 
 def review(
-    entries: Sequence[ExceptionEntry], today: date, known_controls: set[str] | None = None
+    entries: Sequence[ExceptionEntry],
+    today: date,
+    known_controls: set[str] | None = None,
+    checks_of: dict[str, set[str]] | None = None,
 ) -> list[FileProblem]:
-    """Checks beyond the schema: expired, future-dated, too long, unknown control, duplicate id."""
+    """Checks beyond the schema: expired, future-dated, too long, unknown control or check (or a
+    check that is not one of the control's), duplicate id. ``checks_of`` maps each control to
+    its check IDs."""
     problems: list[FileProblem] = []
     seen: dict[str, ExceptionEntry] = {}
     for entry in entries:
@@ -139,6 +144,7 @@ def review(
             )
         if known_controls is not None and entry.control and entry.control not in known_controls:
             problems.append(FileProblem(*where, f"{name}: unknown control {entry.control!r}"))
+        problems += _check_problems(entry, where, name, checks_of)
         if entry.id:
             if entry.id in seen:
                 problems.append(
@@ -148,3 +154,24 @@ def review(
                 )
             seen[entry.id] = entry
     return problems
+
+
+def _check_problems(
+    entry: ExceptionEntry, where: tuple[str, int | None], name: str, checks_of: dict[str, set[str]] | None
+) -> list[FileProblem]:
+    """A misspelt check, or one of another control, would make the entry match nothing."""
+    if checks_of is None or not entry.check:
+        return []
+    if entry.control and entry.control in checks_of:
+        if entry.check not in checks_of[entry.control]:
+            listed = ", ".join(sorted(checks_of[entry.control])) or "none (attestation only)"
+            return [
+                FileProblem(
+                    *where,
+                    f"{name}: check {entry.check!r} is not a check of {entry.control} (its checks: {listed})",
+                )
+            ]
+        return []
+    if not any(entry.check in checks for checks in checks_of.values()):
+        return [FileProblem(*where, f"{name}: unknown check {entry.check!r}")]
+    return []

@@ -19,6 +19,7 @@ Example (``exceptions.yaml``)::
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from fnmatch import fnmatchcase
 from typing import Any
@@ -28,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from controlmap.findings.model import Finding
 
 MAX_DURATION_DAYS = 366  # longer approvals are allowed but flagged by `exceptions validate`
+_ACCOUNT = re.compile(r"^\d{12}$")
 
 
 def _as_list(value: Any) -> Any:
@@ -50,7 +52,23 @@ class ResourceSelector(BaseModel):
     region: list[str] = Field(default_factory=list)
     tags: dict[str, str] = Field(default_factory=dict)  # key -> value glob; all must match
 
-    _lists = field_validator("arn", "account", "region", mode="before")(_as_list)
+    _lists = field_validator("arn", "region", mode="before")(_as_list)
+
+    @field_validator("account", mode="before")
+    @classmethod
+    def _accounts(cls, value: Any) -> Any:
+        """Account IDs are twelve digits, matched exactly. YAML reads an unquoted 012345678901 as
+        the number 12345678901: the leading zero is gone and the entry would never match."""
+        items = value if isinstance(value, list) else [value] if value is not None else []
+        for item in items:
+            if isinstance(item, int) and not isinstance(item, bool) and len(str(item)) != 12:
+                raise ValueError(
+                    f"account {item} is not a 12-digit account ID: YAML read it as a number and dropped "
+                    "its leading zeros; quote account IDs (account: '012345678901')"
+                )
+            if isinstance(item, (str, int)) and not isinstance(item, bool) and not _ACCOUNT.match(str(item)):
+                raise ValueError(f"account {item!r} is not a 12-digit AWS account ID")
+        return _as_list(value)
 
     @field_validator("tags", mode="before")
     @classmethod
@@ -157,3 +175,10 @@ class ExceptionsFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     exceptions: list[ExceptionEntry] = Field(default_factory=list)
+
+    @field_validator("exceptions", mode="before")
+    @classmethod
+    def _none_yet(cls, value: Any) -> Any:
+        """``exceptions:`` with nothing under it (a new file, every entry since removed) is an
+        empty list, not an error that would stop every scan."""
+        return [] if value is None else value

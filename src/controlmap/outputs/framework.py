@@ -26,7 +26,7 @@ from controlmap.catalog.catalog import Catalog
 from controlmap.catalog.models import ISO27001_2022, SOC2_2017, Control, Remediation
 from controlmap.checks.registry import Status
 from controlmap.findings.model import Finding, ScanResult
-from controlmap.outputs.common import ACCEPTED, SEVERITY_ORDER
+from controlmap.outputs.common import ACCEPTED, SEVERITY_ORDER, exception_note
 
 FRAMEWORKS = ("iso27001", "soc2", "seed")
 _PASSING = frozenset({Status.PASS.value, *(s.value for s in ACCEPTED)})
@@ -51,6 +51,7 @@ class Evidence:
     account_id: str | None
     region: str | None
     reason: str
+    exception: str = ""  # an accepted deviation: which exception, who approved it, until when
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -230,6 +231,7 @@ def _row(
             f.account_id,
             f.region,
             f.reason,
+            exception_note(f),
         )
         for f in pooled
         if f.status is not Status.NOT_APPLICABLE

@@ -28,6 +28,7 @@ from controlmap.checks.registry import Status
 from controlmap.findings.model import Finding, ScanResult
 from controlmap.outputs.common import (
     SEVERITY_ORDER,
+    exception_note,
     expiry_notices,
     is_overdue,
     location,
@@ -78,7 +79,6 @@ def _environment() -> Environment:
 
 
 def _finding_row(f: Finding) -> dict[str, Any]:
-    exc = f.exception or {}
     return {
         "id": f.key,
         "status": f.status.value,
@@ -98,11 +98,9 @@ def _finding_row(f: Finding) -> dict[str, Any]:
         "due": f.due_date.isoformat() if f.due_date else "",
         "overdue": f.overdue,
         "first_seen": f.first_seen.date().isoformat() if f.first_seen else "",
-        "exception": (
-            f"{exc.get('approved_by', '')} until {exc.get('expires', '')}".strip()
-            if exc.get("approved_by")
-            else str(exc.get("reason", ""))
-        ),
+        # The same words as the console and Markdown: which exception, who approved it, until
+        # when; an auditor looks the ID up in exceptions.yaml (justification, ticket).
+        "exception": exception_note(f),
         "refs": " ".join(f.iso27001 + f.soc2),
         "tags": ", ".join(f"{k}={v}" for k, v in sorted(f.tags.items())),
     }

@@ -13,7 +13,7 @@ from typing import Any
 
 from controlmap.checks.registry import Status
 from controlmap.findings.model import Finding, ScanResult
-from controlmap.outputs.common import location, ordered
+from controlmap.outputs.common import exception_note, location, ordered
 
 # Characters XML 1.0 cannot carry at all, even escaped; a hostile tag value must not break the file.
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -61,8 +61,7 @@ def _case(suite: ET.Element, f: Finding) -> str:
     if f.status is not Status.PASS:
         message = f"{f.status.value}: {f.reason}"
         if f.exception:
-            approver = f.exception.get("approved_by") or f.exception.get("reason", "")
-            message += f" (exception: {approver})"
+            message += f" ({exception_note(f)})"  # which exception, who approved it, until when
         ET.SubElement(case, "skipped", {"message": xml_text(message)})
         return "skipped"
     return "passed"

@@ -45,6 +45,13 @@ def render_markdown(
     summary = summarize(result.findings)
     failing = [f for f in ordered(result.findings) if f.status is Status.FAIL]
     lines = [f"### controlmap: {md_text(scan_title(result))}", ""]
+    if not result.complete:
+        # A PR comment must not read as a clean bill of health when the scan did not finish.
+        lines += [
+            "⚠️ **Incomplete scan**: it was interrupted or could not read everything; "
+            "the findings below are partial.",
+            "",
+        ]
     if failing:
         lines.append(
             f"**{len(failing)} failing** finding(s) "

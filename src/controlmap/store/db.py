@@ -17,10 +17,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from platformdirs import user_data_dir
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from controlmap.settings import Settings
@@ -83,7 +84,11 @@ def _engine(url: str, create: bool = True) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise StoreError(f"invalid database URL {url!r}: {exc}") from None
+        example = url if "://" not in url else "path.db"
+        raise StoreError(
+            f"invalid database URL {url!r}: {exc}; for a file use sqlite:///{example}, "
+            "for a server postgresql://user@host:5432/db"
+        ) from None
     backend = parsed.get_backend_name()
     if backend not in SUPPORTED_BACKENDS:
         raise StoreError(f"unsupported database URL scheme {backend!r} (use sqlite:// or postgresql://)")
@@ -134,16 +139,68 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(_alembic_config()).get_current_head()
 
 
+_MIGRATION_LOCK = 0x636D6170  # "cmap": the PostgreSQL advisory lock that serialises migrations
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (no-op when current)."""
+    """Bring the schema to the newest revision (no-op when current).
+
+    Several scans may open a new team database at once: on PostgreSQL an advisory lock lets one
+    of them create the schema while the others wait and then find it current. On SQLite the
+    migration runs in one ``BEGIN IMMEDIATE`` transaction (the driver would otherwise run each
+    CREATE TABLE on its own), which makes the others wait the same way. A loser that still fails
+    re-reads the revision before giving up.
+    """
     head = head_revision()
-    with engine.begin() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
-        if current == head:
-            return
-        config = _alembic_config()
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    with engine.connect() as connection:
+        if _revision(connection) == head:
+            return  # the usual case, without taking a lock that would wait for a writing scan
+    try:
+        with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+            elif connection.dialect.name == "sqlite":
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            _upgrade(connection, head)
+    except SQLAlchemyError:
+        with engine.connect() as connection:
+            if _revision(connection) != head:
+                raise
+
+
+def _revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _upgrade(connection: Connection, head: str | None) -> None:
+    current = _revision(connection)
+    if current == head:
+        return
+    known = {rev.revision for rev in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
+    if current is not None and current not in known:
+        raise StoreError(
+            f"the database was written by a newer controlmap (schema revision {current!r}; this version "
+            f"knows up to {head!r}): upgrade controlmap to read it"
+        )
+    config = _alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+def _reason(exc: SQLAlchemyError) -> str:
+    """The driver's own words, first line only, without SQLAlchemy's SQL and help link."""
+    orig = getattr(exc, "orig", None)
+    text_ = str(orig if orig is not None else exc).strip()
+    return text_.splitlines()[0] if text_ else type(exc).__name__
+
+
+def database_error(url: str, exc: SQLAlchemyError, doing: str = "read") -> StoreError:
+    """A StoreError for a failure while using the store: ``cannot read database X: <reason>``."""
+    hint = ""
+    reason = _reason(exc)
+    if "not a database" in reason or "malformed" in reason:
+        hint = " (the file is not a controlmap history database, or it is damaged)"
+    return StoreError(f"cannot {doing} database {describe_url(url)}: {reason}{hint}")
 
 
 def _has_schema(engine: Engine) -> bool:
@@ -164,11 +221,15 @@ def open_store(url: str | None = None, settings: Settings | None = None, *, crea
             engine.dispose()
             raise StoreEmpty(f"no scans recorded yet in {describe_url(resolved)}")
         migrate(engine)
-    except OperationalError as exc:
+    except StoreEmpty:
+        raise
+    except StoreError as exc:
         engine.dispose()
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise StoreError(f"cannot open database {describe_url(resolved)}: {reason}") from None
-    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot open database {describe_url(resolved)}: {exc}") from None
+    except CommandError as exc:  # alembic: a revision it cannot follow
         engine.dispose()
         raise StoreError(f"cannot migrate database {describe_url(resolved)}: {exc}") from None
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise database_error(resolved, exc, "open") from None
     return Store(resolved, engine, sessionmaker(engine, expire_on_commit=False))

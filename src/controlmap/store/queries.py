@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from controlmap.checks.registry import Status
 from controlmap.findings.model import Finding, ScanError, ScanResult
@@ -15,7 +16,87 @@ from controlmap.outputs.common import is_overdue
 from controlmap.outputs.html import TrendPoint
 from controlmap.store.db import Store, StoreError
 from controlmap.store.models import LifecycleRow, ScanFindingRow, ScanRow
-from controlmap.store.recorder import aware
+from controlmap.store.recorder import aware, listing_failed
+
+_SCAN_WINDOW = 500  # earlier scans of a scope searched for one of the same coverage
+
+
+def coverage(scan: ScanRow) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What a scan looked at within its scope: its regions and services (``--regions``,
+    ``--services``). Scans of one scope with the same coverage are *comparable*."""
+    return tuple(sorted(scan.regions or [])), tuple(sorted(scan.services or []))
+
+
+def comparable(a: ScanRow, b: ScanRow) -> bool:
+    """Same kind, accounts (or IaC sources), regions and services: the same scan, run again."""
+    return a.scope_key == b.scope_key and coverage(a) == coverage(b)
+
+
+def describe_scope(scan: ScanRow) -> str:
+    """``aws 123456789012 · us-east-1, eu-west-1 · s3, iam`` for messages."""
+    parts = [scan.kind, ", ".join(scan.accounts or scan.sources) or "-"]
+    regions, services = coverage(scan)
+    if regions:
+        parts.append(", ".join(regions))
+    if services:
+        parts.append(", ".join(services))
+    return " · ".join(parts)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Which findings a scan could have reported: the controls it evaluated (every control a
+    live scan evaluates reports at least a NOT_APPLICABLE or MANUAL finding) in its accounts and
+    regions, minus the controls whose listing failed there."""
+
+    controls: frozenset[str]
+    accounts: frozenset[str]
+    regions: frozenset[str]
+    failed_listings: frozenset[tuple[str, str | None]]
+
+    def covers(self, control_id: str, account_id: str | None, region: str | None) -> bool:
+        """Whether the scan evaluated this control where the finding lives (so its absence means
+        the resource is gone), as opposed to not looking there at all."""
+        if control_id not in self.controls:
+            return False
+        if self.accounts and account_id is not None and account_id not in self.accounts:
+            return False
+        # Global resources (IAM, CloudFront) have no region and are read whatever --regions says.
+        return not self.regions or region is None or region in self.regions
+
+    def covers_finding(self, finding: Finding) -> bool:
+        return self.covers(finding.control_id, finding.account_id, finding.region)
+
+    def listed(self, finding: Finding) -> bool:
+        return (finding.control_id, finding.account_id) not in self.failed_listings
+
+
+def coverage_of(store: Store, scan: ScanRow, findings: Sequence[Finding] | None = None) -> Coverage:
+    if findings is None:
+        with store.session() as session:
+            controls = set(
+                session.scalars(
+                    select(ScanFindingRow.control_id).where(ScanFindingRow.scan_id == scan.id).distinct()
+                )
+            )
+            failed = {
+                (f.control_id, f.account_id)
+                for f in (
+                    _finding(row.data)
+                    for row in session.scalars(
+                        select(ScanFindingRow).where(
+                            ScanFindingRow.scan_id == scan.id, ScanFindingRow.status == Status.ERROR.value
+                        )
+                    )
+                )
+                if listing_failed(f)
+            }
+    else:
+        controls = {f.control_id for f in findings}
+        failed = {(f.control_id, f.account_id) for f in findings if listing_failed(f)}
+    return Coverage(
+        frozenset(controls), frozenset(scan.accounts or []), frozenset(scan.regions or []), frozenset(failed)
+    )
 
 
 def list_scans(store: Store, *, limit: int = 20, kind: str | None = None) -> list[ScanRow]:
@@ -55,9 +136,13 @@ def find_scan(store: Store, ref: str | None = None) -> ScanRow:
 
 
 def previous_comparable(store: Store, scan: ScanRow) -> ScanRow | None:
-    """The newest complete scan of the same scope before ``scan``."""
+    """The newest complete scan before ``scan`` of the same scope and coverage (``comparable``).
+
+    A ``--services s3`` scan is not compared with a full scan: everything it did not look at
+    would show as resolved.
+    """
     with store.session() as session:
-        return session.scalars(
+        earlier = session.scalars(
             select(ScanRow)
             .where(
                 ScanRow.scope_key == scan.scope_key,
@@ -66,8 +151,9 @@ def previous_comparable(store: Store, scan: ScanRow) -> ScanRow | None:
                 ScanRow.id != scan.id,
             )
             .order_by(ScanRow.started_at.desc())
-            .limit(1)
-        ).first()
+            .limit(_SCAN_WINDOW)
+        )
+        return next((row for row in earlier if comparable(row, scan)), None)
 
 
 def findings_of(store: Store, scan_id: str) -> list[Finding]:
@@ -105,51 +191,6 @@ def load_result(store: Store, scan: ScanRow) -> ScanResult:
 
 
 @dataclass
-class Diff:
-    old: ScanRow
-    new: ScanRow
-    new_failures: list[Finding]
-    resolved: list[Finding]  # failing in OLD, not failing in NEW (the NEW finding if present)
-    still_failing: list[Finding]
-    swapped: bool = False  # the scans were given newest first and were put in order
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "old_scan": self.old.id,
-            "new_scan": self.new.id,
-            "new": [f.to_json() for f in self.new_failures],
-            "resolved": [f.to_json() for f in self.resolved],
-            "still_failing": [f.to_json() for f in self.still_failing],
-        }
-
-
-def diff_scans(store: Store, old_ref: str | None = None, new_ref: str | None = None) -> Diff:
-    """New, resolved and still-failing findings; default: the latest two comparable complete scans."""
-    new = find_scan(store, new_ref)
-    if old_ref is None:
-        old = previous_comparable(store, new)
-        if old is None:
-            raise StoreError(f"scan {new.id} has no earlier complete scan of the same scope to compare with")
-    else:
-        old = find_scan(store, old_ref)
-    swapped = aware(old.started_at) > aware(new.started_at)
-    if swapped:  # `diff NEW OLD`: compare in time order, or "new" and "resolved" trade places
-        old, new = new, old
-    old_findings = {f.key: f for f in findings_of(store, old.id)}
-    new_findings = {f.key: f for f in findings_of(store, new.id)}
-    old_failing = {k for k, f in old_findings.items() if f.status is Status.FAIL}
-    new_failing = {k for k, f in new_findings.items() if f.status is Status.FAIL}
-    return Diff(
-        old,
-        new,
-        [new_findings[k] for k in new_failing - old_failing],
-        [new_findings.get(k, old_findings[k]) for k in old_failing - new_failing],
-        [new_findings[k] for k in new_failing & old_failing],
-        swapped,
-    )
-
-
-@dataclass
 class FindingState:
     """A finding in the latest scan of its scope, with its lifecycle."""
 
@@ -171,14 +212,15 @@ class FindingState:
 
 
 def latest_scans(store: Store) -> list[ScanRow]:
-    """The newest complete scan of every scope (account set or IaC source set)."""
+    """The newest complete scan of every scope and coverage, newest first: a nightly full scan
+    and a later ``--services s3`` scan of the same account are both current for what they saw."""
     with store.session() as session:
         rows = session.scalars(
             select(ScanRow).where(ScanRow.state == "complete").order_by(ScanRow.started_at.desc())
         )
-        latest: dict[str, ScanRow] = {}
+        latest: dict[tuple[str, tuple[tuple[str, ...], tuple[str, ...]]], ScanRow] = {}
         for row in rows:
-            latest.setdefault(row.scope_key, row)
+            latest.setdefault((row.scope_key, coverage(row)), row)
         return list(latest.values())
 
 
@@ -193,7 +235,12 @@ def latest_findings(
     overdue: bool = False,
     today: date | None = None,
 ) -> list[FindingState]:
-    """The latest state of every finding, filtered; overdue is judged against ``today``."""
+    """The latest state of every finding, filtered; overdue is judged against ``today``.
+
+    Each finding comes from the newest complete scan that evaluated it: after a full scan and a
+    later ``--services s3`` scan, S3 findings come from the second and the rest from the first;
+    a finding the newer scan covered but no longer reports is gone, not current.
+    """
     today = today or datetime.now(UTC).date()
     wanted = {
         "severity": {s.lower() for s in severities},
@@ -203,20 +250,24 @@ def latest_findings(
         "account_id": set(accounts),
     }
     out: list[FindingState] = []
+    seen: set[str] = set()
+    newer: dict[str, list[Coverage]] = {}  # scope -> coverage of the newer scans already taken
     with store.session() as session:
         for scan in latest_scans(store):
+            shadows = newer.get(scan.scope_key, [])
             query = select(ScanFindingRow).where(ScanFindingRow.scan_id == scan.id)
             for column, values in wanted.items():
                 if values:
                     query = query.where(getattr(ScanFindingRow, column).in_(sorted(values)))
-            rows = list(session.scalars(query.order_by(ScanFindingRow.id)))
-            keys = [r.key for r in rows]
-            lifecycle: dict[str, LifecycleRow] = {}
-            for start in range(0, len(keys), 500):
-                for found in session.scalars(
-                    select(LifecycleRow).where(LifecycleRow.key.in_(keys[start : start + 500]))
-                ):
-                    lifecycle[found.key] = found
+            rows = [
+                row
+                for row in session.scalars(query.order_by(ScanFindingRow.id))
+                if row.key not in seen
+                and not any(c.covers(row.control_id, row.account_id, row.region) for c in shadows)
+            ]
+            newer.setdefault(scan.scope_key, []).append(coverage_of(store, scan))
+            seen.update(row.key for row in rows)
+            lifecycle = _lifecycle_rows(session, [r.key for r in rows])
             for row in rows:
                 finding = _finding(row.data)
                 late = is_overdue(finding, today)
@@ -236,21 +287,31 @@ def latest_findings(
     return out
 
 
+def _lifecycle_rows(session: Session, keys: Sequence[str]) -> dict[str, LifecycleRow]:
+    found: dict[str, LifecycleRow] = {}
+    for start in range(0, len(keys), 500):
+        for row in session.scalars(
+            select(LifecycleRow).where(LifecycleRow.key.in_(keys[start : start + 500]))
+        ):
+            found[row.key] = row
+    return found
+
+
 def trend(store: Store, scan: ScanRow, *, limit: int = 30) -> list[TrendPoint]:
-    """Pass rate and failing counts of the complete scans of ``scan``'s scope, oldest first."""
+    """Pass rate and failing counts of the complete scans comparable with ``scan``, oldest first
+    (a ``--services s3`` scan between two full scans would make the line jump)."""
     with store.session() as session:
-        rows = list(
-            session.scalars(
-                select(ScanRow)
-                .where(
-                    ScanRow.scope_key == scan.scope_key,
-                    ScanRow.state == "complete",
-                    ScanRow.started_at <= scan.started_at,
-                )
-                .order_by(ScanRow.started_at.desc())
-                .limit(limit)
+        earlier = session.scalars(
+            select(ScanRow)
+            .where(
+                ScanRow.scope_key == scan.scope_key,
+                ScanRow.state == "complete",
+                ScanRow.started_at <= scan.started_at,
             )
+            .order_by(ScanRow.started_at.desc())
+            .limit(_SCAN_WINDOW)
         )
+        rows = [row for row in earlier if row.id == scan.id or comparable(row, scan)][:limit]
     points = []
     for row in reversed(rows):
         decided = row.pass_count + row.fail_count

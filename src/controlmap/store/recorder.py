@@ -25,10 +25,11 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Table, bindparam, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from controlmap.catalog.models import Severity
@@ -36,7 +37,7 @@ from controlmap.checks.registry import Status
 from controlmap.findings.model import Finding, ScanResult
 from controlmap.outputs.common import is_overdue
 from controlmap.settings import PlanSettings, Settings
-from controlmap.store.db import Store, open_store
+from controlmap.store.db import Store, database_error, open_store
 from controlmap.store.models import LifecycleRow, ScanFindingRow, ScanRow
 
 FAILING = frozenset({Status.FAIL, Status.EXCEPTED, Status.SUPPRESSED})
@@ -54,6 +55,19 @@ def scope_key(kind: str, accounts: Iterable[str], sources: Iterable[str]) -> str
     """Scans of the same kind over the same accounts (or IaC sources) are comparable."""
     payload = json.dumps([kind, sorted(set(accounts)), sorted(set(sources))])
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def scanned_sources(result: ScanResult) -> list[str]:
+    """The sources as the store keeps them. IaC paths are made absolute: every repository's CI job
+    scans ``.``, and a team database must not take two projects for the same scope (each scan
+    would mark the other project's findings gone, and `findings` would show only the last)."""
+    if result.kind != "iac":
+        return list(result.sources)
+    return [str(Path(source).expanduser().resolve()) for source in result.sources]
+
+
+def scope_of(result: ScanResult) -> str:
+    return scope_key(result.kind, result.accounts, scanned_sources(result))
 
 
 def new_scan_id() -> str:
@@ -86,9 +100,11 @@ class ScanRecorder:
         for attempt in range(_RETRIES):
             try:
                 return self._record_once(result)
-            except IntegrityError:
+            except IntegrityError as exc:
                 if attempt == _RETRIES - 1:
-                    raise
+                    raise database_error(self.store.url, exc, "write to") from None
+            except SQLAlchemyError as exc:  # a damaged or locked database: the scan still reports
+                raise database_error(self.store.url, exc, "write to") from None
         raise AssertionError("unreachable")
 
     def _record_once(self, result: ScanResult) -> ScanResult:
@@ -123,7 +139,7 @@ class ScanRecorder:
 def _fill_scan_row(scan: ScanRow, result: ScanResult, findings: Sequence[Finding]) -> None:
     scan.kind = result.kind
     scan.state = "complete" if result.complete else "incomplete"
-    scan.scope_key = scope_key(result.kind, result.accounts, result.sources)
+    scan.scope_key = scope_of(result)
     scan.started_at = aware(result.started_at)
     scan.finished_at = aware(result.finished_at) if result.finished_at else datetime.now(UTC)
     scan.tool_version = result.tool_version
@@ -131,7 +147,7 @@ def _fill_scan_row(scan: ScanRow, result: ScanResult, findings: Sequence[Finding
     scan.accounts = list(result.accounts)
     scan.regions = list(result.regions)
     scan.services = list(result.services)
-    scan.sources = list(result.sources)
+    scan.sources = scanned_sources(result)
     scan.api_calls = dict(result.api_calls)
     scan.errors = [e.model_dump(mode="json") for e in result.errors]
     scan.resource_count = result.resource_count
@@ -168,7 +184,7 @@ def _apply_lifecycle(
     """Lifecycle rows read and written with bulk statements: a 10,000-finding scan is one round trip each."""
     seen_at = aware(result.started_at)
     today = seen_at.date()
-    scope = scope_key(result.kind, result.accounts, result.sources)
+    scope = scope_of(result)
     by_key: dict[str, Finding] = {}
     for finding in result.findings:
         by_key.setdefault(finding.key, finding)
@@ -247,11 +263,24 @@ def _apply_lifecycle(
     return out
 
 
+def listing_failed(finding: Finding) -> bool:
+    """An ERROR finding that stands for a whole listing that failed (``AccessDenied`` on
+    ``ListBuckets``): the engine names it ``"<resource type> in <account>/<region>"``. Its
+    resources were not seen, so their absence proves nothing."""
+    return finding.status is Status.ERROR and finding.resource_id.startswith(f"{finding.resource_type} in ")
+
+
 def _missing(
     session: Session, scope: str, result: ScanResult, present: set[str], seen_at: datetime
 ) -> list[dict[str, Any]]:
-    """Open findings of this scope that a complete scan no longer reports: the resource is gone."""
-    evaluated = {(f.control_id, f.account_id) for f in result.findings}
+    """Open findings of this scope that a complete scan no longer reports: the resource is gone.
+
+    Only controls the scan evaluated in that account count, and not those whose listing failed
+    there: a global listing (S3, IAM) fails in the home region, so a failed listing blocks the
+    control in the whole account for this scan.
+    """
+    blocked = {(f.control_id, f.account_id) for f in result.findings if listing_failed(f)}
+    evaluated = {(f.control_id, f.account_id) for f in result.findings} - blocked
     query = select(LIFECYCLE).where(LIFECYCLE.c.scope_key == scope, LIFECYCLE.c.open.is_(True))
     gone = []
     for mapping in session.execute(query).mappings():
@@ -287,7 +316,29 @@ def scan_session(
     active = store or open_store(db_url, settings)
     scan_id = new_scan_id()
     started = aware(started_at or datetime.now(UTC))
-    with active.session() as session, session.begin():
+    try:
+        _start_row(active, scan_id, kind, started)
+    except SQLAlchemyError as exc:
+        if owned:
+            active.close()
+        raise database_error(active.url, exc, "write to") from None
+    recorder = ScanRecorder(active, scan_id, settings)
+    try:
+        yield recorder
+    except BaseException as exc:  # Ctrl-C included: the scan must not look complete
+        if not recorder.recorded:
+            _mark_incomplete(active, scan_id, f"interrupted: {type(exc).__name__}")
+        raise
+    else:
+        if not recorder.recorded:
+            _mark_incomplete(active, scan_id, "the scan ended without recording results")
+    finally:
+        if owned:
+            active.close()
+
+
+def _start_row(store: Store, scan_id: str, kind: str, started: datetime) -> None:
+    with store.session() as session, session.begin():
         session.add(
             ScanRow(
                 id=scan_id,
@@ -310,28 +361,20 @@ def scan_session(
                 note="",
             )
         )
-    recorder = ScanRecorder(active, scan_id, settings)
-    try:
-        yield recorder
-    except BaseException as exc:  # Ctrl-C included: the scan must not look complete
-        if not recorder.recorded:
-            _mark_incomplete(active, scan_id, f"interrupted: {type(exc).__name__}")
-        raise
-    else:
-        if not recorder.recorded:
-            _mark_incomplete(active, scan_id, "the scan ended without recording results")
-    finally:
-        if owned:
-            active.close()
 
 
 def _mark_incomplete(store: Store, scan_id: str, note: str) -> None:
-    with store.session() as session, session.begin():
-        scan = session.get(ScanRow, scan_id)
-        if scan is not None:
-            scan.state = "incomplete"
-            scan.finished_at = datetime.now(UTC)
-            scan.note = note
+    """Best effort: if the database itself is what failed, the row stays ``running``, which
+    every listing shows as not complete (running/interrupted) all the same."""
+    try:
+        with store.session() as session, session.begin():
+            scan = session.get(ScanRow, scan_id)
+            if scan is not None:
+                scan.state = "incomplete"
+                scan.finished_at = datetime.now(UTC)
+                scan.note = note
+    except SQLAlchemyError:
+        pass
 
 
 def record_scan(
