@@ -87,7 +87,8 @@ def test_unknown_check_and_check_of_another_control_are_errors(tmp_path: Path) -
 
 
 def _listed(message: str) -> str:
-    return " (its checks: s3_bucket_public_access_blocked)" if "is not a check of" in message else ""
+    listed = "s3_account_public_access_blocked, s3_bucket_public_access_blocked"
+    return f" (its checks: {listed})" if "is not a check of" in message else ""
 
 
 def test_a_file_with_no_entries_yet_is_valid(tmp_path: Path) -> None:

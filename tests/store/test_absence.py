@@ -30,13 +30,14 @@ def _listing_error_findings(region: str | None) -> list:
             resource_types=("AWS::S3::Bucket",),
         )
     )
-    return evaluate(
+    findings = evaluate(
         catalog,
         inventory,
         Settings(),
         controls=[catalog.controls["S3-01"]],
         options=EvaluationOptions(manual_findings=False),
     )
+    return [f for f in findings if f.check_id == "s3_bucket_public_access_blocked"]
 
 
 def test_a_failed_listing_resolves_nothing(store: Store) -> None:
