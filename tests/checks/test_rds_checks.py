@@ -423,6 +423,17 @@ class TestIamAuth:
         assert run("rds_instance_iam_auth_enabled", db(engine, iam_auth_enabled=False)).status is Status.FAIL
         assert run("rds_instance_iam_auth_enabled", db(engine, iam_auth_enabled=True)).status is Status.PASS
 
+    @pytest.mark.parametrize(
+        ("version", "status"),
+        [("10.4.34", Status.NOT_APPLICABLE), ("10.6.18", Status.NOT_APPLICABLE), ("10.11.8", Status.FAIL),
+         ("11.4.3", Status.FAIL), ("11.8.1", Status.FAIL)],
+    )  # fmt: skip
+    def test_mariadb_supports_it_from_10_11(self, version: str, status: Status) -> None:
+        out = run("rds_instance_iam_auth_enabled", db("mariadb", version, iam_auth_enabled=False))
+        assert out.status is status
+        if status is Status.NOT_APPLICABLE:
+            assert "10.11" in out.reason and "upgrade" in out.reason
+
     def test_cluster(self) -> None:
         assert run("rds_cluster_iam_auth_enabled", cluster(iam_auth_enabled=False)).status is Status.FAIL
         assert (

@@ -541,10 +541,25 @@ def cluster_logs(cluster: DBCluster, ctx: CheckContext) -> Outcome:
 # ---- RDS-07 IAM database authentication ---------------------------------------------------
 
 
+# Engine versions before which IAM database authentication cannot be turned on (AWS's "Supported
+# Regions and DB engines for IAM database authentication": RDS for MariaDB from 10.11 only).
+IAM_AUTH_MIN_VERSION: dict[str, tuple[int, ...]] = {"mariadb": (10, 11)}
+
+
 def _iam_auth(db: _Database, ctx: CheckContext) -> Outcome:
     family = engine_family(db.engine)
     if family not in IAM_AUTH_ENGINES:
         return not_applicable(f"{db.engine} does not support IAM database authentication")
+    minimum = IAM_AUTH_MIN_VERSION.get(family)
+    version = _version(db.engine_version)
+    if minimum and version and version[: len(minimum)] < minimum:
+        needed = ".".join(map(str, minimum))
+        return not_applicable(
+            f"{db.engine} {db.engine_version} does not support IAM database authentication (available from "
+            f"{needed}); upgrade the engine to use it",
+            engine=db.engine,
+            engine_version=db.engine_version,
+        )
     if need(db, "iam_auth_enabled"):
         return passed("IAM database authentication is enabled")
     return failed(
