@@ -267,3 +267,24 @@ def test_private_api_policy_denying_all_but_a_vpc_endpoint_is_not_public() -> No
     assert run("dynamodb_table_policy_no_public_access", table(resource_policy=doc(table_allow))).status is (
         Status.FAIL
     )
+
+
+@pytest.mark.parametrize(
+    ("policy", "status", "recommend"),
+    [
+        ("TLSv1.2_2019", Status.PASS, True),
+        ("TLSv1.2_2021", Status.PASS, False),
+        ("TLSv1.3_2025", Status.PASS, False),
+        ("TLSv1.2_2027", Status.PASS, False),  # a policy AWS adds later is judged by its name
+        ("TLSv1.1_2016", Status.FAIL, False),
+        ("TLSv1_2016", Status.FAIL, False),
+        ("SSLv3", Status.FAIL, False),
+    ],
+)
+def test_viewer_security_policies(policy: str, status: Status, recommend: bool) -> None:
+    dist = CloudFrontDistribution(
+        id="arn:cf", name="E1", default_certificate=False, minimum_protocol_version=policy
+    )
+    outcome = run("cloudfront_viewer_tls_minimum", dist)
+    assert outcome.status is status
+    assert ("recommended" in outcome.reason) is recommend
