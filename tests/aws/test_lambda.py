@@ -247,3 +247,12 @@ def test_only_needed_calls(functions: dict[str, str], emulation: LambdaEmulation
     calls = scan.factory.counter.snapshot()
     assert calls.get("lambda:ListFunctions") == 1
     assert not any(k.startswith("lambda:") and k != "lambda:ListFunctions" for k in calls)
+
+
+def test_denied_distributions_do_not_fail_possible_edge_functions(
+    functions: dict[str, str], emulation: LambdaEmulation
+) -> None:
+    scan = _scan(emulation, ["lambda_function_in_vpc"], hooks=[deny("cloudfront", "ListDistributions")])
+    found = outcomes(scan, "lambda_function_in_vpc")
+    assert found["bad"][0].status is Status.ERROR and found["bad"][0].error_code == "AccessDenied"
+    assert found["good"][0].status is Status.PASS

@@ -149,6 +149,30 @@ def test_edge_functions_are_not_judged_on_vpc() -> None:
     assert run("lambda_function_in_vpc", fn()).status is Status.UNKNOWN
 
 
+def test_unseen_distributions_leave_unattached_us_east_1_functions_undecided() -> None:
+    """ListDistributions denied: an unattached us-east-1 function may be a Lambda@Edge function."""
+    inventory = Inventory()
+    denied = CollectionError(
+        service="cloudfront",
+        operation="ListDistributions",
+        code="AccessDenied",
+        resource_types=(CloudFrontDistribution.resource_type,),
+    )
+    inventory.add_error(denied)
+    ctx = CheckContext(inventory=inventory, settings=Settings())
+    check = registry()["lambda_function_in_vpc"].func
+    outcome = check(fn(vpc=VpcFacts()), ctx)
+    assert outcome.status is Status.ERROR and outcome.error_code == "AccessDenied"
+    assert "Lambda@Edge" in outcome.reason
+    attached = fn(vpc=VpcFacts(vpc_id="vpc-1", subnet_ids=["subnet-1"]))
+    assert check(attached, ctx).status is Status.PASS  # attached: the edge question does not arise
+    elsewhere = LambdaFunction(
+        id=ARN.replace("us-east-1", "eu-west-1"), name="fn", region="eu-west-1", function_name="fn",
+        vpc=VpcFacts(),
+    )  # fmt: skip
+    assert check(elsewhere, ctx).status is Status.FAIL  # edge functions live in us-east-1 only
+
+
 # ---- environment, signing, failure handling ----------------------------------------------------
 
 

@@ -20,6 +20,7 @@ from controlmap.checks.policy import Statement, admin_statements, public_grants
 from controlmap.checks.registry import (
     CheckContext,
     Outcome,
+    Status,
     check,
     failed,
     need,
@@ -27,6 +28,7 @@ from controlmap.checks.registry import (
     passed,
     unknown,
 )
+from controlmap.resources.base import CollectionError
 from controlmap.resources.cloudfront import CloudFrontDistribution
 from controlmap.resources.iam import IamRole
 from controlmap.resources.lambda_ import LambdaFunction
@@ -218,6 +220,16 @@ def _edge_distributions(function: LambdaFunction, ctx: CheckContext) -> list[str
     return names
 
 
+def _distributions_unseen(function: LambdaFunction, ctx: CheckContext) -> CollectionError | None:
+    """The failed CloudFront listing that hides whether this function is used at the edge."""
+    if function.region not in (None, "us-east-1"):
+        return None
+    for error in ctx.inventory.errors:
+        if CloudFrontDistribution.resource_type in getattr(error, "resource_types", ()):
+            return error  # type: ignore[no-any-return]
+    return None
+
+
 @check(
     "lambda_function_in_vpc",
     LambdaFunction,
@@ -241,6 +253,18 @@ def in_vpc(function: LambdaFunction, ctx: CheckContext) -> Outcome:
             vpc=vpc.vpc_id,
             subnets=vpc.subnet_ids,
             security_groups=vpc.security_group_ids,
+        )
+    unseen = _distributions_unseen(function, ctx)
+    if unseen is not None:
+        # Without the distributions an unattached us-east-1 function may be a Lambda@Edge
+        # function, which cannot be attached: failing it would be a guess.
+        return Outcome(
+            Status.ERROR,
+            "the function is not attached to a VPC, and whether it runs at the edge (Lambda@Edge, which "
+            f"cannot be attached) is not known: {unseen.describe()}",
+            {},
+            None,
+            unseen.code,
         )
     return failed(
         "the function is not attached to a VPC (VpcConfig has no subnets); attach it to private subnets "
