@@ -496,3 +496,29 @@ def test_launch_templates_default_version(ec2: Any) -> None:
     calls = factory.counter.snapshot()
     assert calls["ec2:DescribeLaunchTemplateVersions"] == 1  # every template's default version at once
     assert calls["ec2:GetEbsEncryptionByDefault"] == 1  # the region fact the EBS check reads
+
+
+def test_groups_of_a_secondary_interface_count_for_remote_access(ec2: Any, network: dict[str, str]) -> None:
+    """SSH open on a group attached only to a second interface still exposes the instance."""
+    closed = ec2.create_security_group(GroupName="closed", Description="x", VpcId=network["vpc"])["GroupId"]
+    ssh = ec2.create_security_group(GroupName="ssh", Description="x", VpcId=network["vpc"])["GroupId"]
+    ec2.authorize_security_group_ingress(
+        GroupId=ssh,
+        IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+        ],
+    )
+    spec = [{"ResourceType": "instance", "Tags": [{"Key": SSM_TAG, "Value": "Online"}]}]
+    instance = ec2.run_instances(
+        ImageId=ami(ec2), MinCount=1, MaxCount=1, SubnetId=network["subnet"], SecurityGroupIds=[closed],
+        TagSpecifications=spec,
+    )["Instances"][0]["InstanceId"]  # fmt: skip
+    second = ec2.create_network_interface(SubnetId=network["subnet"], Groups=[ssh])["NetworkInterface"]
+    ec2.attach_network_interface(
+        NetworkInterfaceId=second["NetworkInterfaceId"], InstanceId=instance, DeviceIndex=1
+    )
+    inventory, _ = collect(["ec2_instance_no_world_remote_access"])
+    item = inventory.of_type(Instance)[0]
+    assert set(item.security_group_ids) == {closed, ssh}
+    result = outcome("ec2_instance_no_world_remote_access", item, inventory)
+    assert result.status is Status.FAIL and ssh in result.reason

@@ -380,7 +380,18 @@ def instance_from_api(item: dict[str, Any], account_id: str, region: str) -> Ins
         key_name=item.get("KeyName") or None,
         platform=item.get("Platform"),
         public_ip=item.get("PublicIpAddress"),
-        security_group_ids=[g["GroupId"] for g in item.get("SecurityGroups") or [] if "GroupId" in g],
+        # Every group of every interface: a secondary interface can carry a group (and an open
+        # port) that the instance-level list does not show.
+        security_group_ids=list(
+            dict.fromkeys(
+                g["GroupId"]
+                for g in [
+                    *(item.get("SecurityGroups") or []),
+                    *(g for n in item.get("NetworkInterfaces") or [] for g in n.get("Groups") or []),
+                ]
+                if "GroupId" in g
+            )
+        ),
         interface_ids=[n["NetworkInterfaceId"] for n in item.get("NetworkInterfaces") or []],
         launch_time=parse_time(item.get("LaunchTime")),
         metadata_http_tokens=metadata.get("HttpTokens"),
