@@ -4,9 +4,11 @@ template-style inputs an IaC source produces, and policy edge cases."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
+from controlmap.checks.apigateway import ApiGatewaySettings
 from controlmap.checks.registry import CheckContext, FactUnavailable, Inventory, Outcome, Status, registry
 from controlmap.resources.apigateway import (
     ApiGatewayRestApi,
@@ -288,3 +290,29 @@ def test_viewer_security_policies(policy: str, status: Status, recommend: bool) 
     outcome = run("cloudfront_viewer_tls_minimum", dist)
     assert outcome.status is status
     assert ("recommended" in outcome.reason) is recommend
+
+
+def test_bad_lambda_and_api_gateway_settings_name_file_and_line(tmp_path: Any) -> None:
+    """Values that would make a check fail everything (or nothing) are refused where they stand."""
+    from controlmap.settings import load_settings
+    from controlmap.yamlfile import FileError
+
+    path = tmp_path / "controlmap.yaml"
+    path.write_text(
+        "apigateway:\n  max_rate_limit: -5\n  max_burst_limit: -1\n  execution_logging_levels: [DEBUG]\n"
+        "lambda:\n  secret_entropy_threshold: 0\n  secret_entropy_min_length: -3\n"
+    )
+    with pytest.raises(FileError) as caught:
+        load_settings(path)
+    lines = {(p.line, p.message.split(":")[0]) for p in caught.value.problems}
+    assert lines == {
+        (2, "apigateway.max_rate_limit"),
+        (3, "apigateway.max_burst_limit"),
+        (4, "apigateway.execution_logging_levels"),
+        (6, "lambda.secret_entropy_threshold"),
+        (7, "lambda.secret_entropy_min_length"),
+    }
+    assert "DEBUG" in " ".join(p.message for p in caught.value.problems)
+    fine = tmp_path / "fine.yaml"
+    fine.write_text("apigateway:\n  execution_logging_levels: [error]\n")
+    assert load_settings(fine).section("apigateway", ApiGatewaySettings).execution_logging_levels == ["ERROR"]

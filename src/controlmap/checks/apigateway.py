@@ -12,7 +12,7 @@ Allowances, written down so that nobody has to guess:
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from controlmap.checks.policy import public_grants
 from controlmap.checks.registry import (
@@ -37,16 +37,31 @@ from controlmap.resources.apigateway import (
 )
 from controlmap.settings import register_section
 
+# Execution logging levels API Gateway stages can have besides OFF.
+EXECUTION_LOGGING_LEVELS = ("ERROR", "INFO")
+
 
 class ApiGatewaySettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     allow_unauthenticated_options: bool = True
     # APIGW-03: when set, stage limits above these fail (requests per second, burst).
-    max_rate_limit: float | None = None
-    max_burst_limit: int | None = None
-    # APIGW-05: execution logging levels that count as on.
-    execution_logging_levels: list[str] = ["ERROR", "INFO"]
+    max_rate_limit: float | None = Field(default=None, ge=0)
+    max_burst_limit: int | None = Field(default=None, ge=0)
+    # APIGW-05: execution logging levels that count as on (ERROR, INFO).
+    execution_logging_levels: list[str] = Field(default_factory=lambda: list(EXECUTION_LOGGING_LEVELS))
+
+    @field_validator("execution_logging_levels")
+    @classmethod
+    def _levels(cls, levels: list[str]) -> list[str]:
+        wanted = [level.strip().upper() for level in levels]
+        bad = [level for level in wanted if level not in EXECUTION_LOGGING_LEVELS]
+        if bad or not wanted:
+            raise ValueError(
+                f"must list {' and/or '.join(EXECUTION_LOGGING_LEVELS)} (the levels that log), not "
+                f"{', '.join(bad) or 'nothing'}"
+            )
+        return wanted
 
 
 register_section("apigateway", ApiGatewaySettings)

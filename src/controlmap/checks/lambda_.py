@@ -14,7 +14,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from controlmap.checks.policy import Statement, admin_statements, public_grants
 from controlmap.checks.registry import (
@@ -62,8 +62,9 @@ class LambdaSettings(BaseModel):
     # LAMBDA-03: extra regular expressions for secret variable names / values (case-insensitive names).
     secret_name_patterns: list[str] = []
     secret_value_patterns: list[str] = []
-    secret_entropy_threshold: float = 4.2
-    secret_entropy_min_length: int = 20
+    # Bits per character (a random base64 key has about 5-6, English text and hex digests under 4.2).
+    secret_entropy_threshold: float = Field(default=4.2, gt=0, le=8)
+    secret_entropy_min_length: int = Field(default=20, ge=8)
     # LAMBDA-01: managed policies whose "*" resources are accepted (AWS's Lambda service-role
     # policies only grant logging, ENI and tracing actions that need "*").
     allowed_managed_policies: list[str] = [
