@@ -286,3 +286,17 @@ def test_public_function_url_and_restricted_invoke() -> None:
 
 def doc_of(*statements: dict[str, object]) -> PolicyDocument:
     return PolicyDocument.model_validate({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def test_variables_lambda_could_not_decrypt_are_not_an_absence() -> None:
+    """Environment.Error instead of Variables: the variables exist, their names and values are unknown."""
+    denied = EnvironmentFacts(
+        kms_key_arn="arn:aws:kms:us-east-1:111122223333:key/k", unreadable="KMSAccessDeniedException"
+    )
+    cmk = run("lambda_function_env_encrypted_cmk", fn(environment=denied))
+    assert cmk.status is Status.PASS and "could not decrypt" in cmk.reason
+    secrets = run("lambda_function_env_no_plaintext_secrets", fn(environment=denied))
+    assert secrets.status is Status.UNKNOWN and "KMSAccessDeniedException" in secrets.reason
+    no_key = EnvironmentFacts(unreadable="KMSDisabledException")
+    assert run("lambda_function_env_encrypted_cmk", fn(environment=no_key)).status is Status.UNKNOWN
+    assert run("lambda_function_env_no_plaintext_secrets", fn(environment=no_key)).status is Status.UNKNOWN

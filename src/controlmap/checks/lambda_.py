@@ -31,7 +31,7 @@ from controlmap.checks.registry import (
 from controlmap.resources.base import CollectionError
 from controlmap.resources.cloudfront import CloudFrontDistribution
 from controlmap.resources.iam import IamRole
-from controlmap.resources.lambda_ import LambdaFunction
+from controlmap.resources.lambda_ import EnvironmentFacts, LambdaFunction
 from controlmap.settings import register_section
 from controlmap.yamlfile import read_yaml
 
@@ -277,6 +277,15 @@ def in_vpc(function: LambdaFunction, ctx: CheckContext) -> Outcome:
 # ---- LAMBDA-03: environment variables ------------------------------------------------------------
 
 
+def _unreadable(environment: EnvironmentFacts) -> str:
+    return (
+        f"Lambda could not decrypt the environment variables for the scan ({environment.unreadable}); "
+        "allow the scanning role kms:Decrypt on the function's key (a condition on "
+        "kms:EncryptionContext:aws:lambda:FunctionArn limits it to the function) or have someone who "
+        "can read them review the variables"
+    )
+
+
 @check(
     "lambda_function_env_encrypted_cmk",
     LambdaFunction,
@@ -285,6 +294,15 @@ def in_vpc(function: LambdaFunction, ctx: CheckContext) -> Outcome:
 )
 def env_cmk(function: LambdaFunction, ctx: CheckContext) -> Outcome:
     environment = need(function, "environment")
+    if environment.unreadable and environment.kms_key_arn:
+        return passed(
+            f"environment variables are encrypted with customer managed key {environment.kms_key_arn}; "
+            f"the scan could not decrypt them ({environment.unreadable}), so LAMBDA-03's secret check "
+            "is UNKNOWN",
+            kms_key=environment.kms_key_arn,
+        )
+    if environment.unreadable:
+        return unknown(_unreadable(environment), error_code=environment.unreadable)
     if not environment.variable_names:
         return not_applicable("the function has no environment variables")
     count = len(environment.variable_names)
@@ -309,6 +327,8 @@ def env_cmk(function: LambdaFunction, ctx: CheckContext) -> Outcome:
 )
 def env_no_secrets(function: LambdaFunction, ctx: CheckContext) -> Outcome:
     environment = need(function, "environment")
+    if environment.unreadable:
+        return unknown(_unreadable(environment), error_code=environment.unreadable)
     if not environment.variable_names:
         return not_applicable("the function has no environment variables")
     if environment.suspicious:
