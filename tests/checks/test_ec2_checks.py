@@ -111,6 +111,7 @@ class TestSecurityGroupWorldIngress:
         assert out.status is Status.FAIL
         assert "tcp/22 from 0.0.0.0/0" in out.reason
         assert "i-9" in out.reason and "2 network interface(s)" in out.reason
+        assert "amazon-elb" in out.reason  # what the interface without an instance belongs to
         assert out.evidence["instances"] == ["i-9"]
         assert {i["id"] for i in out.evidence["interfaces"]} == {"eni-1", "eni-2"}
 
@@ -140,6 +141,16 @@ class TestSecurityGroupWorldIngress:
     def test_restricted_port_from_a_narrow_range_passes(self) -> None:
         rule = SgRule(protocol="tcp", from_port=22, to_port=22, ipv4_ranges=["198.51.100.0/24"])
         assert run(self.check, sg(ingress=[rule])).status is Status.PASS
+
+    def test_aws_managed_interfaces_are_named_by_their_owner(self) -> None:
+        rds = SgAttachment(interface_id="eni-3", description="RDSNetworkInterface", requester="amazon-rds")
+        group = sg(
+            ingress=[world("tcp", 3306, 3306)],
+            attachments=[rds, rds.model_copy(update={"interface_id": "eni-4"})],
+        )
+        out = run(self.check, group)
+        assert out.status is Status.FAIL
+        assert "2 network interface(s): RDSNetworkInterface (x2)." in out.reason
 
     def test_unattached_group_still_fails_and_says_so(self) -> None:
         out = run(self.check, sg(ingress=[world("tcp", 22, 22)], attachments=[]))

@@ -35,6 +35,7 @@ from controlmap.resources.ec2 import (
     NaclEntry,
     NetworkAcl,
     SecurityGroup,
+    SgAttachment,
     SgRule,
     Snapshot,
     Volume,
@@ -165,6 +166,23 @@ def exposed_targets(group: SecurityGroup) -> dict[str, Any]:
     }
 
 
+def _service_interfaces(attachments: list[SgAttachment]) -> str:
+    """What the interfaces without an instance belong to (an RDS database, a load balancer…).
+
+    AWS-managed interfaces name their owner in the description ("RDSNetworkInterface", "ELB
+    app/web/…", "AWS Lambda VPC ENI-…") or the requester ("amazon-rds"); an auditor needs that
+    to see that an open database group really exposes a database.
+    """
+    counts: dict[str, int] = {}
+    for attachment in attachments:
+        if attachment.instance_id:
+            continue
+        owner = attachment.description or attachment.requester or attachment.interface_type or "unknown owner"
+        counts[owner] = counts.get(owner, 0) + 1
+    labels = [f"{owner} (x{n})" if n > 1 else owner for owner, n in sorted(counts.items())]
+    return _some(labels, 3) if labels else ""
+
+
 @check(
     "ec2_security_group_no_world_admin_ingress",
     SecurityGroup,
@@ -191,10 +209,11 @@ def sg_world_ingress(group: SecurityGroup, ctx: CheckContext) -> Outcome:
             " The group is attached to no network interface now, but any instance that gets it is exposed."
         )
     else:
-        where = (
-            f" It exposes {len(targets['interfaces'])} network interface(s)"
-            + (f" of instance(s) {_some(targets['instances'])}" if targets["instances"] else "")
-            + "."
+        owners = [f"instance(s) {_some(targets['instances'])}"] if targets["instances"] else []
+        others = _service_interfaces(group.attachments)
+        owners += [others] if others else []
+        where = f" It exposes {len(targets['interfaces'])} network interface(s)" + (
+            f": {'; '.join(owners)}." if owners else "."
         )
     return failed(
         f"inbound rule(s) admit the internet: {describe_exposures(found)}.{where} Replace 0.0.0.0/0 and ::/0 "
