@@ -227,7 +227,7 @@ def _distributions_unseen(function: LambdaFunction, ctx: CheckContext) -> Collec
         return None
     for error in ctx.inventory.errors:
         if CloudFrontDistribution.resource_type in getattr(error, "resource_types", ()):
-            return error  # type: ignore[no-any-return]
+            return error
     return None
 
 
