@@ -522,3 +522,26 @@ def test_groups_of_a_secondary_interface_count_for_remote_access(ec2: Any, netwo
     assert set(item.security_group_ids) == {closed, ssh}
     result = outcome("ec2_instance_no_world_remote_access", item, inventory)
     assert result.status is Status.FAIL and ssh in result.reason
+
+
+def test_launch_template_without_http_tokens_takes_the_account_default(ec2: Any) -> None:
+    """GetInstanceMetadataDefaults: IMDSv2 as the region's account default covers unset templates."""
+    ec2.create_launch_template(LaunchTemplateName="unset", LaunchTemplateData={"ImageId": ami(ec2)})
+    check = "ec2_launch_template_imdsv2_required"
+    inventory, factory = collect([check])
+    unset = by_name(inventory.of_type(LaunchTemplate), "unset")
+    before = outcome(check, unset, inventory)
+    assert before.status is Status.FAIL and "no-preference" in before.reason
+    assert factory.counter.snapshot()["ec2:GetInstanceMetadataDefaults"] == 1
+
+    ec2.modify_instance_metadata_defaults(HttpTokens="required")
+    inventory, _ = collect([check])
+    unset = by_name(inventory.of_type(LaunchTemplate), "unset")
+    after = outcome(check, unset, inventory)
+    assert after.status is Status.PASS and "account-level default" in after.reason
+
+    denied = fail_operation("ec2", "GetInstanceMetadataDefaults", "UnauthorizedOperation")
+    inventory, _ = collect([check], prepare=denied)
+    unset = by_name(inventory.of_type(LaunchTemplate), "unset")
+    result = outcome(check, unset, inventory)
+    assert result.status is Status.ERROR and result.error_code == "UnauthorizedOperation"

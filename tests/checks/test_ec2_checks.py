@@ -682,6 +682,42 @@ class TestLaunchTemplates:
         assert out.status is Status.FAIL and "does not set" in out.reason
         assert run(check, template(metadata_http_endpoint="disabled")).status is Status.PASS
 
+    @pytest.mark.parametrize(
+        ("default", "enforced", "status"),
+        [
+            ("required", "disabled", Status.PASS),  # the account default fills the unset value
+            ("no-preference", "enabled", Status.PASS),  # a declarative policy refuses IMDSv1
+            ("optional", "disabled", Status.FAIL),
+            ("no-preference", "disabled", Status.FAIL),
+        ],
+    )
+    def test_unset_tokens_take_the_account_default(self, default: str, enforced: str, status: Status) -> None:
+        check = "ec2_launch_template_imdsv2_required"
+        facts = AwsRegion(
+            id="r", name=REGION, account_id=ACCOUNT, region=REGION,
+            imds_http_tokens_default=default, imds_http_tokens_enforced=enforced,
+        )  # fmt: skip
+        out = run(check, template(), facts)
+        assert out.status is status
+        assert out.evidence["account_default_http_tokens"] == default
+        if status is Status.FAIL:
+            assert f"account-level default for {REGION} is {default}" in out.reason
+        # A template that asks for IMDSv1 explicitly overrides the account default.
+        assert run(check, template(metadata_http_tokens="optional"), facts).status is Status.FAIL
+
+    def test_unknown_account_default_is_unknown_or_error(self) -> None:
+        check = "ec2_launch_template_imdsv2_required"
+        blank = AwsRegion(id="r", name=REGION, account_id=ACCOUNT, region=REGION)
+        assert run(check, template(), blank).status is Status.UNKNOWN
+        blank.mark_error(
+            "imds_http_tokens_default",
+            CollectionError(
+                service="ec2", operation="GetInstanceMetadataDefaults", code="UnauthorizedOperation"
+            ),
+        )
+        out = run(check, template(), blank)
+        assert out.status is Status.ERROR and out.error_code == "UnauthorizedOperation"
+
     def test_ebs_unset_depends_on_region_default(self) -> None:
         check = "ec2_launch_template_ebs_encrypted"
         item = template(ebs_volumes=[TemplateVolume(device_name="/dev/xvda")])

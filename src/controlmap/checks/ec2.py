@@ -417,12 +417,16 @@ def snapshot_not_public(snapshot: Snapshot, ctx: CheckContext) -> Outcome:
     )
 
 
+def _template_region(template: LaunchTemplate, ctx: CheckContext) -> AwsRegion | None:
+    if template.region is None or template.account_id is None:
+        return None  # a template file: the target region's settings are not known
+    found = ctx.inventory.of_type(AwsRegion, account_id=template.account_id, region=template.region)
+    return found[0] if found else None
+
+
 def _region_default(resource: LaunchTemplate, ctx: CheckContext) -> bool | None:
-    if resource.region is None or resource.account_id is None:
-        return None  # a template file: the target region's setting is not known
-    for region in ctx.inventory.of_type(AwsRegion, account_id=resource.account_id, region=resource.region):
-        return region.ebs_encryption_by_default
-    return None
+    region = _template_region(resource, ctx)
+    return region.ebs_encryption_by_default if region is not None else None
 
 
 @check(
@@ -570,7 +574,8 @@ def imdsv2(instance: Instance, ctx: CheckContext) -> Outcome:
     "ec2_launch_template_imdsv2_required",
     LaunchTemplate,
     title="Launch template requires IMDSv2 session tokens",
-    facts=("template_metadata_http_tokens",),
+    uses=(AwsRegion,),
+    facts=("template_metadata_http_tokens", "imds_http_tokens_default"),
 )
 def template_imdsv2(template: LaunchTemplate, ctx: CheckContext) -> Outcome:
     evidence = {"version": template.version, "http_tokens": template.metadata_http_tokens}
@@ -578,11 +583,35 @@ def template_imdsv2(template: LaunchTemplate, ctx: CheckContext) -> Outcome:
         return passed("the template disables the instance metadata endpoint", **evidence)
     if template.metadata_http_tokens == "required":
         return passed(f"default version {template.version} sets HttpTokens=required", **evidence)
+    region = _template_region(template, ctx)
+    if template.metadata_http_tokens is None and region is not None:
+        # Launch parameters win, then the region's account-level default (which also wins
+        # over the AMI's ImdsSupport); a declarative policy can enforce IMDSv2 outright.
+        default = need(region, "imds_http_tokens_default")
+        evidence["account_default_http_tokens"] = default
+        evidence["account_http_tokens_enforced"] = region.imds_http_tokens_enforced
+        if region.imds_http_tokens_enforced == "enabled":
+            return passed(
+                f"default version {template.version} does not set HttpTokens, and IMDSv2 is enforced in "
+                f"{region.name} (declarative policy): instances cannot launch with IMDSv1",
+                **evidence,
+            )
+        if default == "required":
+            return passed(
+                f"default version {template.version} does not set HttpTokens, so instances get the "
+                f"account-level default for {region.name}: HttpTokens=required",
+                **evidence,
+            )
     if template.metadata_http_tokens is None:
+        default = (
+            f"the account-level default for {region.name} is {region.imds_http_tokens_default}"
+            if region is not None
+            else "the AMI's or the account's default applies"
+        )
         return failed(
-            f"default version {template.version} does not set MetadataOptions.HttpTokens, so instances get "
-            "the AMI's or the account's default, which allows IMDSv1 unless configured otherwise; set "
-            "HttpTokens=required in a new default version",
+            f"default version {template.version} does not set MetadataOptions.HttpTokens and {default}, "
+            "so instances may answer IMDSv1; set HttpTokens=required in a new default version (or make "
+            "IMDSv2 the account default: ec2:ModifyInstanceMetadataDefaults --http-tokens required)",
             **evidence,
         )
     return failed(
