@@ -131,7 +131,7 @@ def install_imds_defaults_emulation() -> None:
         backend = self.ec2_backend
         if not hasattr(backend, "_controlmap_imds_defaults"):
             backend._controlmap_imds_defaults = {}
-        return backend._controlmap_imds_defaults  # type: ignore[no-any-return]
+        return backend._controlmap_imds_defaults
 
     def get_instance_metadata_defaults(self: Any) -> ActionResult:
         return ActionResult({"AccountLevel": dict(_defaults(self))})
