@@ -79,6 +79,8 @@ def apis(aws_session: boto3.Session) -> None:
         name="plan", apiStages=[{"apiId": private, "stage": "v1"}], throttle={"rateLimit": 5.0}
     )
     # AWS's documented private API policy: Allow everyone, Deny unless through our VPC endpoint.
+    invoke = {"Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}
+    unless_vpce = {"StringNotEquals": {"aws:SourceVpce": "vpce-0abc"}}
     keyed = rest_api(
         apigw,
         "private-vpce",
@@ -86,19 +88,8 @@ def apis(aws_session: boto3.Session) -> None:
         policy={
             "Version": "2012-10-17",
             "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": "*",
-                    "Action": "execute-api:Invoke",
-                    "Resource": "execute-api:/*",
-                },
-                {
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "execute-api:Invoke",
-                    "Resource": "execute-api:/*",
-                    "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-0abc"}},
-                },
+                {"Effect": "Allow", **invoke},
+                {"Effect": "Deny", **invoke, "Condition": unless_vpce},
             ],
         },
         endpoint="PRIVATE",
