@@ -14,15 +14,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from collections import Counter
 from typing import Any
 
 import boto3
+from measure import measured, quiet_local_server
 
 from controlmap.catalog.catalog import load_catalog
 from controlmap.demo.seed_ec2 import PATCH_TAG, SSM_TAG  # also installs the SSM fleet emulation
 from controlmap.demo.server import local_aws
+from controlmap.findings.evaluate import evaluate
 from controlmap.settings import Settings
 from controlmap.sources.aws.scanner import AwsScanOptions, run_aws_scan
 from controlmap.sources.aws.session import SessionOptions
@@ -89,14 +90,18 @@ def seed(instances: int, groups: int, databases: int) -> dict[str, int]:
     }
 
 
-def run(instances: int, groups: int, databases: int) -> dict[str, Any]:
-    with local_aws():
+def run(instances: int, groups: int, databases: int, heap: bool = False) -> dict[str, Any]:
+    with quiet_local_server(), local_aws():
         seeded = seed(instances, groups, databases)
-        controls = [c for c in load_catalog().ordered() if c.service in ("ec2", "rds")]
+        catalog = load_catalog()
+        controls = [c for c in catalog.ordered() if c.service in ("ec2", "rds")]
         options = AwsScanOptions(session=SessionOptions(region=REGION), regions=[REGION])
-        started = time.perf_counter()
-        outcome = run_aws_scan(options, controls, Settings())
-        seconds = time.perf_counter() - started
+
+        def scan_and_evaluate() -> tuple[Any, int]:
+            outcome = run_aws_scan(options, controls, Settings())
+            return outcome, len(evaluate(catalog, outcome.inventory, Settings(), controls=controls))
+
+        (outcome, findings), cost = measured(scan_and_evaluate, trace_heap=heap)
     calls = dict(outcome.inventory.api_calls)
     total = sum(calls.values())
     resources = Counter(r.type_name for r in outcome.inventory.all())
@@ -105,7 +110,8 @@ def run(instances: int, groups: int, databases: int) -> dict[str, Any]:
         "seeded": seeded,
         "collectors": outcome.collectors_run,
         "resources": dict(sorted(resources.items())),
-        "seconds": round(seconds, 2),
+        "findings": findings,
+        **cost,
         "api_calls": total,
         "calls_per_resource": round(total / max(judged, 1), 3),
         "calls_by_operation": dict(sorted(calls.items())),
@@ -118,8 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--instances", type=int, default=200)
     parser.add_argument("--groups", type=int, default=50)
     parser.add_argument("--databases", type=int, default=40)
+    parser.add_argument("--heap", action="store_true", help="trace the Python heap (much slower)")
     args = parser.parse_args(argv)
-    report = run(args.instances, args.groups, args.databases)
+    report = run(args.instances, args.groups, args.databases, args.heap)
     json.dump(report, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0

@@ -18,16 +18,17 @@ import argparse
 import json
 import os
 import sys
-import time
 from collections import Counter
 from typing import Any
 
 import boto3
+from measure import measured, quiet_local_server
 
 from controlmap.catalog.catalog import load_catalog
 from controlmap.demo.seed_dynamodb import create_table, tls_only_policy  # also installs the moto corrections
 from controlmap.demo.seed_lambda import BASIC, LambdaEmulation, code_zip, lambda_role
 from controlmap.demo.server import DEMO_ACCOUNT_ID, local_aws
+from controlmap.findings.evaluate import evaluate
 from controlmap.settings import Settings
 from controlmap.sources.aws.scanner import AwsScanOptions, run_aws_scan
 from controlmap.sources.aws.session import SessionOptions
@@ -87,18 +88,22 @@ def seed(functions: int, tables: int, emulation: LambdaEmulation) -> dict[str, i
     return {"functions": functions, "tables": tables}
 
 
-def run(functions: int, tables: int) -> dict[str, Any]:
+def run(functions: int, tables: int, heap: bool = False) -> dict[str, Any]:
     os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
     emulation = LambdaEmulation()
-    with local_aws():
+    with quiet_local_server(), local_aws():
         seeded = seed(functions, tables, emulation)
-        controls = [c for c in load_catalog().ordered() if c.service in ("lambda", "dynamodb")]
+        catalog = load_catalog()
+        controls = [c for c in catalog.ordered() if c.service in ("lambda", "dynamodb")]
         options = AwsScanOptions(
             session=SessionOptions(region=REGION), regions=[REGION], client_hooks=[emulation.install]
         )
-        started = time.perf_counter()
-        outcome = run_aws_scan(options, controls, Settings())
-        seconds = time.perf_counter() - started
+
+        def scan_and_evaluate() -> tuple[Any, int]:
+            outcome = run_aws_scan(options, controls, Settings())
+            return outcome, len(evaluate(catalog, outcome.inventory, Settings(), controls=controls))
+
+        (outcome, findings), cost = measured(scan_and_evaluate, trace_heap=heap)
     calls = dict(outcome.inventory.api_calls)
     resources = Counter(r.type_name for r in outcome.inventory.all())
 
@@ -109,7 +114,8 @@ def run(functions: int, tables: int) -> dict[str, Any]:
         "seeded": seeded,
         "collectors": outcome.collectors_run,
         "resources": dict(sorted(resources.items())),
-        "seconds": round(seconds, 2),
+        "findings": findings,
+        **cost,
         "api_calls": sum(calls.values()),
         "lambda_calls_per_function": share(("lambda:",), functions),
         "dynamodb_calls_per_table": share(("dynamodb:", "kms:DescribeKey"), tables),
@@ -122,8 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--functions", type=int, default=200)
     parser.add_argument("--tables", type=int, default=200)
+    parser.add_argument("--heap", action="store_true", help="trace the Python heap (much slower)")
     args = parser.parse_args(argv)
-    json.dump(run(args.functions, args.tables), sys.stdout, indent=2)
+    json.dump(run(args.functions, args.tables, args.heap), sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0
 

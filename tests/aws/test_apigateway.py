@@ -78,6 +78,26 @@ def apis(aws_session: boto3.Session) -> None:
     apigw.create_usage_plan(
         name="plan", apiStages=[{"apiId": private, "stage": "v1"}], throttle={"rateLimit": 5.0}
     )
+    # AWS's documented private API policy: Allow everyone, Deny unless through our VPC endpoint.
+    invoke = {"Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}
+    unless_vpce = {"StringNotEquals": {"aws:SourceVpce": "vpce-0abc"}}
+    keyed = rest_api(
+        apigw,
+        "private-vpce",
+        [("/k", "GET", "AWS_IAM", [], True), ("/k", "OPTIONS", "NONE", [], False)],
+        policy={
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", **invoke},
+                {"Effect": "Deny", **invoke, "Condition": unless_vpce},
+            ],
+        },
+        endpoint="PRIVATE",
+    )
+    rest_stage(apigw, keyed, "v1", log_level="ERROR", access_log=LOGS)
+    apigw.create_usage_plan(
+        name="keyed-plan", apiStages=[{"apiId": keyed, "stage": "v1"}], throttle={"burstLimit": 10}
+    )
     http_api(
         v2, "http-good", [("GET /x", "JWT", ["x/read"])], issuer=ISSUER, throttle=(10.0, 5), access_log=LOGS
     )
@@ -120,6 +140,7 @@ def test_api_gateway_checks(apis: None) -> None:
     assert status(scan, policy, "good") is Status.PASS  # Principal * narrowed by aws:SourceVpce
     assert status(scan, policy, "bad") is Status.FAIL
     assert status(scan, policy, "private-open") is Status.FAIL  # private API without a policy
+    assert status(scan, policy, "private-vpce") is Status.PASS  # Allow * narrowed by Deny unless vpce
 
     assert status(scan, "apigateway_rest_cognito_methods_scoped", "good") is Status.PASS
     assert status(scan, "apigateway_rest_cognito_methods_scoped", "bad") is Status.FAIL
@@ -133,9 +154,12 @@ def test_api_gateway_checks(apis: None) -> None:
         scan, throttle, "bad/prod"
     )
     assert status(scan, throttle, "bad/dev") is Status.FAIL
-    assert status(scan, throttle, "private-open/v1") is Status.PASS and "usage plan" in reason(
-        scan, throttle, "private-open/v1"
-    )
+    # A usage plan throttles only requests with one of its API keys: GET /p needs none.
+    assert status(scan, throttle, "private-open/v1") is Status.FAIL
+    assert "GET /p" in reason(scan, throttle, "private-open/v1")
+    assert "API key" in reason(scan, throttle, "private-open/v1")
+    assert status(scan, throttle, "private-vpce/v1") is Status.PASS  # every method needs a key
+    assert "keyed-plan" in reason(scan, throttle, "private-vpce/v1")
     limits = Settings.model_validate({"apigateway": {"max_rate_limit": 50}})
     assert status(scan, throttle, "good/prod", limits) is Status.FAIL
     assert status(scan, "apigateway_v2_stage_throttled", "http-good/live") is Status.PASS
@@ -213,6 +237,6 @@ def test_calls_per_api(apis: None) -> None:
     scan = live_scan(CHECKS)
     calls: dict[str, Any] = scan.factory.counter.snapshot()
     assert calls["apigateway:GetRestApis"] == 1 and calls["apigateway:GetUsagePlans"] == 1
-    # v1 and v2 share the endpoint prefix "apigateway": 3 REST + 6 v2 APIs, one GetStages each.
-    assert calls["apigateway:GetResources"] == 3 and calls["apigateway:GetStages"] == 9
+    # v1 and v2 share the endpoint prefix "apigateway": 4 REST + 6 v2 APIs, one GetStages each.
+    assert calls["apigateway:GetResources"] == 4 and calls["apigateway:GetStages"] == 10
     assert calls["apigateway:GetRoutes"] == 6

@@ -84,6 +84,19 @@ def emulation(aws: Any) -> CloudFrontEmulation:
             certificate=CERT,
             minimum_protocol="TLSv1",
         ),
+        # Failover: the behavior targets an origin group, whose primary member uses match-viewer.
+        summary(
+            ACCOUNT,
+            "FAILOVER",
+            origins=[
+                custom_origin("primary", "a.example", "match-viewer", ["TLSv1.2"]),
+                custom_origin("secondary", "b.example", "https-only", ["TLSv1.2"]),
+            ],
+            origin_groups={"group": ["primary", "secondary"]},
+            default=cache_behavior("group", "allow-all"),
+            certificate=CERT,
+            minimum_protocol="TLSv1.3_2025",
+        ),
     ]
     return fake
 
@@ -100,7 +113,7 @@ def test_emulated_summaries_match_botocore_model(emulation: CloudFrontEmulation)
 def test_cloudfront_checks(emulation: CloudFrontEmulation) -> None:
     scan = live_scan(CF_CHECKS, hooks=[emulation.install])
     names = {d.name for d in scan.inventory.of_type(CloudFrontDistribution)}
-    assert names == {"good.example", "BAD", "S3ONLY", "MATCH"}
+    assert names == {"good.example", "BAD", "S3ONLY", "MATCH", "FAILOVER"}
     assert scan.factory.counter.snapshot()["cloudfront:ListDistributions"] == 1
 
     assert status(scan, "cloudfront_viewer_https_only", "good.example") is Status.PASS
@@ -123,6 +136,16 @@ def test_cloudfront_checks(emulation: CloudFrontEmulation) -> None:
     assert "always allows TLSv1" in reason(scan, "cloudfront_viewer_tls_minimum", "BAD")
     assert "TLSv1.2_2021 or later is recommended" in reason(scan, "cloudfront_viewer_tls_minimum", "S3ONLY")
     assert status(scan, "cloudfront_viewer_tls_minimum", "MATCH") is Status.FAIL
+    newest = reason(scan, "cloudfront_viewer_tls_minimum", "FAILOVER")
+    assert (
+        status(scan, "cloudfront_viewer_tls_minimum", "FAILOVER") is Status.PASS
+        and "recommended" not in newest
+    )
+
+    # A behavior that targets an origin group reaches every member with its own policy.
+    failover = reason(scan, "cloudfront_origin_https_only", "FAILOVER")
+    assert status(scan, "cloudfront_origin_https_only", "FAILOVER") is Status.FAIL
+    assert "primary uses match-viewer" in failover and "secondary" not in failover
 
     assert status(scan, "cloudfront_origin_tls_protocols", "good.example") is Status.PASS
     assert status(scan, "cloudfront_origin_tls_protocols", "BAD") is Status.FAIL

@@ -496,3 +496,52 @@ def test_launch_templates_default_version(ec2: Any) -> None:
     calls = factory.counter.snapshot()
     assert calls["ec2:DescribeLaunchTemplateVersions"] == 1  # every template's default version at once
     assert calls["ec2:GetEbsEncryptionByDefault"] == 1  # the region fact the EBS check reads
+
+
+def test_groups_of_a_secondary_interface_count_for_remote_access(ec2: Any, network: dict[str, str]) -> None:
+    """SSH open on a group attached only to a second interface still exposes the instance."""
+    closed = ec2.create_security_group(GroupName="closed", Description="x", VpcId=network["vpc"])["GroupId"]
+    ssh = ec2.create_security_group(GroupName="ssh", Description="x", VpcId=network["vpc"])["GroupId"]
+    ec2.authorize_security_group_ingress(
+        GroupId=ssh,
+        IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+        ],
+    )
+    spec = [{"ResourceType": "instance", "Tags": [{"Key": SSM_TAG, "Value": "Online"}]}]
+    instance = ec2.run_instances(
+        ImageId=ami(ec2), MinCount=1, MaxCount=1, SubnetId=network["subnet"], SecurityGroupIds=[closed],
+        TagSpecifications=spec,
+    )["Instances"][0]["InstanceId"]  # fmt: skip
+    second = ec2.create_network_interface(SubnetId=network["subnet"], Groups=[ssh])["NetworkInterface"]
+    ec2.attach_network_interface(
+        NetworkInterfaceId=second["NetworkInterfaceId"], InstanceId=instance, DeviceIndex=1
+    )
+    inventory, _ = collect(["ec2_instance_no_world_remote_access"])
+    item = inventory.of_type(Instance)[0]
+    assert set(item.security_group_ids) == {closed, ssh}
+    result = outcome("ec2_instance_no_world_remote_access", item, inventory)
+    assert result.status is Status.FAIL and ssh in result.reason
+
+
+def test_launch_template_without_http_tokens_takes_the_account_default(ec2: Any) -> None:
+    """GetInstanceMetadataDefaults: IMDSv2 as the region's account default covers unset templates."""
+    ec2.create_launch_template(LaunchTemplateName="unset", LaunchTemplateData={"ImageId": ami(ec2)})
+    check = "ec2_launch_template_imdsv2_required"
+    inventory, factory = collect([check])
+    unset = by_name(inventory.of_type(LaunchTemplate), "unset")
+    before = outcome(check, unset, inventory)
+    assert before.status is Status.FAIL and "no-preference" in before.reason
+    assert factory.counter.snapshot()["ec2:GetInstanceMetadataDefaults"] == 1
+
+    ec2.modify_instance_metadata_defaults(HttpTokens="required")
+    inventory, _ = collect([check])
+    unset = by_name(inventory.of_type(LaunchTemplate), "unset")
+    after = outcome(check, unset, inventory)
+    assert after.status is Status.PASS and "account-level default" in after.reason
+
+    denied = fail_operation("ec2", "GetInstanceMetadataDefaults", "UnauthorizedOperation")
+    inventory, _ = collect([check], prepare=denied)
+    unset = by_name(inventory.of_type(LaunchTemplate), "unset")
+    result = outcome(check, unset, inventory)
+    assert result.status is Status.ERROR and result.error_code == "UnauthorizedOperation"

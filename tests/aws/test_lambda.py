@@ -247,3 +247,35 @@ def test_only_needed_calls(functions: dict[str, str], emulation: LambdaEmulation
     calls = scan.factory.counter.snapshot()
     assert calls.get("lambda:ListFunctions") == 1
     assert not any(k.startswith("lambda:") and k != "lambda:ListFunctions" for k in calls)
+
+
+def test_denied_distributions_do_not_fail_possible_edge_functions(
+    functions: dict[str, str], emulation: LambdaEmulation
+) -> None:
+    scan = _scan(emulation, ["lambda_function_in_vpc"], hooks=[deny("cloudfront", "ListDistributions")])
+    found = outcomes(scan, "lambda_function_in_vpc")
+    assert found["bad"][0].status is Status.ERROR and found["bad"][0].error_code == "AccessDenied"
+    assert found["good"][0].status is Status.PASS
+
+
+def test_environment_lambda_could_not_decrypt(functions: dict[str, str], emulation: LambdaEmulation) -> None:
+    """Lambda answers Environment.Error (no Variables) when the key's policy keeps the scanner out."""
+
+    def undecryptable(client: Any) -> None:
+        if client.meta.service_model.service_name != "lambda":
+            return
+
+        def rewrite(parsed: dict[str, Any], **_: Any) -> None:
+            for item in parsed.get("Functions", []):
+                if item["FunctionName"] == "good":
+                    item["Environment"] = {
+                        "Error": {"ErrorCode": "KMSAccessDeniedException", "Message": "access denied"}
+                    }
+
+        client.meta.events.register("after-call.lambda.ListFunctions", rewrite)
+
+    checks = ["lambda_function_env_encrypted_cmk", "lambda_function_env_no_plaintext_secrets"]
+    scan = _scan(emulation, checks, hooks=[undecryptable])
+    assert status(scan, "lambda_function_env_encrypted_cmk", "good") is Status.PASS
+    assert status(scan, "lambda_function_env_no_plaintext_secrets", "good") is Status.UNKNOWN
+    assert status(scan, "lambda_function_env_no_plaintext_secrets", "bad") is Status.FAIL

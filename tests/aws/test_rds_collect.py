@@ -308,3 +308,55 @@ def test_listing_failure_recorded_against_the_type(aws: LocalAws) -> None:
     assert [e.code for e in inventory.errors if DBInstance.resource_type in e.resource_types] == [
         "AccessDenied"
     ]
+
+
+def test_parameter_apply_status_is_read(rds: Any) -> None:
+    """A group waiting for a reboot (ParameterApplyStatus / DBClusterParameterGroupStatus) is seen."""
+    rds.create_db_parameter_group(
+        DBParameterGroupName="ss-tls", DBParameterGroupFamily="sqlserver-se-15.0", Description="x"
+    )
+    rds.modify_db_parameter_group(
+        DBParameterGroupName="ss-tls",
+        Parameters=[
+            {"ParameterName": "rds.force_ssl", "ParameterValue": "1", "ApplyMethod": "pending-reboot"}
+        ],
+    )
+    for name in ("ss-waiting", "ss-applied"):
+        create(rds, name, Engine="sqlserver-se", EngineVersion="15.00", DBParameterGroupName="ss-tls",
+               LicenseModel="license-included")  # fmt: skip
+    rds.create_db_cluster(
+        DBClusterIdentifier="au", Engine="aurora-mysql", MasterUsername="admin",
+        MasterUserPassword="not-a-real-secret-1", StorageEncrypted=True,
+    )  # fmt: skip
+    rds.create_db_instance(
+        DBInstanceIdentifier="au-1",
+        DBClusterIdentifier="au",
+        Engine="aurora-mysql",
+        DBInstanceClass="db.r6g.large",
+    )
+
+    def prepare(factory: ClientFactory) -> None:
+        """moto always answers in-sync; AWS says pending-reboot until the instance reboots."""
+        client = factory.client("rds", HOME)
+
+        def waiting(parsed: dict[str, Any], **_: Any) -> None:
+            for item in parsed.get("DBInstances", []):
+                if item["DBInstanceIdentifier"] == "ss-waiting":
+                    for group in item["DBParameterGroups"]:
+                        group["ParameterApplyStatus"] = "pending-reboot"
+            for item in parsed.get("DBClusters", []):
+                for member in item.get("DBClusterMembers", []):
+                    member["DBClusterParameterGroupStatus"] = "pending-reboot"
+
+        client.meta.events.register("after-call.rds.DescribeDBInstances", waiting)
+        client.meta.events.register("after-call.rds.DescribeDBClusters", waiting)
+
+    inventory, _, _ = collect(["rds_instance_tls_enforced", "rds_cluster_tls_enforced"], prepare=prepare)
+    dbs = {d.identifier: d for d in inventory.of_type(DBInstance)}
+    assert dbs["ss-waiting"].parameter_apply_status == "pending-reboot"
+    assert dbs["ss-applied"].parameter_apply_status == "in-sync"
+    waiting = outcome("rds_instance_tls_enforced", dbs["ss-waiting"], inventory)
+    assert waiting.status is Status.FAIL and "pending-reboot" in waiting.reason
+    assert outcome("rds_instance_tls_enforced", dbs["ss-applied"], inventory).status is Status.PASS
+    aurora = inventory.of_type(DBCluster)[0]
+    assert aurora.member_parameter_status == {"au-1": "pending-reboot"}

@@ -4,9 +4,11 @@ template-style inputs an IaC source produces, and policy edge cases."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
+from controlmap.checks.apigateway import ApiGatewaySettings
 from controlmap.checks.registry import CheckContext, FactUnavailable, Inventory, Outcome, Status, registry
 from controlmap.resources.apigateway import (
     ApiGatewayRestApi,
@@ -201,3 +203,116 @@ def test_rest_policy_as_api_gateway_returns_it() -> None:
     document = rest_policy(raw)
     assert document.statements[0].resources == ("arn:aws:execute-api:us-east-1:111122223333:abc/*",)
     assert rest_policy(None).is_empty and rest_policy("").is_empty
+
+
+def test_usage_plan_throttles_only_methods_with_an_api_key() -> None:
+    """A usage plan limits the requests presenting its API keys; keyless methods stay unthrottled."""
+    stage = ApiGatewayStage(
+        id="s",
+        name="api/v1",
+        api_id="a",
+        stage_name="v1",
+        throttle=ThrottleLimits(),
+        usage_plan_throttles=["p"],
+    )
+
+    def api(*methods: ApiMethod) -> ApiGatewayRestApi:
+        return ApiGatewayRestApi(id="arn:api", name="api", api_id="a", methods=list(methods))
+
+    keyed = ApiMethod(path="/q", http_method="GET", authorization_type="AWS_IAM", api_key_required=True)
+    preflight = ApiMethod(path="/q", http_method="OPTIONS")
+    keyless = ApiMethod(path="/r", http_method="POST", authorization_type="AWS_IAM")
+    assert run("apigateway_stage_throttled", stage, api(keyed, preflight)).status is Status.PASS
+    failing = run("apigateway_stage_throttled", stage, api(keyed, keyless))
+    assert failing.status is Status.FAIL and "POST /r" in failing.reason and "API key" in failing.reason
+    assert failing.evidence["methods_without_api_key"] == ["POST /r"]
+    # A stage limit below the account default throttles every method, keys or not.
+    limited = stage.model_copy(update={"throttle": ThrottleLimits(rate_limit=50.0, burst_limit=20)})
+    assert run("apigateway_stage_throttled", limited, api(keyless)).status is Status.PASS
+    # The API (its methods) is needed to credit the plan: unknown without it.
+    assert run("apigateway_stage_throttled", stage).status is Status.UNKNOWN
+    assert run(
+        "apigateway_stage_throttled", stage, ApiGatewayRestApi(id="x", name="x", api_id="a")
+    ).status is (Status.UNKNOWN)
+
+
+def test_private_api_policy_denying_all_but_a_vpc_endpoint_is_not_public() -> None:
+    allow = {
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "execute-api:Invoke",
+        "Resource": "execute-api:/*",
+    }
+    unless = {**allow, "Effect": "Deny", "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-1"}}}
+    unrelated = {
+        **allow,
+        "Effect": "Deny",
+        "Condition": {"StringNotEquals": {"aws:RequestedRegion": "eu-west-1"}},
+    }
+
+    def api(*statements: dict[str, object]) -> ApiGatewayRestApi:
+        return ApiGatewayRestApi(
+            id="arn:api", name="api", api_id="a", endpoint_types=["PRIVATE"], resource_policy=doc(*statements)
+        )
+
+    assert run("apigateway_rest_policy_no_public_invoke", api(allow, unless)).status is Status.PASS
+    assert run("apigateway_rest_policy_no_public_invoke", api(allow, unrelated)).status is Status.FAIL
+    assert run("apigateway_rest_policy_no_public_invoke", api(allow)).status is Status.FAIL
+    table_allow = {"Effect": "Allow", "Principal": "*", "Action": "dynamodb:GetItem", "Resource": TABLE}
+    table_unless = {
+        **table_allow,
+        "Effect": "Deny",
+        "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-1"}},
+    }
+    narrowed = table(resource_policy=doc(table_allow, table_unless))
+    assert run("dynamodb_table_policy_no_public_access", narrowed).status is Status.PASS
+    assert run("dynamodb_table_policy_no_public_access", table(resource_policy=doc(table_allow))).status is (
+        Status.FAIL
+    )
+
+
+@pytest.mark.parametrize(
+    ("policy", "status", "recommend"),
+    [
+        ("TLSv1.2_2019", Status.PASS, True),
+        ("TLSv1.2_2021", Status.PASS, False),
+        ("TLSv1.3_2025", Status.PASS, False),
+        ("TLSv1.2_2027", Status.PASS, False),  # a policy AWS adds later is judged by its name
+        ("TLSv1.1_2016", Status.FAIL, False),
+        ("TLSv1_2016", Status.FAIL, False),
+        ("SSLv3", Status.FAIL, False),
+    ],
+)
+def test_viewer_security_policies(policy: str, status: Status, recommend: bool) -> None:
+    dist = CloudFrontDistribution(
+        id="arn:cf", name="E1", default_certificate=False, minimum_protocol_version=policy
+    )
+    outcome = run("cloudfront_viewer_tls_minimum", dist)
+    assert outcome.status is status
+    assert ("recommended" in outcome.reason) is recommend
+
+
+def test_bad_lambda_and_api_gateway_settings_name_file_and_line(tmp_path: Any) -> None:
+    """Values that would make a check fail everything (or nothing) are refused where they stand."""
+    from controlmap.settings import load_settings
+    from controlmap.yamlfile import FileError
+
+    path = tmp_path / "controlmap.yaml"
+    path.write_text(
+        "apigateway:\n  max_rate_limit: -5\n  max_burst_limit: -1\n  execution_logging_levels: [DEBUG]\n"
+        "lambda:\n  secret_entropy_threshold: 0\n  secret_entropy_min_length: -3\n"
+    )
+    with pytest.raises(FileError) as caught:
+        load_settings(path)
+    lines = {(p.line, p.message.split(":")[0]) for p in caught.value.problems}
+    assert lines == {
+        (2, "apigateway.max_rate_limit"),
+        (3, "apigateway.max_burst_limit"),
+        (4, "apigateway.execution_logging_levels"),
+        (6, "lambda.secret_entropy_threshold"),
+        (7, "lambda.secret_entropy_min_length"),
+    }
+    assert "DEBUG" in " ".join(p.message for p in caught.value.problems)
+    fine = tmp_path / "fine.yaml"
+    fine.write_text("apigateway:\n  execution_logging_levels: [error]\n")
+    assert load_settings(fine).section("apigateway", ApiGatewaySettings).execution_logging_levels == ["ERROR"]

@@ -111,6 +111,7 @@ class TestSecurityGroupWorldIngress:
         assert out.status is Status.FAIL
         assert "tcp/22 from 0.0.0.0/0" in out.reason
         assert "i-9" in out.reason and "2 network interface(s)" in out.reason
+        assert "amazon-elb" in out.reason  # what the interface without an instance belongs to
         assert out.evidence["instances"] == ["i-9"]
         assert {i["id"] for i in out.evidence["interfaces"]} == {"eni-1", "eni-2"}
 
@@ -140,6 +141,16 @@ class TestSecurityGroupWorldIngress:
     def test_restricted_port_from_a_narrow_range_passes(self) -> None:
         rule = SgRule(protocol="tcp", from_port=22, to_port=22, ipv4_ranges=["198.51.100.0/24"])
         assert run(self.check, sg(ingress=[rule])).status is Status.PASS
+
+    def test_aws_managed_interfaces_are_named_by_their_owner(self) -> None:
+        rds = SgAttachment(interface_id="eni-3", description="RDSNetworkInterface", requester="amazon-rds")
+        group = sg(
+            ingress=[world("tcp", 3306, 3306)],
+            attachments=[rds, rds.model_copy(update={"interface_id": "eni-4"})],
+        )
+        out = run(self.check, group)
+        assert out.status is Status.FAIL
+        assert "2 network interface(s): RDSNetworkInterface (x2)." in out.reason
 
     def test_unattached_group_still_fails_and_says_so(self) -> None:
         out = run(self.check, sg(ingress=[world("tcp", 22, 22)], attachments=[]))
@@ -670,6 +681,42 @@ class TestLaunchTemplates:
         out = run(check, template())
         assert out.status is Status.FAIL and "does not set" in out.reason
         assert run(check, template(metadata_http_endpoint="disabled")).status is Status.PASS
+
+    @pytest.mark.parametrize(
+        ("default", "enforced", "status"),
+        [
+            ("required", "disabled", Status.PASS),  # the account default fills the unset value
+            ("no-preference", "enabled", Status.PASS),  # a declarative policy refuses IMDSv1
+            ("optional", "disabled", Status.FAIL),
+            ("no-preference", "disabled", Status.FAIL),
+        ],
+    )
+    def test_unset_tokens_take_the_account_default(self, default: str, enforced: str, status: Status) -> None:
+        check = "ec2_launch_template_imdsv2_required"
+        facts = AwsRegion(
+            id="r", name=REGION, account_id=ACCOUNT, region=REGION,
+            imds_http_tokens_default=default, imds_http_tokens_enforced=enforced,
+        )  # fmt: skip
+        out = run(check, template(), facts)
+        assert out.status is status
+        assert out.evidence["account_default_http_tokens"] == default
+        if status is Status.FAIL:
+            assert f"account-level default for {REGION} is {default}" in out.reason
+        # A template that asks for IMDSv1 explicitly overrides the account default.
+        assert run(check, template(metadata_http_tokens="optional"), facts).status is Status.FAIL
+
+    def test_unknown_account_default_is_unknown_or_error(self) -> None:
+        check = "ec2_launch_template_imdsv2_required"
+        blank = AwsRegion(id="r", name=REGION, account_id=ACCOUNT, region=REGION)
+        assert run(check, template(), blank).status is Status.UNKNOWN
+        blank.mark_error(
+            "imds_http_tokens_default",
+            CollectionError(
+                service="ec2", operation="GetInstanceMetadataDefaults", code="UnauthorizedOperation"
+            ),
+        )
+        out = run(check, template(), blank)
+        assert out.status is Status.ERROR and out.error_code == "UnauthorizedOperation"
 
     def test_ebs_unset_depends_on_region_default(self) -> None:
         check = "ec2_launch_template_ebs_encrypted"

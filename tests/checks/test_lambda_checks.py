@@ -149,6 +149,30 @@ def test_edge_functions_are_not_judged_on_vpc() -> None:
     assert run("lambda_function_in_vpc", fn()).status is Status.UNKNOWN
 
 
+def test_unseen_distributions_leave_unattached_us_east_1_functions_undecided() -> None:
+    """ListDistributions denied: an unattached us-east-1 function may be a Lambda@Edge function."""
+    inventory = Inventory()
+    denied = CollectionError(
+        service="cloudfront",
+        operation="ListDistributions",
+        code="AccessDenied",
+        resource_types=(CloudFrontDistribution.resource_type,),
+    )
+    inventory.add_error(denied)
+    ctx = CheckContext(inventory=inventory, settings=Settings())
+    check = registry()["lambda_function_in_vpc"].func
+    outcome = check(fn(vpc=VpcFacts()), ctx)
+    assert outcome.status is Status.ERROR and outcome.error_code == "AccessDenied"
+    assert "Lambda@Edge" in outcome.reason
+    attached = fn(vpc=VpcFacts(vpc_id="vpc-1", subnet_ids=["subnet-1"]))
+    assert check(attached, ctx).status is Status.PASS  # attached: the edge question does not arise
+    elsewhere = LambdaFunction(
+        id=ARN.replace("us-east-1", "eu-west-1"), name="fn", region="eu-west-1", function_name="fn",
+        vpc=VpcFacts(),
+    )  # fmt: skip
+    assert check(elsewhere, ctx).status is Status.FAIL  # edge functions live in us-east-1 only
+
+
 # ---- environment, signing, failure handling ----------------------------------------------------
 
 
@@ -262,3 +286,17 @@ def test_public_function_url_and_restricted_invoke() -> None:
 
 def doc_of(*statements: dict[str, object]) -> PolicyDocument:
     return PolicyDocument.model_validate({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def test_variables_lambda_could_not_decrypt_are_not_an_absence() -> None:
+    """Environment.Error instead of Variables: the variables exist, their names and values are unknown."""
+    denied = EnvironmentFacts(
+        kms_key_arn="arn:aws:kms:us-east-1:111122223333:key/k", unreadable="KMSAccessDeniedException"
+    )
+    cmk = run("lambda_function_env_encrypted_cmk", fn(environment=denied))
+    assert cmk.status is Status.PASS and "could not decrypt" in cmk.reason
+    secrets = run("lambda_function_env_no_plaintext_secrets", fn(environment=denied))
+    assert secrets.status is Status.UNKNOWN and "KMSAccessDeniedException" in secrets.reason
+    no_key = EnvironmentFacts(unreadable="KMSDisabledException")
+    assert run("lambda_function_env_encrypted_cmk", fn(environment=no_key)).status is Status.UNKNOWN
+    assert run("lambda_function_env_no_plaintext_secrets", fn(environment=no_key)).status is Status.UNKNOWN

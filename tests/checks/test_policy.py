@@ -426,3 +426,71 @@ def test_tls_not_enforced(statement: dict, why: str) -> None:
 def test_tls_no_policy() -> None:
     assert tls_enforcement(None, BUCKET).reason == "the bucket has no bucket policy"
     assert not tls_enforcement(parse_policy(None), BUCKET).enforced
+
+
+# A Deny to everyone "unless <restricting condition>" narrows an Allow to everyone: AWS's own
+# pattern for private APIs and source-IP allow lists (Allow * + Deny StringNotEquals/NotIpAddress).
+NARROWING_DENIES = [
+    {"StringNotEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}},
+    {"StringNotEqualsIfExists": {"aws:SourceVpce": ["vpce-1a2b3c4d", "vpce-5e6f"]}},
+    {"NotIpAddress": {"aws:SourceIp": ["203.0.113.0/24", "2001:db8::/32"]}},
+    {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123"}},
+    {"StringNotEquals": {"aws:SourceVpce": "vpce-1"}, "NotIpAddress": {"aws:SourceIp": "198.51.100.0/24"}},
+]
+
+
+@pytest.mark.parametrize("condition", NARROWING_DENIES)
+def test_deny_unless_restricting_condition_narrows_a_public_allow(condition: dict) -> None:
+    deny = {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": f"{BUCKET}/*",
+        "Condition": condition,
+    }
+    assert not public_grants(doc(allow_all(), deny))
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"StringNotEquals": {"aws:SourceVpce": "*"}},  # any endpoint at all
+        {"NotIpAddress": {"aws:SourceIp": "0.0.0.0/0"}},  # the whole internet
+        {"StringNotEquals": {"aws:SourceVpce": "vpce-1"}, "Bool": {"aws:SecureTransport": "false"}},
+        {"StringEquals": {"aws:SourceVpce": "vpce-1"}},  # denies the endpoint, admits everyone else
+        {"ForAnyValue:StringNotEquals": {"aws:PrincipalOrgID": "o-abc123"}},
+        {"StringNotEquals": {"aws:RequestedRegion": "eu-west-1"}},  # not about the caller
+    ],
+)
+def test_deny_with_other_conditions_does_not_narrow(condition: dict) -> None:
+    deny = {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": f"{BUCKET}/*",
+        "Condition": condition,
+    }
+    assert public_grants(doc(allow_all(), deny))
+
+
+def test_narrowing_deny_must_cover_the_action_and_everyone() -> None:
+    unless_vpce = {"StringNotEquals": {"aws:SourceVpce": "vpce-1"}}
+    only_put = {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:PutObject",
+        "Resource": "*",
+        "Condition": unless_vpce,
+    }
+    grants = public_grants(doc(allow_all(Action=["s3:GetObject", "s3:PutObject"]), only_put))
+    assert grants and grants[0].actions == ("s3:GetObject",)
+    few = {"Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::1:root"}, "Action": "*", "Resource": "*",
+           "Condition": unless_vpce}  # fmt: skip
+    assert public_grants(doc(allow_all(), few))
+
+
+def test_narrowing_deny_does_not_cancel_administrator_access() -> None:
+    admin = {"Effect": "Allow", "Action": "*", "Resource": "*"}
+    deny = {"Effect": "Deny", "Action": "*", "Resource": "*",
+            "Condition": {"NotIpAddress": {"aws:SourceIp": "203.0.113.0/24"}}}  # fmt: skip
+    assert admin_statements(doc(admin, deny))  # an administrator from the office is an administrator

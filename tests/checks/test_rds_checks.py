@@ -214,6 +214,40 @@ class TestTls:
         assert run("rds_cluster_tls_enforced", item, pg("cpg", True, **params)).status is Status.PASS
         assert run("rds_cluster_tls_enforced", item, pg("cpg", True)).status is Status.FAIL
 
+    def test_group_not_applied_until_reboot_is_not_enforcement(self) -> None:
+        """SQL Server's rds.force_ssl is static, and a newly attached group waits for a reboot."""
+        pending = db("sqlserver-se", "15.00", parameter_groups=["g"], parameter_apply_status="pending-reboot")
+        out = run(self.check, pending, pg("g", **force_ssl("1")))
+        assert out.status is Status.FAIL and "pending-reboot" in out.reason and "reboot" in out.reason
+        assert out.evidence["pending_reboot"] is True
+        in_sync = pending.model_copy(update={"parameter_apply_status": "in-sync"})
+        assert run(self.check, in_sync, pg("g", **force_ssl("1"))).status is Status.PASS
+        # Off and pending: still the plain failure (turning it on is the fix).
+        out = run(self.check, pending, pg("g", **force_ssl("0")))
+        assert out.status is Status.FAIL and "rds.force_ssl=0" in out.reason
+        # A template declares no apply status: judged on the group alone.
+        assert (
+            run(
+                self.check,
+                pending.model_copy(update={"parameter_apply_status": None}),
+                pg("g", **force_ssl("1")),
+            ).status
+            is Status.PASS
+        )
+
+    def test_cluster_members_pending_reboot(self) -> None:
+        item = cluster(
+            cluster_parameter_group="cpg",
+            members=["c-1-a", "c-1-b"],
+            member_parameter_status={"c-1-a": "in-sync", "c-1-b": "pending-reboot"},
+        )
+        out = run("rds_cluster_tls_enforced", item, pg("cpg", True, **force_ssl("1")))
+        assert out.status is Status.FAIL and "c-1-b" in out.reason and "c-1-a" not in out.reason
+        synced = item.model_copy(update={"member_parameter_status": {"c-1-a": "in-sync", "c-1-b": "in-sync"}})
+        assert (
+            run("rds_cluster_tls_enforced", synced, pg("cpg", True, **force_ssl("1"))).status is Status.PASS
+        )
+
     def test_group_not_collected_is_unknown(self) -> None:
         out = run(self.check, db(parameter_groups=["missing"]))
         assert out.status is Status.UNKNOWN and "missing" in out.reason
@@ -388,6 +422,17 @@ class TestIamAuth:
     def test_supported_engines(self, engine: str) -> None:
         assert run("rds_instance_iam_auth_enabled", db(engine, iam_auth_enabled=False)).status is Status.FAIL
         assert run("rds_instance_iam_auth_enabled", db(engine, iam_auth_enabled=True)).status is Status.PASS
+
+    @pytest.mark.parametrize(
+        ("version", "status"),
+        [("10.4.34", Status.NOT_APPLICABLE), ("10.6.18", Status.NOT_APPLICABLE), ("10.11.8", Status.FAIL),
+         ("11.4.3", Status.FAIL), ("11.8.1", Status.FAIL)],
+    )  # fmt: skip
+    def test_mariadb_supports_it_from_10_11(self, version: str, status: Status) -> None:
+        out = run("rds_instance_iam_auth_enabled", db("mariadb", version, iam_auth_enabled=False))
+        assert out.status is status
+        if status is Status.NOT_APPLICABLE:
+            assert "10.11" in out.reason and "upgrade" in out.reason
 
     def test_cluster(self) -> None:
         assert run("rds_cluster_iam_auth_enabled", cluster(iam_auth_enabled=False)).status is Status.FAIL

@@ -12,17 +12,20 @@ Allowances, written down so that nobody has to guess:
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from controlmap.checks.policy import public_grants
 from controlmap.checks.registry import (
     CheckContext,
+    FactUnavailable,
     Outcome,
+    Status,
     check,
     failed,
     need,
     not_applicable,
     passed,
+    unknown,
 )
 from controlmap.resources.apigateway import (
     ApiGatewayRestApi,
@@ -34,16 +37,31 @@ from controlmap.resources.apigateway import (
 )
 from controlmap.settings import register_section
 
+# Execution logging levels API Gateway stages can have besides OFF.
+EXECUTION_LOGGING_LEVELS = ("ERROR", "INFO")
+
 
 class ApiGatewaySettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     allow_unauthenticated_options: bool = True
     # APIGW-03: when set, stage limits above these fail (requests per second, burst).
-    max_rate_limit: float | None = None
-    max_burst_limit: int | None = None
-    # APIGW-05: execution logging levels that count as on.
-    execution_logging_levels: list[str] = ["ERROR", "INFO"]
+    max_rate_limit: float | None = Field(default=None, ge=0)
+    max_burst_limit: int | None = Field(default=None, ge=0)
+    # APIGW-05: execution logging levels that count as on (ERROR, INFO).
+    execution_logging_levels: list[str] = Field(default_factory=lambda: list(EXECUTION_LOGGING_LEVELS))
+
+    @field_validator("execution_logging_levels")
+    @classmethod
+    def _levels(cls, levels: list[str]) -> list[str]:
+        wanted = [level.strip().upper() for level in levels]
+        bad = [level for level in wanted if level not in EXECUTION_LOGGING_LEVELS]
+        if bad or not wanted:
+            raise ValueError(
+                f"must list {' and/or '.join(EXECUTION_LOGGING_LEVELS)} (the levels that log), not "
+                f"{', '.join(bad) or 'nothing'}"
+            )
+        return wanted
 
 
 register_section("apigateway", ApiGatewaySettings)
@@ -248,17 +266,47 @@ def _throttled(stage: ApiStageBase, ctx: CheckContext, plans: list[str] | None) 
     )
 
 
+def _keyless_methods(stage: ApiGatewayStage, ctx: CheckContext) -> list[ApiMethod]:
+    """Methods of the stage's API that a usage plan does not throttle: those without an API key.
+
+    A usage plan's limits apply to the requests that present one of its API keys; requests to a
+    method that does not require a key are limited only by the stage and the account. OPTIONS
+    preflights are left out when they are allowed without authorization (APIGW-01).
+    """
+    apis = ctx.inventory.index(ApiGatewayRestApi, "api_id", account_id=stage.account_id, region=stage.region)
+    api = apis.get(stage.api_id)
+    if api is None:
+        raise FactUnavailable(unknown(f"REST API {stage.api_id} of the stage was not collected"))
+    methods = need(api, "methods")
+    _, preflight = _unauthenticated(methods, ctx)
+    return [m for m in methods if not m.api_key_required and m not in preflight]
+
+
 @check(
     "apigateway_stage_throttled",
     ApiGatewayStage,
     title="The REST API stage is throttled at stage or usage-plan level",
-    facts=("throttle", "usage_plan_throttles"),
+    uses=(ApiGatewayRestApi,),
+    facts=("throttle", "usage_plan_throttles", "methods"),
 )
 def rest_throttled(stage: ApiGatewayStage, ctx: CheckContext) -> Outcome:
+    plans = stage.usage_plan_throttles
     if stage.throttle is None or not stage.throttle.set:
         plans = need(stage, "usage_plan_throttles")
-        return _throttled(stage, ctx, plans)
-    return _throttled(stage, ctx, stage.usage_plan_throttles)
+    keyless = _keyless_methods(stage, ctx) if plans else []
+    if plans and keyless:
+        outcome = _throttled(stage, ctx, None)  # judged as if no plan covered it
+        if outcome.status is not Status.FAIL:
+            return outcome
+        return failed(
+            f"{outcome.reason.rstrip('.')}. Usage plan {', '.join(plans)} covers the stage, but a usage "
+            "plan only throttles requests that present one of its API keys, and "
+            f"{len(keyless)} method(s) do not require one: {_list(keyless)}",
+            usage_plans=plans,
+            methods_without_api_key=[m.label for m in keyless],
+            **outcome.evidence,
+        )
+    return _throttled(stage, ctx, plans)
 
 
 @check(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from controlmap.checks.registry import (
@@ -18,9 +20,10 @@ from controlmap.resources.cloudfront import CloudFrontDistribution, Origin
 from controlmap.settings import register_section
 
 SECURE_VIEWER_POLICIES = ("https-only", "redirect-to-https")
-# Security policies (MinimumProtocolVersion) that refuse TLS 1.0 and 1.1.
-TLS12_POLICIES = ("TLSv1.2_2018", "TLSv1.2_2019", "TLSv1.2_2021", "TLSv1.2_2025", "TLSv1.3_2025")
-RECOMMENDED_POLICIES = ("TLSv1.2_2021", "TLSv1.2_2025", "TLSv1.3_2025")
+# Security policies (MinimumProtocolVersion) that refuse TLS 1.0 and 1.1: TLSv1.2_2018 …
+# TLSv1.2_2025, TLSv1.3_2025, and the "TLSv1.x_<year>" names AWS adds later.
+TLS12_POLICY = re.compile(r"^TLSv1\.[2-9]_(\d{4})$")
+RECOMMENDED_FROM_YEAR = 2021  # TLSv1.2_2021 and later drop the CBC and SHA-1 ciphers
 WEAK_ORIGIN_PROTOCOLS = ("SSLv3", "TLSv1", "TLSv1.1")
 
 
@@ -89,7 +92,10 @@ def origin_https(distribution: CloudFrontDistribution, ctx: CheckContext) -> Out
         if policy == "http-only":
             problems.append(f"origin {origin.origin_id} uses http-only{website}")
         elif policy == "match-viewer":
-            serving = [b for b in behaviors if b.target_origin_id == origin.origin_id]
+            targets = {origin.origin_id} | {
+                group for group, members in distribution.origin_groups.items() if origin.origin_id in members
+            }
+            serving = [b for b in behaviors if b.target_origin_id in targets]
             if any(b.viewer_protocol_policy not in SECURE_VIEWER_POLICIES for b in serving):
                 problems.append(
                     f"origin {origin.origin_id} uses match-viewer behind a behavior that accepts HTTP"
@@ -122,10 +128,11 @@ def viewer_tls(distribution: CloudFrontDistribution, ctx: CheckContext) -> Outco
         )
     version = need(distribution, "minimum_protocol_version")
     evidence = {"minimum_protocol_version": version}
-    if version in TLS12_POLICIES:
+    modern = TLS12_POLICY.match(version.strip())
+    if modern:
         note = (
             ""
-            if version in RECOMMENDED_POLICIES
+            if int(modern.group(1)) >= RECOMMENDED_FROM_YEAR or not version.startswith("TLSv1.2")
             else "; TLSv1.2_2021 or later is recommended (stronger ciphers)"
         )
         return passed(f"security policy {version} requires TLS 1.2 or later{note}", **evidence)

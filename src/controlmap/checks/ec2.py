@@ -35,6 +35,7 @@ from controlmap.resources.ec2 import (
     NaclEntry,
     NetworkAcl,
     SecurityGroup,
+    SgAttachment,
     SgRule,
     Snapshot,
     Volume,
@@ -165,6 +166,23 @@ def exposed_targets(group: SecurityGroup) -> dict[str, Any]:
     }
 
 
+def _service_interfaces(attachments: list[SgAttachment]) -> str:
+    """What the interfaces without an instance belong to (an RDS database, a load balancer…).
+
+    AWS-managed interfaces name their owner in the description ("RDSNetworkInterface", "ELB
+    app/web/…", "AWS Lambda VPC ENI-…") or the requester ("amazon-rds"); an auditor needs that
+    to see that an open database group really exposes a database.
+    """
+    counts: dict[str, int] = {}
+    for attachment in attachments:
+        if attachment.instance_id:
+            continue
+        owner = attachment.description or attachment.requester or attachment.interface_type or "unknown owner"
+        counts[owner] = counts.get(owner, 0) + 1
+    labels = [f"{owner} (x{n})" if n > 1 else owner for owner, n in sorted(counts.items())]
+    return _some(labels, 3) if labels else ""
+
+
 @check(
     "ec2_security_group_no_world_admin_ingress",
     SecurityGroup,
@@ -191,10 +209,11 @@ def sg_world_ingress(group: SecurityGroup, ctx: CheckContext) -> Outcome:
             " The group is attached to no network interface now, but any instance that gets it is exposed."
         )
     else:
-        where = (
-            f" It exposes {len(targets['interfaces'])} network interface(s)"
-            + (f" of instance(s) {_some(targets['instances'])}" if targets["instances"] else "")
-            + "."
+        owners = [f"instance(s) {_some(targets['instances'])}"] if targets["instances"] else []
+        others = _service_interfaces(group.attachments)
+        owners += [others] if others else []
+        where = f" It exposes {len(targets['interfaces'])} network interface(s)" + (
+            f": {'; '.join(owners)}." if owners else "."
         )
     return failed(
         f"inbound rule(s) admit the internet: {describe_exposures(found)}.{where} Replace 0.0.0.0/0 and ::/0 "
@@ -398,12 +417,16 @@ def snapshot_not_public(snapshot: Snapshot, ctx: CheckContext) -> Outcome:
     )
 
 
+def _template_region(template: LaunchTemplate, ctx: CheckContext) -> AwsRegion | None:
+    if template.region is None or template.account_id is None:
+        return None  # a template file: the target region's settings are not known
+    found = ctx.inventory.of_type(AwsRegion, account_id=template.account_id, region=template.region)
+    return found[0] if found else None
+
+
 def _region_default(resource: LaunchTemplate, ctx: CheckContext) -> bool | None:
-    if resource.region is None or resource.account_id is None:
-        return None  # a template file: the target region's setting is not known
-    for region in ctx.inventory.of_type(AwsRegion, account_id=resource.account_id, region=resource.region):
-        return region.ebs_encryption_by_default
-    return None
+    region = _template_region(resource, ctx)
+    return region.ebs_encryption_by_default if region is not None else None
 
 
 @check(
@@ -551,7 +574,8 @@ def imdsv2(instance: Instance, ctx: CheckContext) -> Outcome:
     "ec2_launch_template_imdsv2_required",
     LaunchTemplate,
     title="Launch template requires IMDSv2 session tokens",
-    facts=("template_metadata_http_tokens",),
+    uses=(AwsRegion,),
+    facts=("template_metadata_http_tokens", "imds_http_tokens_default"),
 )
 def template_imdsv2(template: LaunchTemplate, ctx: CheckContext) -> Outcome:
     evidence = {"version": template.version, "http_tokens": template.metadata_http_tokens}
@@ -559,11 +583,35 @@ def template_imdsv2(template: LaunchTemplate, ctx: CheckContext) -> Outcome:
         return passed("the template disables the instance metadata endpoint", **evidence)
     if template.metadata_http_tokens == "required":
         return passed(f"default version {template.version} sets HttpTokens=required", **evidence)
+    region = _template_region(template, ctx)
+    if template.metadata_http_tokens is None and region is not None:
+        # Launch parameters win, then the region's account-level default (which also wins
+        # over the AMI's ImdsSupport); a declarative policy can enforce IMDSv2 outright.
+        default = need(region, "imds_http_tokens_default")
+        evidence["account_default_http_tokens"] = default
+        evidence["account_http_tokens_enforced"] = region.imds_http_tokens_enforced
+        if region.imds_http_tokens_enforced == "enabled":
+            return passed(
+                f"default version {template.version} does not set HttpTokens, and IMDSv2 is enforced in "
+                f"{region.name} (declarative policy): instances cannot launch with IMDSv1",
+                **evidence,
+            )
+        if default == "required":
+            return passed(
+                f"default version {template.version} does not set HttpTokens, so instances get the "
+                f"account-level default for {region.name}: HttpTokens=required",
+                **evidence,
+            )
     if template.metadata_http_tokens is None:
+        default = (
+            f"the account-level default for {region.name} is {region.imds_http_tokens_default}"
+            if region is not None
+            else "the AMI's or the account's default applies"
+        )
         return failed(
-            f"default version {template.version} does not set MetadataOptions.HttpTokens, so instances get "
-            "the AMI's or the account's default, which allows IMDSv1 unless configured otherwise; set "
-            "HttpTokens=required in a new default version",
+            f"default version {template.version} does not set MetadataOptions.HttpTokens and {default}, "
+            "so instances may answer IMDSv1; set HttpTokens=required in a new default version (or make "
+            "IMDSv2 the account default: ec2:ModifyInstanceMetadataDefaults --http-tokens required)",
             **evidence,
         )
     return failed(

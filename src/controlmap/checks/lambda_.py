@@ -14,12 +14,13 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from controlmap.checks.policy import Statement, admin_statements, public_grants
 from controlmap.checks.registry import (
     CheckContext,
     Outcome,
+    Status,
     check,
     failed,
     need,
@@ -27,9 +28,10 @@ from controlmap.checks.registry import (
     passed,
     unknown,
 )
+from controlmap.resources.base import CollectionError
 from controlmap.resources.cloudfront import CloudFrontDistribution
 from controlmap.resources.iam import IamRole
-from controlmap.resources.lambda_ import LambdaFunction
+from controlmap.resources.lambda_ import EnvironmentFacts, LambdaFunction
 from controlmap.settings import register_section
 from controlmap.yamlfile import read_yaml
 
@@ -60,8 +62,9 @@ class LambdaSettings(BaseModel):
     # LAMBDA-03: extra regular expressions for secret variable names / values (case-insensitive names).
     secret_name_patterns: list[str] = []
     secret_value_patterns: list[str] = []
-    secret_entropy_threshold: float = 4.2
-    secret_entropy_min_length: int = 20
+    # Bits per character (a random base64 key has about 5-6, English text and hex digests under 4.2).
+    secret_entropy_threshold: float = Field(default=4.2, gt=0, le=8)
+    secret_entropy_min_length: int = Field(default=20, ge=8)
     # LAMBDA-01: managed policies whose "*" resources are accepted (AWS's Lambda service-role
     # policies only grant logging, ENI and tracing actions that need "*").
     allowed_managed_policies: list[str] = [
@@ -218,6 +221,16 @@ def _edge_distributions(function: LambdaFunction, ctx: CheckContext) -> list[str
     return names
 
 
+def _distributions_unseen(function: LambdaFunction, ctx: CheckContext) -> CollectionError | None:
+    """The failed CloudFront listing that hides whether this function is used at the edge."""
+    if function.region not in (None, "us-east-1"):
+        return None
+    for error in ctx.inventory.errors:
+        if CloudFrontDistribution.resource_type in getattr(error, "resource_types", ()):
+            return error
+    return None
+
+
 @check(
     "lambda_function_in_vpc",
     LambdaFunction,
@@ -242,6 +255,18 @@ def in_vpc(function: LambdaFunction, ctx: CheckContext) -> Outcome:
             subnets=vpc.subnet_ids,
             security_groups=vpc.security_group_ids,
         )
+    unseen = _distributions_unseen(function, ctx)
+    if unseen is not None:
+        # Without the distributions an unattached us-east-1 function may be a Lambda@Edge
+        # function, which cannot be attached: failing it would be a guess.
+        return Outcome(
+            Status.ERROR,
+            "the function is not attached to a VPC, and whether it runs at the edge (Lambda@Edge, which "
+            f"cannot be attached) is not known: {unseen.describe()}",
+            {},
+            None,
+            unseen.code,
+        )
     return failed(
         "the function is not attached to a VPC (VpcConfig has no subnets); attach it to private subnets "
         "with a "
@@ -252,6 +277,15 @@ def in_vpc(function: LambdaFunction, ctx: CheckContext) -> Outcome:
 # ---- LAMBDA-03: environment variables ------------------------------------------------------------
 
 
+def _unreadable(environment: EnvironmentFacts) -> str:
+    return (
+        f"Lambda could not decrypt the environment variables for the scan ({environment.unreadable}); "
+        "allow the scanning role kms:Decrypt on the function's key (a condition on "
+        "kms:EncryptionContext:aws:lambda:FunctionArn limits it to the function) or have someone who "
+        "can read them review the variables"
+    )
+
+
 @check(
     "lambda_function_env_encrypted_cmk",
     LambdaFunction,
@@ -260,6 +294,15 @@ def in_vpc(function: LambdaFunction, ctx: CheckContext) -> Outcome:
 )
 def env_cmk(function: LambdaFunction, ctx: CheckContext) -> Outcome:
     environment = need(function, "environment")
+    if environment.unreadable and environment.kms_key_arn:
+        return passed(
+            f"environment variables are encrypted with customer managed key {environment.kms_key_arn}; "
+            f"the scan could not decrypt them ({environment.unreadable}), so LAMBDA-03's secret check "
+            "is UNKNOWN",
+            kms_key=environment.kms_key_arn,
+        )
+    if environment.unreadable:
+        return unknown(_unreadable(environment), error_code=environment.unreadable)
     if not environment.variable_names:
         return not_applicable("the function has no environment variables")
     count = len(environment.variable_names)
@@ -284,6 +327,8 @@ def env_cmk(function: LambdaFunction, ctx: CheckContext) -> Outcome:
 )
 def env_no_secrets(function: LambdaFunction, ctx: CheckContext) -> Outcome:
     environment = need(function, "environment")
+    if environment.unreadable:
+        return unknown(_unreadable(environment), error_code=environment.unreadable)
     if not environment.variable_names:
         return not_applicable("the function has no environment variables")
     if environment.suspicious:

@@ -4,7 +4,8 @@ Bucket policies, KMS key policies, IAM identity policies, Lambda and API Gateway
 policies all use the same grammar, so they share one parser and one set of questions:
 
 * who may do what: :func:`public_grants` (an Allow to everyone not narrowed by a condition that
-  restricts the caller, and not cancelled by an unconditional Deny);
+  restricts the caller, not cancelled by an unconditional Deny, and not narrowed by a Deny to
+  everyone "unless aws:SourceVpce / aws:SourceIp / … is specific");
 * how broad a grant is: :func:`admin_statements` (``Allow * on *``, ``Allow NotAction``) and
   :func:`service_wildcards` (``s3:*``, ``kms:*``);
 * whether a bucket refuses plain HTTP: :func:`tls_enforcement`.
@@ -226,12 +227,54 @@ class Grant(BaseModel):
         }
 
 
+# Negated operators and the positive operator they deny the complement of.
+_POSITIVE_OF_NEGATED = {
+    "stringnotequals": "StringEquals",
+    "stringnotequalsignorecase": "StringEqualsIgnoreCase",
+    "stringnotlike": "StringLike",
+    "arnnotequals": "ArnEquals",
+    "arnnotlike": "ArnLike",
+    "notipaddress": "IpAddress",
+}
+
+
+def _narrows_everyone(deny: Statement) -> bool:
+    """Whether a conditional Deny to everyone leaves only specific callers allowed.
+
+    ``Deny * unless aws:SourceVpce is vpce-1`` (``StringNotEquals``) or ``unless aws:SourceIp is
+    in 203.0.113.0/24`` (``NotIpAddress``) is the documented way to restrict an ``Allow *``
+    (API Gateway private APIs, bucket and table policies): what passes the Deny is exactly what
+    the positive condition would admit. Every condition must be such a negation: the Deny
+    applies only when all of them hold, so an unrelated one (``aws:SecureTransport``) lets
+    everyone else through. A negated key that is absent makes the condition true, so callers
+    without it are denied, which is what narrowing needs.
+    """
+    if not deny.conditions:
+        return False
+    for condition in deny.conditions:
+        positive = _POSITIVE_OF_NEGATED.get(condition.base_operator.lower())
+        if positive is None or condition.set_qualifier:
+            return False
+        if not is_restricting(Condition(operator=positive, key=condition.key, values=condition.values)):
+            return False
+    return True
+
+
 def _unconditional_deny_covers(
-    doc: PolicyDocument, action: str, resources: Sequence[str], *, everyone: bool
+    doc: PolicyDocument,
+    action: str,
+    resources: Sequence[str],
+    *,
+    everyone: bool,
+    narrowing: bool = False,
 ) -> bool:
-    """An explicit Deny without conditions covering ``action`` on all ``resources`` wins."""
+    """An explicit Deny without conditions covering ``action`` on all ``resources`` wins.
+
+    With ``narrowing``, a Deny to everyone whose conditions only let specific callers through
+    (see ``_narrows_everyone``) also counts: the grant is then no longer open to everyone.
+    """
     for deny in doc.denies():
-        if deny.conditions:
+        if deny.conditions and not (narrowing and _narrows_everyone(deny)):
             continue
         if everyone and not (deny.principal is None or deny.principal.everyone):
             continue  # a Deny to a few principals does not cancel an Allow to everyone
@@ -246,19 +289,17 @@ def _unconditional_deny_covers(
     return False
 
 
-def _granted_actions(doc: PolicyDocument, statement: Statement, *, everyone: bool) -> tuple[str, ...]:
-    if statement.not_actions is not None:
-        listed = ", ".join(statement.not_actions)
-        return (
-            (f"NotAction [{listed}]",)
-            if not _unconditional_deny_covers(doc, "*", statement.resources, everyone=everyone)
-            else ()
+def _granted_actions(
+    doc: PolicyDocument, statement: Statement, *, everyone: bool, narrowing: bool = False
+) -> tuple[str, ...]:
+    def denied(action: str) -> bool:
+        return _unconditional_deny_covers(
+            doc, action, statement.resources, everyone=everyone, narrowing=narrowing
         )
-    return tuple(
-        a
-        for a in statement.actions
-        if not _unconditional_deny_covers(doc, a, statement.resources, everyone=everyone)
-    )
+
+    if statement.not_actions is not None:
+        return () if denied("*") else (f"NotAction [{', '.join(statement.not_actions)}]",)
+    return tuple(a for a in statement.actions if not denied(a))
 
 
 def public_grants(doc: PolicyDocument | None, *, action_filter: Iterable[str] | None = None) -> list[Grant]:
@@ -274,7 +315,7 @@ def public_grants(doc: PolicyDocument | None, *, action_filter: Iterable[str] | 
     for statement in doc.allows():
         if not statement.applies_to_everyone or restricting_conditions(statement):
             continue
-        actions = _granted_actions(doc, statement, everyone=True)
+        actions = _granted_actions(doc, statement, everyone=True, narrowing=True)
         if wanted:
             actions = tuple(
                 a for a in actions if a.startswith("NotAction") or any(pattern_overlaps(w, a) for w in wanted)

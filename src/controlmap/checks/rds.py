@@ -237,6 +237,23 @@ def _group(
     return None
 
 
+def _pending_reboot(db: _Database) -> str | None:
+    """Who has not applied the parameter group yet ("the instance", "members a, b have"), if anyone.
+
+    A parameter group newly attached, or a static parameter changed in it, takes effect only
+    after a reboot; until then DescribeDBInstances reports ``pending-reboot`` (per member of a
+    cluster for its cluster parameter group), as AWS Config's rds-sqlserver-encrypted-in-transit
+    rule also reads it.
+    """
+    if isinstance(db, DBInstance):
+        return "the instance has" if db.parameter_apply_status == "pending-reboot" else None
+    if isinstance(db, DBCluster):
+        members = sorted(m for m, state in db.member_parameter_status.items() if state == "pending-reboot")
+        if members:
+            return f"member instance(s) {', '.join(members)} have"
+    return None
+
+
 def _tls(db: _Database, ctx: CheckContext, group_name: str | None, model: type[_ParameterGroup]) -> Outcome:
     family = engine_family(db.engine)
     parameter = tls_parameter(db.engine)
@@ -276,6 +293,15 @@ def _tls(db: _Database, ctx: CheckContext, group_name: str | None, model: type[_
                 f"{parameter} is not set in {group_name} and its default for {db.engine} is not known"
             )
     evidence = {"parameter": parameter, "value": value, "source": source, "parameter_group": group_name}
+    pending = _pending_reboot(db)
+    if _is_on(value) and pending:
+        return failed(
+            f"{parameter}={value} ({source}), but {pending} not applied the {kind} yet (status "
+            "pending-reboot): until a reboot the engine runs the previous group or values and may still "
+            "accept connections without TLS; reboot in a maintenance window",
+            pending_reboot=True,
+            **evidence,
+        )
     if _is_on(value):
         return passed(f"{parameter}={value} ({source}): connections without TLS are refused", **evidence)
     return failed(
@@ -515,10 +541,25 @@ def cluster_logs(cluster: DBCluster, ctx: CheckContext) -> Outcome:
 # ---- RDS-07 IAM database authentication ---------------------------------------------------
 
 
+# Engine versions before which IAM database authentication cannot be turned on (AWS's "Supported
+# Regions and DB engines for IAM database authentication": RDS for MariaDB from 10.11 only).
+IAM_AUTH_MIN_VERSION: dict[str, tuple[int, ...]] = {"mariadb": (10, 11)}
+
+
 def _iam_auth(db: _Database, ctx: CheckContext) -> Outcome:
     family = engine_family(db.engine)
     if family not in IAM_AUTH_ENGINES:
         return not_applicable(f"{db.engine} does not support IAM database authentication")
+    minimum = IAM_AUTH_MIN_VERSION.get(family)
+    version = _version(db.engine_version)
+    if minimum and version and version[: len(minimum)] < minimum:
+        needed = ".".join(map(str, minimum))
+        return not_applicable(
+            f"{db.engine} {db.engine_version} does not support IAM database authentication (available from "
+            f"{needed}); upgrade the engine to use it",
+            engine=db.engine,
+            engine_version=db.engine_version,
+        )
     if need(db, "iam_auth_enabled"):
         return passed("IAM database authentication is enabled")
     return failed(

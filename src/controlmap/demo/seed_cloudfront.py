@@ -84,6 +84,7 @@ def summary(
     minimum_protocol: str = "TLSv1",
     web_acl: str = "",
     geo: tuple[str, list[str]] = ("none", []),
+    origin_groups: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     viewer: dict[str, Any] = (
         {
@@ -108,6 +109,22 @@ def summary(
         "DomainName": f"{dist_id.lower()}.cloudfront.net",
         "Aliases": _list(list(aliases)),
         "Origins": _list(origins),
+        **(
+            {
+                "OriginGroups": _list(
+                    [
+                        {
+                            "Id": group,
+                            "FailoverCriteria": {"StatusCodes": _list([500, 502, 503, 504])},
+                            "Members": _list([{"OriginId": m} for m in members]),
+                        }
+                        for group, members in origin_groups.items()
+                    ]
+                )
+            }
+            if origin_groups
+            else {}
+        ),
         "DefaultCacheBehavior": default,
         "CacheBehaviors": _list(list(behaviors)),
         "CustomErrorResponses": {"Quantity": 0},

@@ -1,6 +1,6 @@
 """Demo EC2/VPC resources: a compliant and a non-compliant example for EC2-01 … EC2-09.
 
-moto has no Systems Manager fleet APIs (DescribeInstanceInformation, DescribeInstancePatchStates),
+moto has no Systems Manager fleet APIs (DescribeInstanceInformation, DescribeInstancePatchStates)
 so this module teaches the in-process moto server to answer them from the demo instances' tags:
 
 * ``controlmap-demo:ssm`` = ``Online`` / ``ConnectionLost`` … : the instance is a managed node
@@ -8,6 +8,9 @@ so this module teaches the in-process moto server to answer them from the demo i
 * ``controlmap-demo:patch`` = ``missing=3,failed=1,critical=1,security=0,pending_reboot=0,days=2``
   (every key optional; ``days`` is how long ago the last Scan ended): its patch state (no tag:
   never scanned).
+
+It also adds EC2's account-level instance metadata defaults (Get/ModifyInstanceMetadataDefaults),
+which moto lacks, kept per account and region.
 
 The emulation only exists in processes that import this module (the demo and the tests); a real
 scan never sees it.
@@ -34,11 +37,9 @@ def _demo_instances(account: str, region: str) -> list[tuple[Any, dict[str, str]
     from moto.ec2.models import ec2_backends
 
     backend = ec2_backends[account][region]
-    found = []
-    for instance in backend.all_instances():
-        tags = {t["key"]: t["value"] for t in instance.get_tags()}
-        found.append((instance, tags))
-    return found
+    # The tag store keyed by resource ID: instance.get_tags() filters every tag of the region,
+    # which made each emulated call quadratic in the number of instances.
+    return [(instance, dict(backend.tags.get(instance.id, {}))) for instance in backend.all_instances()]
 
 
 def _patch_state(instance_id: str, spec: str) -> dict[str, Any]:
@@ -108,6 +109,47 @@ def install_ssm_emulation() -> None:
 
 
 install_ssm_emulation()
+
+
+# ---- moto: account-level instance metadata defaults ----------------------------------------
+
+
+def install_imds_defaults_emulation() -> None:
+    """Add Get/ModifyInstanceMetadataDefaults (per account and region) to moto's EC2 responses.
+
+    The values live on the region's EC2 backend, so moto's reset forgets them with it.
+    """
+    from moto.core.responses import ActionResult
+    from moto.ec2.responses import EC2Response
+
+    if getattr(EC2Response, "_controlmap_imds", False):
+        return
+
+    def _defaults(self: Any) -> dict[str, Any]:
+        backend = self.ec2_backend
+        if not hasattr(backend, "_controlmap_imds_defaults"):
+            backend._controlmap_imds_defaults = {}
+        return backend._controlmap_imds_defaults
+
+    def get_instance_metadata_defaults(self: Any) -> ActionResult:
+        return ActionResult({"AccountLevel": dict(_defaults(self))})
+
+    def modify_instance_metadata_defaults(self: Any) -> ActionResult:
+        defaults = _defaults(self)
+        for name in ("HttpTokens", "HttpEndpoint", "InstanceMetadataTags"):
+            value = self._get_param(name)
+            if value == "no-preference":
+                defaults.pop(name, None)
+            elif value:
+                defaults[name] = value
+        return ActionResult({"Return": True})
+
+    EC2Response.get_instance_metadata_defaults = get_instance_metadata_defaults  # type: ignore[attr-defined]
+    EC2Response.modify_instance_metadata_defaults = modify_instance_metadata_defaults  # type: ignore[attr-defined]
+    EC2Response._controlmap_imds = True  # type: ignore[attr-defined]
+
+
+install_imds_defaults_emulation()
 
 
 # ---- the demo account ---------------------------------------------------------------------
@@ -270,6 +312,16 @@ def seed_ec2(ctx: SeedContext) -> None:
         LaunchTemplateData={
             "ImageId": amazon_ami,
             "MetadataOptions": {"HttpTokens": "required"},
+            "BlockDeviceMappings": [{"DeviceName": "/dev/xvda", "Ebs": {"Encrypted": True, "VolumeSize": 8}}],
+        },
+    )
+    # IMDSv2 is the account default in the home region, so a template that leaves HttpTokens
+    # unset still launches IMDSv2-only instances there (EC2-05 PASS); not so in the other region.
+    ec2.modify_instance_metadata_defaults(HttpTokens="required")
+    ec2.create_launch_template(
+        LaunchTemplateName="demo-batch-template",
+        LaunchTemplateData={
+            "ImageId": amazon_ami,
             "BlockDeviceMappings": [{"DeviceName": "/dev/xvda", "Ebs": {"Encrypted": True, "VolumeSize": 8}}],
         },
     )

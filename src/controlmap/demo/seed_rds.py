@@ -93,6 +93,12 @@ def seed_rds(ctx: SeedContext) -> None:
         VpcSecurityGroupIds=[db_open["GroupId"]],
         BackupRetentionPeriod=1,
     )
+    # RDS attaches a network interface carrying the instance's security groups to its subnet;
+    # moto does not, so the demo adds it: EC2-01 then shows what the open group exposes.
+    subnet = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"][0]["SubnetId"]
+    ec2.create_network_interface(
+        SubnetId=subnet, Groups=[db_open["GroupId"]], Description="RDSNetworkInterface"
+    )
     # Oracle: TLS is configured in option groups (MANUAL); no IAM database authentication.
     _database(
         rds,

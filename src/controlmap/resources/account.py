@@ -92,5 +92,10 @@ class AwsRegion(Resource):
 
     ebs_encryption_by_default: bool | None = None
     ebs_default_kms_key_id: str | None = None
+    # Account-level instance metadata defaults (GetInstanceMetadataDefaults): "required",
+    # "optional" or "no-preference" for HttpTokens; "enabled" when a declarative policy enforces
+    # IMDSv2 (launches asking for IMDSv1 are refused).
+    imds_http_tokens_default: str | None = None
+    imds_http_tokens_enforced: str | None = None
     access_analyzer: AccessAnalyzerFacts | None = None
     macie_enabled: bool | None = None

@@ -50,6 +50,9 @@ class CloudFrontDistribution(Resource):
     aliases: list[str] = []
     cache_behaviors: list[CacheBehavior] | None = None  # default first, then ordered behaviors
     origins: list[Origin] | None = None
+    # Origin group ID -> member origin IDs: a behavior may target a group (failover) instead of
+    # one origin, and then reaches each member under its own protocol policy.
+    origin_groups: dict[str, list[str]] = {}
     # ViewerCertificate: default certificate (*.cloudfront.net) or a custom (ACM/IAM) one.
     default_certificate: bool | None = None
     minimum_protocol_version: str | None = None  # TLSv1.2_2021, TLSv1, SSLv3…

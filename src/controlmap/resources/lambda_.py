@@ -38,6 +38,9 @@ class EnvironmentFacts(_Facts):
     # The key encrypting the variables at rest: None means the AWS managed key aws/lambda.
     kms_key_arn: str | None = None
     suspicious: list[EnvSecretVerdict] = []
+    # Lambda answered Environment.Error instead of the variables (e.g. KMSAccessDeniedException:
+    # the key's policy does not let the scanner decrypt them): names and values are unknown.
+    unreadable: str | None = None
 
 
 class CodeSigningFacts(_Facts):

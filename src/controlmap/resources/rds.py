@@ -66,6 +66,9 @@ class DBInstance(_Database):
     instance_class: str | None = None
     replica_source: str | None = None  # set on read replicas: backups are the source's business
     parameter_groups: list[str] | None = None  # DBParameterGroupName(s) applied
+    # ParameterApplyStatus of the instance's parameter group: "in-sync", "applying" or
+    # "pending-reboot" (the engine still runs the old values or the old group until a reboot).
+    parameter_apply_status: str | None = None
 
 
 class DBCluster(_Database):
@@ -75,6 +78,8 @@ class DBCluster(_Database):
     engine_mode: str | None = None  # provisioned, serverless, parallelquery, global…
     cluster_parameter_group: str | None = None
     members: list[str] = []
+    # Member instance -> DBClusterParameterGroupStatus ("in-sync", "pending-reboot"…).
+    member_parameter_status: dict[str, str] = {}
 
 
 class _DbSnapshot(Resource):

@@ -66,6 +66,7 @@ OPERATION_ACTIONS: dict[str, tuple[str, ...]] = {
     "ec2:DescribeSnapshots": ("ec2:DescribeSnapshots",),
     "ec2:DescribeSnapshotAttribute": ("ec2:DescribeSnapshotAttribute",),
     "ec2:GetEbsEncryptionByDefault": ("ec2:GetEbsEncryptionByDefault",),
+    "ec2:GetInstanceMetadataDefaults": ("ec2:GetInstanceMetadataDefaults",),
     "ssm:DescribeInstanceInformation": ("ssm:DescribeInstanceInformation",),
     "ssm:DescribeInstancePatchStates": ("ssm:DescribeInstancePatchStates",),
     # RDS (RDS-01 ... RDS-07)

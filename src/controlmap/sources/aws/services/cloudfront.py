@@ -78,6 +78,11 @@ def distribution(item: dict[str, Any], account_id: str) -> CloudFrontDistributio
         aliases=aliases,
         cache_behaviors=behaviors,
         origins=[origin(o) for o in _items(item.get("Origins"))],
+        origin_groups={
+            str(group.get("Id")): [str(m.get("OriginId")) for m in _items(group.get("Members"))]
+            for group in _items(item.get("OriginGroups"))
+            if group.get("Id")
+        },
         default_certificate=bool(certificate.get("CloudFrontDefaultCertificate"))
         or not (certificate.get("ACMCertificateArn") or certificate.get("IAMCertificateId")),
         minimum_protocol_version=certificate.get("MinimumProtocolVersion") or "TLSv1",

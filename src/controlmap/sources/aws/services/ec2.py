@@ -267,6 +267,7 @@ def _fill(resource: Any, fact: str, table: dict[str, Any] | None, key: str, erro
     service="ec2",
     produces=[Instance, Image, KeyPair, LaunchTemplate],
     scope=Scope.REGIONAL,
+    facts=["imds_http_tokens_default"],
 )
 def collect_compute(ctx: CollectContext) -> None:
     reservations = ctx.paginate("ec2", "describe_instances", "Reservations", produces=[Instance])
@@ -298,6 +299,8 @@ def collect_compute(ctx: CollectContext) -> None:
 
     if ctx.wants("template_metadata_http_tokens", "ebs_volumes"):
         _collect_launch_templates(ctx)
+    if ctx.wants("imds_http_tokens_default"):
+        _imds_defaults(ctx)
 
     if ctx.wants("fingerprint", "key_name"):
         keys = ctx.paginate("ec2", "describe_key_pairs", "KeyPairs", produces=[KeyPair])
@@ -317,6 +320,18 @@ def collect_compute(ctx: CollectContext) -> None:
                     create_time=parse_time(item.get("CreateTime")),
                 )
             )
+
+
+def _imds_defaults(ctx: CollectContext) -> None:
+    """The region's account-level IMDS defaults: what a launch that sets no HttpTokens gets."""
+    region: AwsRegion = ctx.regional
+    result = ctx.call("ec2", "get_instance_metadata_defaults")
+    if result.error is not None:
+        region.mark_error("imds_http_tokens_default", result.error)
+        return
+    defaults = (result.data or {}).get("AccountLevel") or {}
+    region.imds_http_tokens_default = defaults.get("HttpTokens") or "no-preference"
+    region.imds_http_tokens_enforced = defaults.get("HttpTokensEnforced") or "disabled"
 
 
 def _collect_launch_templates(ctx: CollectContext) -> None:
@@ -380,7 +395,18 @@ def instance_from_api(item: dict[str, Any], account_id: str, region: str) -> Ins
         key_name=item.get("KeyName") or None,
         platform=item.get("Platform"),
         public_ip=item.get("PublicIpAddress"),
-        security_group_ids=[g["GroupId"] for g in item.get("SecurityGroups") or [] if "GroupId" in g],
+        # Every group of every interface: a secondary interface can carry a group (and an open
+        # port) that the instance-level list does not show.
+        security_group_ids=list(
+            dict.fromkeys(
+                g["GroupId"]
+                for g in [
+                    *(item.get("SecurityGroups") or []),
+                    *(g for n in item.get("NetworkInterfaces") or [] for g in n.get("Groups") or []),
+                ]
+                if "GroupId" in g
+            )
+        ),
         interface_ids=[n["NetworkInterfaceId"] for n in item.get("NetworkInterfaces") or []],
         launch_time=parse_time(item.get("LaunchTime")),
         metadata_http_tokens=metadata.get("HttpTokens"),

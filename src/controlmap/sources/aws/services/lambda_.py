@@ -90,9 +90,12 @@ def _function(ctx: CollectContext, item: dict[str, Any], config: LambdaSettings)
     package = item.get("PackageType") or "Zip"
     vpc = item.get("VpcConfig") or {}
     variables = (item.get("Environment") or {}).get("Variables") or {}
+    error = (item.get("Environment") or {}).get("Error") or {}
     environment = EnvironmentFacts(
         variable_names=sorted(variables),
         kms_key_arn=item.get("KMSKeyArn") or None,
+        # Only the error code: Lambda's message says why decryption failed, never a value.
+        unreadable=(str(error.get("ErrorCode") or "EnvironmentError") if error and not variables else None),
         suspicious=classify_environment(
             variables,
             extra_name_patterns=config.secret_name_patterns,

@@ -151,6 +151,9 @@ def db_instance_from_api(item: dict[str, Any], account_id: str, region: str) -> 
             for g in item.get("DBParameterGroups") or []
             if "DBParameterGroupName" in g
         ],
+        parameter_apply_status=next(
+            (g.get("ParameterApplyStatus") for g in item.get("DBParameterGroups") or []), None
+        ),
         **_common(item),
     )
 
@@ -180,6 +183,11 @@ def db_cluster_from_api(item: dict[str, Any], account_id: str, region: str) -> D
             for m in item.get("DBClusterMembers") or []
             if "DBInstanceIdentifier" in m
         ],
+        member_parameter_status={
+            m["DBInstanceIdentifier"]: m["DBClusterParameterGroupStatus"]
+            for m in item.get("DBClusterMembers") or []
+            if "DBInstanceIdentifier" in m and m.get("DBClusterParameterGroupStatus")
+        },
         **_common(item),
     )
 
