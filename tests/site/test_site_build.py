@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from linkcheck import check_site
-from sitekit import XSS, fake_checks, fixture_input, fixture_plan, load_fixture_catalog
+from sitekit import XSS, fake_checks, finding, fixture_input, fixture_plan, load_fixture_catalog
 
 from controlmap.site import urls
 from controlmap.site.generator import CONTENT_SECURITY_POLICY, SiteError, build_site
@@ -334,6 +334,21 @@ def test_account_ids_cannot_choose_file_paths(tmp_path: Path) -> None:
     assert (out / "accounts" / "etc-passwd.html").is_file()
     assert not (tmp_path / "etc").exists()
     assert check_site(out) == []
+
+
+def test_findings_of_controls_missing_from_the_catalog_are_listed_without_a_dead_link(tmp_path: Path) -> None:
+    """A scan run with an organisation's catalog, built into a site without it: nothing links nowhere."""
+    site = fixture_input()
+    site.scans[0].findings.append(
+        finding(control_id="ACME-S3-01", resource_name="orphan", resource_id="arn:aws:s3:::orphan")
+    )
+    out = tmp_path / "out"
+    build_site(out, site)
+    assert check_site(out) == []
+    for page in ("types/aws-s3-bucket.html", "accounts/111122223333.html"):
+        text = text_of(read(out, page))
+        assert "ACME-S3-01 not in this catalog orphan" in text, page
+    assert not (out / urls.control("ACME-S3-01")).exists()
 
 
 # ---- the real catalog ----------------------------------------------------------------------------

@@ -115,6 +115,7 @@ class _Renderer:
             "today": site.now.date(),
             "version": controlmap.__version__,
             "framework_keys": model.framework_keys(),
+            "control_ids": model.control_ids(),
             "service_names": {s.key: s.name for s in model.services},
             "is_overdue": is_overdue,
             "max_rows": MAX_FINDING_ROWS,
