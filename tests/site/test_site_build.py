@@ -443,6 +443,21 @@ def test_two_pages_on_one_path_is_an_error(tmp_path: Path) -> None:
     site.catalog.resource_types["AWS::S3::BUCKET"] = bucket.model_copy(update={"id": "AWS::S3::BUCKET"})
     with pytest.raises(SiteError, match=r"two pages would be written to types/aws-s3-bucket\.html"):
         build_site(tmp_path, site)
+    assert list(tmp_path.iterdir()) == []  # nothing half-written: the next build is not refused
+
+
+def test_a_failed_rebuild_leaves_the_previous_build_whole(tmp_path: Path) -> None:
+    build_site(tmp_path, fixture_input())
+    before = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    site = fixture_input(scans=False)
+    bucket = site.catalog.resource_types["AWS::S3::Bucket"]
+    site.catalog.resource_types["AWS::S3::BUCKET"] = bucket.model_copy(update={"id": "AWS::S3::BUCKET"})
+    with pytest.raises(SiteError):
+        build_site(tmp_path, site)
+    after = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert after == before
+    build_site(tmp_path, fixture_input(scans=False))  # and the next good build replaces it
+    assert not (tmp_path / "accounts").exists()
 
 
 def test_no_page_repeats_an_id(built_site: Path) -> None:
