@@ -331,9 +331,25 @@ def test_account_ids_cannot_choose_file_paths(tmp_path: Path) -> None:
         scan.accounts = [evil] if scan.accounts else []
     out = tmp_path / "out"
     build_site(out, site)
-    assert (out / "accounts" / "etc-passwd.html").is_file()
+    page = urls.account(evil)
+    assert re.fullmatch(r"accounts/etc-passwd-[0-9a-f]{8}\.html", page)
+    assert (out / page).is_file()
     assert not (tmp_path / "etc").exists()
     assert check_site(out) == []
+
+
+def test_account_ids_sharing_a_slug_each_get_their_page(tmp_path: Path) -> None:
+    site = fixture_input()
+    latest = site.scans[0]
+    for account in ("1111-2222", "1111_2222"):
+        latest.findings.append(finding(account_id=account, resource_name=f"bucket-of-{account}"))
+        latest.accounts.append(account)
+    build_site(tmp_path, site)
+    assert urls.account("111122223333") == "accounts/111122223333.html"
+    assert urls.account("1111-2222") != urls.account("1111_2222")
+    for account in ("1111-2222", "1111_2222"):
+        assert f"Account {account}" in text_of(read(tmp_path, urls.account(account)))
+    assert check_site(tmp_path) == []
 
 
 def test_findings_of_controls_missing_from_the_catalog_are_listed_without_a_dead_link(tmp_path: Path) -> None:
