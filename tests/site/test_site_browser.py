@@ -12,12 +12,14 @@ import shutil
 import struct
 import threading
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sitekit import XSS
+from sitekit import XSS, finding, fixture_input
 
+from controlmap.site.generator import build_site
 from controlmap.site.serve import make_server
 
 pytestmark = pytest.mark.browser
@@ -229,6 +231,48 @@ def test_phone_layout_does_not_scroll_sideways(browser: Any, built_site: Path) -
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         p.goto(file_url(built_site, "types/aws-s3-bucket.html"))
         p.screenshot(path=str(ARTIFACTS / "resource-type-phone.png"))
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def wide_findings_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Findings as real scans write them: long resource types and reasons quoting ARNs."""
+    site = fixture_input()
+    arn = "arn:aws:iam::111122223333:policy/service-role/AWSLambdaBasicExecutionRole-0a1b2c3d4e5f"
+    site.scans[0].findings += [
+        finding(
+            resource_type=rtype,
+            resource_id=f"arn:aws:rds:eu-west-1:111122223333:cluster-snapshot:{name}",
+            resource_name=name,
+            reason=f"managed policy {arn} statement 1 allows *; grant only the actions on {arn}",
+            due_date=date(2026, 11, 1),
+        )
+        for rtype, name in (
+            ("AWS::RDS::DBClusterSnapshot", "analytics-share"),
+            ("AWS::S3::Bucket", "analytics-exports"),
+        )
+    ]
+    out = tmp_path_factory.mktemp("wide")
+    build_site(out, site)
+    return out
+
+
+@pytest.mark.parametrize("width", [1280, 1024])
+def test_finding_tables_fit_a_desktop_window(browser: Any, wide_findings_site: Path, width: int) -> None:
+    """No sideways scrolling inside a finding table on a desktop: the Due column stays in view."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    try:
+        p = context.new_page()
+        for path in ("accounts/111122223333.html", "types/aws-s3-bucket.html", "controls/s3-01.html"):
+            p.goto(file_url(wide_findings_site, path))
+            widths = p.evaluate(
+                "[...document.querySelectorAll('.table-wrap')].map(w => [w.scrollWidth, w.clientWidth])"
+            )
+            assert widths, path
+            assert all(scroll <= client for scroll, client in widths), (path, widths)
+            due = p.locator("table.findings td.due").first.bounding_box()
+            assert due is not None and due["x"] + due["width"] <= width, (path, due)
     finally:
         context.close()
 
