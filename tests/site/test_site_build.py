@@ -166,6 +166,14 @@ def test_resource_type_page_has_every_control_with_snippets(built_site: Path) ->
     assert "aws_s3_bucket_versioning" in text  # all its Terraform names are listed
 
 
+def test_resource_type_page_puts_the_requirements_before_the_failing_resources(built_site: Path) -> None:
+    """However many resources fail, a developer reaches the first snippet without scrolling past them."""
+    html = read(built_site, "types/aws-s3-bucket.html")
+    assert html.index('<article class="control-card" id="S3-01"') < html.index('id="failing-heading"')
+    assert html.index('href="#failing-heading"') < html.index('<article class="control-card"')
+    assert "2 failing resources in the latest scans, listed after the controls." in text_of(html)
+
+
 def test_control_page_shows_audit_trail_equivalents_and_coverage(built_site: Path) -> None:
     text = text_of(read(built_site, "controls/s3-05.html"))
     assert "Partly automated" in text
