@@ -146,6 +146,45 @@ def test_search_finds_framework_ids_and_terraform_names_from_any_depth(
     assert page.errors == []
 
 
+@pytest.fixture(scope="module")
+def builtin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped catalog: what a developer actually searches."""
+    from controlmap.catalog.catalog import load_catalog
+    from controlmap.catalog.plan import builtin_plan_settings
+    from controlmap.checks.registry import registry
+    from controlmap.site.generator import SiteInput
+
+    out = tmp_path_factory.mktemp("builtin")
+    build_site(out, SiteInput(load_catalog(), builtin_plan_settings(), registry()))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("rds instance", "RDS DB instance"),  # check IDs (rds_instance_...) must not outrank it
+        ("db instance", "RDS DB instance"),
+        ("lambda function", "Lambda function"),
+        ("security group", "Security group"),
+        ("s3 bucket", "S3 bucket"),
+        ("aws_db_instance", "RDS DB instance"),
+        ("AWS::RDS::DBInstance", "RDS DB instance"),
+        ("aws-db-instance", "RDS DB instance"),  # punctuation does not matter in a single name
+        ("CC6.7", "CC6.7 "),
+        ("RDS-03", "RDS-03 Public Accessibility"),
+    ],
+)
+def test_the_first_result_is_what_a_developer_means(
+    page: Watched, builtin_site: Path, query: str, expected: str
+) -> None:
+    p = page.page
+    p.goto(file_url(builtin_site, "index.html"))
+    p.fill("#site-search", query)
+    first = p.locator("#site-search-results [role=option] .sr-title").first
+    first.wait_for()
+    assert first.inner_text().startswith(expected), p.locator("#site-search-results").inner_text()
+
+
 def test_framework_page_shows_coverage_per_requirement(page: Watched, http_root: str) -> None:
     p = page.page
     p.goto(http_root + "frameworks/iso27001-2022.html#A.8.3")
