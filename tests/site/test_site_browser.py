@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sitekit import XSS, finding, fixture_input
+from sitekit import XSS, XSS_SCRIPT, finding, fixture_input
 
 from controlmap.site.generator import build_site
 from controlmap.site.serve import make_server
@@ -212,11 +212,15 @@ def test_markup_in_scan_results_is_text_and_runs_no_script(
         p.wait_for_load_state("load")
         assert p.evaluate("window.__pwned") is None, url
         assert p.locator("img").count() == 0, url
+        own_scripts = p.evaluate("[...document.scripts].map(s => s.getAttribute('src'))")
+        assert [src.rsplit("/", 1)[-1] for src in own_scripts] == ["search-index.js", "site.js"], url
         names = p.locator(".resource-name").all_inner_texts()
         assert XSS in names, url
+        assert any(XSS_SCRIPT in text for text in p.locator("td.reason").all_inner_texts()), url
     p.goto(http_root + "types/aws-s3-bucket.html")
     p.locator("details.evidence summary").first.click()
-    assert XSS in p.locator("details.evidence").first.inner_text()  # the tag value, as text
+    evidence = p.locator("details.evidence").first.inner_text()
+    assert XSS in evidence and XSS_SCRIPT in evidence  # the tag values, as text
     assert p.evaluate("window.__pwned") is None
     assert page.errors == []
 

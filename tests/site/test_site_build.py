@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from linkcheck import check_site
-from sitekit import XSS, fake_checks, finding, fixture_input, fixture_plan, load_fixture_catalog
+from sitekit import XSS, XSS_SCRIPT, fake_checks, finding, fixture_input, fixture_plan, load_fixture_catalog
 
 from controlmap.site import urls
 from controlmap.site.generator import CONTENT_SECURITY_POLICY, SiteError, build_site
@@ -320,12 +320,14 @@ def test_scan_data_is_escaped_everywhere(built_site: Path) -> None:
     escaped = "&lt;img src=x onerror=window.__pwned=1&gt;"
     for path in built_site.rglob("*.html"):
         html = path.read_text(encoding="utf-8")
-        assert XSS not in html, path
+        assert XSS not in html and XSS_SCRIPT not in html, path
         assert not any(tag == "img" for tag, _ in tags_of(html)), path
+        assert [tag for tag, _ in tags_of(html)].count("script") == 2, path  # the site's own two
     type_page = read(built_site, "types/aws-s3-bucket.html")
     assert escaped in type_page
     assert XSS in text_of(type_page)  # shown as text, tags and evidence included
-    assert f"Name={XSS} is public" in text_of(type_page)
+    assert f"Name={XSS} is public (owner {XSS_SCRIPT})" in text_of(type_page)
+    assert "&#34;&gt;&lt;script&gt;window.__pwned=1&lt;/script&gt;&lt;!--" in type_page
     assert escaped in read(built_site, "accounts/111122223333.html")
 
 
