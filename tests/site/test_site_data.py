@@ -331,3 +331,22 @@ def test_chart_labels_carry_the_time_when_all_scans_are_on_one_day() -> None:
         [TrendPoint(NOW, None, 50.0, 1, 0), TrendPoint(NOW + timedelta(hours=2), None, 60.0, 1, 0)]
     )
     assert [label for _, label, _ in chart.x_labels] == ["2026-12-01 12:00", "2026-12-01 14:00"]
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("", "skipped"), ("true", "error")])
+def test_browser_tests_skip_without_chromium_but_fail_in_ci(ci: str, outcome: str) -> None:
+    browser_tests = Path(__file__).with_name("test_site_browser.py")
+    env = {**os.environ, "CI": ci, "CONTROLMAP_CHROMIUM": "/nonexistent/chromium"}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", str(browser_tests)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert re.search(rf"\b1 {outcome}", result.stdout), result.stdout
+    if ci:
+        assert result.returncode != 0 and "CI must run the browser tests" in result.stdout
+    else:
+        # Exit 5: the only module was skipped whole, so pytest collected no test.
+        assert result.returncode == 5 and "/nonexistent/chromium not installed" in result.stdout
