@@ -313,6 +313,28 @@ def wide_findings_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+def test_no_page_scrolls_sideways_on_a_phone_even_with_long_names(browser: Any, tmp_path: Path) -> None:
+    site = fixture_input()
+    # Organisations name controls with long identifiers; scan files carry any account string.
+    custom = site.catalog.controls["ORG-S3-10"]
+    title = "Tag aws_s3_bucket_server_side_encryption_configuration.owner_team_distribution_list"
+    site.catalog.controls["ORG-S3-10"] = custom.model_copy(update={"title": title})
+    account = "arn:aws:organizations::111122223333:account/o-a1b2c3d4e5/444455556666"
+    site.scans[0].findings.append(finding(account_id=account))
+    build_site(tmp_path, site)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    try:
+        p = context.new_page()
+        pages = [f for f in sorted(tmp_path.rglob("*.html")) if f.parent.name != "names"]
+        assert len(pages) > 20
+        for path in pages:
+            p.goto(path.as_uri())
+            width = p.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, (path.relative_to(tmp_path).as_posix(), width)
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("width", [1280, 1024])
 def test_finding_tables_fit_a_desktop_window(browser: Any, wide_findings_site: Path, width: int) -> None:
     """No sideways scrolling inside a finding table on a desktop: the Due column stays in view."""
