@@ -183,6 +183,8 @@ def builtin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ("AWS::RDS::DBInstance", "RDS DB instance"),
         ("aws-db-instance", "RDS DB instance"),  # punctuation does not matter in a single name
         ("CC6.7", "CC6.7 "),
+        ("SOC2 CC6.1", "CC6.1 "),  # how auditors write it
+        ("iso27001 A.8.24", "A.8.24 "),
         ("RDS-03", "RDS-03 Public Accessibility"),
     ],
 )
