@@ -20,6 +20,8 @@ from controlmap.yamlfile import load_model
 
 FIXTURES = Path(__file__).parent / "fixtures"
 XSS = "<img src=x onerror=window.__pwned=1>"
+# Breaks out of a quoted attribute, then out of any element, into a script.
+XSS_SCRIPT = '"><script>window.__pwned=1</script><!--'
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
@@ -104,8 +106,8 @@ def fixture_scans() -> list[ScanResult]:
             finding(
                 resource_name=XSS,
                 resource_id=f"arn:aws:s3:::{XSS}",
-                reason=f"bucket tag Name={XSS} is public",
-                evidence={"tags": {"Name": XSS}},
+                reason=f"bucket tag Name={XSS} is public (owner {XSS_SCRIPT})",
+                evidence={"tags": {"Name": XSS, "owner": XSS_SCRIPT}},
             ),
             finding(
                 control_id="S3-05",

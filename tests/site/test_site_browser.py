@@ -12,12 +12,14 @@ import shutil
 import struct
 import threading
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sitekit import XSS
+from sitekit import XSS, XSS_SCRIPT, finding, fixture_input
 
+from controlmap.site.generator import build_site
 from controlmap.site.serve import make_server
 
 pytestmark = pytest.mark.browser
@@ -35,9 +37,21 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(os.environ.get("CONTROLMAP_ARTIFACTS", Path(__file__).parent / "artifacts"))
 
-sync_api = pytest.importorskip("playwright.sync_api")
+
+def _unavailable(reason: str) -> None:
+    """Skip on a developer's machine; fail in CI, where .ci/run installs Chromium, so that a
+    broken install cannot turn the browser tests into a green run that tested nothing."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason}; CI must run the browser tests (.ci/run installs Chromium)", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+
+try:
+    from playwright import sync_api
+except ImportError:
+    _unavailable("playwright is not installed (pip install -e '.[test]')")
 if not shutil.which(CHROMIUM) and not Path(CHROMIUM).is_file():
-    pytest.skip(f"{CHROMIUM} not installed (apt-get install -y chromium)", allow_module_level=True)
+    _unavailable(f"{CHROMIUM} not installed (apt-get install -y chromium)")
 
 
 @pytest.fixture(scope="module")
@@ -144,6 +158,47 @@ def test_search_finds_framework_ids_and_terraform_names_from_any_depth(
     assert page.errors == []
 
 
+@pytest.fixture(scope="module")
+def builtin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped catalog: what a developer actually searches."""
+    from controlmap.catalog.catalog import load_catalog
+    from controlmap.catalog.plan import builtin_plan_settings
+    from controlmap.checks.registry import registry
+    from controlmap.site.generator import SiteInput
+
+    out = tmp_path_factory.mktemp("builtin")
+    build_site(out, SiteInput(load_catalog(), builtin_plan_settings(), registry()))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("rds instance", "RDS DB instance"),  # check IDs (rds_instance_...) must not outrank it
+        ("db instance", "RDS DB instance"),
+        ("lambda function", "Lambda function"),
+        ("security group", "Security group"),
+        ("s3 bucket", "S3 bucket"),
+        ("aws_db_instance", "RDS DB instance"),
+        ("AWS::RDS::DBInstance", "RDS DB instance"),
+        ("aws-db-instance", "RDS DB instance"),  # punctuation does not matter in a single name
+        ("CC6.7", "CC6.7 "),
+        ("SOC2 CC6.1", "CC6.1 "),  # how auditors write it
+        ("iso27001 A.8.24", "A.8.24 "),
+        ("RDS-03", "RDS-03 Public Accessibility"),
+    ],
+)
+def test_the_first_result_is_what_a_developer_means(
+    page: Watched, builtin_site: Path, query: str, expected: str
+) -> None:
+    p = page.page
+    p.goto(file_url(builtin_site, "index.html"))
+    p.fill("#site-search", query)
+    first = p.locator("#site-search-results [role=option] .sr-title").first
+    first.wait_for()
+    assert first.inner_text().startswith(expected), p.locator("#site-search-results").inner_text()
+
+
 def test_framework_page_shows_coverage_per_requirement(page: Watched, http_root: str) -> None:
     p = page.page
     p.goto(http_root + "frameworks/iso27001-2022.html#A.8.3")
@@ -171,11 +226,15 @@ def test_markup_in_scan_results_is_text_and_runs_no_script(
         p.wait_for_load_state("load")
         assert p.evaluate("window.__pwned") is None, url
         assert p.locator("img").count() == 0, url
+        own_scripts = p.evaluate("[...document.scripts].map(s => s.getAttribute('src'))")
+        assert [src.rsplit("/", 1)[-1] for src in own_scripts] == ["search-index.js", "site.js"], url
         names = p.locator(".resource-name").all_inner_texts()
         assert XSS in names, url
+        assert any(XSS_SCRIPT in text for text in p.locator("td.reason").all_inner_texts()), url
     p.goto(http_root + "types/aws-s3-bucket.html")
     p.locator("details.evidence summary").first.click()
-    assert XSS in p.locator("details.evidence").first.inner_text()  # the tag value, as text
+    evidence = p.locator("details.evidence").first.inner_text()
+    assert XSS in evidence and XSS_SCRIPT in evidence  # the tag values, as text
     assert p.evaluate("window.__pwned") is None
     assert page.errors == []
 
@@ -229,6 +288,70 @@ def test_phone_layout_does_not_scroll_sideways(browser: Any, built_site: Path) -
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         p.goto(file_url(built_site, "types/aws-s3-bucket.html"))
         p.screenshot(path=str(ARTIFACTS / "resource-type-phone.png"))
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def wide_findings_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Findings as real scans write them: long resource types and reasons quoting ARNs."""
+    site = fixture_input()
+    arn = "arn:aws:iam::111122223333:policy/service-role/AWSLambdaBasicExecutionRole-0a1b2c3d4e5f"
+    site.scans[0].findings += [
+        finding(
+            resource_type=rtype,
+            resource_id=f"arn:aws:rds:eu-west-1:111122223333:cluster-snapshot:{name}",
+            resource_name=name,
+            reason=f"managed policy {arn} statement 1 allows *; grant only the actions on {arn}",
+            due_date=date(2026, 11, 1),
+        )
+        for rtype, name in (
+            ("AWS::RDS::DBClusterSnapshot", "analytics-share"),
+            ("AWS::S3::Bucket", "analytics-exports"),
+        )
+    ]
+    out = tmp_path_factory.mktemp("wide")
+    build_site(out, site)
+    return out
+
+
+def test_no_page_scrolls_sideways_on_a_phone_even_with_long_names(browser: Any, tmp_path: Path) -> None:
+    site = fixture_input()
+    # Organisations name controls with long identifiers; scan files carry any account string.
+    custom = site.catalog.controls["ORG-S3-10"]
+    title = "Tag aws_s3_bucket_server_side_encryption_configuration.owner_team_distribution_list"
+    site.catalog.controls["ORG-S3-10"] = custom.model_copy(update={"title": title})
+    account = "arn:aws:organizations::111122223333:account/o-a1b2c3d4e5/444455556666"
+    site.scans[0].findings.append(finding(account_id=account))
+    build_site(tmp_path, site)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    try:
+        p = context.new_page()
+        pages = [f for f in sorted(tmp_path.rglob("*.html")) if f.parent.name != "names"]
+        assert len(pages) > 20
+        for path in pages:
+            p.goto(path.as_uri())
+            width = p.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, (path.relative_to(tmp_path).as_posix(), width)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 1024])
+def test_finding_tables_fit_a_desktop_window(browser: Any, wide_findings_site: Path, width: int) -> None:
+    """No sideways scrolling inside a finding table on a desktop: the Due column stays in view."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    try:
+        p = context.new_page()
+        for path in ("accounts/111122223333.html", "types/aws-s3-bucket.html", "controls/s3-01.html"):
+            p.goto(file_url(wide_findings_site, path))
+            widths = p.evaluate(
+                "[...document.querySelectorAll('.table-wrap')].map(w => [w.scrollWidth, w.clientWidth])"
+            )
+            assert widths, path
+            assert all(scroll <= client for scroll, client in widths), (path, widths)
+            due = p.locator("table.findings td.due").first.bounding_box()
+            assert due is not None and due["x"] + due["width"] <= width, (path, due)
     finally:
         context.close()
 

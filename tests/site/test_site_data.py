@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
+import subprocess
+import sys
 import threading
 import urllib.request
 from datetime import date, timedelta
@@ -265,43 +270,53 @@ def test_preview_server_serves_the_site_with_security_headers(built_site: Path) 
         server.server_close()
 
 
-def test_site_serve_command_serves_until_interrupted(built_site: Path) -> None:
-    import os
-    import re
-    import signal
-    import subprocess
-    import sys
-
-    env = {**os.environ, "COLUMNS": "400"}
+def _serve(*args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str, str]:
+    """Start `controlmap site serve ARGS --port 0`; return the process, its URL and the directory."""
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from controlmap.cli.app import main; main()",
-            "site",
-            "serve",
-            str(built_site),
-            "--port",
-            "0",
-        ],
+        [sys.executable, "-c", "from controlmap.cli.app import main; main()", "site", "serve", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=env,
+        env={**os.environ, "COLUMNS": "400", **(env or {})},
     )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    match = re.search(r"Serving (.+) on (http://127\.0\.0\.1:\d+/)", line)
+    if not match:
+        proc.kill()
+        raise AssertionError(line + proc.communicate()[1])
+    return proc, match.group(2), match.group(1)
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+def test_site_serve_command_serves_until_interrupted(built_site: Path) -> None:
+    proc, url, _ = _serve(str(built_site), "--port", "0")
     try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
-        assert match, line
-        with urllib.request.urlopen(f"http://127.0.0.1:{match.group(1)}/index.html") as resp:
+        with urllib.request.urlopen(url + "index.html") as resp:
             assert resp.status == 200 and b"What are you building?" in resp.read()
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=10) == 0
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        _stop(proc)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
+def test_site_serve_removes_its_temporary_build_however_it_is_stopped(tmp_path: Path, signum: int) -> None:
+    proc, url, directory = _serve("--no-store", "--port", "0", env={"TMPDIR": str(tmp_path)})
+    try:
+        assert Path(directory).parent == tmp_path and (Path(directory) / "index.html").is_file()
+        with urllib.request.urlopen(url + "types/index.html") as resp:
+            assert resp.status == 200
+        proc.send_signal(signum)
+        assert proc.wait(timeout=10) == 0
+        assert not Path(directory).exists()
+    finally:
+        _stop(proc)
 
 
 def test_cli_refuses_a_foreign_directory(tmp_path: Path) -> None:
@@ -316,3 +331,22 @@ def test_chart_labels_carry_the_time_when_all_scans_are_on_one_day() -> None:
         [TrendPoint(NOW, None, 50.0, 1, 0), TrendPoint(NOW + timedelta(hours=2), None, 60.0, 1, 0)]
     )
     assert [label for _, label, _ in chart.x_labels] == ["2026-12-01 12:00", "2026-12-01 14:00"]
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("", "skipped"), ("true", "error")])
+def test_browser_tests_skip_without_chromium_but_fail_in_ci(ci: str, outcome: str) -> None:
+    browser_tests = Path(__file__).with_name("test_site_browser.py")
+    env = {**os.environ, "CI": ci, "CONTROLMAP_CHROMIUM": "/nonexistent/chromium"}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", str(browser_tests)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert re.search(rf"\b1 {outcome}", result.stdout), result.stdout
+    if ci:
+        assert result.returncode != 0 and "CI must run the browser tests" in result.stdout
+    else:
+        # Exit 5: the only module was skipped whole, so pytest collected no test.
+        assert result.returncode == 5 and "/nonexistent/chromium not installed" in result.stdout

@@ -18,7 +18,7 @@ from controlmap.findings.model import ScanResult
 from controlmap.settings import Settings
 from controlmap.site.generator import DEFAULT_TITLE, BuildReport, SiteError, SiteInput, build_site
 from controlmap.site.scans import read_scan_files
-from controlmap.site.serve import make_server
+from controlmap.site.serve import make_server, stop_on_termination
 from controlmap.site.store import StoreUnavailable, read_store
 from controlmap.yamlfile import FileError
 
@@ -175,7 +175,8 @@ def serve_command(
             f"Serving {escape(str(directory))} on http://{host}:{server.server_port}/ (Ctrl-C stops)"
         )
         try:
-            server.serve_forever()
+            with stop_on_termination():
+                server.serve_forever()
         except KeyboardInterrupt:
             pass
         finally:

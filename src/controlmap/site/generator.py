@@ -102,11 +102,12 @@ def _environment() -> Environment:
 
 
 class _Renderer:
-    def __init__(self, out_dir: Path, site: SiteInput, model: SiteModel, dashboards: list[AccountDashboard]):
-        self.out_dir = out_dir
+    """Renders every page into memory first: a template error or a path clash then stops the
+    build before anything is written, so OUT_DIR keeps the previous build whole (or stays empty)."""
+
+    def __init__(self, site: SiteInput, model: SiteModel, dashboards: list[AccountDashboard]):
         self.env = _environment()
-        self.pages: list[str] = []
-        self.written: set[str] = set()
+        self.rendered: dict[str, str] = {}
         self.common: dict[str, Any] = {
             "site_title": site.title,
             "model": model,
@@ -115,6 +116,7 @@ class _Renderer:
             "today": site.now.date(),
             "version": controlmap.__version__,
             "framework_keys": model.framework_keys(),
+            "control_ids": model.control_ids(),
             "service_names": {s.key: s.name for s in model.services},
             "is_overdue": is_overdue,
             "max_rows": MAX_FINDING_ROWS,
@@ -129,13 +131,19 @@ class _Renderer:
         html = self.env.get_template(template).render(
             **self.common, **context, page_title=title, path=path, root=root, url=url
         )
-        if path in self.written:
+        if path in self.rendered:
             raise SiteError(f"two pages would be written to {path}; rename one of the identifiers")
-        self.written.add(path)
-        target = self.out_dir / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(html, encoding="utf-8")
-        self.pages.append(path)
+        self.rendered[path] = html
+
+    @property
+    def pages(self) -> list[str]:
+        return list(self.rendered)
+
+    def write(self, out_dir: Path) -> None:
+        for path, html in self.rendered.items():
+            target = out_dir / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(html, encoding="utf-8")
 
 
 def build_site(out_dir: Path, site: SiteInput) -> BuildReport:
@@ -158,7 +166,7 @@ def _build_site(out_dir: Path, site: SiteInput) -> BuildReport:
     failing_types = failing_by_type(dashboards)
     failing_controls = failing_by_control(dashboards)
     previous = _previous_build(out_dir)
-    r = _Renderer(out_dir, site, model, dashboards)
+    r = _Renderer(site, model, dashboards)
 
     r.render("home.html.j2", urls.HOME, site.title)
     r.render("types_index.html.j2", urls.TYPES_INDEX, "Resource types")
@@ -200,7 +208,9 @@ def _build_site(out_dir: Path, site: SiteInput) -> BuildReport:
                 chart=trend_chart(board.trend),
             )
 
-    (out_dir / urls.SEARCH_INDEX_JS).write_text(search_index_js(model), encoding="utf-8")
+    search_index = search_index_js(model)
+    r.write(out_dir)
+    (out_dir / urls.SEARCH_INDEX_JS).write_text(search_index, encoding="utf-8")
     files = {*r.pages, urls.SEARCH_INDEX_JS, *_copy_static(out_dir)}
     _remove_stale(out_dir, previous - files)
     manifest = {"generator": f"controlmap {controlmap.__version__}", "files": sorted(files)}

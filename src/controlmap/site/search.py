@@ -74,7 +74,8 @@ def search_entries(model: SiteModel) -> list[dict[str, Any]]:
                     "title": f"{req.requirement.id} {req.requirement.title}",
                     "sub": f"{req.coverage.label} · {len(req.controls)} controls",
                     "names": [req.requirement.id],
-                    "text": req.requirement.group,
+                    # The key ("soc2:2017") lets "SOC2 CC6.1" and "iso27001 A.8.24" match too.
+                    "text": f"{req.requirement.group} {key}",
                     "url": urls.requirement(key, req.requirement.id),
                     "rank": 3,
                 }

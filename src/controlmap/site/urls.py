@@ -65,7 +65,13 @@ def requirement(framework_key: str, requirement_id: str) -> str:
 
 
 def account(account_id: str) -> str:
-    return f"accounts/{slug(account_id)}.html"
+    """'111122223333' -> 'accounts/111122223333.html'. An ID that its slug does not spell
+    exactly (scan files are not validated) gets a hash of itself too, so two such IDs never
+    share a page ('1111-2222' and '1111_2222')."""
+    name = slug(account_id)
+    if name != account_id:
+        name += "-" + hashlib.sha256(account_id.encode()).hexdigest()[:8]
+    return f"accounts/{name}.html"
 
 
 def relative_root(path: str) -> str:

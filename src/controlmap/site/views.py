@@ -143,6 +143,11 @@ class SiteModel:
     def control(self, control_id: str) -> ControlView | None:
         return next((c for c in self.controls if c.id == control_id), None)
 
+    def control_ids(self) -> set[str]:
+        """Controls that have a page. A scan may name others: run with a custom catalog this
+        build was not given, or with a control a later catalog dropped."""
+        return {c.id for c in self.controls}
+
     def type_view(self, type_id: str) -> TypeView | None:
         return next((t for t in self.types if t.rtype.id == type_id), None)
 

@@ -23,6 +23,7 @@
 
   /* ---- search ------------------------------------------------------------------------- */
   function squash(text) { return String(text || "").toLowerCase().replace(/[^a-z0-9]+/g, ""); }
+  function words(text) { return String(text || "").toLowerCase().split(/[^a-z0-9.]+/).filter(Boolean); }
 
   var prepared = null;
   function entries() {
@@ -35,6 +36,7 @@
         names: names,
         squashed: names.map(squash),
         title: String(e.title || "").toLowerCase(),
+        words: words(e.title),
         hay: [e.title, e.sub, e.text, e.kind].concat(e.names || []).join(" ").toLowerCase()
       };
     });
@@ -46,13 +48,23 @@
       if (item.hay.indexOf(tokens[t]) < 0 && item.squashed.join(" ").indexOf(squash(tokens[t])) < 0) return 0;
     }
     var best = 5;
+    // Punctuation-blind matching ("aws-db-instance" = aws_db_instance) is for one typed name.
+    // Several words ("rds instance") describe a thing: squashed, they also match check IDs
+    // (rds_instance_...), which must not put every control ahead of the resource type itself,
+    // so for a phrase such a match only lifts an entry above the bare text matches.
+    var phrase = tokens.length > 1;
     for (var i = 0; i < item.names.length; i++) {
-      if (item.names[i] === q || (qs && item.squashed[i] === qs)) { best = Math.max(best, 100); }
-      else if (item.names[i].indexOf(q) === 0 || (qs && item.squashed[i].indexOf(qs) === 0)) { best = Math.max(best, 60); }
-      else if (item.names[i].indexOf(q) >= 0) { best = Math.max(best, 30); }
+      var name = item.names[i], sq = item.squashed[i];
+      if (name === q || (!phrase && qs && sq === qs)) { best = Math.max(best, 100); }
+      else if (name.indexOf(q) === 0 || (!phrase && qs && sq.indexOf(qs) === 0)) { best = Math.max(best, 60); }
+      else if (name.indexOf(q) >= 0) { best = Math.max(best, 30); }
+      else if (phrase && qs && sq.indexOf(qs) >= 0) { best = Math.max(best, 20); }
     }
     if (item.title === q) best = Math.max(best, 90);
     else if (item.title.indexOf(q) === 0) best = Math.max(best, 45);
+    else if (phrase && tokens.every(function (t) {
+      return item.words.some(function (w) { return w.indexOf(t) === 0; });
+    })) best = Math.max(best, 40);  // every word starts a word of the title: "RDS DB instance"
     else if (item.title.indexOf(q) >= 0) best = Math.max(best, 25);
     return best - (item.e.rank || 0);
   }
