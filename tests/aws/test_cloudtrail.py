@@ -242,3 +242,51 @@ def test_organization_trail_seen_from_a_member_account(aws: LocalAws) -> None:
     assert "organization" in reason(scan, "cloudtrail_multi_region_trail", ACCOUNT)
     # Its log bucket lives in the log archive account: not visible from here.
     assert status(scan, "cloudtrail_trail_bucket_not_public", "org-audit") is Status.UNKNOWN
+
+
+def _logging_trail(aws_session: boto3.Session, name: str, **options: Any) -> None:
+    aws_session.client("s3").create_bucket(Bucket=f"{name}-logs")
+    ct = aws_session.client("cloudtrail")
+    ct.create_trail(Name=name, S3BucketName=f"{name}-logs", **options)
+    ct.start_logging(Name=name)
+
+
+@pytest.mark.parametrize("code", ["AccessDenied", "ThrottlingException"])
+def test_unreadable_selectors_are_errors_not_passes(aws_session: boto3.Session, code: str) -> None:
+    """A logging trail whose selectors cannot be read may record no management events at all."""
+    _logging_trail(aws_session, "main", IsMultiRegionTrail=True)
+    checks = [
+        "cloudtrail_region_logged",
+        "cloudtrail_multi_region_trail",
+        "cloudtrail_s3_data_events",
+        "kms_api_calls_logged",
+    ]
+    scan = live_scan(checks, hooks=[deny("cloudtrail", "GetEventSelectors", code)])
+    for check_id, name in zip(checks, ["us-east-1", ACCOUNT, ACCOUNT, "us-east-1"], strict=True):
+        [found] = outcomes(scan, check_id)[name]
+        assert found.status is Status.ERROR and found.error_code == code, (check_id, found)
+        assert "GetEventSelectors" in found.reason and "main" in found.reason
+
+
+def test_a_readable_trail_still_decides_when_another_is_not(aws_session: boto3.Session) -> None:
+    _logging_trail(aws_session, "readable", IsMultiRegionTrail=True)
+    _logging_trail(aws_session, "hidden")
+    hidden_only = deny(
+        "cloudtrail", "GetEventSelectors", only=lambda request: b"trail/hidden" in (request.body or b"")
+    )
+    scan = live_scan(["cloudtrail_region_logged", "kms_api_calls_logged"], hooks=[hidden_only])
+    assert status(scan, "cloudtrail_region_logged", "us-east-1") is Status.PASS
+    assert status(scan, "kms_api_calls_logged", "us-east-1") is Status.PASS
+
+
+def test_stopped_trail_delivers_nothing_to_cloudwatch(aws_session: boto3.Session) -> None:
+    aws_session.client("s3").create_bucket(Bucket="stopped-logs")
+    aws_session.client("cloudtrail").create_trail(
+        Name="stopped",
+        S3BucketName="stopped-logs",
+        CloudWatchLogsLogGroupArn="arn:aws:logs:us-east-1:123456789012:log-group:trail:*",
+        CloudWatchLogsRoleArn="arn:aws:iam::123456789012:role/trail-to-logs",
+    )
+    scan = live_scan(["cloudtrail_trail_cloudwatch_logs"])
+    assert status(scan, "cloudtrail_trail_cloudwatch_logs", "stopped") is Status.FAIL
+    assert "not logging" in reason(scan, "cloudtrail_trail_cloudwatch_logs", "stopped")
