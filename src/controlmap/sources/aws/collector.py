@@ -142,12 +142,15 @@ class CollectContext:
         *,
         region: str | None = None,
         produces: Iterable[type[Resource]] = (),
+        failures: list[CollectionError] | None = None,
         **params: Any,
     ) -> list[Any] | None:
         """All items of a paginated listing, or None after recording the failure.
 
         A failed listing hides every resource it would have returned, so it is recorded on the
         inventory against ``produces``: checks of those types then report ERROR for this region.
+        ``failures``, when given, also receives the error, for a collector that marks the facts
+        the listing would have filled.
         """
         client = self.client(service, region)
         items: list[Any] = []
@@ -166,6 +169,8 @@ class CollectContext:
         except BotoCoreError as exc:
             error = self._error(service, client, operation, exc, type(exc).__name__, region, None, produces)
         self.record_error(error)
+        if failures is not None:
+            failures.append(error)
         return None
 
     def pages(
