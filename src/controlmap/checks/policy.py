@@ -12,10 +12,14 @@ policies all use the same grammar, so they share one parser and one set of quest
 The model is lenient on input (a string or a mapping; ``Statement`` as one object or a list;
 every element as a string or a list) and strict about meaning: a condition only narrows a
 grant when it pins the caller to something specific (a VPC endpoint, an account, an
-organisation, an IP range other than ``0.0.0.0/0``). Negated operators (``StringNotEquals``),
-``...IfExists`` (true when the key is absent, as it is for anonymous callers) and
-``ForAllValues:`` (true for an empty set) never narrow. Conservative on purpose: when in doubt
-a grant is treated as open, so a doubtful bucket is shown rather than hidden.
+organisation, an IP range other than ``0.0.0.0/0``) with a fixed value, as S3 itself decides
+whether a policy is public (no wildcard in an identifier, no policy variable). Negated
+operators (``StringNotEquals``), ``...IfExists`` (true when the key is absent: aws:SourceVpce
+from the internet, aws:SourceIp through any VPC endpoint) and ``ForAllValues:`` (true for an
+empty set) never narrow an Allow. The same narrowing written as a Deny does count: ``Deny *
+unless aws:SourceVpce is vpce-1`` (``StringNotEquals``), or a Deny with NotPrincipal, fences
+an ``Allow *`` to those callers. Conservative on purpose: when in doubt a grant is treated as
+open, so a doubtful bucket is shown rather than hidden.
 """
 
 from __future__ import annotations
@@ -116,7 +120,8 @@ def statement_access_levels(statement: Statement) -> frozenset[str]:
 # Conditions that narrow who the caller can be
 # ---------------------------------------------------------------------------------------------
 
-# Condition keys that pin the caller (or the calling resource) to something specific.
+# Condition keys that pin the caller (or the calling resource) to something specific. Not
+# aws:username or aws:VpcSourceIp: a user name or a private address exists in every account.
 RESTRICTING_KEYS = frozenset(
     k.lower()
     for k in (
@@ -135,44 +140,88 @@ RESTRICTING_KEYS = frozenset(
         "aws:PrincipalServiceName",
         "aws:SourceIp",
         "aws:userid",
-        "aws:username",
-        "aws:VpcSourceIp",
         "kms:CallerAccount",
         "s3:DataAccessPointAccount",
         "s3:DataAccessPointArn",
         "lambda:EventSourceToken",
     )
 )
+# Keys whose values are identifiers: like S3's own "is this policy public" test, a value narrows
+# only when fixed (no wildcard), since "vpce-*" or "1111*" admits endpoints and accounts of anyone.
+_ID_KEYS = frozenset(
+    k.lower()
+    for k in (
+        "aws:SourceVpce",
+        "aws:SourceVpc",
+        "aws:SourceAccount",
+        "aws:SourceOwner",
+        "aws:SourceOrgID",
+        "aws:PrincipalOrgID",
+        "aws:PrincipalAccount",
+        "aws:PrincipalServiceName",
+        "kms:CallerAccount",
+        "s3:DataAccessPointAccount",
+        "lambda:EventSourceToken",
+    )
+)
+_ARN_KEYS = frozenset(("aws:principalarn", "aws:sourcearn", "s3:dataaccesspointarn", "aws:sourcevpcarn"))
+_ORG_PATH_KEYS = frozenset(("aws:principalorgpaths", "aws:sourceorgpaths"))
 
 _POSITIVE_OPERATORS = frozenset(
     {"stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike", "ipaddress"}
 )
-# Keys present on every request, so ``IfExists`` does not open them up.
-_ALWAYS_PRESENT = frozenset({"aws:sourceip"})
+_NEGATED_OPERATORS = frozenset(
+    {
+        "stringnotequals",
+        "stringnotequalsignorecase",
+        "stringnotlike",
+        "arnnotequals",
+        "arnnotlike",
+        "notipaddress",
+    }
+)
+
+
+def _has_wildcard(text: str) -> bool:
+    return "*" in text or "?" in text
 
 
 def _value_is_specific(condition: Condition, value: str) -> bool:
+    """Whether one condition value names something specific (see ``_ID_KEYS``)."""
     key = condition.key_lower
     text = value.strip()
-    if not text or set(text) <= {"*", "?"}:
+    if not text or set(text) <= {"*", "?"} or "${" in text:  # a policy variable is not a fixed value
         return False
-    if key in ("aws:sourceip", "aws:vpcsourceip"):
+    like = condition.base_operator.lower() in ("stringlike", "arnlike", "stringnotlike", "arnnotlike")
+    if key == "aws:sourceip":
         try:
             network = ipaddress.ip_network(text, strict=False)
         except ValueError:
             return True  # not an address: matches nothing public, keep it as narrowing
         return network.prefixlen > 0
-    if key in ("aws:principalarn", "aws:sourcearn", "s3:dataaccesspointarn", "aws:sourcevpcarn"):
-        # An ARN whose account field is a wildcard (arn:aws:iam::*:role/x) admits every account.
+    if key in _ID_KEYS:
+        return not (like and _has_wildcard(text))
+    if key == "aws:userid":
+        # "AROAROLEID:*" is every session of one role; any other wildcard admits anyone.
+        unique_id, _, session = text.partition(":")
+        return not like or (not _has_wildcard(unique_id) and (not _has_wildcard(session) or session == "*"))
+    if key in _ORG_PATH_KEYS:
+        return not (like and _has_wildcard(text.split("/", 1)[0]))  # the organization itself is fixed
+    if key in _ARN_KEYS:
+        # An ARN whose account field is a wildcard (arn:aws:iam::*:role/x) admits every account; one
+        # without an account (S3 buckets) admits whoever creates a matching name.
         parts = text.split(":")
-        wildcard_account = len(parts) >= 5 and ("*" in parts[4] or "?" in parts[4])
-        return not (wildcard_account and condition.base_operator.lower().endswith("like"))
-    # A "*-suffix" style value admits anyone choosing a matching name.
-    return not (condition.base_operator.lower() == "stringlike" and text.startswith("*"))
+        account = parts[4] if len(parts) >= 5 else ""
+        return not (like and (_has_wildcard(account) or (not account and _has_wildcard(text))))
+    return not (like and text.startswith("*"))
 
 
 def is_restricting(condition: Condition) -> bool:
-    """Whether this condition narrows the callers to something specific (see module docstring)."""
+    """Whether this condition narrows the callers to something specific (see module docstring).
+
+    ``...IfExists`` never narrows: every key here is absent from some requests (aws:SourceIp
+    from requests through a VPC endpoint, of any account; aws:SourceVpce from the internet).
+    """
     key = condition.key_lower
     if key == "aws:principalisawsservice":
         return (
@@ -184,9 +233,29 @@ def is_restricting(condition: Condition) -> bool:
         return False
     if condition.base_operator.lower() not in _POSITIVE_OPERATORS or condition.negated:
         return False
-    if condition.if_exists and key not in _ALWAYS_PRESENT:
+    if condition.if_exists:
         return False
     if condition.set_qualifier and condition.set_qualifier.lower() == "forallvalues":
+        return False
+    return bool(condition.values) and all(_value_is_specific(condition, v) for v in condition.values)
+
+
+def is_fence(condition: Condition) -> bool:
+    """Whether a *Deny* with this condition refuses every caller but specific ones.
+
+    ``Deny ... StringNotEquals aws:SourceVpce vpce-1`` denies whoever does not come through
+    vpce-1 (a negated operator is true when the key is absent, so callers without the key are
+    denied too), which narrows an ``Allow *`` as much as the positive condition on the Allow
+    would. ``Bool aws:PrincipalIsAWSService false`` only exempts AWS service principals.
+    """
+    key = condition.key_lower
+    if key == "aws:principalisawsservice":
+        return condition.base_operator.lower() == "bool" and all(
+            v.lower() == "false" for v in condition.values
+        )
+    if key not in RESTRICTING_KEYS or condition.set_qualifier is not None:
+        return False
+    if condition.base_operator.lower() not in _NEGATED_OPERATORS:
         return False
     return bool(condition.values) and all(_value_is_specific(condition, v) for v in condition.values)
 
@@ -246,18 +315,45 @@ def _unconditional_deny_covers(
     return False
 
 
+def _fencing_deny_covers(doc: PolicyDocument, action: str, resources: Sequence[str]) -> bool:
+    """A Deny that refuses ``action`` on all ``resources`` to everyone but specific callers:
+    everyone with only fence conditions (:func:`is_fence`), or a NotPrincipal naming principals.
+    The Allow it overlaps then reaches only those callers, so it is not public."""
+    for deny in doc.denies():
+        if deny.not_principal is not None:
+            if deny.not_principal.everyone or not deny.not_principal.identifiers():
+                continue
+        elif deny.principal is None or not deny.principal.everyone:
+            continue
+        if deny.not_principal is None and not deny.conditions:
+            continue  # unconditional: handled by _unconditional_deny_covers
+        if not all(is_fence(c) for c in deny.conditions):
+            continue
+        if not deny.covers_action(action):
+            continue
+        if deny.not_resources is not None and not resources:
+            continue
+        if all(deny.covers_resource(r) for r in resources or ("*",)):
+            return True
+    return False
+
+
+def _cancelled(doc: PolicyDocument, action: str, resources: Sequence[str], *, everyone: bool) -> bool:
+    if _unconditional_deny_covers(doc, action, resources, everyone=everyone):
+        return True
+    return everyone and _fencing_deny_covers(doc, action, resources)
+
+
 def _granted_actions(doc: PolicyDocument, statement: Statement, *, everyone: bool) -> tuple[str, ...]:
     if statement.not_actions is not None:
         listed = ", ".join(statement.not_actions)
         return (
             (f"NotAction [{listed}]",)
-            if not _unconditional_deny_covers(doc, "*", statement.resources, everyone=everyone)
+            if not _cancelled(doc, "*", statement.resources, everyone=everyone)
             else ()
         )
     return tuple(
-        a
-        for a in statement.actions
-        if not _unconditional_deny_covers(doc, a, statement.resources, everyone=everyone)
+        a for a in statement.actions if not _cancelled(doc, a, statement.resources, everyone=everyone)
     )
 
 
