@@ -246,3 +246,45 @@ def test_macie_per_region(aws_session: boto3.Session) -> None:
     assert status(scan, "s3_macie_enabled", "eu-west-1") is Status.FAIL
     account = scan.inventory.of_type(AwsAccount)[0]
     assert account.regions == ["eu-west-1", "us-east-1"]
+
+
+def test_vpce_fence_and_split_tls_statements_through_moto(aws_session: boto3.Session) -> None:
+    """The way VPC-endpoint-only buckets are usually written: Allow *, Deny unless the endpoint,
+    and TLS required by one statement for the bucket and one for its objects."""
+    s3 = aws_session.client("s3")
+    s3.create_bucket(Bucket="fenced")
+    fenced = "arn:aws:s3:::fenced"
+    s3.put_bucket_policy(
+        Bucket="fenced",
+        Policy=_policy(
+            {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"{fenced}/*"},
+            {
+                "Sid": "OnlyThroughTheEndpoint",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [fenced, f"{fenced}/*"],
+                "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-0a1b2c3d"}},
+            },
+            _tls("fenced", Resource=fenced),
+            _tls("fenced", Resource=f"{fenced}/*"),
+        ),
+    )
+    s3.create_bucket(Bucket="wildcard-fence")
+    s3.put_bucket_policy(
+        Bucket="wildcard-fence",
+        Policy=_policy(
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::wildcard-fence/*",
+                "Condition": {"StringLike": {"aws:SourceVpce": "vpce-*"}},  # anyone's endpoint
+            }
+        ),
+    )
+    scan = live_scan(["s3_bucket_policy_not_public", "s3_bucket_tls_required"])
+    assert status(scan, "s3_bucket_policy_not_public", "fenced") is Status.PASS
+    assert status(scan, "s3_bucket_tls_required", "fenced") is Status.PASS
+    assert "statement 3 and statement 4 deny" in reason(scan, "s3_bucket_tls_required", "fenced")
+    assert status(scan, "s3_bucket_policy_not_public", "wildcard-fence") is Status.FAIL

@@ -501,12 +501,41 @@ def test_tls_enforced(statement: dict) -> None:
             "narrowed by other condition keys",
         ),
         (tls_deny(Condition={"NumericLessThan": {"s3:TlsVersion": "1.2"}}), "NumericLessThanIfExists"),
+        # Conditions of one statement are ANDed: plain HTTP has SecureTransport false, so this
+        # Deny matches only TLS requests below 1.2 and lets HTTP through.
+        (
+            tls_deny(
+                Condition={
+                    "NumericLessThanIfExists": {"s3:TlsVersion": "1.2"},
+                    "Bool": {"aws:SecureTransport": "true"},
+                }
+            ),
+            "Bool/BoolIfExists false",
+        ),
+        (tls_deny(Condition={"ForAnyValue:Bool": {"aws:SecureTransport": "false"}}), "Bool/BoolIfExists"),
     ],
 )
 def test_tls_not_enforced(statement: dict, why: str) -> None:
     verdict = tls_enforcement(doc(statement), BUCKET)
     assert not verdict.enforced
     assert why in verdict.reason
+
+
+@pytest.mark.parametrize(
+    "objects",
+    [
+        tls_deny(Resource=f"{BUCKET}/*"),
+        tls_deny(Resource=f"{BUCKET}/*", Condition={"NumericLessThanIfExists": {"s3:TlsVersion": "1.2"}}),
+    ],
+)
+def test_tls_enforced_by_one_statement_for_the_bucket_and_one_for_its_objects(objects: dict) -> None:
+    verdict = tls_enforcement(doc(tls_deny(Resource=BUCKET), objects), BUCKET)
+    assert verdict.enforced, verdict.reason
+    assert verdict.reason.startswith("statement 1 and statement 2 deny") and verdict.statement == 1
+    # Either one alone leaves the other uncovered.
+    assert not tls_enforcement(doc(objects), BUCKET).enforced
+    half = tls_enforcement(doc(tls_deny(Resource=BUCKET), tls_deny(Resource="arn:aws:s3:::other/*")), BUCKET)
+    assert not half.enforced and "does not cover arn:aws:s3:::demo/*" in half.reason
 
 
 def test_tls_no_policy() -> None:

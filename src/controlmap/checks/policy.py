@@ -493,23 +493,55 @@ def _deny_to_all_s3(statement: Statement) -> bool:
     )
 
 
+def _matches_plain_http(condition: Condition) -> bool | None:
+    """Whether a TLS condition of a Deny is true for a plain-HTTP request (None: not a TLS key).
+
+    Such a request has aws:SecureTransport false and no s3:TlsVersion key at all, so only
+    ``Bool false`` and a ``NumericLessThan…IfExists`` on the version match it.
+    """
+    if condition.key_lower == "aws:securetransport":
+        return (
+            condition.base_operator.lower() == "bool"
+            and condition.set_qualifier is None
+            and bool(condition.values)
+            and all(_is_false(v) for v in condition.values)
+        )
+    if condition.key_lower == "s3:tlsversion":
+        return (
+            condition.base_operator.lower() in ("numericlessthan", "numericlessthanequals")
+            and condition.if_exists
+            and condition.set_qualifier is None
+            and bool(condition.values)
+        )
+    return None
+
+
+def _tls_condition_text(statement: Statement) -> str:
+    if any(c.key_lower == "aws:securetransport" for c in statement.conditions):
+        return "aws:SecureTransport false"
+    version = next(c for c in statement.conditions if c.key_lower == "s3:tlsversion")
+    return f"s3:TlsVersion below {version.values[0]} (IfExists)"
+
+
 def tls_enforcement(doc: PolicyDocument | None, bucket_arn: str) -> TlsVerdict:
     """Whether a bucket policy refuses every request not made over TLS.
 
-    Passes on a Deny to every principal, of every S3 action (``s3:*`` or ``*``), on both the
-    bucket and its objects, whose only condition is ``aws:SecureTransport`` false under ``Bool``
-    or ``BoolIfExists`` (string or boolean value), or ``s3:TlsVersion`` below a version under
-    ``NumericLessThanIfExists``. ``NumericLessThan`` without ``IfExists`` does not count: plain
-    HTTP requests carry no ``s3:TlsVersion`` key, so such a Deny never matches them.
+    Passes when Deny statements to every principal, of every S3 action (``s3:*`` or ``*``),
+    together cover the bucket and its objects (one statement for both, or one each), and their
+    only conditions are ``aws:SecureTransport`` false under ``Bool`` or ``BoolIfExists`` (string
+    or boolean value) and/or ``s3:TlsVersion`` below a version under ``NumericLessThanIfExists``.
+    The conditions of one statement must all hold for plain HTTP (they are ANDed): plain
+    ``NumericLessThan`` does not count, since plain HTTP requests carry no ``s3:TlsVersion``
+    key, so such a Deny never matches them.
     """
     if doc is None or doc.is_empty:
         return TlsVerdict(enforced=False, reason="the bucket has no bucket policy")
     targets = (bucket_arn, f"{bucket_arn}/*")
+    covered: dict[str, Statement] = {}
     notes: list[str] = []
     for statement in doc.denies():
-        secure = [c for c in statement.conditions if c.key_lower == "aws:securetransport"]
-        tls = [c for c in statement.conditions if c.key_lower == "s3:tlsversion"]
-        if not secure and not tls:
+        tls = [c for c in statement.conditions if _matches_plain_http(c) is not None]
+        if not tls:
             continue
         where = statement.label
         if not _deny_to_all_s3(statement):
@@ -517,42 +549,35 @@ def tls_enforcement(doc: PolicyDocument | None, bucket_arn: str) -> TlsVerdict:
                 f"{where} denies insecure transport but not for Principal * and all S3 actions (s3:*)"
             )
             continue
-        missing = [t for t in targets if not statement.covers_resource(t)]
-        if missing:
-            notes.append(f"{where} does not cover {', '.join(missing)}")
-            continue
-        others = [
-            c.key for c in statement.conditions if c.key_lower not in ("aws:securetransport", "s3:tlsversion")
-        ]
+        others = [c.key for c in statement.conditions if _matches_plain_http(c) is None]
         if others:
             notes.append(f"{where} is narrowed by other condition keys ({', '.join(sorted(set(others)))})")
             continue
-        if any(
-            c.base_operator.lower() == "bool"
-            and c.set_qualifier is None
-            and c.values
-            and all(_is_false(v) for v in c.values)
-            for c in secure
-        ):
-            return TlsVerdict(
-                enforced=True,
-                reason=f"{where} denies requests with aws:SecureTransport false",
-                statement=statement.index,
-            )
-        for c in tls:
-            if c.base_operator.lower() == "numericlessthan" and c.values:
-                if c.if_exists:
-                    return TlsVerdict(
-                        enforced=True,
-                        reason=f"{where} denies requests with s3:TlsVersion below {c.values[0]} (IfExists)",
-                        statement=statement.index,
-                    )
+        failing = [c for c in tls if not _matches_plain_http(c)]
+        if failing:
+            if any(c.key_lower == "s3:tlsversion" for c in failing):
                 notes.append(
                     f"{where} uses NumericLessThan on s3:TlsVersion, which does not match plain HTTP "
                     "(the key is absent); use NumericLessThanIfExists or add aws:SecureTransport false"
                 )
-        if secure and not any(n.startswith(where) for n in notes):
-            notes.append(f"{where} tests aws:SecureTransport but not as Bool/BoolIfExists false")
+            else:
+                notes.append(f"{where} tests aws:SecureTransport but not as Bool/BoolIfExists false")
+            continue
+        hit = [t for t in targets if statement.covers_resource(t)]
+        for target in hit:
+            covered.setdefault(target, statement)
+        if len(hit) < len(targets):
+            notes.append(f"{where} does not cover {', '.join(t for t in targets if t not in hit)}")
+    if len(covered) == len(targets):
+        by_index = {covered[t].index: covered[t] for t in targets}
+        statements = [by_index[i] for i in sorted(by_index)]
+        what = " / ".join(dict.fromkeys(_tls_condition_text(st) for st in statements))
+        labels = " and ".join(st.label for st in statements)
+        if len(statements) == 1:
+            reason = f"{labels} denies requests with {what}"
+        else:
+            reason = f"{labels} deny requests with {what} on the bucket and its objects"
+        return TlsVerdict(enforced=True, reason=reason, statement=statements[0].index)
     if notes:
         return TlsVerdict(enforced=False, reason="; ".join(notes))
     return TlsVerdict(
