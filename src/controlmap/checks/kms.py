@@ -17,6 +17,7 @@ from controlmap.checks.registry import (
     need,
     not_applicable,
     passed,
+    unavailable,
 )
 from controlmap.resources.iam import IamManagedPolicy
 from controlmap.resources.kms import KmsKey
@@ -61,7 +62,9 @@ def _customer_key(key: KmsKey) -> Outcome | None:
     """NOT_APPLICABLE for keys AWS manages; None for customer managed keys."""
     manager = need(key, "key_manager")
     if manager != "CUSTOMER":
-        return not_applicable("AWS managed key: AWS owns its policy and rotates it every year")
+        return not_applicable(
+            "AWS managed key: AWS owns its policy, rotates it every year and never deletes it"
+        )
     return None
 
 
@@ -195,9 +198,16 @@ def deletion_window(key: KmsKey, ctx: CheckContext) -> Outcome:
     window = key.deletion_window_days
     pending = key.key_state == "PendingDeletion"
     if window is None:
+        if pending and "deletion_window_days" in key.errors:
+            return unavailable(key, "deletion_window_days")
         if pending:
+            on = f" on {key.deletion_date.date()}" if key.deletion_date else ""
+            why = key.unknown.get("deletion_window_days")
             return failed(
-                f"the key is scheduled for deletion on {key.deletion_date}; cancel it if it is still needed"
+                f"the key is scheduled for deletion{on} with a waiting period that is not known"
+                + (f" ({why})" if why else "")
+                + "; cancel the deletion if the key is still needed",
+                deletion_date=key.deletion_date.isoformat() if key.deletion_date else None,
             )
         need(key, "key_state")
         return passed("the key is not scheduled for deletion")
