@@ -290,3 +290,20 @@ def test_stopped_trail_delivers_nothing_to_cloudwatch(aws_session: boto3.Session
     scan = live_scan(["cloudtrail_trail_cloudwatch_logs"])
     assert status(scan, "cloudtrail_trail_cloudwatch_logs", "stopped") is Status.FAIL
     assert "not logging" in reason(scan, "cloudtrail_trail_cloudwatch_logs", "stopped")
+
+
+def test_a_crashing_collector_is_an_error_without_a_traceback(
+    aws: LocalAws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An answer the collector cannot handle (a trail without TrailARN) is a bug: ERROR findings
+    that say so, the other collectors go on, and nothing but the findings reaches the user."""
+
+    def odd_trails(client: Any) -> None:
+        if client.meta.service_model.service_name == "cloudtrail":
+            answer_before_call(client, "DescribeTrails", lambda params: {"trailList": [{"Name": "x"}]})
+
+    scan = live_scan(["cloudtrail_trail_log_file_validation", "kms_key_rotation_enabled"], hooks=[odd_trails])
+    [error] = [e for e in scan.inventory.errors if e.service == "cloudtrail"]
+    assert error.code == "KeyError" and "controlmap bug" in error.message
+    assert "kms" in scan.collectors_run
+    assert "Traceback" not in capsys.readouterr().err

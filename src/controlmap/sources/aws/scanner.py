@@ -196,13 +196,15 @@ def run_aws_scan(
             except ReadOnlyViolation:
                 raise
             except Exception as exc:  # one broken collector must not sink the scan
-                log.exception("collector %s failed in %s", spec.name, region)
+                # A bug, not the user's input: the ERROR findings and the summary say so; the
+                # traceback goes to the debug log only (never to the user's terminal).
+                log.debug("collector %s failed in %s", spec.name, region, exc_info=True)
                 inventory.add_error(
                     CollectionError(
                         service=spec.service,
                         operation=f"collector {spec.name}",
                         code=type(exc).__name__,
-                        message=str(exc)[:300],
+                        message=f"{str(exc)[:240]} (a controlmap bug: please report it)",
                         region=region if spec.scope is Scope.REGIONAL else None,
                         account_id=account_id,
                         resource_types=spec.produces,
