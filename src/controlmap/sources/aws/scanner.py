@@ -80,17 +80,21 @@ def plan_collectors(
     return chosen, (frozenset(facts) if facts is not None else None)
 
 
-def resolve_regions(factory: ClientFactory, home: str, requested: Sequence[str] | None) -> list[str]:
-    """Explicit regions, checked; otherwise the account's enabled regions (ec2:DescribeRegions).
+def resolve_regions(
+    factory: ClientFactory, home: str, requested: Sequence[str] | None, *, validate: bool = False
+) -> list[str]:
+    """Explicit regions (checked with ``validate``); otherwise the account's enabled regions
+    (ec2:DescribeRegions).
 
     An explicit region AWS does not know (``us-east-9``) or that the account has not opted in
-    to (``ap-east-1``) would make every call there fail: it is refused up front instead.
+    to (``ap-east-1``) would make every call there fail: ``validate`` refuses it up front.
     """
     explicit = sorted(
         dict.fromkeys(r.strip() for r in requested or [] if r.strip() and r.strip().lower() != "all")
     )
     if requested and explicit and not any(r.strip().lower() == "all" for r in requested):
-        _check_regions(factory, home, explicit)
+        if validate:
+            _check_regions(factory, home, explicit)
         return explicit
     try:
         response = factory.client("ec2", home).describe_regions(
@@ -148,7 +152,7 @@ def run_aws_scan(
     )
     home = session.region_name or "us-east-1"
     account_id = caller_account(factory, home)
-    regions = resolve_regions(factory, home, options.regions)
+    regions = resolve_regions(factory, home, options.regions, validate=True)
 
     inventory = Inventory()
     account = AwsAccount(id=f"arn:aws:::account/{account_id}", name=account_id, account_id=account_id)
