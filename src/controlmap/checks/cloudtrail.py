@@ -72,7 +72,19 @@ def _field(selector: AdvancedEventSelector, name: str) -> FieldSelector | None:
     return next((f for f in selector.field_selectors if f.field.lower() == name.lower()), None)
 
 
-def _narrowing(f: FieldSelector) -> bool:
+def _narrowing(f: FieldSelector, types: list[str]) -> bool:
+    """Whether a field selector limits a data selector to some resources, events or callers.
+
+    ``resources.ARN StartsWith arn:aws:s3:::`` (or ``arn:aws:lambda``) still means every
+    resource of the type, as the same prefixes do in basic selectors.
+    """
+    if (
+        f.field.lower() == "resources.arn"
+        and f.starts_with
+        and not (f.equals or f.ends_with or f.not_equals or f.not_starts_with or f.not_ends_with)
+    ):
+        everything = {e.rstrip("/") for t in types for e in _ALL_RESOURCES.get(t, ())}
+        return not all(v.rstrip("/") in everything for v in f.starts_with)
     return bool(
         f.equals or f.starts_with or f.ends_with or f.not_equals or f.not_starts_with or f.not_ends_with
     )
@@ -117,7 +129,7 @@ def coverage(trail: CloudTrailTrail) -> Coverage | None:
             rtype = _field(adv, "resources.type")
             types = rtype.equals if rtype is not None else []
             narrowed = any(
-                _narrowing(f)
+                _narrowing(f, types)
                 for f in adv.field_selectors
                 if f.field.lower() in ("resources.arn", "eventname", "eventsource", "useridentity.arn")
             )
