@@ -485,6 +485,15 @@ def test_user_direct_policies() -> None:
         ),
         ({"Effect": "Allow", "Action": "kms:Encrypt", "Resource": "*"}, Status.PASS),
         ({"Effect": "Deny", "Action": "kms:*", "Resource": "*"}, Status.PASS),
+        # Every key of every account and region, written as an ARN pattern.
+        ({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "arn:aws:kms:*:*:key/*"}, Status.FAIL),
+        ({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": ["arn:aws:kms:*"]}, Status.FAIL),
+        ({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "arn:aws:kms:*:1:key/*"}, Status.FAIL),
+        (
+            {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "arn:aws:kms:us-east-1:1:key/*"},
+            Status.FAIL,
+        ),
+        ({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "arn:aws:kms:*:1:key/app-*"}, Status.PASS),
     ],
 )
 def test_iam_policy_decrypt_on_all_keys(statement: dict[str, object], status: Status) -> None:
