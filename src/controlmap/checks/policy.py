@@ -295,6 +295,15 @@ class Grant(BaseModel):
         }
 
 
+def _covers(deny: Statement, action: str, resources: Sequence[str]) -> bool:
+    """Whether a Deny statement covers ``action`` on every one of ``resources``."""
+    if not deny.covers_action(action):
+        return False
+    if deny.not_resources is not None and not resources:
+        return False
+    return all(deny.covers_resource(r) for r in resources or ("*",))
+
+
 def _unconditional_deny_covers(
     doc: PolicyDocument, action: str, resources: Sequence[str], *, everyone: bool
 ) -> bool:
@@ -306,11 +315,7 @@ def _unconditional_deny_covers(
             continue  # a Deny to a few principals does not cancel an Allow to everyone
         if deny.not_principal is not None:
             continue
-        if not deny.covers_action(action):
-            continue
-        if deny.not_resources is not None and not resources:
-            continue
-        if all(deny.covers_resource(r) for r in resources or ("*",)):
+        if _covers(deny, action, resources):
             return True
     return False
 
@@ -327,13 +332,7 @@ def _fencing_deny_covers(doc: PolicyDocument, action: str, resources: Sequence[s
             continue
         if deny.not_principal is None and not deny.conditions:
             continue  # unconditional: handled by _unconditional_deny_covers
-        if not all(is_fence(c) for c in deny.conditions):
-            continue
-        if not deny.covers_action(action):
-            continue
-        if deny.not_resources is not None and not resources:
-            continue
-        if all(deny.covers_resource(r) for r in resources or ("*",)):
+        if all(is_fence(c) for c in deny.conditions) and _covers(deny, action, resources):
             return True
     return False
 

@@ -280,16 +280,11 @@ def _credentials(ctx: CollectContext, users: dict[str, IamUser]) -> None:
 
 def _virtual_mfa_users(ctx: CollectContext) -> tuple[set[str] | None, CollectionError | None]:
     """ARNs of users (and root) whose MFA device is a virtual one, or the failed read."""
-    failures: list[CollectionError] = []
-    devices = ctx.paginate(
-        "iam",
-        "list_virtual_mfa_devices",
-        "VirtualMFADevices",
-        failures=failures,
-        AssignmentStatus="Assigned",
+    devices, error = ctx.listing(
+        "iam", "list_virtual_mfa_devices", "VirtualMFADevices", AssignmentStatus="Assigned"
     )
     if devices is None:
-        return None, failures[0] if failures else None
+        return None, error
     return {d["User"]["Arn"] for d in devices if d.get("User", {}).get("Arn")}, None
 
 

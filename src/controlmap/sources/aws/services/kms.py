@@ -18,7 +18,6 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from controlmap.resources.base import CollectionError
 from controlmap.resources.kms import KmsKey
 from controlmap.resources.policy import PolicyParseError, parse_policy
 from controlmap.sources.aws.collector import CollectContext, Scope, collector
@@ -49,19 +48,17 @@ _DEFAULT_WINDOW_DAYS = 30  # ScheduleKeyDeletion without PendingWindowInDays
 
 def _deletion_windows(ctx: CollectContext, pending: list[KmsKey]) -> None:
     """Fill ``deletion_window_days`` of pending keys from their latest ScheduleKeyDeletion event."""
-    failures: list[CollectionError] = []
-    events = ctx.paginate(
+    events, error = ctx.listing(
         "cloudtrail",
         "lookup_events",
         "Events",
-        failures=failures,
         LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "ScheduleKeyDeletion"}],
         StartTime=datetime.now(UTC) - _SCHEDULING_LOOKBACK,
     )
     if events is None:
         for key in pending:
-            if failures:
-                key.mark_error("deletion_window_days", failures[0])
+            if error is not None:
+                key.mark_error("deletion_window_days", error)
         return
     windows: dict[str, int] = {}
     for event in sorted(events, key=lambda e: e.get("EventTime") or datetime.min.replace(tzinfo=UTC)):
