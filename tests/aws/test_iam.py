@@ -278,3 +278,30 @@ def test_credential_report_placeholder_values(aws_session: boto3.Session) -> Non
     )
     assert status(recent, "iam_root_not_recently_used", ACCOUNT) is Status.FAIL
     assert "access key was used 3 days ago" in reason(recent, "iam_root_not_recently_used", ACCOUNT)
+
+
+def test_admin_with_a_virtual_device_and_a_security_key_has_hardware_mfa(
+    managed_policies: boto3.Session,
+) -> None:
+    """Up to eight MFA devices per user: a virtual one does not hide a hardware token beside it."""
+    iam = managed_policies.client("iam")
+    for name in ("both", "virtual-only"):
+        iam.create_user(UserName=name)
+        iam.attach_user_policy(UserName=name, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+        serial = iam.create_virtual_mfa_device(VirtualMFADeviceName=name)["VirtualMFADevice"]["SerialNumber"]
+        iam.enable_mfa_device(
+            UserName=name, SerialNumber=serial, AuthenticationCode1="123456", AuthenticationCode2="654321"
+        )
+    iam.enable_mfa_device(
+        UserName="both",
+        SerialNumber="GAHT12345678",
+        AuthenticationCode1="123456",
+        AuthenticationCode2="654321",
+    )
+    scan = live_scan(["iam_user_admin_hardware_mfa"])
+    assert status(scan, "iam_user_admin_hardware_mfa", "both") is Status.PASS
+    assert status(scan, "iam_user_admin_hardware_mfa", "virtual-only") is Status.FAIL
+    assert scan.factory.counter.snapshot()["iam:ListMFADevices"] == 2  # only users with a virtual device
+    denied = live_scan(["iam_user_admin_hardware_mfa"], hooks=[deny("iam", "ListMFADevices")])
+    [found] = outcomes(denied, "iam_user_admin_hardware_mfa")["both"]
+    assert found.status is Status.ERROR and found.error_code == "AccessDenied"

@@ -39,6 +39,7 @@ OPERATION_ACTIONS: dict[str, tuple[str, ...]] = {
     "iam:GetCredentialReport": ("iam:GetCredentialReport",),
     "iam:GetAccountSummary": ("iam:GetAccountSummary",),
     "iam:ListVirtualMFADevices": ("iam:ListVirtualMFADevices",),
+    "iam:ListMFADevices": ("iam:ListMFADevices",),  # only users with a virtual device
     "iam:GetAccountPasswordPolicy": ("iam:GetAccountPasswordPolicy",),
     "access-analyzer:ListAnalyzers": ("access-analyzer:ListAnalyzers",),
     # CloudTrail (CT-01 ... CT-06, KMS-04)

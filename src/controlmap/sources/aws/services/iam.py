@@ -272,23 +272,43 @@ def _credentials(ctx: CollectContext, users: dict[str, IamUser]) -> None:
             user.hardware_mfa = bool(user.mfa_active) and user.id not in virtual
         elif mfa_error is not None:
             user.mark_error("hardware_mfa", mfa_error)
+    if virtual:
+        both = [u for u in users.values() if u.mfa_active and u.id in virtual]
+        ctx.map(lambda u: _other_devices(ctx, u, virtual[u.id]), both)
     if error is None:
         _root(ctx, by_name.get("<root_account>"), virtual)
         if virtual is None and mfa_error is not None:
             ctx.account.mark_error("root.hardware_mfa", mfa_error)
 
 
-def _virtual_mfa_users(ctx: CollectContext) -> tuple[set[str] | None, CollectionError | None]:
-    """ARNs of users (and root) whose MFA device is a virtual one, or the failed read."""
+def _virtual_mfa_users(ctx: CollectContext) -> tuple[dict[str, set[str]] | None, CollectionError | None]:
+    """Serial numbers of the virtual MFA devices of each user (and root) by ARN, or the failed read."""
     devices, error = ctx.listing(
         "iam", "list_virtual_mfa_devices", "VirtualMFADevices", AssignmentStatus="Assigned"
     )
     if devices is None:
         return None, error
-    return {d["User"]["Arn"] for d in devices if d.get("User", {}).get("Arn")}, None
+    virtual: dict[str, set[str]] = {}
+    for device in devices:
+        arn = device.get("User", {}).get("Arn")
+        if arn:
+            virtual.setdefault(arn, set()).add(device.get("SerialNumber", ""))
+    return virtual, None
 
 
-def _root(ctx: CollectContext, row: dict[str, str] | None, virtual: set[str] | None) -> None:
+def _other_devices(ctx: CollectContext, user: IamUser, virtual: set[str]) -> None:
+    """A user may hold up to eight MFA devices: one with a virtual device may also have a
+    hardware token or security key, which only ListMFADevices shows (one call per such user)."""
+    result = ctx.call("iam", "list_mfa_devices", UserName=user.name, resource_id=user.id)
+    if result.error is not None:
+        user.hardware_mfa = None
+        user.mark_error("hardware_mfa", result.error)
+        return
+    serials = {d.get("SerialNumber", "") for d in (result.data or {}).get("MFADevices", [])}
+    user.hardware_mfa = bool(serials - virtual)
+
+
+def _root(ctx: CollectContext, row: dict[str, str] | None, virtual: dict[str, set[str]] | None) -> None:
     root_arn = f"arn:aws:iam::{ctx.account_id}:root"
     if row is not None:
         mfa = row.get("mfa_active", "false").lower() == "true"
