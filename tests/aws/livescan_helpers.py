@@ -7,9 +7,10 @@ from typing import Any
 
 from botocore.awsrequest import AWSResponse
 
+import controlmap.demo.seed_kms  # noqa: F401  (moto as AWS: alias/aws/* keys, KMS deletion events)
 from controlmap.catalog.catalog import load_catalog
 from controlmap.checks.registry import CheckContext, FactUnavailable, Outcome, Status, registry
-from controlmap.demo.fakes import FakeAccessAnalyzer, _headers, _Raw, error_response
+from controlmap.demo.fakes import EVENT_HISTORY, FakeAccessAnalyzer, _headers, _Raw, error_response
 from controlmap.settings import Settings
 from controlmap.sources.aws.scanner import AwsScanOptions, AwsScanOutcome, run_aws_scan
 
@@ -27,7 +28,10 @@ def live_scan(
     controls = [c for c in load_catalog().ordered() if wanted & set(c.checks)]
     assert controls, f"no catalog control lists {sorted(wanted)}"
     analyzer = FakeAccessAnalyzer(ACCOUNT)
-    options = AwsScanOptions(regions=list(regions), client_hooks=[analyzer.install, *hooks])
+    # A test's own hooks first: one answering a call replaces the default fakes for it.
+    options = AwsScanOptions(
+        regions=list(regions), client_hooks=[*hooks, analyzer.install, EVENT_HISTORY.install]
+    )
     return run_aws_scan(options, controls, settings or Settings())
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import boto3
 import pytest
@@ -180,3 +181,127 @@ def test_root_facts_come_from_the_account(aws_session: boto3.Session) -> None:
     scan = live_scan(["iam_root_mfa_enabled"])
     root = scan.inventory.of_type(AwsAccount)[0].root
     assert root is not None and root.mfa_active is False and root.access_keys_present is False
+
+
+def _root_row(**fields: str) -> Any:
+    """A client hook adding a <root_account> row (moto's report has none) with these values."""
+
+    def install(client: Any) -> None:
+        if client.meta.service_model.service_name != "iam":
+            return
+
+        def add_root(parsed: dict[str, Any], **_: Any) -> None:
+            header, _sep, rest = parsed["Content"].decode().partition("\n")
+            columns = header.split(",")
+            row = dict.fromkeys(columns, "N/A") | {
+                "user": "<root_account>",
+                "password_enabled": "not_supported",
+            }
+            row |= fields
+            parsed["Content"] = f"{header}\n{','.join(row[c] for c in columns)}\n{rest}".encode()
+
+        client.meta.events.register("after-call.iam.GetCredentialReport", add_root)
+
+    return install
+
+
+@pytest.fixture
+def managed_policies(aws: LocalAws, monkeypatch: pytest.MonkeyPatch) -> boto3.Session:
+    """A clean account whose IAM knows AWS's managed policies (AdministratorAccess & co.)."""
+    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")  # read when moto's IAM starts
+    aws.reset()
+    return boto3.Session(region_name="us-east-1")
+
+
+def test_unreadable_aws_managed_policy_is_an_error_everywhere_it_matters(
+    managed_policies: boto3.Session,
+) -> None:
+    """GetPolicy denied for AdministratorAccess: the user is not silently 'no administrator'."""
+    iam = managed_policies.client("iam")
+    iam.create_user(UserName="boss")
+    iam.attach_user_policy(UserName="boss", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    checks = ["iam_user_no_admin_access", "iam_user_admin_hardware_mfa"]
+    scan = live_scan(checks, hooks=[deny("iam", "GetPolicy")])
+    for check_id in checks:
+        [found] = outcomes(scan, check_id)["boss"]
+        assert found.status is Status.ERROR and found.error_code == "AccessDenied", (check_id, found)
+        assert "AdministratorAccess" in found.reason and "GetPolicy" in found.reason
+    # ... and the failed read is in the scan's error list, once.
+    failed = [e for e in scan.inventory.errors if e.operation == "GetPolicy"]
+    assert len(failed) == 1 and failed[0].resource_id == "arn:aws:iam::aws:policy/AdministratorAccess"
+
+
+def test_virtual_mfa_list_denied_makes_hardware_mfa_an_error(managed_policies: boto3.Session) -> None:
+    iam = managed_policies.client("iam")
+    iam.create_user(UserName="boss")
+    iam.attach_user_policy(UserName="boss", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="boss")["VirtualMFADevice"]["SerialNumber"]
+    iam.enable_mfa_device(
+        UserName="boss", SerialNumber=serial, AuthenticationCode1="123456", AuthenticationCode2="654321"
+    )
+    hooks = [_root_row(mfa_active="true"), deny("iam", "ListVirtualMFADevices")]
+    scan = live_scan(["iam_user_admin_hardware_mfa", "iam_root_hardware_mfa_enabled"], hooks=hooks)
+    [user] = outcomes(scan, "iam_user_admin_hardware_mfa")["boss"]
+    [root] = outcomes(scan, "iam_root_hardware_mfa_enabled")[ACCOUNT]
+    for found in (user, root):
+        assert found.status is Status.ERROR and found.error_code == "AccessDenied", found
+    assert "ListVirtualMFADevices" in root.reason
+    # With the list readable, the same account is decided.
+    readable = live_scan(["iam_user_admin_hardware_mfa", "iam_root_hardware_mfa_enabled"], hooks=hooks[:1])
+    assert status(readable, "iam_user_admin_hardware_mfa", "boss") is Status.FAIL
+    assert status(readable, "iam_root_hardware_mfa_enabled", ACCOUNT) is Status.PASS
+
+
+def test_credential_report_placeholder_values(aws_session: boto3.Session) -> None:
+    """'no_information' (not tracked since 2014) and 'N/A' (never) are no use, not a parse error."""
+    hooks = [
+        _root_row(
+            mfa_active="true",
+            password_last_used="no_information",
+            access_key_1_active="false",
+            access_key_1_last_used_date="N/A",
+        )
+    ]
+    scan = live_scan(["iam_root_not_recently_used", "iam_root_no_access_keys"], hooks=hooks)
+    assert status(scan, "iam_root_not_recently_used", ACCOUNT) is Status.PASS
+    assert status(scan, "iam_root_no_access_keys", ACCOUNT) is Status.PASS
+    used = datetime.now(UTC) - timedelta(days=3)
+    recent = live_scan(
+        ["iam_root_not_recently_used"],
+        hooks=[
+            _root_row(
+                password_last_used="no_information",
+                access_key_1_active="true",
+                access_key_1_last_used_date=used.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+            )
+        ],
+    )
+    assert status(recent, "iam_root_not_recently_used", ACCOUNT) is Status.FAIL
+    assert "access key was used 3 days ago" in reason(recent, "iam_root_not_recently_used", ACCOUNT)
+
+
+def test_admin_with_a_virtual_device_and_a_security_key_has_hardware_mfa(
+    managed_policies: boto3.Session,
+) -> None:
+    """Up to eight MFA devices per user: a virtual one does not hide a hardware token beside it."""
+    iam = managed_policies.client("iam")
+    for name in ("both", "virtual-only"):
+        iam.create_user(UserName=name)
+        iam.attach_user_policy(UserName=name, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+        serial = iam.create_virtual_mfa_device(VirtualMFADeviceName=name)["VirtualMFADevice"]["SerialNumber"]
+        iam.enable_mfa_device(
+            UserName=name, SerialNumber=serial, AuthenticationCode1="123456", AuthenticationCode2="654321"
+        )
+    iam.enable_mfa_device(
+        UserName="both",
+        SerialNumber="GAHT12345678",
+        AuthenticationCode1="123456",
+        AuthenticationCode2="654321",
+    )
+    scan = live_scan(["iam_user_admin_hardware_mfa"])
+    assert status(scan, "iam_user_admin_hardware_mfa", "both") is Status.PASS
+    assert status(scan, "iam_user_admin_hardware_mfa", "virtual-only") is Status.FAIL
+    assert scan.factory.counter.snapshot()["iam:ListMFADevices"] == 2  # only users with a virtual device
+    denied = live_scan(["iam_user_admin_hardware_mfa"], hooks=[deny("iam", "ListMFADevices")])
+    [found] = outcomes(denied, "iam_user_admin_hardware_mfa")["both"]
+    assert found.status is Status.ERROR and found.error_code == "AccessDenied"

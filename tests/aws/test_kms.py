@@ -11,7 +11,7 @@ import pytest
 from livescan_helpers import ACCOUNT, deny, live_scan, outcomes, reason, status
 
 from controlmap.checks.registry import Status
-from controlmap.demo.fakes import json_response
+from controlmap.demo.fakes import answer_before_call, json_response
 from controlmap.demo.server import LocalAws
 from controlmap.resources.kms import KmsKey
 from controlmap.settings import Settings
@@ -121,8 +121,8 @@ def test_kms_keys_and_checks(keys: boto3.Session) -> None:
         status(scan, "kms_key_administrators_allowed", "alias/public") is Status.PASS
     )  # Decrypt is not admin
     assert status(scan, "kms_key_deletion_window", "alias/doomed") is Status.FAIL
-    # moto omits PendingDeletionWindowInDays; a scheduled deletion still fails, naming the date.
-    assert "scheduled for deletion on" in reason(scan, "kms_key_deletion_window", "alias/doomed")
+    # The window comes from the ScheduleKeyDeletion event (DescribeKey does not carry it).
+    assert "waiting period is 7 days" in reason(scan, "kms_key_deletion_window", "alias/doomed")
     assert status(scan, "kms_key_deletion_window", "alias/rotated") is Status.PASS
     assert status(scan, "kms_imported_key_material_expiry", "alias/rotated") is Status.NOT_APPLICABLE
 
@@ -168,3 +168,62 @@ def test_list_keys_follows_pagination(aws_session: boto3.Session) -> None:
     scan = live_scan(["kms_key_rotation_enabled"], hooks=[paged])
     assert scan.factory.counter.snapshot()["kms:ListKeys"] == 3
     assert {k.id.rsplit("/", 1)[-1] for k in scan.inventory.of_type(KmsKey)} == created
+
+
+def test_deletion_window_from_the_scheduling_event(aws_session: boto3.Session) -> None:
+    """DescribeKey has no window for a single-Region key; the ScheduleKeyDeletion event has it."""
+    kms = aws_session.client("kms")
+    short, long, default = _key(kms, "short"), _key(kms, "long"), _key(kms, "default-window")
+    kms.schedule_key_deletion(KeyId=short, PendingWindowInDays=7)
+    kms.schedule_key_deletion(KeyId=long, PendingWindowInDays=30)
+    kms.schedule_key_deletion(KeyId=default)  # AWS's default waiting period: 30 days
+    _key(kms, "kept")
+    scan = live_scan(["kms_key_deletion_window"])
+    found = outcomes(scan, "kms_key_deletion_window")
+    assert found["alias/short"][0].status is Status.FAIL
+    assert "waiting period is 7 days" in found["alias/short"][0].reason
+    assert found["alias/long"][0].status is Status.PASS
+    assert "30-day waiting period" in found["alias/long"][0].reason
+    assert found["alias/default-window"][0].status is Status.PASS
+    assert found["alias/kept"][0].status is Status.PASS
+    assert scan.factory.counter.snapshot()["cloudtrail:LookupEvents"] == 1  # one listing per region
+
+    # Only when some key is pending deletion.
+    kms.cancel_key_deletion(KeyId=short)
+    kms.cancel_key_deletion(KeyId=long)
+    kms.cancel_key_deletion(KeyId=default)
+    assert "cloudtrail:LookupEvents" not in live_scan(["kms_key_deletion_window"]).factory.counter.snapshot()
+
+
+def test_deletion_window_unreadable_or_not_in_the_history(aws_session: boto3.Session) -> None:
+    kms = aws_session.client("kms")
+    kms.schedule_key_deletion(KeyId=_key(kms, "doomed"), PendingWindowInDays=7)
+
+    def history_denied(client: Any) -> None:
+        if client.meta.service_model.service_name == "cloudtrail":
+            error = {"Error": {"Code": "AccessDenied", "Message": "not authorized"}, "status": 403}
+            answer_before_call(client, "LookupEvents", lambda params: dict(error))
+
+    denied = live_scan(["kms_key_deletion_window"], hooks=[history_denied])
+    [found] = outcomes(denied, "kms_key_deletion_window")["alias/doomed"]
+    assert found.status is Status.ERROR and found.error_code == "AccessDenied"
+    assert "LookupEvents" in found.reason
+    assert any(e.operation == "LookupEvents" for e in denied.inventory.errors)  # listed in the summary
+
+    def empty_history(client: Any) -> None:
+        if client.meta.service_model.service_name == "cloudtrail":
+            answer_before_call(client, "LookupEvents", lambda params: {"Events": []})
+
+    unknown = live_scan(["kms_key_deletion_window"], hooks=[empty_history])
+    [found] = outcomes(unknown, "kms_key_deletion_window")["alias/doomed"]
+    assert found.status is Status.FAIL
+    assert "waiting period that is not known" in found.reason and "event history" in found.reason
+
+
+def test_reserved_alias_keys_are_aws_managed(aws_session: boto3.Session) -> None:
+    """Keys AWS services create behind alias/aws/* are AWS managed: rotation is not the customer's."""
+    # An encrypted volume without a key: EC2 creates (moto too) the AWS managed key alias/aws/ebs.
+    aws_session.client("ec2").create_volume(AvailabilityZone="us-east-1a", Size=1, Encrypted=True)
+    scan = live_scan(["kms_key_rotation_enabled"])
+    [found] = outcomes(scan, "kms_key_rotation_enabled")["alias/aws/ebs"]
+    assert found.status is Status.NOT_APPLICABLE and "AWS managed" in found.reason

@@ -25,6 +25,19 @@ WRITES = [
         "put_public_access_block",
         {"AccountId": "123456789012", "PublicAccessBlockConfiguration": {}},
     ),
+    # Named like reads, but they return secrets, data or credentials, or create something.
+    ("secretsmanager", "get_secret_value", {"SecretId": "prod/db"}),
+    ("ssm", "get_parameter", {"Name": "/prod/db-password", "WithDecryption": True}),
+    ("s3", "get_object", {"Bucket": "existing-bucket", "Key": "customer-data.csv"}),
+    ("ec2", "get_password_data", {"InstanceId": "i-0123456789abcdef0"}),
+    ("sts", "get_session_token", {}),
+    ("cognito-identity", "get_id", {"IdentityPoolId": "us-east-1:00000000-0000-0000-0000-000000000000"}),
+    ("ecr", "get_authorization_token", {}),
+    (
+        "redshift",
+        "get_cluster_credentials",
+        {"DbUser": "admin", "ClusterIdentifier": "c", "AutoCreate": True},
+    ),
 ]
 
 
@@ -82,7 +95,17 @@ def test_reads_go_through_and_are_counted(aws_session: boto3.Session) -> None:
         ("kms", "Decrypt", False),  # uses a key: not a configuration read
         ("lambda", "Invoke", False),
         ("s3", "RestoreObject", False),
+        ("s3", "GetObject", False),  # data, not configuration
+        ("secretsmanager", "GetSecretValue", False),
+        ("secretsmanager", "DescribeSecret", True),  # metadata only
+        ("sts", "GetCallerIdentity", True),
+        ("sts", "GetSessionToken", False),
     ],
 )
 def test_read_operation_classification(service: str, operation: str, allowed: bool) -> None:
     assert is_read_operation(service, operation) is allowed
+
+
+def test_not_reads_match_by_boto3_service_name_where_the_endpoint_prefix_differs() -> None:
+    assert is_read_operation("api.ecr", "DescribeRepositories", service_name="ecr")
+    assert not is_read_operation("api.ecr", "GetAuthorizationToken", service_name="ecr")

@@ -246,3 +246,88 @@ def test_macie_per_region(aws_session: boto3.Session) -> None:
     assert status(scan, "s3_macie_enabled", "eu-west-1") is Status.FAIL
     account = scan.inventory.of_type(AwsAccount)[0]
     assert account.regions == ["eu-west-1", "us-east-1"]
+
+
+def test_vpce_fence_and_split_tls_statements_through_moto(aws_session: boto3.Session) -> None:
+    """The way VPC-endpoint-only buckets are usually written: Allow *, Deny unless the endpoint,
+    and TLS required by one statement for the bucket and one for its objects."""
+    s3 = aws_session.client("s3")
+    s3.create_bucket(Bucket="fenced")
+    fenced = "arn:aws:s3:::fenced"
+    s3.put_bucket_policy(
+        Bucket="fenced",
+        Policy=_policy(
+            {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"{fenced}/*"},
+            {
+                "Sid": "OnlyThroughTheEndpoint",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [fenced, f"{fenced}/*"],
+                "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-0a1b2c3d"}},
+            },
+            _tls("fenced", Resource=fenced),
+            _tls("fenced", Resource=f"{fenced}/*"),
+        ),
+    )
+    s3.create_bucket(Bucket="wildcard-fence")
+    s3.put_bucket_policy(
+        Bucket="wildcard-fence",
+        Policy=_policy(
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::wildcard-fence/*",
+                "Condition": {"StringLike": {"aws:SourceVpce": "vpce-*"}},  # anyone's endpoint
+            }
+        ),
+    )
+    scan = live_scan(["s3_bucket_policy_not_public", "s3_bucket_tls_required"])
+    assert status(scan, "s3_bucket_policy_not_public", "fenced") is Status.PASS
+    assert status(scan, "s3_bucket_tls_required", "fenced") is Status.PASS
+    assert "statement 3 and statement 4 deny" in reason(scan, "s3_bucket_tls_required", "fenced")
+    assert status(scan, "s3_bucket_policy_not_public", "wildcard-fence") is Status.FAIL
+
+
+def test_customer_managed_key_required_with_only_s3_03_selected(aws_session: boto3.Session) -> None:
+    """s3.require_customer_managed_key: the KMS keys are read even when only S3-03 is selected,
+    and a key named by ID, alias or alias ARN is resolved in the bucket's region."""
+    kms = aws_session.client("kms")
+    cmk = kms.create_key()["KeyMetadata"]
+    kms.create_alias(AliasName="alias/bucket-key", TargetKeyId=cmk["KeyId"])
+    s3 = aws_session.client("s3")
+    refs = {
+        "by-arn": cmk["Arn"],
+        "by-id": cmk["KeyId"],
+        "by-alias": "alias/bucket-key",
+        "by-alias-arn": cmk["Arn"].split(":key/")[0] + ":alias/bucket-key",
+        "aws-managed": "alias/aws/s3",
+        "elsewhere": "arn:aws:kms:us-east-1:999988887777:key/00000000-0000-0000-0000-000000000000",
+    }
+    for name, ref in refs.items():
+        s3.create_bucket(Bucket=name)
+        s3.put_bucket_encryption(
+            Bucket=name,
+            ServerSideEncryptionConfiguration={
+                "Rules": [
+                    {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": ref}}
+                ]
+            },
+        )
+    strict = Settings.model_validate({"s3": {"require_customer_managed_key": True}})
+    scan = live_scan(["s3_bucket_default_encryption_kms"], settings=strict)
+    assert "kms" in scan.collectors_run and "kms:GetKeyPolicy" not in scan.factory.counter.snapshot()
+    found = {n: o[0] for n, o in outcomes(scan, "s3_bucket_default_encryption_kms", strict).items()}
+    for name in ("by-arn", "by-id", "by-alias", "by-alias-arn"):
+        assert found[name].status is Status.PASS, (name, found[name])
+    assert found["aws-managed"].status is Status.FAIL
+    assert found["elsewhere"].status is Status.UNKNOWN and "another account" in found["elsewhere"].reason
+
+    denied = live_scan(
+        ["s3_bucket_default_encryption_kms"],
+        settings=strict,
+        hooks=[deny("kms", "ListKeys", "AccessDeniedException")],
+    )
+    [error] = outcomes(denied, "s3_bucket_default_encryption_kms", strict)["by-arn"]
+    assert error.status is Status.ERROR and error.error_code == "AccessDeniedException"

@@ -121,3 +121,59 @@ def test_console_with_output_file_writes_both(account: boto3.Session, tmp_path: 
     code, output = scan("--controls", "S3-05", "--output-file", str(target), "--fail-on", "none")
     assert code == 0 and "By severity" in output
     assert json.loads(target.read_text())["version"] == "2.1.0"
+
+
+@pytest.mark.parametrize(
+    "region, message",
+    [
+        ("us-east-9", "unknown region(s): us-east-9"),  # well formed, but no such region
+        ("ap-east-1", "not enabled in this account: ap-east-1"),  # an opt-in region not opted in
+    ],
+)
+def test_regions_aws_does_not_know_or_the_account_has_not_enabled(
+    aws_session: boto3.Session, region: str, message: str
+) -> None:
+    result = runner.invoke(app, ["scan", "aws", "--regions", f"us-east-1,{region}", "--no-store"])
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_role_arn_and_external_id_are_used_and_counted(
+    aws_session: boto3.Session, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """--role-arn: the scan runs with the role's credentials (here: another account's role, so
+    moto answers as that account), ExternalId is sent, and sts:AssumeRole is counted."""
+    from botocore.session import get_session
+
+    from controlmap.sources.aws import session as session_module
+
+    sent: list[dict] = []
+
+    def recording_session() -> object:
+        botocore_session = get_session()
+        botocore_session.register("before-call.sts.AssumeRole", lambda params, **_: sent.append(params))
+        return botocore_session
+
+    monkeypatch.setattr(session_module, "_botocore_session", recording_session)
+    out = tmp_path / "scan.json"
+    code, output = scan(
+        "--role-arn",
+        "arn:aws:iam::111122223333:role/Audit",
+        "--external-id",
+        "x9-not-a-secret",
+        "--controls",
+        "IAM-05",
+        "--output",
+        "json",
+        "--output-file",
+        str(out),
+        "--fail-on",
+        "none",
+    )
+    assert code == 0, output
+    data = json.loads(out.read_text())
+    assert data["accounts"] == ["111122223333"]
+    assert data["api_calls"]["sts:AssumeRole"] == 1
+    [request] = sent
+    assert request["body"]["ExternalId"] == "x9-not-a-secret"
+    assert request["body"]["RoleArn"] == "arn:aws:iam::111122223333:role/Audit"

@@ -200,8 +200,10 @@ def test_not_principal_allow_of_getobject_is_public_unless_an_unconditional_deny
         {"StringEquals": {"aws:PrincipalAccount": ["111122223333", "444455556666"]}},
         {"ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/Reader"}},
         {"IpAddress": {"aws:SourceIp": ["203.0.113.0/24", "198.51.100.7/32"]}},
-        {"IpAddressIfExists": {"aws:SourceIp": "203.0.113.0/24"}},
         {"StringLike": {"aws:userid": "AROAEXAMPLE:*"}},
+        {"StringLike": {"aws:SourceVpce": "vpce-1a2b3c4d"}},  # Like without a wildcard is fixed
+        {"StringLike": {"aws:PrincipalOrgPaths": "o-abc123/r-ab12/*"}},
+        {"ArnLike": {"aws:SourceArn": "arn:aws:s3:::uploads"}},  # bucket names are global
         {"STRINGEQUALS": {"AWS:SOURCEVPCE": "vpce-1"}},
         {"StringEquals": {"kms:CallerAccount": "111122223333"}},
         {"Bool": {"aws:PrincipalIsAWSService": "true"}},
@@ -225,6 +227,24 @@ def test_restricting_conditions_make_it_not_public(condition: dict) -> None:
         {"Bool": {"aws:SecureTransport": "true"}},  # transport, not identity
         {"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}},
         {"StringEquals": {"aws:SourceVpce": []}},
+        # aws:SourceIp is absent from requests through a VPC endpoint (of any account).
+        {"IpAddressIfExists": {"aws:SourceIp": "203.0.113.0/24"}},
+        # Wildcards in identifiers admit anyone's endpoints, accounts and organizations.
+        {"StringLike": {"aws:SourceVpce": "vpce-*"}},
+        {"StringLike": {"aws:SourceVpc": "vpc-?????"}},
+        {"StringLike": {"aws:PrincipalAccount": "1111*"}},
+        {"StringLike": {"aws:PrincipalOrgID": "o-*"}},
+        {"StringLike": {"kms:CallerAccount": "*1"}},
+        {"StringLike": {"aws:PrincipalOrgPaths": "o-*/r-ab12/*"}},
+        {"StringLike": {"aws:userid": "AROA*"}},
+        {"ArnLike": {"aws:SourceArn": "arn:aws:s3:::uploads-*"}},  # anyone can create uploads-x
+        # A policy variable is not a fixed value.
+        {"StringEquals": {"aws:SourceAccount": "${aws:PrincipalAccount}"}},
+        # A user name, or a private address behind a VPC endpoint, exists in every account.
+        {"StringEquals": {"aws:username": "alice"}},
+        {"IpAddress": {"aws:VpcSourceIp": "10.0.0.0/16"}},
+        {"StringEquals": {"aws:UserAgent": "internal-client"}},
+        {"StringLike": {"aws:Referer": "https://example.com/*"}},
     ],
 )
 def test_non_restricting_conditions_leave_it_public(condition: dict) -> None:
@@ -261,6 +281,72 @@ def test_conditional_or_narrower_deny_does_not_cancel() -> None:
         "Resource": "arn:aws:s3:::other/*",
     }
     assert public_grants(doc(allow_all(), deny_other_resource))
+
+
+def fence(condition: dict | None = None, **extra: object) -> dict:
+    """A Deny to everyone of every S3 action on the bucket and its objects, unless ..."""
+    statement = {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": [BUCKET, f"{BUCKET}/*"]}
+    if condition is not None:
+        statement["Condition"] = condition
+    return {**statement, **extra}
+
+
+@pytest.mark.parametrize(
+    "deny",
+    [
+        fence({"StringNotEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}),
+        fence({"StringNotEqualsIfExists": {"aws:SourceVpc": "vpc-111"}}),
+        fence({"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123"}}, Action="*"),
+        fence({"NotIpAddress": {"aws:SourceIp": "203.0.113.0/24"}}),
+        fence({"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/*"}}),
+        # "unless the vpce, or an AWS service": AWS service principals are not the public.
+        fence(
+            {
+                "StringNotEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"},
+                "Bool": {"aws:PrincipalIsAWSService": "false"},
+            }
+        ),
+        {
+            "Effect": "Deny",
+            "NotPrincipal": {"AWS": ["arn:aws:iam::111122223333:role/Reader"]},
+            "Action": "s3:*",
+            "Resource": f"{BUCKET}/*",
+        },
+    ],
+)
+def test_deny_to_everyone_else_fences_a_public_allow(deny: dict) -> None:
+    """Allow * plus "Deny unless <specific caller>" is how most VPC-endpoint policies are written."""
+    assert not public_grants(doc(allow_all(), deny), action_filter=["s3:*"])
+
+
+@pytest.mark.parametrize(
+    "deny",
+    [
+        fence({"StringNotLike": {"aws:SourceVpce": "vpce-*"}}),  # every endpoint of anyone
+        fence({"StringNotEquals": {"aws:UserAgent": "internal-client"}}),  # the caller chooses it
+        fence({"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}),  # denies the endpoint, allows the rest
+        fence({"StringNotEquals": {"aws:SourceVpce": "vpce-1"}, "Bool": {"aws:SecureTransport": "false"}}),
+        fence({"StringNotEquals": {"aws:SourceVpce": "vpce-1"}}, Resource=BUCKET),  # not the objects
+        fence({"StringNotEquals": {"aws:SourceVpce": "vpce-1"}}, Action="s3:PutObject"),  # not GetObject
+        fence({"ForAnyValue:StringNotEquals": {"aws:SourceVpce": "vpce-1"}}),
+        {"Effect": "Deny", "NotPrincipal": "*", "Action": "s3:*", "Resource": f"{BUCKET}/*"},
+    ],
+)
+def test_deny_that_does_not_fence_leaves_it_public(deny: dict) -> None:
+    assert public_grants(doc(allow_all(), deny), action_filter=["s3:*"])
+
+
+def test_a_fence_does_not_make_an_identity_policy_less_than_admin() -> None:
+    parsed = doc(
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+        {
+            "Effect": "Deny",
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {"NotIpAddress": {"aws:SourceIp": "203.0.113.0/24"}},
+        },
+    )
+    assert admin_statements(parsed)
 
 
 def test_partial_deny_leaves_remaining_actions() -> None:
@@ -415,12 +501,41 @@ def test_tls_enforced(statement: dict) -> None:
             "narrowed by other condition keys",
         ),
         (tls_deny(Condition={"NumericLessThan": {"s3:TlsVersion": "1.2"}}), "NumericLessThanIfExists"),
+        # Conditions of one statement are ANDed: plain HTTP has SecureTransport false, so this
+        # Deny matches only TLS requests below 1.2 and lets HTTP through.
+        (
+            tls_deny(
+                Condition={
+                    "NumericLessThanIfExists": {"s3:TlsVersion": "1.2"},
+                    "Bool": {"aws:SecureTransport": "true"},
+                }
+            ),
+            "Bool/BoolIfExists false",
+        ),
+        (tls_deny(Condition={"ForAnyValue:Bool": {"aws:SecureTransport": "false"}}), "Bool/BoolIfExists"),
     ],
 )
 def test_tls_not_enforced(statement: dict, why: str) -> None:
     verdict = tls_enforcement(doc(statement), BUCKET)
     assert not verdict.enforced
     assert why in verdict.reason
+
+
+@pytest.mark.parametrize(
+    "objects",
+    [
+        tls_deny(Resource=f"{BUCKET}/*"),
+        tls_deny(Resource=f"{BUCKET}/*", Condition={"NumericLessThanIfExists": {"s3:TlsVersion": "1.2"}}),
+    ],
+)
+def test_tls_enforced_by_one_statement_for_the_bucket_and_one_for_its_objects(objects: dict) -> None:
+    verdict = tls_enforcement(doc(tls_deny(Resource=BUCKET), objects), BUCKET)
+    assert verdict.enforced, verdict.reason
+    assert verdict.reason.startswith("statement 1 and statement 2 deny") and verdict.statement == 1
+    # Either one alone leaves the other uncovered.
+    assert not tls_enforcement(doc(objects), BUCKET).enforced
+    half = tls_enforcement(doc(tls_deny(Resource=BUCKET), tls_deny(Resource="arn:aws:s3:::other/*")), BUCKET)
+    assert not half.enforced and "does not cover arn:aws:s3:::demo/*" in half.reason
 
 
 def test_tls_no_policy() -> None:

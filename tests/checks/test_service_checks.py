@@ -277,6 +277,35 @@ def test_coverage_advanced_selectors_read_only_and_excluded_source() -> None:
     assert run("kms_api_calls_logged", region, t).status is Status.FAIL
 
 
+@pytest.mark.parametrize(
+    "arn, everything",
+    [
+        ({"starts_with": ["arn:aws:s3:::"]}, True),  # every bucket, as in basic selectors
+        ({"starts_with": ["arn:aws:s3"]}, True),
+        ({"starts_with": ["arn:aws:s3:::payroll/"]}, False),
+        ({"starts_with": ["arn:aws:s3:::"], "not_starts_with": ["arn:aws:s3:::noisy/"]}, False),
+        ({"not_equals": ["arn:aws:s3:::noisy/x"]}, False),
+    ],
+)
+def test_coverage_advanced_data_selector_arn_prefix(arn: dict, everything: bool) -> None:
+    t = trail(
+        event_selectors=[],
+        advanced_event_selectors=[
+            AdvancedEventSelector(
+                field_selectors=[
+                    FieldSelector(field="eventCategory", equals=["Data"]),
+                    FieldSelector(field="resources.type", equals=["AWS::S3::Object"]),
+                    FieldSelector(field="resources.ARN", **arn),
+                ]
+            )
+        ],
+    )
+    cov = coverage(t)
+    assert cov is not None
+    assert ("AWS::S3::Object" in cov.data_all) is everything
+    assert ("AWS::S3::Object" in cov.data_some) is not everything
+
+
 def test_region_logged_errors_when_trails_could_not_be_listed() -> None:
     region = AwsRegion(id="r", name="eu-west-1", account_id=ACCOUNT, region="eu-west-1")
     inventory_error = CollectionError(
@@ -458,6 +487,15 @@ def test_user_direct_policies() -> None:
         ),
         ({"Effect": "Allow", "Action": "kms:Encrypt", "Resource": "*"}, Status.PASS),
         ({"Effect": "Deny", "Action": "kms:*", "Resource": "*"}, Status.PASS),
+        # Every key of every account and region, written as an ARN pattern.
+        ({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "arn:aws:kms:*:*:key/*"}, Status.FAIL),
+        ({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": ["arn:aws:kms:*"]}, Status.FAIL),
+        ({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "arn:aws:kms:*:1:key/*"}, Status.FAIL),
+        (
+            {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "arn:aws:kms:us-east-1:1:key/*"},
+            Status.FAIL,
+        ),
+        ({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "arn:aws:kms:*:1:key/app-*"}, Status.PASS),
     ],
 )
 def test_iam_policy_decrypt_on_all_keys(statement: dict[str, object], status: Status) -> None:

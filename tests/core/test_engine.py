@@ -80,14 +80,17 @@ def test_pass_fail_unknown_and_error(widget_checks: None) -> None:
     assert findings["b"].window_end_days == 90  # built-in High window
 
 
-def test_crashing_check_becomes_error_and_others_go_on(widget_checks: None) -> None:
+def test_crashing_check_becomes_error_and_others_go_on(
+    widget_checks: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     inventory = Inventory()
     inventory.add(_widget("a", locked=True))
     findings = _run(inventory, _control(["test_widget_crash", "test_widget_locked"]))
     statuses = sorted(f.status.value for f in findings)
     assert statuses == ["ERROR", "PASS"]
     crash = next(f for f in findings if f.check_id == "test_widget_crash")
-    assert "ZeroDivisionError" in crash.reason
+    assert "ZeroDivisionError" in crash.reason and "bug" in crash.reason
+    assert "Traceback" not in capsys.readouterr().err  # no traceback reaches the terminal
 
 
 def test_failed_listing_reports_error_per_region(widget_checks: None) -> None:

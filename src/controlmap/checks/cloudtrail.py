@@ -72,7 +72,19 @@ def _field(selector: AdvancedEventSelector, name: str) -> FieldSelector | None:
     return next((f for f in selector.field_selectors if f.field.lower() == name.lower()), None)
 
 
-def _narrowing(f: FieldSelector) -> bool:
+def _narrowing(f: FieldSelector, types: list[str]) -> bool:
+    """Whether a field selector limits a data selector to some resources, events or callers.
+
+    ``resources.ARN StartsWith arn:aws:s3:::`` (or ``arn:aws:lambda``) still means every
+    resource of the type, as the same prefixes do in basic selectors.
+    """
+    if (
+        f.field.lower() == "resources.arn"
+        and f.starts_with
+        and not (f.equals or f.ends_with or f.not_equals or f.not_starts_with or f.not_ends_with)
+    ):
+        everything = {e.rstrip("/") for t in types for e in _ALL_RESOURCES.get(t, ())}
+        return not all(v.rstrip("/") in everything for v in f.starts_with)
     return bool(
         f.equals or f.starts_with or f.ends_with or f.not_equals or f.not_starts_with or f.not_ends_with
     )
@@ -117,7 +129,7 @@ def coverage(trail: CloudTrailTrail) -> Coverage | None:
             rtype = _field(adv, "resources.type")
             types = rtype.equals if rtype is not None else []
             narrowed = any(
-                _narrowing(f)
+                _narrowing(f, types)
                 for f in adv.field_selectors
                 if f.field.lower() in ("resources.arn", "eventname", "eventsource", "useridentity.arn")
             )
@@ -146,6 +158,24 @@ def _error(reason: str) -> Outcome:
     return Outcome(Status.ERROR, reason)
 
 
+# Trail facts read from GetTrailStatus and GetEventSelectors: when one of those calls failed, what
+# the trail records is not known because AWS refused to say, not because the source cannot see it.
+_READ_FACTS = ("is_logging", "event_selectors", "advanced_event_selectors")
+
+
+def _not_known(trails: list[CloudTrailTrail]) -> Outcome:
+    """UNKNOWN for trails whose status or selectors are not visible; ERROR (with the AWS error
+    code) when reading them failed, so a denied or throttled call is never mistaken for a gap."""
+    errors = [e for t in trails for f in _READ_FACTS if (e := t.errors.get(f)) is not None]
+    names = ", ".join(dict.fromkeys(t.name for t in trails))
+    if errors:
+        described = "; ".join(dict.fromkeys(e.describe() for e in errors))
+        return Outcome(
+            Status.ERROR, f"what {names} records is not known: {described}", error_code=errors[0].code
+        )
+    return unknown(f"the logging status or event selectors of {names} are unknown")
+
+
 # ---- CT-01: every region covered -------------------------------------------------------------
 
 
@@ -168,11 +198,15 @@ def _logging_trails(
 )
 def region_logged(region: AwsRegion, ctx: CheckContext) -> Outcome:
     logging, unsure = _logging_trails(ctx, region)
-    full = []
+    full, partial = [], []
     for trail in logging:
         cov = coverage(trail)
-        if cov is None or (cov.mgmt_read and cov.mgmt_write):
+        if cov is None:
+            unsure.append(trail)  # logging, but whether it records management events is not known
+        elif cov.mgmt_read and cov.mgmt_write:
             full.append(trail)
+        else:
+            partial.append(trail)
     if full:
         names = ", ".join(t.name for t in full)
         return passed(f"{region.name} is logged by {names}", trails=[t.id for t in full])
@@ -182,13 +216,10 @@ def region_logged(region: AwsRegion, ctx: CheckContext) -> Outcome:
             f"no logging trail seen for {region.name}, but trails could not be listed: {'; '.join(errors)}"
         )
     if unsure:
-        return unknown(
-            f"trail(s) {', '.join(t.name for t in unsure)} cover {region.name} but their logging "
-            "status is unknown"
-        )
-    if logging:
+        return _not_known(unsure)
+    if partial:
         return failed(
-            f"trail(s) {', '.join(t.name for t in logging)} cover {region.name} but record only "
+            f"trail(s) {', '.join(t.name for t in partial)} cover {region.name} but record only "
             "some management "
             "events; record read and write management events"
         )
@@ -209,11 +240,15 @@ def multi_region(account: AwsAccount, ctx: CheckContext) -> Outcome:
     trails = [t for t in _trails(ctx, account.account_id) if t.multi_region]
     good: list[CloudTrailTrail] = []
     partial: list[CloudTrailTrail] = []
+    unsure = [t for t in trails if t.is_logging is None]
     for trail in trails:
         if not trail.is_logging:
             continue
         cov = coverage(trail)
-        (good if cov is None or (cov.mgmt_read and cov.mgmt_write) else partial).append(trail)
+        if cov is None:
+            unsure.append(trail)
+        else:
+            (good if cov.mgmt_read and cov.mgmt_write else partial).append(trail)
     if good:
         kind = "organization " if any(t.organization_trail for t in good) else ""
         return passed(f"{kind}multi-region trail {good[0].name} is logging read and write management events")
@@ -224,9 +259,8 @@ def multi_region(account: AwsAccount, ctx: CheckContext) -> Outcome:
         return failed(
             f"multi-region trail {partial[0].name} does not record both read and write management events"
         )
-    unsure = [t.name for t in trails if t.is_logging is None]
     if unsure:  # a trail whose status is not visible (AWS Config data) may be the one that logs
-        return unknown(f"multi-region trail(s) {', '.join(unsure)} exist but their logging status is unknown")
+        return _not_known(unsure)
     stopped = [t.name for t in trails if t.is_logging is False]
     if stopped:
         return failed(f"multi-region trail(s) {', '.join(stopped)} exist but are not logging; start logging")
@@ -353,6 +387,8 @@ def cloudwatch_logs(trail: CloudTrailTrail, ctx: CheckContext) -> Outcome:
             "the trail does not deliver to CloudWatch Logs; set CloudWatchLogsLogGroupArn and "
             "CloudWatchLogsRoleArn"
         )
+    if trail.is_logging is False:
+        return failed(f"the trail is not logging, so nothing reaches {group}; start logging")
     if trail.cloudwatch_delivery_error:
         return failed(
             f"delivery to {group} fails: {trail.cloudwatch_delivery_error}; check the delivery role"
@@ -374,17 +410,15 @@ def _data_events(account: AwsAccount, ctx: CheckContext, service: str) -> Outcom
         return not_applicable(f"cloudtrail.data_events_required does not list {service}")
     rtype, label = _DATA_TYPES[service]
     levels: set[str] = set()
-    some, unknown_trails = [], []
+    some: list[str] = []
+    unknown_trails: list[CloudTrailTrail] = []
     recording = []
     for trail in _trails(ctx, account.account_id):
         if not trail.multi_region or trail.is_logging is False:
             continue
-        if trail.is_logging is None:
-            unknown_trails.append(trail.name)
-            continue
-        cov = coverage(trail)
+        cov = coverage(trail) if trail.is_logging else None
         if cov is None:
-            unknown_trails.append(trail.name)
+            unknown_trails.append(trail)
             continue
         if rtype in cov.data_all:
             levels |= cov.data_all[rtype]
@@ -398,7 +432,7 @@ def _data_events(account: AwsAccount, ctx: CheckContext, service: str) -> Outcom
     if errors:
         return _error(f"trails could not be listed: {'; '.join(errors)}")
     if unknown_trails:
-        return unknown(f"the logging status or event selectors of {', '.join(unknown_trails)} are unknown")
+        return _not_known(unknown_trails)
     if levels:
         return failed(
             f"{label} data events are recorded for {'/'.join(sorted(levels))} only; record read and write"
@@ -472,7 +506,7 @@ def kms_logged(region: AwsRegion, ctx: CheckContext) -> Outcome:
     if errors:
         return _error(f"trails could not be listed: {'; '.join(errors)}")
     if unsure:
-        return unknown(f"the status or selectors of {', '.join(t.name for t in unsure)} are unknown")
+        return _not_known(unsure)
     if gaps:
         return failed(f"KMS API calls in {region.name} are not fully logged: {'; '.join(gaps)}")
     return failed(

@@ -12,6 +12,7 @@ from controlmap.checks.policy import Grant, PolicyDocument, admin_statements, se
 from controlmap.checks.registry import (
     CheckContext,
     Outcome,
+    Status,
     check,
     failed,
     need,
@@ -20,6 +21,7 @@ from controlmap.checks.registry import (
     unknown,
 )
 from controlmap.resources.account import AwsAccount, AwsRegion
+from controlmap.resources.base import CollectionError
 from controlmap.resources.iam import IamGroup, IamManagedPolicy, IamRole, IamUser, _Principal
 from controlmap.settings import register_section
 
@@ -77,6 +79,13 @@ def root_hardware_mfa(account: AwsAccount, ctx: CheckContext) -> Outcome:
     if root.mfa_active is False:
         return failed("the root user has no MFA device at all; assign a hardware MFA device or security key")
     if root.hardware_mfa is None:
+        if "root.hardware_mfa" in account.errors:
+            err = account.errors["root.hardware_mfa"]
+            return Outcome(
+                Status.ERROR,
+                f"whether the root user's MFA device is virtual could not be read: {err.describe()}",
+                error_code=err.code,
+            )
         return unknown("whether the root user's MFA device is hardware or virtual is not known")
     if root.hardware_mfa:
         return passed("the root user's MFA device is not a virtual one (hardware token or security key)")
@@ -145,15 +154,27 @@ def user_console_mfa(user: IamUser, ctx: CheckContext) -> Outcome:
     return failed("the user has a console password but no MFA device; assign one or remove the password")
 
 
+def _groups_of(principal: _Principal, ctx: CheckContext) -> list[IamGroup]:
+    if not isinstance(principal, IamUser):
+        return []
+    groups = {g.name: g for g in ctx.inventory.of_type(IamGroup, account_id=principal.account_id)}
+    return [groups[name] for name in principal.groups or [] if name in groups]
+
+
 def _documents(principal: _Principal, ctx: CheckContext) -> list[tuple[str, PolicyDocument | None]]:
     docs = principal.policy_documents()
-    if isinstance(principal, IamUser):
-        groups = {g.name: g for g in ctx.inventory.of_type(IamGroup, account_id=principal.account_id)}
-        for name in principal.groups or []:
-            group = groups.get(name)
-            if group is not None:
-                docs += [(f"{label} (via group {name})", doc) for label, doc in group.policy_documents()]
+    for group in _groups_of(principal, ctx):
+        docs += [(f"{label} (via group {group.name})", doc) for label, doc in group.policy_documents()]
     return docs
+
+
+def _read_errors(principal: _Principal, ctx: CheckContext) -> dict[str, CollectionError]:
+    errors = principal.policy_read_errors()
+    for group in _groups_of(principal, ctx):
+        errors.update(
+            {f"{label} (via group {group.name})": e for label, e in group.policy_read_errors().items()}
+        )
+    return errors
 
 
 def _admin_grants(principal: _Principal, ctx: CheckContext) -> tuple[list[tuple[str, Grant]], list[str]]:
@@ -167,6 +188,18 @@ def _admin_grants(principal: _Principal, ctx: CheckContext) -> tuple[list[tuple[
     return found, unreadable
 
 
+def _unreadable(principal: _Principal, ctx: CheckContext, labels: list[str], lead: str) -> Outcome:
+    """ERROR with the AWS error code when a policy could not be read; UNKNOWN when not visible."""
+    errors = _read_errors(principal, ctx)
+    failed_reads = [(label, errors[label]) for label in labels if label in errors]
+    if failed_reads:
+        described = "; ".join(f"{label}: {error.describe()}" for label, error in failed_reads)
+        return Outcome(
+            Status.ERROR, f"{lead}; could not read {described}", error_code=failed_reads[0][1].code
+        )
+    return unknown(f"{lead}; could not read {', '.join(labels)}")
+
+
 @check(
     "iam_user_admin_hardware_mfa",
     IamUser,
@@ -175,7 +208,9 @@ def _admin_grants(principal: _Principal, ctx: CheckContext) -> tuple[list[tuple[
     facts=("hardware_mfa", "mfa_active", "inline_policies", "attached_policies", "groups", "console_access"),
 )
 def admin_hardware_mfa(user: IamUser, ctx: CheckContext) -> Outcome:
-    grants, _ = _admin_grants(user, ctx)
+    grants, unreadable = _admin_grants(user, ctx)
+    if not grants and unreadable:
+        return _unreadable(user, ctx, unreadable, "whether the user is an administrator is not known")
     if not grants:
         return not_applicable("the user has no administrator-equivalent policy")
     if not need(user, "mfa_active"):
@@ -206,9 +241,7 @@ def _admin_outcome(principal: _Principal, ctx: CheckContext, kind: str) -> Outco
             grants=[{"policy": lbl, **g.evidence()} for lbl, g in grants],
         )
     if unreadable:
-        return unknown(
-            f"could not read {', '.join(unreadable)}; no administrator access in the other policies"
-        )
+        return _unreadable(principal, ctx, unreadable, "no administrator access in the readable policies")
     return passed(f"no policy of the {kind} allows * on * or NotAction on *")
 
 

@@ -7,7 +7,7 @@ from fnmatch import fnmatchcase
 
 from pydantic import BaseModel, ConfigDict
 
-from controlmap.checks.policy import principals_granted, public_grants
+from controlmap.checks.policy import principals_granted, public_grants, wildcard_match
 from controlmap.checks.registry import (
     CheckContext,
     Outcome,
@@ -17,6 +17,7 @@ from controlmap.checks.registry import (
     need,
     not_applicable,
     passed,
+    unavailable,
 )
 from controlmap.resources.iam import IamManagedPolicy
 from controlmap.resources.kms import KmsKey
@@ -61,7 +62,9 @@ def _customer_key(key: KmsKey) -> Outcome | None:
     """NOT_APPLICABLE for keys AWS manages; None for customer managed keys."""
     manager = need(key, "key_manager")
     if manager != "CUSTOMER":
-        return not_applicable("AWS managed key: AWS owns its policy and rotates it every year")
+        return not_applicable(
+            "AWS managed key: AWS owns its policy, rotates it every year and never deletes it"
+        )
     return None
 
 
@@ -195,9 +198,16 @@ def deletion_window(key: KmsKey, ctx: CheckContext) -> Outcome:
     window = key.deletion_window_days
     pending = key.key_state == "PendingDeletion"
     if window is None:
+        if pending and "deletion_window_days" in key.errors:
+            return unavailable(key, "deletion_window_days")
         if pending:
+            on = f" on {key.deletion_date.date()}" if key.deletion_date else ""
+            why = key.unknown.get("deletion_window_days")
             return failed(
-                f"the key is scheduled for deletion on {key.deletion_date}; cancel it if it is still needed"
+                f"the key is scheduled for deletion{on} with a waiting period that is not known"
+                + (f" ({why})" if why else "")
+                + "; cancel the deletion if the key is still needed",
+                deletion_date=key.deletion_date.isoformat() if key.deletion_date else None,
             )
         need(key, "key_state")
         return passed("the key is not scheduled for deletion")
@@ -245,6 +255,30 @@ def imported_material(key: KmsKey, ctx: CheckContext) -> Outcome:
 DECRYPT_ACTIONS = ("kms:Decrypt", "kms:ReEncryptFrom")
 
 
+def _any_key(pattern: str) -> bool:
+    """Whether a Resource pattern admits any key ID: every key of its account and region, or more
+    ("*", "arn:aws:kms:*:*:key/*", "arn:aws:kms:us-east-1:111122223333:key/*", "arn:aws:kms:*")."""
+    text = pattern.strip()
+    parts = text.split(":", 5)
+    if len(parts) < 6:
+        return wildcard_match(text, "arn:aws:kms:zz-probe-1:000000000000:key/zz-probe", case_sensitive=True)
+
+    def literal(value: str, probe: str) -> str:
+        return probe if "*" in value or "?" in value else value
+
+    probe = ":".join(
+        [
+            "arn",
+            literal(parts[1], "aws"),
+            "kms",
+            literal(parts[3], "zz-probe-1"),
+            literal(parts[4], "000000000000"),
+            "key/zz-probe",  # a key ID no pattern names: only a wildcard matches it
+        ]
+    )
+    return wildcard_match(text, probe, case_sensitive=True)
+
+
 @check(
     "iam_policy_no_kms_decrypt_on_all_keys",
     IamManagedPolicy,
@@ -255,7 +289,7 @@ def no_decrypt_all_keys(policy: IamManagedPolicy, ctx: CheckContext) -> Outcome:
     doc = need(policy, "document")
     found = []
     for statement in doc.allows():
-        everywhere = statement.not_resources is not None or any(r.strip() == "*" for r in statement.resources)
+        everywhere = statement.not_resources is not None or any(_any_key(r) for r in statement.resources)
         actions = [a for a in DECRYPT_ACTIONS if statement.covers_action(a)]
         if everywhere and actions:
             found.append(f"{statement.label} allows {', '.join(actions)} on Resource *")

@@ -4,8 +4,7 @@ Bucket policies, KMS key policies, IAM identity policies, Lambda and API Gateway
 policies all use the same grammar, so they share one parser and one set of questions:
 
 * who may do what: :func:`public_grants` (an Allow to everyone not narrowed by a condition that
-  restricts the caller, not cancelled by an unconditional Deny, and not narrowed by a Deny to
-  everyone "unless aws:SourceVpce / aws:SourceIp / … is specific");
+  restricts the caller, and not cancelled by an unconditional Deny);
 * how broad a grant is: :func:`admin_statements` (``Allow * on *``, ``Allow NotAction``) and
   :func:`service_wildcards` (``s3:*``, ``kms:*``);
 * whether a bucket refuses plain HTTP: :func:`tls_enforcement`.
@@ -13,10 +12,14 @@ policies all use the same grammar, so they share one parser and one set of quest
 The model is lenient on input (a string or a mapping; ``Statement`` as one object or a list;
 every element as a string or a list) and strict about meaning: a condition only narrows a
 grant when it pins the caller to something specific (a VPC endpoint, an account, an
-organisation, an IP range other than ``0.0.0.0/0``). Negated operators (``StringNotEquals``),
-``...IfExists`` (true when the key is absent, as it is for anonymous callers) and
-``ForAllValues:`` (true for an empty set) never narrow. Conservative on purpose: when in doubt
-a grant is treated as open, so a doubtful bucket is shown rather than hidden.
+organisation, an IP range other than ``0.0.0.0/0``) with a fixed value, as S3 itself decides
+whether a policy is public (no wildcard in an identifier, no policy variable). Negated
+operators (``StringNotEquals``), ``...IfExists`` (true when the key is absent: aws:SourceVpce
+from the internet, aws:SourceIp through any VPC endpoint) and ``ForAllValues:`` (true for an
+empty set) never narrow an Allow. The same narrowing written as a Deny does count: ``Deny *
+unless aws:SourceVpce is vpce-1`` (``StringNotEquals``), or a Deny with NotPrincipal, fences
+an ``Allow *`` to those callers. Conservative on purpose: when in doubt a grant is treated as
+open, so a doubtful bucket is shown rather than hidden.
 """
 
 from __future__ import annotations
@@ -117,7 +120,8 @@ def statement_access_levels(statement: Statement) -> frozenset[str]:
 # Conditions that narrow who the caller can be
 # ---------------------------------------------------------------------------------------------
 
-# Condition keys that pin the caller (or the calling resource) to something specific.
+# Condition keys that pin the caller (or the calling resource) to something specific. Not
+# aws:username or aws:VpcSourceIp: a user name or a private address exists in every account.
 RESTRICTING_KEYS = frozenset(
     k.lower()
     for k in (
@@ -136,44 +140,88 @@ RESTRICTING_KEYS = frozenset(
         "aws:PrincipalServiceName",
         "aws:SourceIp",
         "aws:userid",
-        "aws:username",
-        "aws:VpcSourceIp",
         "kms:CallerAccount",
         "s3:DataAccessPointAccount",
         "s3:DataAccessPointArn",
         "lambda:EventSourceToken",
     )
 )
+# Keys whose values are identifiers: like S3's own "is this policy public" test, a value narrows
+# only when fixed (no wildcard), since "vpce-*" or "1111*" admits endpoints and accounts of anyone.
+_ID_KEYS = frozenset(
+    k.lower()
+    for k in (
+        "aws:SourceVpce",
+        "aws:SourceVpc",
+        "aws:SourceAccount",
+        "aws:SourceOwner",
+        "aws:SourceOrgID",
+        "aws:PrincipalOrgID",
+        "aws:PrincipalAccount",
+        "aws:PrincipalServiceName",
+        "kms:CallerAccount",
+        "s3:DataAccessPointAccount",
+        "lambda:EventSourceToken",
+    )
+)
+_ARN_KEYS = frozenset(("aws:principalarn", "aws:sourcearn", "s3:dataaccesspointarn", "aws:sourcevpcarn"))
+_ORG_PATH_KEYS = frozenset(("aws:principalorgpaths", "aws:sourceorgpaths"))
 
 _POSITIVE_OPERATORS = frozenset(
     {"stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike", "ipaddress"}
 )
-# Keys present on every request, so ``IfExists`` does not open them up.
-_ALWAYS_PRESENT = frozenset({"aws:sourceip"})
+_NEGATED_OPERATORS = frozenset(
+    {
+        "stringnotequals",
+        "stringnotequalsignorecase",
+        "stringnotlike",
+        "arnnotequals",
+        "arnnotlike",
+        "notipaddress",
+    }
+)
+
+
+def _has_wildcard(text: str) -> bool:
+    return "*" in text or "?" in text
 
 
 def _value_is_specific(condition: Condition, value: str) -> bool:
+    """Whether one condition value names something specific (see ``_ID_KEYS``)."""
     key = condition.key_lower
     text = value.strip()
-    if not text or set(text) <= {"*", "?"}:
+    if not text or set(text) <= {"*", "?"} or "${" in text:  # a policy variable is not a fixed value
         return False
-    if key in ("aws:sourceip", "aws:vpcsourceip"):
+    like = condition.base_operator.lower() in ("stringlike", "arnlike", "stringnotlike", "arnnotlike")
+    if key == "aws:sourceip":
         try:
             network = ipaddress.ip_network(text, strict=False)
         except ValueError:
             return True  # not an address: matches nothing public, keep it as narrowing
         return network.prefixlen > 0
-    if key in ("aws:principalarn", "aws:sourcearn", "s3:dataaccesspointarn", "aws:sourcevpcarn"):
-        # An ARN whose account field is a wildcard (arn:aws:iam::*:role/x) admits every account.
+    if key in _ID_KEYS:
+        return not (like and _has_wildcard(text))
+    if key == "aws:userid":
+        # "AROAROLEID:*" is every session of one role; any other wildcard admits anyone.
+        unique_id, _, session = text.partition(":")
+        return not like or (not _has_wildcard(unique_id) and (not _has_wildcard(session) or session == "*"))
+    if key in _ORG_PATH_KEYS:
+        return not (like and _has_wildcard(text.split("/", 1)[0]))  # the organization itself is fixed
+    if key in _ARN_KEYS:
+        # An ARN whose account field is a wildcard (arn:aws:iam::*:role/x) admits every account; one
+        # without an account (S3 buckets) admits whoever creates a matching name.
         parts = text.split(":")
-        wildcard_account = len(parts) >= 5 and ("*" in parts[4] or "?" in parts[4])
-        return not (wildcard_account and condition.base_operator.lower().endswith("like"))
-    # A "*-suffix" style value admits anyone choosing a matching name.
-    return not (condition.base_operator.lower() == "stringlike" and text.startswith("*"))
+        account = parts[4] if len(parts) >= 5 else ""
+        return not (like and (_has_wildcard(account) or (not account and _has_wildcard(text))))
+    return not (like and text.startswith("*"))
 
 
 def is_restricting(condition: Condition) -> bool:
-    """Whether this condition narrows the callers to something specific (see module docstring)."""
+    """Whether this condition narrows the callers to something specific (see module docstring).
+
+    ``...IfExists`` never narrows: every key here is absent from some requests (aws:SourceIp
+    from requests through a VPC endpoint, of any account; aws:SourceVpce from the internet).
+    """
     key = condition.key_lower
     if key == "aws:principalisawsservice":
         return (
@@ -185,9 +233,29 @@ def is_restricting(condition: Condition) -> bool:
         return False
     if condition.base_operator.lower() not in _POSITIVE_OPERATORS or condition.negated:
         return False
-    if condition.if_exists and key not in _ALWAYS_PRESENT:
+    if condition.if_exists:
         return False
     if condition.set_qualifier and condition.set_qualifier.lower() == "forallvalues":
+        return False
+    return bool(condition.values) and all(_value_is_specific(condition, v) for v in condition.values)
+
+
+def is_fence(condition: Condition) -> bool:
+    """Whether a *Deny* with this condition refuses every caller but specific ones.
+
+    ``Deny ... StringNotEquals aws:SourceVpce vpce-1`` denies whoever does not come through
+    vpce-1 (a negated operator is true when the key is absent, so callers without the key are
+    denied too), which narrows an ``Allow *`` as much as the positive condition on the Allow
+    would. ``Bool aws:PrincipalIsAWSService false`` only exempts AWS service principals.
+    """
+    key = condition.key_lower
+    if key == "aws:principalisawsservice":
+        return condition.base_operator.lower() == "bool" and all(
+            v.lower() == "false" for v in condition.values
+        )
+    if key not in RESTRICTING_KEYS or condition.set_qualifier is not None:
+        return False
+    if condition.base_operator.lower() not in _NEGATED_OPERATORS:
         return False
     return bool(condition.values) and all(_value_is_specific(condition, v) for v in condition.values)
 
@@ -227,79 +295,65 @@ class Grant(BaseModel):
         }
 
 
-# Negated operators and the positive operator they deny the complement of.
-_POSITIVE_OF_NEGATED = {
-    "stringnotequals": "StringEquals",
-    "stringnotequalsignorecase": "StringEqualsIgnoreCase",
-    "stringnotlike": "StringLike",
-    "arnnotequals": "ArnEquals",
-    "arnnotlike": "ArnLike",
-    "notipaddress": "IpAddress",
-}
-
-
-def _narrows_everyone(deny: Statement) -> bool:
-    """Whether a conditional Deny to everyone leaves only specific callers allowed.
-
-    ``Deny * unless aws:SourceVpce is vpce-1`` (``StringNotEquals``) or ``unless aws:SourceIp is
-    in 203.0.113.0/24`` (``NotIpAddress``) is the documented way to restrict an ``Allow *``
-    (API Gateway private APIs, bucket and table policies): what passes the Deny is exactly what
-    the positive condition would admit. Every condition must be such a negation: the Deny
-    applies only when all of them hold, so an unrelated one (``aws:SecureTransport``) lets
-    everyone else through. A negated key that is absent makes the condition true, so callers
-    without it are denied, which is what narrowing needs.
-    """
-    if not deny.conditions:
+def _covers(deny: Statement, action: str, resources: Sequence[str]) -> bool:
+    """Whether a Deny statement covers ``action`` on every one of ``resources``."""
+    if not deny.covers_action(action):
         return False
-    for condition in deny.conditions:
-        positive = _POSITIVE_OF_NEGATED.get(condition.base_operator.lower())
-        if positive is None or condition.set_qualifier:
-            return False
-        if not is_restricting(Condition(operator=positive, key=condition.key, values=condition.values)):
-            return False
-    return True
+    if deny.not_resources is not None and not resources:
+        return False
+    return all(deny.covers_resource(r) for r in resources or ("*",))
 
 
 def _unconditional_deny_covers(
-    doc: PolicyDocument,
-    action: str,
-    resources: Sequence[str],
-    *,
-    everyone: bool,
-    narrowing: bool = False,
+    doc: PolicyDocument, action: str, resources: Sequence[str], *, everyone: bool
 ) -> bool:
-    """An explicit Deny without conditions covering ``action`` on all ``resources`` wins.
-
-    With ``narrowing``, a Deny to everyone whose conditions only let specific callers through
-    (see ``_narrows_everyone``) also counts: the grant is then no longer open to everyone.
-    """
+    """An explicit Deny without conditions covering ``action`` on all ``resources`` wins."""
     for deny in doc.denies():
-        if deny.conditions and not (narrowing and _narrows_everyone(deny)):
+        if deny.conditions:
             continue
         if everyone and not (deny.principal is None or deny.principal.everyone):
             continue  # a Deny to a few principals does not cancel an Allow to everyone
         if deny.not_principal is not None:
             continue
-        if not deny.covers_action(action):
-            continue
-        if deny.not_resources is not None and not resources:
-            continue
-        if all(deny.covers_resource(r) for r in resources or ("*",)):
+        if _covers(deny, action, resources):
             return True
     return False
 
 
-def _granted_actions(
-    doc: PolicyDocument, statement: Statement, *, everyone: bool, narrowing: bool = False
-) -> tuple[str, ...]:
-    def denied(action: str) -> bool:
-        return _unconditional_deny_covers(
-            doc, action, statement.resources, everyone=everyone, narrowing=narrowing
-        )
+def _fencing_deny_covers(doc: PolicyDocument, action: str, resources: Sequence[str]) -> bool:
+    """A Deny that refuses ``action`` on all ``resources`` to everyone but specific callers:
+    everyone with only fence conditions (:func:`is_fence`), or a NotPrincipal naming principals.
+    The Allow it overlaps then reaches only those callers, so it is not public."""
+    for deny in doc.denies():
+        if deny.not_principal is not None:
+            if deny.not_principal.everyone or not deny.not_principal.identifiers():
+                continue
+        elif deny.principal is None or not deny.principal.everyone:
+            continue
+        if deny.not_principal is None and not deny.conditions:
+            continue  # unconditional: handled by _unconditional_deny_covers
+        if all(is_fence(c) for c in deny.conditions) and _covers(deny, action, resources):
+            return True
+    return False
 
+
+def _cancelled(doc: PolicyDocument, action: str, resources: Sequence[str], *, everyone: bool) -> bool:
+    if _unconditional_deny_covers(doc, action, resources, everyone=everyone):
+        return True
+    return everyone and _fencing_deny_covers(doc, action, resources)
+
+
+def _granted_actions(doc: PolicyDocument, statement: Statement, *, everyone: bool) -> tuple[str, ...]:
     if statement.not_actions is not None:
-        return () if denied("*") else (f"NotAction [{', '.join(statement.not_actions)}]",)
-    return tuple(a for a in statement.actions if not denied(a))
+        listed = ", ".join(statement.not_actions)
+        return (
+            (f"NotAction [{listed}]",)
+            if not _cancelled(doc, "*", statement.resources, everyone=everyone)
+            else ()
+        )
+    return tuple(
+        a for a in statement.actions if not _cancelled(doc, a, statement.resources, everyone=everyone)
+    )
 
 
 def public_grants(doc: PolicyDocument | None, *, action_filter: Iterable[str] | None = None) -> list[Grant]:
@@ -315,7 +369,7 @@ def public_grants(doc: PolicyDocument | None, *, action_filter: Iterable[str] | 
     for statement in doc.allows():
         if not statement.applies_to_everyone or restricting_conditions(statement):
             continue
-        actions = _granted_actions(doc, statement, everyone=True, narrowing=True)
+        actions = _granted_actions(doc, statement, everyone=True)
         if wanted:
             actions = tuple(
                 a for a in actions if a.startswith("NotAction") or any(pattern_overlaps(w, a) for w in wanted)
@@ -438,23 +492,55 @@ def _deny_to_all_s3(statement: Statement) -> bool:
     )
 
 
+def _matches_plain_http(condition: Condition) -> bool | None:
+    """Whether a TLS condition of a Deny is true for a plain-HTTP request (None: not a TLS key).
+
+    Such a request has aws:SecureTransport false and no s3:TlsVersion key at all, so only
+    ``Bool false`` and a ``NumericLessThan…IfExists`` on the version match it.
+    """
+    if condition.key_lower == "aws:securetransport":
+        return (
+            condition.base_operator.lower() == "bool"
+            and condition.set_qualifier is None
+            and bool(condition.values)
+            and all(_is_false(v) for v in condition.values)
+        )
+    if condition.key_lower == "s3:tlsversion":
+        return (
+            condition.base_operator.lower() in ("numericlessthan", "numericlessthanequals")
+            and condition.if_exists
+            and condition.set_qualifier is None
+            and bool(condition.values)
+        )
+    return None
+
+
+def _tls_condition_text(statement: Statement) -> str:
+    if any(c.key_lower == "aws:securetransport" for c in statement.conditions):
+        return "aws:SecureTransport false"
+    version = next(c for c in statement.conditions if c.key_lower == "s3:tlsversion")
+    return f"s3:TlsVersion below {version.values[0]} (IfExists)"
+
+
 def tls_enforcement(doc: PolicyDocument | None, bucket_arn: str) -> TlsVerdict:
     """Whether a bucket policy refuses every request not made over TLS.
 
-    Passes on a Deny to every principal, of every S3 action (``s3:*`` or ``*``), on both the
-    bucket and its objects, whose only condition is ``aws:SecureTransport`` false under ``Bool``
-    or ``BoolIfExists`` (string or boolean value), or ``s3:TlsVersion`` below a version under
-    ``NumericLessThanIfExists``. ``NumericLessThan`` without ``IfExists`` does not count: plain
-    HTTP requests carry no ``s3:TlsVersion`` key, so such a Deny never matches them.
+    Passes when Deny statements to every principal, of every S3 action (``s3:*`` or ``*``),
+    together cover the bucket and its objects (one statement for both, or one each), and their
+    only conditions are ``aws:SecureTransport`` false under ``Bool`` or ``BoolIfExists`` (string
+    or boolean value) and/or ``s3:TlsVersion`` below a version under ``NumericLessThanIfExists``.
+    The conditions of one statement must all hold for plain HTTP (they are ANDed): plain
+    ``NumericLessThan`` does not count, since plain HTTP requests carry no ``s3:TlsVersion``
+    key, so such a Deny never matches them.
     """
     if doc is None or doc.is_empty:
         return TlsVerdict(enforced=False, reason="the bucket has no bucket policy")
     targets = (bucket_arn, f"{bucket_arn}/*")
+    covered: dict[str, Statement] = {}
     notes: list[str] = []
     for statement in doc.denies():
-        secure = [c for c in statement.conditions if c.key_lower == "aws:securetransport"]
-        tls = [c for c in statement.conditions if c.key_lower == "s3:tlsversion"]
-        if not secure and not tls:
+        tls = [c for c in statement.conditions if _matches_plain_http(c) is not None]
+        if not tls:
             continue
         where = statement.label
         if not _deny_to_all_s3(statement):
@@ -462,42 +548,35 @@ def tls_enforcement(doc: PolicyDocument | None, bucket_arn: str) -> TlsVerdict:
                 f"{where} denies insecure transport but not for Principal * and all S3 actions (s3:*)"
             )
             continue
-        missing = [t for t in targets if not statement.covers_resource(t)]
-        if missing:
-            notes.append(f"{where} does not cover {', '.join(missing)}")
-            continue
-        others = [
-            c.key for c in statement.conditions if c.key_lower not in ("aws:securetransport", "s3:tlsversion")
-        ]
+        others = [c.key for c in statement.conditions if _matches_plain_http(c) is None]
         if others:
             notes.append(f"{where} is narrowed by other condition keys ({', '.join(sorted(set(others)))})")
             continue
-        if any(
-            c.base_operator.lower() == "bool"
-            and c.set_qualifier is None
-            and c.values
-            and all(_is_false(v) for v in c.values)
-            for c in secure
-        ):
-            return TlsVerdict(
-                enforced=True,
-                reason=f"{where} denies requests with aws:SecureTransport false",
-                statement=statement.index,
-            )
-        for c in tls:
-            if c.base_operator.lower() == "numericlessthan" and c.values:
-                if c.if_exists:
-                    return TlsVerdict(
-                        enforced=True,
-                        reason=f"{where} denies requests with s3:TlsVersion below {c.values[0]} (IfExists)",
-                        statement=statement.index,
-                    )
+        failing = [c for c in tls if not _matches_plain_http(c)]
+        if failing:
+            if any(c.key_lower == "s3:tlsversion" for c in failing):
                 notes.append(
                     f"{where} uses NumericLessThan on s3:TlsVersion, which does not match plain HTTP "
                     "(the key is absent); use NumericLessThanIfExists or add aws:SecureTransport false"
                 )
-        if secure and not any(n.startswith(where) for n in notes):
-            notes.append(f"{where} tests aws:SecureTransport but not as Bool/BoolIfExists false")
+            else:
+                notes.append(f"{where} tests aws:SecureTransport but not as Bool/BoolIfExists false")
+            continue
+        hit = [t for t in targets if statement.covers_resource(t)]
+        for target in hit:
+            covered.setdefault(target, statement)
+        if len(hit) < len(targets):
+            notes.append(f"{where} does not cover {', '.join(t for t in targets if t not in hit)}")
+    if len(covered) == len(targets):
+        by_index = {covered[t].index: covered[t] for t in targets}
+        statements = [by_index[i] for i in sorted(by_index)]
+        what = " / ".join(dict.fromkeys(_tls_condition_text(st) for st in statements))
+        labels = " and ".join(st.label for st in statements)
+        if len(statements) == 1:
+            reason = f"{labels} denies requests with {what}"
+        else:
+            reason = f"{labels} deny requests with {what} on the bucket and its objects"
+        return TlsVerdict(enforced=True, reason=reason, statement=statements[0].index)
     if notes:
         return TlsVerdict(enforced=False, reason="; ".join(notes))
     return TlsVerdict(

@@ -11,6 +11,7 @@ from controlmap.checks.policy import public_grants, tls_enforcement
 from controlmap.checks.registry import (
     CheckContext,
     Outcome,
+    Status,
     check,
     failed,
     need,
@@ -214,12 +215,31 @@ def acls_disabled(bucket: S3Bucket, ctx: CheckContext) -> Outcome:
     )
 
 
-def _key_managed_by_aws(bucket: S3Bucket, key_id: str | None, ctx: CheckContext) -> bool | None:
-    if key_id is None or key_id in ("alias/aws/s3",) or key_id.endswith(":alias/aws/s3"):
-        return True
+def _bucket_key(bucket: S3Bucket, key_id: str, ctx: CheckContext) -> KmsKey | None:
+    """The inventory's KMS key behind KMSMasterKeyID (a key ARN, key ID, alias or alias ARN).
+
+    IDs and aliases are resolved in the bucket's own region: S3 uses keys of its region, and
+    aliases are regional.
+    """
+    alias = "alias/" + key_id.split(":alias/", 1)[1] if ":alias/" in key_id else key_id
     for key in ctx.inventory.of_type(KmsKey, account_id=bucket.account_id):
-        if key_id in (key.id, key.id.rsplit("/", 1)[-1]) or key_id in (key.aliases or []):
-            return key.key_manager == "AWS" if key.key_manager else None
+        if key_id == key.id:
+            return key
+        if key.region == bucket.region and (
+            key_id == key.id.rsplit("/", 1)[-1] or alias in (key.aliases or [])
+        ):
+            return key
+    return None
+
+
+def _kms_listing_error(bucket: S3Bucket, ctx: CheckContext) -> Outcome | None:
+    for error in ctx.inventory.errors:
+        if KmsKey.resource_type in error.resource_types and error.region == bucket.region:
+            return Outcome(
+                Status.ERROR,
+                f"whether the bucket key is customer managed is not known: {error.describe()}",
+                error_code=error.code,
+            )
     return None
 
 
@@ -227,6 +247,8 @@ def _key_managed_by_aws(bucket: S3Bucket, key_id: str | None, ctx: CheckContext)
     "s3_bucket_default_encryption_kms",
     S3Bucket,
     title="Default encryption uses SSE-KMS",
+    # With s3.require_customer_managed_key the KMS keys tell customer from AWS managed keys.
+    uses=[KmsKey],
     facts=("encryption", "key_manager", "aliases"),
 )
 def default_encryption_kms(bucket: S3Bucket, ctx: CheckContext) -> Outcome:
@@ -249,13 +271,23 @@ def default_encryption_kms(bucket: S3Bucket, ctx: CheckContext) -> Outcome:
         return failed(f"default encryption algorithm {enc.algorithm} is not SSE-KMS", **evidence)
     label = "DSSE-KMS" if enc.algorithm == "aws:kms:dsse" else "SSE-KMS"
     settings = ctx.config(S3Settings, "s3")
-    aws_managed = _key_managed_by_aws(bucket, enc.kms_key_id, ctx)
-    key = enc.kms_key_id or "the AWS managed key aws/s3"
+    key_id = enc.kms_key_id
+    key = key_id or "the AWS managed key aws/s3"
     if not settings.require_customer_managed_key:
         return passed(f"default encryption is {label} with {key}", **evidence)
+    aws_managed: bool | None = True
+    if key_id is not None and key_id != "alias/aws/s3" and not key_id.endswith(":alias/aws/s3"):
+        found = _bucket_key(bucket, key_id, ctx)
+        if found is not None:
+            aws_managed = need(found, "key_manager") == "AWS"
+        elif (listing := _kms_listing_error(bucket, ctx)) is not None:
+            return listing
+        else:
+            aws_managed = None
     if aws_managed is None:
         return unknown(
-            f"default encryption is {label} with {key}; whether that key is customer managed is not known"
+            f"default encryption is {label} with {key}, a key not in the scanned inventory (another "
+            "account or region); whether it is customer managed is not known"
         )
     if aws_managed:
         return failed(

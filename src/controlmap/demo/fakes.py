@@ -9,9 +9,11 @@ Used by ``controlmap demo`` and by tests; never by a scan of a real account.
 from __future__ import annotations
 
 import json
+import threading
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
@@ -115,3 +117,90 @@ def answer_before_call(
     # On the service-level event, after the guard and counter: botocore runs handlers of a more
     # specific event name (before-call.<service>.<Operation>) before those, which would skip them.
     client.meta.events.register(f"before-call.{service_id}", respond)
+
+
+class FakeEventHistory:
+    """CloudTrail's event history (``LookupEvents``), which moto lacks: events recorded per
+    region, answered newest first, filtered by one lookup attribute and the start time.
+
+    The demo's KMS emulation (``demo/seed_kms.py``) records ``ScheduleKeyDeletion`` here as AWS
+    would, so the waiting period of a scheduled key deletion is read the way a live scan reads it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._events: dict[str, list[dict[str, Any]]] = {}
+
+    def record(self, region: str, event: dict[str, Any]) -> None:
+        with self._lock:
+            self._events.setdefault(region, []).append(event)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._events.clear()
+
+    def install(self, client: Any) -> None:
+        if client.meta.service_model.service_name != "cloudtrail":
+            return
+        region = client.meta.region_name
+
+        def respond(params: dict[str, Any]) -> dict[str, Any]:
+            request = json.loads(params.get("body") or b"{}")
+            wanted = request.get("LookupAttributes") or []
+            start = request.get("StartTime")
+            with self._lock:
+                events = list(self._events.get(region, []))
+            found = []
+            for event in sorted(events, key=lambda e: e["EventTime"], reverse=True):
+                if start is not None and event["EventTime"].timestamp() < float(start):
+                    continue
+                if all(_attribute(event, a.get("AttributeKey"), a.get("AttributeValue")) for a in wanted):
+                    found.append(event)
+            return {"Events": found}
+
+        answer_before_call(client, "LookupEvents", respond)
+
+
+def _attribute(event: dict[str, Any], key: str | None, value: str | None) -> bool:
+    if key == "ResourceName":
+        return any(r.get("ResourceName") == value for r in event.get("Resources", []))
+    if key == "ResourceType":
+        return any(r.get("ResourceType") == value for r in event.get("Resources", []))
+    return key is not None and event.get(key) == value
+
+
+def schedule_key_deletion_event(
+    key_arn: str, requested_key_id: str, window_days: int, when: datetime, account_id: str, region: str
+) -> dict[str, Any]:
+    """A ScheduleKeyDeletion event as LookupEvents returns it (shape of AWS's documented record)."""
+    detail = {
+        "eventVersion": "1.08",
+        "userIdentity": {"type": "IAMUser", "accountId": account_id, "userName": "demo-admin"},
+        "eventTime": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "eventSource": "kms.amazonaws.com",
+        "eventName": "ScheduleKeyDeletion",
+        "awsRegion": region,
+        "requestParameters": {"pendingWindowInDays": window_days, "keyId": requested_key_id},
+        "responseElements": {
+            "keyId": key_arn,
+            "keyState": "PendingDeletion",
+            "deletionDate": (when + timedelta(days=window_days)).strftime("%b %d, %Y %H:%M:%S %p"),
+        },
+        "readOnly": False,
+        "resources": [{"accountId": account_id, "type": "AWS::KMS::Key", "ARN": key_arn}],
+        "eventType": "AwsApiCall",
+        "recipientAccountId": account_id,
+    }
+    return {
+        "EventId": str(uuid.uuid4()),
+        "EventName": "ScheduleKeyDeletion",
+        "ReadOnly": "false",
+        "EventTime": when,
+        "EventSource": "kms.amazonaws.com",
+        "Username": "demo-admin",
+        "Resources": [{"ResourceType": "AWS::KMS::Key", "ResourceName": key_arn}],
+        "CloudTrailEvent": json.dumps(detail),
+    }
+
+
+EVENT_HISTORY = FakeEventHistory()

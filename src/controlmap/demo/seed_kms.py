@@ -1,5 +1,15 @@
 """Demo KMS keys: rotated and unrotated, private and public policies, keys AWS manages,
-an asymmetric key, a key scheduled for deletion with a short window, imported material."""
+an asymmetric key, a key scheduled for deletion with a short window, imported material.
+
+moto differs from AWS in two ways the KMS checks see, corrected by ``install_kms_emulation`` in
+the in-process moto server (the demo and the tests; only processes importing this module):
+
+* keys behind the reserved aliases ``alias/aws/*`` (which moto creates for EBS default
+  encryption, DynamoDB, …) are customer managed in moto, AWS managed (``KeyManager: AWS``) in AWS;
+* CloudTrail's event history does not exist, so the waiting period of a scheduled deletion
+  (which AWS keeps only in the ``ScheduleKeyDeletion`` event) is recorded into
+  ``demo.fakes.EVENT_HISTORY``, which answers ``LookupEvents`` as AWS would.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +17,41 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from controlmap.demo.fakes import EVENT_HISTORY, schedule_key_deletion_event
 from controlmap.demo.seed import SeedContext, demo_client_hook, seeder
 
-# Waiting periods the seeder scheduled: moto's DescribeKey omits PendingDeletionWindowInDays.
-_SCHEDULED_WINDOWS: dict[str, int] = {}
+
+def install_kms_emulation() -> None:
+    from moto.kms.models import KmsBackend
+
+    if getattr(KmsBackend, "_controlmap_demo", False):
+        return
+    create_alias = KmsBackend.create_alias
+    schedule = KmsBackend.schedule_key_deletion
+
+    def reserved_aliases_are_aws_managed(self: Any, target_key_id: str, alias_name: str) -> Any:
+        alias = create_alias(self, target_key_id, alias_name)
+        if alias_name.startswith("alias/aws/"):  # only AWS can create these
+            self.keys[self.get_key_id(target_key_id)].key_manager = "AWS"
+        return alias
+
+    def recorded_in_event_history(self: Any, key_id: str, pending_window_in_days: int) -> Any:
+        answer = schedule(self, key_id, pending_window_in_days)
+        key = self.keys.get(self.get_key_id(key_id))
+        if key is not None and key.key_state == "PendingDeletion":
+            event = schedule_key_deletion_event(
+                key.arn, key_id, pending_window_in_days, datetime.now(UTC), self.account_id, self.region_name
+            )
+            EVENT_HISTORY.record(self.region_name, event)
+        return answer
+
+    KmsBackend.create_alias = reserved_aliases_are_aws_managed  # type: ignore[method-assign]
+    KmsBackend.schedule_key_deletion = recorded_in_event_history  # type: ignore[method-assign]
+    KmsBackend._controlmap_demo = True  # type: ignore[attr-defined]
+
+
+install_kms_emulation()
+demo_client_hook(EVENT_HISTORY.install)
 
 
 def _policy(account: str, *extra: dict[str, object]) -> str:
@@ -77,7 +118,6 @@ def seed_kms(ctx: SeedContext) -> None:
     key("demo-signing", KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")  # rotation NOT_APPLICABLE
     doomed = key("demo-retired")
     kms.schedule_key_deletion(KeyId=doomed, PendingWindowInDays=7)  # KMS-05 FAIL (< 30 days)
-    _SCHEDULED_WINDOWS[doomed] = 7
     try:
         imported = kms.create_key(Description="demo: imported material", Origin="EXTERNAL")["KeyMetadata"][
             "KeyId"
@@ -100,18 +140,3 @@ def seed_kms(ctx: SeedContext) -> None:
     eu_key = regional.create_key(Description="demo: eu data")["KeyMetadata"]["KeyId"]
     regional.create_alias(AliasName="alias/demo-eu-data", TargetKeyId=eu_key)
     regional.enable_key_rotation(KeyId=eu_key)
-
-
-@demo_client_hook
-def deletion_window_in_describe_key(client: Any) -> None:
-    """Add the PendingDeletionWindowInDays AWS returns (moto does not) for keys the seeder scheduled."""
-    if client.meta.service_model.service_name != "kms":
-        return
-
-    def add_window(parsed: dict[str, Any], **_: Any) -> None:
-        meta = parsed.get("KeyMetadata") or {}
-        window = _SCHEDULED_WINDOWS.get(str(meta.get("KeyId")))
-        if window is not None and meta.get("KeyState") == "PendingDeletion":
-            meta.setdefault("PendingDeletionWindowInDays", window)
-
-    client.meta.events.register("after-call.kms.DescribeKey", add_window)

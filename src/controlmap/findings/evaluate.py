@@ -88,8 +88,13 @@ def _outcomes(spec: CheckSpec, resource: Resource, ctx: CheckContext) -> list[Ou
     except FactUnavailable as missing:
         outcomes = [missing.outcome]
     except Exception as exc:  # a bug in one check must not sink the scan
-        log.exception("check %s crashed on %s", spec.id, resource.id)
-        outcomes = [Outcome(Status.ERROR, f"check {spec.id} failed: {type(exc).__name__}: {exc}")]
+        log.debug("check %s crashed on %s", spec.id, resource.id, exc_info=True)  # not on the terminal
+        outcomes = [
+            Outcome(
+                Status.ERROR,
+                f"check {spec.id} failed: {type(exc).__name__}: {exc} (a controlmap bug: please report it)",
+            )
+        ]
     if not outcomes:
         outcomes = [Outcome(Status.NOT_APPLICABLE, "nothing to evaluate on this resource")]
     return outcomes

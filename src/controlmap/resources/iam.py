@@ -12,7 +12,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from controlmap.resources.base import Resource
+from controlmap.resources.base import CollectionError, Resource
 from controlmap.resources.policy import PolicyDocument
 
 
@@ -29,6 +29,7 @@ class AttachedPolicy(_Facts):
     arn: str
     name: str
     document: PolicyDocument | None = None  # the default version; None if not visible
+    error: CollectionError | None = None  # why the document is missing, when reading it failed
 
     @property
     def aws_managed(self) -> bool:
@@ -56,6 +57,12 @@ class _Principal(Resource):
         for attached in self.attached_policies or []:
             out.append((f"managed policy {attached.arn}", attached.document))
         return out
+
+    def policy_read_errors(self) -> dict[str, CollectionError]:
+        """label -> failed read, for the attached policies whose document could not be read."""
+        return {
+            f"managed policy {a.arn}": a.error for a in self.attached_policies or [] if a.error is not None
+        }
 
 
 class IamUser(_Principal):

@@ -3,7 +3,8 @@
 Every client it makes carries two botocore event handlers:
 
 * a guard on ``before-call`` that refuses any operation that is not a read (Get*, List*,
-  Describe*, Head*, BatchGet*, plus a short allowlist) *before* the request is signed or sent;
+  Describe*, Head*, BatchGet*, Lookup*, plus a short allowlist, minus the reads that hand out
+  credentials, secrets or data: ``NOT_READS``) *before* the request is signed or sent;
 * a counter of API calls (``before-call``, once per logical call) and of HTTP attempts
   (``before-send``, retries included), per ``service:Operation``.
 
@@ -37,11 +38,59 @@ READ_ALLOWLIST = frozenset(
 )
 
 
+# Operations named like reads that are not reads of configuration: they hand out credentials or
+# tokens, return secret values or customer data, or create something as a side effect. A scanner
+# needs none of them, so they are refused like writes ("<boto3 service name>:<Operation>").
+NOT_READS = frozenset(
+    {
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:BatchGetSecretValue",
+        "ssm:GetParameter",  # SecureString values, decrypted on request
+        "ssm:GetParameters",
+        "ssm:GetParametersByPath",
+        "ssm:GetParameterHistory",
+        "ec2:GetPasswordData",
+        "s3:GetObject",  # customer data, not configuration
+        "s3:GetObjectTorrent",
+        "sts:GetSessionToken",
+        "sts:GetFederationToken",
+        "sts:GetWebIdentityToken",
+        "cognito-identity:GetId",  # creates an identity
+        "cognito-identity:GetOpenIdToken",
+        "cognito-identity:GetOpenIdTokenForDeveloperIdentity",
+        "cognito-identity:GetCredentialsForIdentity",
+        "ecr:GetAuthorizationToken",
+        "ecr-public:GetAuthorizationToken",
+        "codeartifact:GetAuthorizationToken",
+        "redshift:GetClusterCredentials",  # may create a database user
+        "redshift:GetClusterCredentialsWithIAM",
+        "redshift-serverless:GetCredentials",
+        "sso:GetRoleCredentials",
+        "lightsail:GetRelationalDatabaseMasterUserPassword",
+        "lightsail:GetInstanceAccessDetails",  # creates temporary SSH keys
+        "lakeformation:GetTemporaryGlueFunctionCredentials",
+        "lakeformation:GetTemporaryGlueTableCredentials",
+        "emr-containers:GetManagedEndpointSessionCredentials",
+        "quicksight:GetDashboardEmbedUrl",
+        "quicksight:GetSessionEmbedUrl",
+        "codepipeline:GetJobDetails",  # returns the job's temporary credentials
+        "codepipeline:GetThirdPartyJobDetails",
+        "kinesis-video-signaling:GetIceServerConfig",
+        "iot:GetRegistrationCode",  # creates the code on first call
+        "iot:DescribeEndpoint",  # creates the endpoint on first call
+    }
+)
+
+
 class ReadOnlyViolation(RuntimeError):
     """Raised before sending any AWS request that is not a read."""
 
 
-def is_read_operation(service: str, operation: str) -> bool:
+def is_read_operation(service: str, operation: str, *, service_name: str | None = None) -> bool:
+    """Whether ``service:operation`` only reads configuration (``service``: the endpoint prefix
+    the counters use; ``service_name``: boto3's name, when it differs, for ``NOT_READS``)."""
+    if f"{service_name or service}:{operation}" in NOT_READS or f"{service}:{operation}" in NOT_READS:
+        return False
     return operation.startswith(READ_PREFIXES) or f"{service}:{operation}" in READ_ALLOWLIST
 
 
@@ -147,11 +196,12 @@ class ClientFactory:
     def _instrument(self, client: Any) -> None:
         service_id = client.meta.service_model.service_id.hyphenize()
         endpoint_prefix = client.meta.service_model.endpoint_prefix
+        service_name = client.meta.service_model.service_name
         counter = self.counter
 
         def guard(model: Any, **_: Any) -> None:
             name = model.name
-            if not is_read_operation(endpoint_prefix, name):
+            if not is_read_operation(endpoint_prefix, name, service_name=service_name):
                 raise ReadOnlyViolation(
                     f"controlmap is read-only: refused {endpoint_prefix}:{name} before sending it"
                 )

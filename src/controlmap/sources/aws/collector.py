@@ -149,6 +149,21 @@ class CollectContext:
         A failed listing hides every resource it would have returned, so it is recorded on the
         inventory against ``produces``: checks of those types then report ERROR for this region.
         """
+        items, _ = self.listing(service, operation, result_key, region=region, produces=produces, **params)
+        return items
+
+    def listing(
+        self,
+        service: str,
+        operation: str,
+        result_key: str,
+        *,
+        region: str | None = None,
+        produces: Iterable[type[Resource]] = (),
+        **params: Any,
+    ) -> tuple[list[Any] | None, CollectionError | None]:
+        """Like :meth:`paginate`, also returning the recorded failure, for a collector that marks
+        the facts the listing would have filled (so their checks report ERROR with its code)."""
         client = self.client(service, region)
         items: list[Any] = []
         try:
@@ -157,7 +172,7 @@ class CollectContext:
                     items.extend(page.get(result_key, []))
             else:
                 items.extend(getattr(client, operation)(**params).get(result_key, []))
-            return items
+            return items, None
         except ReadOnlyViolation:
             raise
         except ClientError as exc:
@@ -166,7 +181,7 @@ class CollectContext:
         except BotoCoreError as exc:
             error = self._error(service, client, operation, exc, type(exc).__name__, region, None, produces)
         self.record_error(error)
-        return None
+        return None, error
 
     def pages(
         self,

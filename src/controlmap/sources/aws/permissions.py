@@ -39,6 +39,7 @@ OPERATION_ACTIONS: dict[str, tuple[str, ...]] = {
     "iam:GetCredentialReport": ("iam:GetCredentialReport",),
     "iam:GetAccountSummary": ("iam:GetAccountSummary",),
     "iam:ListVirtualMFADevices": ("iam:ListVirtualMFADevices",),
+    "iam:ListMFADevices": ("iam:ListMFADevices",),  # only users with a virtual device
     "iam:GetAccountPasswordPolicy": ("iam:GetAccountPasswordPolicy",),
     "access-analyzer:ListAnalyzers": ("access-analyzer:ListAnalyzers",),
     # CloudTrail (CT-01 ... CT-06, KMS-04)
@@ -51,6 +52,8 @@ OPERATION_ACTIONS: dict[str, tuple[str, ...]] = {
     "kms:DescribeKey": ("kms:DescribeKey",),
     "kms:GetKeyPolicy": ("kms:GetKeyPolicy",),
     "kms:GetKeyRotationStatus": ("kms:GetKeyRotationStatus",),
+    # KMS-05: the waiting period of a pending deletion is only in the ScheduleKeyDeletion event
+    "cloudtrail:LookupEvents": ("cloudtrail:LookupEvents",),
     # EC2 / VPC / EBS (EC2-01 ... EC2-09)
     "ec2:DescribeSecurityGroups": ("ec2:DescribeSecurityGroups",),
     "ec2:DescribeNetworkAcls": ("ec2:DescribeNetworkAcls",),

@@ -21,7 +21,7 @@ from controlmap.catalog.models import Control
 from controlmap.checks.registry import CheckSpec, Inventory, registry
 from controlmap.resources.account import AwsAccount, AwsRegion
 from controlmap.resources.base import CollectionError
-from controlmap.sources.aws.clients import ClientFactory, ReadOnlyViolation
+from controlmap.sources.aws.clients import CallCounter, ClientFactory, ReadOnlyViolation
 from controlmap.sources.aws.collector import CollectContext, CollectorSpec, Scope, collectors
 from controlmap.sources.aws.session import SessionError, SessionOptions, build_session, caller_account
 
@@ -80,10 +80,22 @@ def plan_collectors(
     return chosen, (frozenset(facts) if facts is not None else None)
 
 
-def resolve_regions(factory: ClientFactory, home: str, requested: Sequence[str] | None) -> list[str]:
-    """Explicit regions as given; otherwise the account's enabled regions (ec2:DescribeRegions)."""
-    if requested and [r for r in requested if r.lower() != "all"]:
-        return sorted(dict.fromkeys(r.strip() for r in requested if r.strip()))
+def resolve_regions(
+    factory: ClientFactory, home: str, requested: Sequence[str] | None, *, validate: bool = False
+) -> list[str]:
+    """Explicit regions (checked with ``validate``); otherwise the account's enabled regions
+    (ec2:DescribeRegions).
+
+    An explicit region AWS does not know (``us-east-9``) or that the account has not opted in
+    to (``ap-east-1``) would make every call there fail: ``validate`` refuses it up front.
+    """
+    explicit = sorted(
+        dict.fromkeys(r.strip() for r in requested or [] if r.strip() and r.strip().lower() != "all")
+    )
+    if requested and explicit and not any(r.strip().lower() == "all" for r in requested):
+        if validate:
+            _check_regions(factory, home, explicit)
+        return explicit
     try:
         response = factory.client("ec2", home).describe_regions(
             Filters=[{"Name": "opt-in-status", "Values": ["opt-in-not-required", "opted-in"]}]
@@ -96,21 +108,51 @@ def resolve_regions(factory: ClientFactory, home: str, requested: Sequence[str] 
     return sorted(r["RegionName"] for r in response["Regions"])
 
 
+def _check_regions(factory: ClientFactory, home: str, regions: Sequence[str]) -> None:
+    try:
+        listed = factory.client("ec2", home).describe_regions(AllRegions=True)["Regions"]
+    except (ClientError, BotoCoreError):
+        # DescribeRegions denied: fall back to the regions this botocore knows of, any partition.
+        known = {
+            region
+            for partition in factory.session.get_available_partitions()
+            for region in factory.session.get_available_regions("ec2", partition_name=partition)
+        }
+        unknown = [r for r in regions if r not in known]
+        if unknown:
+            raise SessionError(f"unknown region(s): {', '.join(unknown)}") from None
+        return
+    status = {r["RegionName"]: r.get("OptInStatus", "opt-in-not-required") for r in listed}
+    unknown = [r for r in regions if r not in status]
+    if unknown:
+        raise SessionError(
+            f"unknown region(s): {', '.join(unknown)} (this account's regions: {', '.join(sorted(status))})"
+        )
+    disabled = [r for r in regions if status[r] == "not-opted-in"]
+    if disabled:
+        raise SessionError(
+            f"region(s) not enabled in this account: {', '.join(disabled)}; enable them "
+            "(Account settings, AWS Regions) or leave them out of --regions"
+        )
+
+
 def run_aws_scan(
     options: AwsScanOptions,
     controls: Sequence[Control],
     settings: Any,
     progress: ProgressCallback | None = None,
 ) -> AwsScanOutcome:
-    session = build_session(options.session)
+    counter = CallCounter()  # sts:AssumeRole (--role-arn) is counted with the scan's own calls
+    session = build_session(options.session, counter)
     factory = ClientFactory(
         session,
         max_pool_connections=max(10, options.detail_concurrency + 4),
+        counter=counter,
         client_hooks=options.client_hooks,
     )
     home = session.region_name or "us-east-1"
     account_id = caller_account(factory, home)
-    regions = resolve_regions(factory, home, options.regions)
+    regions = resolve_regions(factory, home, options.regions, validate=True)
 
     inventory = Inventory()
     account = AwsAccount(id=f"arn:aws:::account/{account_id}", name=account_id, account_id=account_id)
@@ -158,13 +200,15 @@ def run_aws_scan(
             except ReadOnlyViolation:
                 raise
             except Exception as exc:  # one broken collector must not sink the scan
-                log.exception("collector %s failed in %s", spec.name, region)
+                # A bug, not the user's input: the ERROR findings and the summary say so; the
+                # traceback goes to the debug log only (never to the user's terminal).
+                log.debug("collector %s failed in %s", spec.name, region, exc_info=True)
                 inventory.add_error(
                     CollectionError(
                         service=spec.service,
                         operation=f"collector {spec.name}",
                         code=type(exc).__name__,
-                        message=str(exc)[:300],
+                        message=f"{str(exc)[:240]} (a controlmap bug: please report it)",
                         region=region if spec.scope is Scope.REGIONAL else None,
                         account_id=account_id,
                         resource_types=spec.produces,

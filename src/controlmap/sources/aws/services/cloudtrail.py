@@ -1,7 +1,12 @@
 """CloudTrail: every trail once (in its home region), its logging status and event selectors.
 
-``DescribeTrails`` with ``includeShadowTrails=False`` in each region returns the trails whose
-home is that region, so a multi-region trail is read once, not once per region it covers.
+``DescribeTrails`` includes shadow trails: the copies a multi-region trail has in every region
+and, in a member account of an organization, the organization trail of the management account
+(it is returned *only* as a shadow; without shadows a member account seems to have no trail).
+Each trail is kept once: in its home region, or, when that region is not scanned (a
+multi-region trail homed in us-east-1 scanned with ``--regions eu-west-1``), in the first
+scanned region. Status and selectors are then read in the home region by ARN, as AWS requires
+for shadow and organization trails.
 """
 
 from __future__ import annotations
@@ -23,13 +28,21 @@ SELECTOR_FACTS = ("event_selectors", "advanced_event_selectors")
 
 @collector("cloudtrail", service="cloudtrail", produces=[CloudTrailTrail], scope=Scope.REGIONAL)
 def collect_cloudtrail(ctx: CollectContext) -> None:
-    result = ctx.call("cloudtrail", "describe_trails", includeShadowTrails=False)
+    result = ctx.call("cloudtrail", "describe_trails", includeShadowTrails=True)
     if result.error is not None:
         ctx.record_error(result.error.model_copy(update={"resource_types": (CloudTrailTrail.resource_type,)}))
         return
-    trails = [_trail(ctx, t) for t in (result.data or {}).get("trailList", [])]
+    trails = [_trail(ctx, t) for t in (result.data or {}).get("trailList", []) if _read_here(ctx, t)]
     for trail in ctx.map(lambda t: _details(ctx, t), trails):
         ctx.add(trail)
+
+
+def _read_here(ctx: CollectContext, item: dict[str, Any]) -> bool:
+    """Whether this region's run keeps the trail (each trail once across the scanned regions)."""
+    home = item.get("HomeRegion") or ctx.region
+    if home == ctx.region:
+        return True
+    return home not in ctx.regions and ctx.region == min(ctx.regions)
 
 
 def _trail(ctx: CollectContext, item: dict[str, Any]) -> CloudTrailTrail:

@@ -104,7 +104,7 @@ def _authorization_details(ctx: CollectContext) -> dict[str, IamUser]:
                     tags={t["Key"]: t["Value"] for t in policy.get("Tags", [])},
                 )
             )
-    aws_managed = _aws_managed_documents(ctx, pages)
+    aws_managed, failures = _aws_managed_documents(ctx, pages)
     documents = {**aws_managed, **customer}
 
     def attached(items: list[dict[str, Any]]) -> list[AttachedPolicy]:
@@ -113,6 +113,7 @@ def _authorization_details(ctx: CollectContext) -> dict[str, IamUser]:
                 arn=p["PolicyArn"],
                 name=p.get("PolicyName") or p["PolicyArn"].rsplit("/", 1)[-1],
                 document=documents.get(p["PolicyArn"]),
+                error=failures.get(p["PolicyArn"]),
             )
             for p in items
         ]
@@ -165,8 +166,12 @@ def _authorization_details(ctx: CollectContext) -> dict[str, IamUser]:
 
 def _aws_managed_documents(
     ctx: CollectContext, pages: list[dict[str, Any]]
-) -> dict[str, PolicyDocument | None]:
-    """Documents of the AWS managed policies attached to someone: two calls per distinct policy."""
+) -> tuple[dict[str, PolicyDocument | None], dict[str, CollectionError]]:
+    """Documents of the AWS managed policies attached to someone: two calls per distinct policy.
+
+    A failed read is recorded (the scan summary lists it) and returned per policy ARN, so the
+    checks of every principal holding that policy report ERROR with the AWS error code.
+    """
     arns = sorted(
         {
             p["PolicyArn"]
@@ -178,17 +183,24 @@ def _aws_managed_documents(
         }
     )
 
-    def read(arn: str) -> tuple[str, PolicyDocument | None]:
-        policy = ctx.call("iam", "get_policy", PolicyArn=arn)
+    def read(arn: str) -> tuple[str, PolicyDocument | None, CollectionError | None]:
+        policy = ctx.call("iam", "get_policy", PolicyArn=arn, resource_id=arn)
         if policy.data is None:
-            return arn, None
+            return arn, None, policy.error
         version = policy.data["Policy"].get("DefaultVersionId")
-        result = ctx.call("iam", "get_policy_version", PolicyArn=arn, VersionId=version)
+        result = ctx.call("iam", "get_policy_version", PolicyArn=arn, VersionId=version, resource_id=arn)
         if result.data is None:
-            return arn, None
-        return arn, _doc(result.data["PolicyVersion"].get("Document"))
+            return arn, None, result.error
+        return arn, _doc(result.data["PolicyVersion"].get("Document")), None
 
-    return dict(ctx.map(read, arns))
+    documents: dict[str, PolicyDocument | None] = {}
+    failures: dict[str, CollectionError] = {}
+    for arn, document, error in ctx.map(read, arns):
+        documents[arn] = document
+        if error is not None:
+            ctx.record_error(error)
+            failures[arn] = error
+    return documents, failures
 
 
 # ---- credential report, MFA, root --------------------------------------------------------------
@@ -237,7 +249,7 @@ def _keys(row: dict[str, str]) -> list[AccessKey]:
 
 def _credentials(ctx: CollectContext, users: dict[str, IamUser]) -> None:
     rows, error = _credential_report(ctx)
-    virtual = _virtual_mfa_users(ctx)
+    virtual, mfa_error = _virtual_mfa_users(ctx)
     if error is not None:
         ctx.account.mark_error("root", error)
     by_name = {r.get("user"): r for r in rows or []}
@@ -258,21 +270,45 @@ def _credentials(ctx: CollectContext, users: dict[str, IamUser]) -> None:
         user.access_keys = _keys(row)
         if virtual is not None:
             user.hardware_mfa = bool(user.mfa_active) and user.id not in virtual
+        elif mfa_error is not None:
+            user.mark_error("hardware_mfa", mfa_error)
+    if virtual:
+        both = [u for u in users.values() if u.mfa_active and u.id in virtual]
+        ctx.map(lambda u: _other_devices(ctx, u, virtual[u.id]), both)
     if error is None:
         _root(ctx, by_name.get("<root_account>"), virtual)
+        if virtual is None and mfa_error is not None:
+            ctx.account.mark_error("root.hardware_mfa", mfa_error)
 
 
-def _virtual_mfa_users(ctx: CollectContext) -> set[str] | None:
-    """ARNs of users (and root) whose MFA device is a virtual one."""
-    devices = ctx.paginate(
+def _virtual_mfa_users(ctx: CollectContext) -> tuple[dict[str, set[str]] | None, CollectionError | None]:
+    """Serial numbers of the virtual MFA devices of each user (and root) by ARN, or the failed read."""
+    devices, error = ctx.listing(
         "iam", "list_virtual_mfa_devices", "VirtualMFADevices", AssignmentStatus="Assigned"
     )
     if devices is None:
-        return None
-    return {d["User"]["Arn"] for d in devices if d.get("User", {}).get("Arn")}
+        return None, error
+    virtual: dict[str, set[str]] = {}
+    for device in devices:
+        arn = device.get("User", {}).get("Arn")
+        if arn:
+            virtual.setdefault(arn, set()).add(device.get("SerialNumber", ""))
+    return virtual, None
 
 
-def _root(ctx: CollectContext, row: dict[str, str] | None, virtual: set[str] | None) -> None:
+def _other_devices(ctx: CollectContext, user: IamUser, virtual: set[str]) -> None:
+    """A user may hold up to eight MFA devices: one with a virtual device may also have a
+    hardware token or security key, which only ListMFADevices shows (one call per such user)."""
+    result = ctx.call("iam", "list_mfa_devices", UserName=user.name, resource_id=user.id)
+    if result.error is not None:
+        user.hardware_mfa = None
+        user.mark_error("hardware_mfa", result.error)
+        return
+    serials = {d.get("SerialNumber", "") for d in (result.data or {}).get("MFADevices", [])}
+    user.hardware_mfa = bool(serials - virtual)
+
+
+def _root(ctx: CollectContext, row: dict[str, str] | None, virtual: dict[str, set[str]] | None) -> None:
     root_arn = f"arn:aws:iam::{ctx.account_id}:root"
     if row is not None:
         mfa = row.get("mfa_active", "false").lower() == "true"

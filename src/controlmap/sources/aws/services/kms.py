@@ -3,10 +3,19 @@
 AWS managed keys need only ``DescribeKey`` (AWS owns their policy and rotates them yearly);
 rotation status is read only for enabled symmetric customer keys with AWS-generated material,
 the only keys for which automatic rotation exists.
+
+The waiting period of a scheduled deletion is not part of ``DescribeKey`` (AWS returns
+``PendingDeletionWindowInDays`` only for a multi-Region primary key waiting for its replicas);
+it is in the ``ScheduleKeyDeletion`` event of CloudTrail's event history, which keeps 90 days of
+management events in every account, trail or not. So when a key is pending deletion, one
+``LookupEvents`` listing per region (events of the last 31 days: the longest window is 30)
+gives the window chosen for each key.
 """
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from controlmap.resources.kms import KmsKey
@@ -24,9 +33,72 @@ def collect_kms(ctx: CollectContext) -> None:
     for alias in listed or []:
         if alias.get("TargetKeyId"):
             aliases.setdefault(alias["TargetKeyId"], []).append(alias["AliasName"])
-    for key in ctx.map(lambda k: _key(ctx, k, aliases, listed is not None), keys):
-        if key is not None:
-            ctx.add(key)
+    found = [k for k in ctx.map(lambda k: _key(ctx, k, aliases, listed is not None), keys) if k is not None]
+    pending = [k for k in found if k.key_state == "PendingDeletion" and k.deletion_window_days is None]
+    if pending and ctx.wants("deletion_window_days"):
+        _deletion_windows(ctx, pending)
+    for key in found:
+        ctx.add(key)
+
+
+# A deletion is scheduled at most 30 days ahead, so a key still pending was scheduled within that.
+_SCHEDULING_LOOKBACK = timedelta(days=31)
+_DEFAULT_WINDOW_DAYS = 30  # ScheduleKeyDeletion without PendingWindowInDays
+
+
+def _deletion_windows(ctx: CollectContext, pending: list[KmsKey]) -> None:
+    """Fill ``deletion_window_days`` of pending keys from their latest ScheduleKeyDeletion event."""
+    events, error = ctx.listing(
+        "cloudtrail",
+        "lookup_events",
+        "Events",
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "ScheduleKeyDeletion"}],
+        StartTime=datetime.now(UTC) - _SCHEDULING_LOOKBACK,
+    )
+    if events is None:
+        for key in pending:
+            if error is not None:
+                key.mark_error("deletion_window_days", error)
+        return
+    windows: dict[str, int] = {}
+    for event in sorted(events, key=lambda e: e.get("EventTime") or datetime.min.replace(tzinfo=UTC)):
+        found = _scheduled_window(event)
+        if found is not None:
+            windows[found[0]] = found[1]  # the latest scheduling of a key wins
+    for key in pending:
+        window = windows.get(key.id) or windows.get(key.id.rsplit("/", 1)[-1])
+        if window is not None:
+            key.deletion_window_days = window
+        else:
+            key.mark_unknown(
+                "deletion_window_days",
+                "no ScheduleKeyDeletion event for the key in CloudTrail's event history of the last 31 days",
+            )
+
+
+def _scheduled_window(event: dict[str, Any]) -> tuple[str, int] | None:
+    """(key ARN or ID, waiting period in days) from one ScheduleKeyDeletion event."""
+    try:
+        detail = json.loads(event.get("CloudTrailEvent") or "{}")
+    except ValueError:
+        return None
+    if detail.get("errorCode"):
+        return None  # a refused request scheduled nothing
+    request = detail.get("requestParameters") or {}
+    response = detail.get("responseElements") or {}
+    key = response.get("keyId") or next(
+        (
+            r.get("ResourceName")
+            for r in event.get("Resources") or []
+            if r.get("ResourceType") == "AWS::KMS::Key"
+        ),
+        None,
+    )
+    key = key or request.get("keyId")
+    window = request.get("pendingWindowInDays", _DEFAULT_WINDOW_DAYS)
+    if not key or not isinstance(window, int):
+        return None
+    return str(key), window
 
 
 def apply_key_metadata(key: KmsKey, meta: dict[str, Any]) -> None:
