@@ -25,6 +25,7 @@ from enum import Enum
 from typing import Any, NamedTuple, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from controlmap.checks.registry import Inventory
 from controlmap.resources.account import AwsAccount, AwsRegion
@@ -33,6 +34,12 @@ from controlmap.sources.aws.clients import ClientFactory, ReadOnlyViolation
 
 T = TypeVar("T")
 U = TypeVar("U")
+
+
+# Failures on the way to or from AWS that are not an AWS error response: connection and
+# credential problems (BotoCoreError), and a body botocore cannot parse, such as a proxy's HTML
+# error page or a truncated response (ResponseParserError is not a BotoCoreError).
+TRANSPORT_FAILURES: tuple[type[Exception], ...] = (BotoCoreError, ResponseParserError)
 
 
 class Scope(str, Enum):
@@ -127,7 +134,7 @@ class CollectContext:
             return CallResult(None, error, False)
         except ReadOnlyViolation:
             raise  # a programming error, never swallowed
-        except BotoCoreError as exc:
+        except TRANSPORT_FAILURES as exc:
             return CallResult(
                 None,
                 self._error(service, client, operation, exc, type(exc).__name__, region, resource_id),
@@ -178,7 +185,7 @@ class CollectContext:
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code", "Unknown"))
             error = self._error(service, client, operation, exc, code, region, None, produces)
-        except BotoCoreError as exc:
+        except TRANSPORT_FAILURES as exc:
             error = self._error(service, client, operation, exc, type(exc).__name__, region, None, produces)
         self.record_error(error)
         return None, error
@@ -201,7 +208,7 @@ class CollectContext:
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code", "Unknown"))
             error = self._error(service, client, operation, exc, code, region, None, produces)
-        except BotoCoreError as exc:
+        except TRANSPORT_FAILURES as exc:
             error = self._error(service, client, operation, exc, type(exc).__name__, region, None, produces)
         self.record_error(error)
         return None
