@@ -106,6 +106,38 @@ def test_junit_structure_and_counts(result: ScanResult) -> None:
     assert cases["S3-01 assets"].find("failure") is None and len(cases["S3-01 assets"]) == 0
 
 
+def test_junit_cases_are_told_apart_by_check_and_resource() -> None:
+    """CI systems merge test cases with the same classname and name."""
+    account = finding(
+        check_id="s3_account_public_access_blocked",
+        resource_id="111122223333",
+        resource_name="111122223333",
+        resource_type="AWS::::Account",
+    )
+    default_a = finding(
+        control_id="EC2-01",
+        check_id="ec2_default_security_group_restricted",
+        service="ec2",
+        resource_id="arn:aws:ec2:eu-west-1:111122223333:security-group/sg-0a",
+        resource_name="default",
+    )
+    default_b = default_a.model_copy(
+        update={"resource_id": "arn:aws:ec2:eu-west-1:111122223333:security-group/sg-0b"}
+    )
+    bucket = finding()
+    same_bucket_other_check = finding(check_id="s3_bucket_acls_disabled")
+    findings = [account, default_a, default_b, bucket, same_bucket_other_check]
+    result = ScanResult(kind="aws", started_at=bucket.first_seen, findings=findings)
+    root = ET.fromstring(render(result, "junit").encode())
+    keys = [(c.attrib["classname"], c.attrib["name"]) for c in root.iter("testcase")]
+    assert len(set(keys)) == len(findings), keys
+    names = {c.attrib["name"] for c in root.iter("testcase")}
+    assert "EC2-01 default (arn:aws:ec2:eu-west-1:111122223333:security-group/sg-0a)" in names
+    assert "S3-01 logs" in names
+    classes = {c.attrib["classname"] for c in root.iter("testcase")}
+    assert "controlmap.s3.S3-01.s3_bucket_acls_disabled" in classes
+
+
 def test_junit_survives_control_characters() -> None:
     bad = finding(resource_name="bucket\x00\x1b[31m", reason="tag value \x07 with ]]> and <!--")
     result = ScanResult(kind="aws", started_at=bad.first_seen, findings=[bad])

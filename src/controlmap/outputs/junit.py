@@ -13,7 +13,7 @@ from typing import Any
 
 from controlmap.checks.registry import Status
 from controlmap.findings.model import Finding, ScanResult
-from controlmap.outputs.common import exception_note, location, ordered
+from controlmap.outputs.common import exception_note, location, ordered, resource_label, shared_names
 
 # Characters XML 1.0 cannot carry at all, even escaped; a hostile tag value must not break the file.
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -23,15 +23,20 @@ def xml_text(value: object) -> str:
     return _INVALID_XML.sub("\ufffd", "" if value is None else str(value))
 
 
-def _case(suite: ET.Element, f: Finding) -> str:
+def _case(suite: ET.Element, f: Finding, shared: set[str]) -> str:
+    # CI systems key a test case by classname + name and merge or overwrite repeats, so both
+    # together must tell findings apart: the check is part of the class (a control with two
+    # checks on one resource), and a name many resources share carries the resource's ID.
     case = ET.SubElement(
         suite,
         "testcase",
         {
             "name": xml_text(
-                f"{f.control_id} {f.resource_name}" + (f" [{f.detail_id}]" if f.detail_id else "")
+                f"{f.control_id} {resource_label(f, shared)}" + (f" [{f.detail_id}]" if f.detail_id else "")
             ),
-            "classname": xml_text(f"controlmap.{f.service}.{f.control_id}"),
+            "classname": xml_text(
+                f"controlmap.{f.service}.{f.control_id}" + (f".{f.check_id}" if f.check_id else "")
+            ),
             "time": "0",
         },
     )
@@ -73,12 +78,13 @@ def render_junit(result: ScanResult, **_: Any) -> str:
     for finding in ordered(result.findings):
         by_service.setdefault(finding.service, []).append(finding)
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    shared = shared_names(result.findings)
     timestamp = result.started_at.replace(microsecond=0, tzinfo=None).isoformat()
     for index, (service, findings) in enumerate(sorted(by_service.items())):
         suite = ET.SubElement(root, "testsuite", {"name": xml_text(f"controlmap.{service}")})
         counts = {"tests": len(findings), "failures": 0, "errors": 0, "skipped": 0}
         for finding in findings:
-            outcome = _case(suite, finding)
+            outcome = _case(suite, finding, shared)
             if outcome == "failure":
                 counts["failures"] += 1
             elif outcome == "error":
