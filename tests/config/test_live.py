@@ -212,7 +212,7 @@ def test_recording_group_limits_what_absence_proves(aws: Any, aws_session: boto3
     result, _built = run_config_scan(data, catalog, Settings(), controls)
     rds = next(f for f in result.findings if f.check_id == "rds_instance_storage_encrypted")
     assert rds.status is Status.UNKNOWN
-    assert "no configuration recorder of account 123456789012 records AWS::RDS::DBInstance" in rds.reason
+    assert "AWS Config does not record AWS::RDS::DBInstance in 123456789012/us-east-1," in rds.reason
     iam = next(f for f in result.findings if f.check_id == "iam_role_no_admin_access")
     assert iam.status is Status.UNKNOWN
 

@@ -84,7 +84,7 @@ def scan_config_command(
 ) -> None:
     """Check AWS Config configuration items against the catalog's controls."""
     from controlmap.cli.catalog import load_cli_catalog
-    from controlmap.sources.config.scan import read_files, run_config_scan
+    from controlmap.sources.config.scan import config_types, read_files, run_config_scan
 
     fmt = output_format(output)
     if not files and not from_aws:
@@ -102,7 +102,9 @@ def scan_config_command(
     catalog, settings = load_cli_catalog(catalog_dirs, settings_file)
     selected = select_controls(catalog, split_list(services), split_list(controls))
     if from_aws:
-        data = _read_from_aws(profile, role_arn, external_id, parse_regions(regions), aggregator)
+        data = _read_from_aws(
+            profile, role_arn, external_id, parse_regions(regions), aggregator, config_types(selected)
+        )
     else:
         data = read_files(files or [])
     for problem in data.problems:
@@ -144,6 +146,7 @@ def _read_from_aws(
     external_id: str | None,
     regions: list[str] | None,
     aggregator: str | None,
+    resource_types: list[str],
 ) -> ConfigData:
     from controlmap.sources.aws.clients import ReadOnlyViolation
     from controlmap.sources.aws.session import SessionError, SessionOptions
@@ -153,6 +156,7 @@ def _read_from_aws(
         session=SessionOptions(profile=profile, role_arn=role_arn, external_id=external_id),
         regions=regions,
         aggregator=aggregator,
+        resource_types=resource_types,
     )
     try:
         return read_config(options)

@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from controlmap.checks.registry import Inventory
 from controlmap.resources.account import AwsAccount, AwsRegion, PublicAccessBlock
 from controlmap.resources.base import Resource, SourceKind, SourceRef
+from controlmap.sources.config.coverage import Coverage
 from controlmap.sources.config.items import ConfigItem, ItemProblem
 from controlmap.sources.config.mappers import MapContext, finishers, mapper_for
-from controlmap.sources.config.mappers._base import Coverage
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,38 @@ MODEL_SOURCES: dict[str, str] = {
     "AWS::ApiGatewayV2::Api": "AWS::ApiGatewayV2::Api",
     "AWS::ApiGatewayV2::Stage": "AWS::ApiGatewayV2::Stage",
 }
+
+
+# Further AWS Config types read to complete a model: its joins (a VPC's flow logs), the documents
+# of its attached policies, the key whose owner a table's encryption needs, the API a stage names.
+JOINED_SOURCES: dict[str, tuple[str, ...]] = {
+    "AWS::::Account": ("AWS::S3::AccountPublicAccessBlock",),
+    "AWS::EC2::VPC": ("AWS::EC2::FlowLog", "AWS::EC2::VPCEndpoint", "AWS::EC2::NetworkInterface"),
+    "AWS::EC2::SecurityGroup": ("AWS::EC2::NetworkInterface",),
+    "AWS::EC2::Instance": ("AWS::SSM::ManagedInstanceInventory",),
+    "AWS::IAM::User": ("AWS::IAM::Policy",),
+    "AWS::IAM::Group": ("AWS::IAM::Policy", "AWS::IAM::User"),
+    "AWS::IAM::Role": ("AWS::IAM::Policy",),
+    "AWS::DynamoDB::Table": ("AWS::KMS::Key",),
+    "AWS::ApiGateway::Stage": ("AWS::ApiGateway::RestApi",),
+    "AWS::ApiGatewayV2::Stage": ("AWS::ApiGatewayV2::Api",),
+    "AWS::RDS::DBParameterGroup": ("AWS::RDS::DBInstance",),
+    "AWS::RDS::DBClusterParameterGroup": ("AWS::RDS::DBCluster",),
+}
+
+
+# Region-level facts that come from items of their own.
+FACT_SOURCES: dict[str, str] = {"access_analyzer": "AWS::AccessAnalyzer::Analyzer"}
+
+
+def config_types_for(model_types: Iterable[str], facts: Iterable[str] = ()) -> list[str]:
+    """The AWS Config types to read for checks over these model types (and those they use)."""
+    out: set[str] = {FACT_SOURCES[f] for f in facts if f in FACT_SOURCES}
+    for model_type in model_types:
+        if model_type in MODEL_SOURCES:
+            out.add(MODEL_SOURCES[model_type])
+        out.update(JOINED_SOURCES.get(model_type, ()))
+    return sorted(out)
 
 
 # AWS Config records these types, but controlmap does not read their items (yet).
@@ -110,14 +142,7 @@ def build_inventory(
             resources = mapper(item, ctx)
         except Exception as exc:  # one malformed item must not sink the scan
             log.debug("mapping %s failed", item.where(), exc_info=True)
-            result.problems.append(
-                ItemProblem(
-                    item.origin,
-                    f"cannot read {item.resource_type}: {type(exc).__name__}: {exc}",
-                    item.index,
-                    item.resource_id,
-                )
-            )
+            ctx.item_failed(item, f"cannot read {item.resource_type}: {type(exc).__name__}: {exc}")
             continue
         for resource in resources:
             if isinstance(resource, AwsAccount):
@@ -130,8 +155,14 @@ def build_inventory(
     for region in _regions(current, ctx):
         result.inventory.add(region)
     for finish in finishers():
-        finish(result.inventory, ctx)
+        try:
+            finish(result.inventory, ctx)
+        except Exception as exc:  # a join over malformed items must not sink the scan either
+            log.debug("joining with %s failed", finish.__name__, exc_info=True)
+            message = f"cannot join items ({finish.__name__}): {type(exc).__name__}: {exc}"
+            ctx.problems.append(ItemProblem("aws-config data", message))
     _account_block_absence(accounts, ctx)
+    result.problems += ctx.problems
     return result
 
 
@@ -164,11 +195,11 @@ def _account_block_absence(accounts: dict[str, AwsAccount], ctx: MapContext) -> 
     for account_id, account in accounts.items():
         if account.s3_public_access_block is not None:
             continue
-        if ctx.coverage.knows_absence(ACCOUNT_BLOCK, account_id, None):
+        if ctx.coverage.knows_absence_in_account(ACCOUNT_BLOCK, account_id):
             account.s3_public_access_block = PublicAccessBlock()  # recorded type, no item: none set
         else:
             account.mark_unknown(
-                "s3_public_access_block", ctx.coverage.why_unknown(ACCOUNT_BLOCK, account_id, None)
+                "s3_public_access_block", ctx.coverage.why_unknown_in_account(ACCOUNT_BLOCK, account_id)
             )
 
 

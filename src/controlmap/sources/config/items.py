@@ -55,12 +55,18 @@ class ItemProblem:
     index: int | None = None  # 0-based position of the item in its file
     resource_id: str | None = None
     code: str = "config-data"  # an AWS error code for failed reads from AWS Config
+    # What the problem leaves unseen, when known: checks of that type then report ERROR, not "none".
+    resource_type: str | None = None
+    account_id: str | None = None
+    region: str | None = None
 
     def detail(self) -> str:
         """The message with the item it is about (the file is named separately)."""
         where = f"item {self.index}" if self.index is not None else ""
         if self.resource_id:
             where += f" ({self.resource_id})" if where else self.resource_id
+        elif not where and self.resource_type:
+            where = self.resource_type  # a failed read of a whole type
         return f"{where}: {self.message}" if where else self.message
 
     def describe(self) -> str:
@@ -179,9 +185,25 @@ def parse_items(raw: Iterable[Any], source: str) -> tuple[list[ConfigItem], list
         try:
             items.append(parse_item(entry, source, index))
         except ConfigDataError as exc:
-            resource_id = entry.get("resourceId") if isinstance(entry, dict) else None
-            problems.append(ItemProblem(source, str(exc), index, _text(resource_id)))
+            problems.append(_problem(entry, source, index, str(exc)))
     return items, problems
+
+
+def _problem(entry: Any, source: str, index: int, message: str) -> ItemProblem:
+    """A bad item's problem, with whatever identity the raw entry still shows."""
+    if not isinstance(entry, dict):
+        return ItemProblem(source, message, index)
+    resource_type = _first(entry, "resourceType", "ResourceType")
+    resource_type = resource_type if isinstance(resource_type, str) else None
+    return ItemProblem(
+        source,
+        message,
+        index,
+        _text(_first(entry, "resourceId", "ResourceId")),
+        resource_type=resource_type,
+        account_id=_text(_first(entry, "accountId", "awsAccountId", "AccountId")),
+        region=item_region(resource_type, _text(_first(entry, "awsRegion", "AwsRegion"))),
+    )
 
 
 def read_file(path: Path) -> tuple[list[ConfigItem], list[ItemProblem], str]:
@@ -227,16 +249,13 @@ def parse_item(entry: Any, source: str, index: int | None = None) -> ConfigItem:
             raise ConfigDataError(
                 f"supplementaryConfiguration of {resource_type} {resource_id} is not an object"
             )
-    region = _text(_first(entry, "awsRegion", "AwsRegion"))
     return ConfigItem(
         resource_type=resource_type,
         resource_id=str(resource_id),
         resource_name=_text(_first(entry, "resourceName", "ResourceName")),
         arn=_text(_first(entry, "arn", "ARN", "Arn")),
         account_id=_text(_first(entry, "accountId", "awsAccountId", "AccountId")),
-        region=None
-        if region is None or region.lower() in GLOBAL_REGIONS or resource_type in GLOBAL_TYPES
-        else region,
+        region=item_region(resource_type, _text(_first(entry, "awsRegion", "AwsRegion"))),
         status=_text(entry.get("configurationItemStatus")),
         capture_time=parse_time(entry.get("configurationItemCaptureTime")),
         configuration=configuration,
@@ -245,6 +264,13 @@ def parse_item(entry: Any, source: str, index: int | None = None) -> ConfigItem:
         origin=source,
         index=index,
     )
+
+
+def item_region(resource_type: str | None, region: str | None) -> str | None:
+    """The region an item is keyed by: None for global resources, whichever region recorded them."""
+    if region is None or region.lower() in GLOBAL_REGIONS or resource_type in GLOBAL_TYPES:
+        return None
+    return region
 
 
 def tags_of(value: Any) -> dict[str, str]:
