@@ -142,6 +142,47 @@ def test_change_notification_single_item_and_list(tmp_path: Path) -> None:
         assert (got, len(items), problems) == (fmt, 1, [])
 
 
+def test_notifications_as_sns_eventbridge_and_aggregate_lookups(tmp_path: Path) -> None:
+    item = samples.bucket_public("acme-notified")
+    notification = {
+        "configurationItemDiff": {"changedProperties": {}, "changeType": "UPDATE"},
+        "configurationItem": item,
+        "notificationCreationTime": "2026-11-30T08:14:03.104Z",
+        "messageType": "ConfigurationItemChangeNotification",
+        "recordVersion": "1.3",
+    }
+    sns = {
+        "Type": "Notification",
+        "TopicArn": "arn:aws:sns:eu-west-1:111122223333:config",
+        "Message": json.dumps(notification),
+    }
+    event = {
+        "version": "0",
+        "detail-type": "Config Configuration Item Change",
+        "source": "aws.config",
+        "account": samples.ACCOUNT,
+        "region": samples.REGION,
+        "detail": notification,
+    }
+    aggregate = {"ConfigurationItem": samples.as_api_item(item)}
+    for name, document in (("sns.json", sns), ("event.json", event), ("aggregate.json", aggregate)):
+        items, problems, fmt = read_file(_write(tmp_path / name, document))
+        assert (fmt, [i.resource_id for i in items], problems) == (
+            "change notification",
+            ["acme-notified"],
+            [],
+        )
+    items, problems, fmt = read_file(_write(tmp_path / "events.json", [event, sns]))
+    assert (fmt, len(items), problems) == ("item list", 2, [])
+    assert _bucket_state(_write(tmp_path / "event2.json", event)).policy is not None
+
+
+def test_utf16_files_from_powershell_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "history.json"
+    path.write_bytes(json.dumps(samples.snapshot([samples.bucket_public()])).encode("utf-16"))
+    assert _bucket_state(path).name == "acme-marketing-site"
+
+
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
@@ -149,7 +190,10 @@ def test_change_notification_single_item_and_list(tmp_path: Path) -> None:
         (b'{"Items": []}', "not AWS Config data"),
         (b'"a string"', "not AWS Config data"),
         (b"\x1f\x8b\x08\x00broken", "not a valid gzip file"),
-        (b"\xff\xfe\x00", "not UTF-8"),
+        (b"\xff\xfe\x00", "not valid UTF-16 text"),
+        (b"\xc3\x28{}", "not UTF-8 text"),
+        (b"", "empty file"),
+        (b"  \n", "empty file"),
         (b'{"configurationItems": {"a": 1}}', "configurationItems is not a list"),
     ],
 )

@@ -10,7 +10,12 @@ Accepted (recognised by content, gzip or not):
   aggregator's ``BaseConfigurationItems``), ``configuration`` and supplementary values as JSON text;
 * ``aws configservice select-resource-config`` / ``select-aggregate-resource-config``:
   ``{"Results": ["<json>", ...]}``;
-* a change notification (``{"configurationItem": {...}}``), one item, or a JSON list of items.
+* a change notification (``{"configurationItem": {...}}``), also inside its SNS envelope
+  (``Message`` as JSON text) or an EventBridge event (``detail``), and
+  ``get-aggregate-resource-config`` (``{"ConfigurationItem": {...}}``);
+* one item, or a JSON list of items or notifications.
+
+UTF-8 (with or without a byte order mark) and UTF-16 with a byte order mark are read.
 
 A problem with one item names the file, the item's index and its resource ID, and the other
 items are still read.
@@ -132,10 +137,15 @@ def read_bytes(path: Path) -> bytes:
 
 def load_document(path: Path) -> Any:
     data = read_bytes(path)
+    if not data.strip():
+        raise ConfigDataError(f"{path}: empty file (expected AWS Config JSON)")
+    # PowerShell 5 redirects (`aws configservice ... > out.json`) write UTF-16 with a byte order mark.
+    encoding = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
     try:
-        return json.loads(data.decode("utf-8-sig"))
+        return json.loads(data.decode(encoding))
     except UnicodeDecodeError:
-        raise ConfigDataError(f"{path}: not UTF-8 text (expected AWS Config JSON)") from None
+        what = "valid UTF-16" if encoding == "utf-16" else "UTF-8"
+        raise ConfigDataError(f"{path}: not {what} text (expected AWS Config JSON)") from None
     except json.JSONDecodeError as exc:
         raise ConfigDataError(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno}") from None
 
@@ -143,7 +153,7 @@ def load_document(path: Path) -> Any:
 def raw_items(document: Any, source: str) -> tuple[str, list[Any]]:
     """(format name, raw items) of a parsed document; ConfigDataError if it is not Config data."""
     if isinstance(document, list):
-        return "item list", document
+        return "item list", [notification_item(e) or e if isinstance(e, dict) else e for e in document]
     if not isinstance(document, dict):
         raise ConfigDataError(f"{source}: not AWS Config data (a JSON {type(document).__name__})")
     for key, name in (
@@ -159,14 +169,29 @@ def raw_items(document: Any, source: str) -> tuple[str, list[Any]]:
             if key == "Results":
                 return name, [_select_result(r) for r in items]
             return name, items
-    if isinstance(document.get("configurationItem"), dict):
-        return "change notification", [document["configurationItem"]]
+    notified = notification_item(document)
+    if notified is not None:
+        return "change notification", [notified]
     if "resourceType" in document:
         return "configuration item", [document]
     raise ConfigDataError(
         f"{source}: not AWS Config data: expected configurationItems (snapshot, history), "
         "baseConfigurationItems (batch-get-resource-config) or Results (select-resource-config)"
     )
+
+
+def notification_item(document: dict[str, Any]) -> dict[str, Any] | None:
+    """The configuration item of a change notification, as SNS, EventBridge or
+    ``get-aggregate-resource-config`` hand it out; None if the document is none of them."""
+    if isinstance(document.get("Message"), str):  # the SNS envelope: the notification as JSON text
+        inner = decode_json_text(document["Message"])
+        document = inner if isinstance(inner, dict) else {}
+    if isinstance(document.get("detail"), dict):  # an EventBridge event
+        document = document["detail"]
+    for key in ("configurationItem", "ConfigurationItem"):
+        if isinstance(document.get(key), dict):
+            return dict(document[key])
+    return None
 
 
 def _select_result(value: Any) -> Any:
