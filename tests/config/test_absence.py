@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 import config_samples as samples
 import pytest
-from config_helpers import build
+from config_helpers import build, start_recorder
 from test_live import FakeConfigItems
 from typer.testing import CliRunner
 
@@ -33,16 +33,6 @@ from controlmap.sources.config.scan import ConfigData, run_config_scan
 
 ACCOUNT = "123456789012"  # moto's
 OTHER = "444455556666"
-
-
-def _recorder(session: boto3.Session, region: str, group: dict[str, Any]) -> None:
-    session.client("config", region_name=region).put_configuration_recorder(
-        ConfigurationRecorder={
-            "name": "default",
-            "roleARN": f"arn:aws:iam::{ACCOUNT}:role/aws-config",
-            "recordingGroup": group,
-        }
-    )
 
 
 def _scan(data: ConfigData, *control_ids: str) -> list[Finding]:
@@ -65,7 +55,7 @@ EVERYTHING = {"allSupported": True, "includeGlobalResourceTypes": True}
 def test_a_region_without_recorder_keeps_none_from_being_claimed(
     aws: Any, aws_session: boto3.Session
 ) -> None:
-    _recorder(aws_session, "us-east-1", EVERYTHING)
+    start_recorder(aws_session, "us-east-1", EVERYTHING)
     data = read_config(LiveConfigOptions(regions=["us-east-1", "eu-west-1"]))
     [kms] = _of(_scan(data, "KMS-01"), "kms_key_rotation_enabled")
     # No key in us-east-1 proves nothing about eu-west-1, where nothing is recorded.
@@ -75,7 +65,7 @@ def test_a_region_without_recorder_keeps_none_from_being_claimed(
 
 def test_none_when_every_scanned_region_records_the_type(aws: Any, aws_session: boto3.Session) -> None:
     for region in ("us-east-1", "eu-west-1"):
-        _recorder(aws_session, region, EVERYTHING)
+        start_recorder(aws_session, region, EVERYTHING)
     data = read_config(LiveConfigOptions(regions=["us-east-1", "eu-west-1"]))
     [kms] = _of(_scan(data, "KMS-01"), "kms_key_rotation_enabled")
     assert kms.status is Status.NOT_APPLICABLE and "no AWS::KMS::Key configuration items" in kms.reason
@@ -83,7 +73,7 @@ def test_none_when_every_scanned_region_records_the_type(aws: Any, aws_session: 
 
 def test_recorded_account_block_with_no_item_is_none_set(aws: Any, aws_session: boto3.Session) -> None:
     aws_session.client("s3").create_bucket(Bucket="acme-open")
-    _recorder(aws_session, "us-east-1", EVERYTHING)
+    start_recorder(aws_session, "us-east-1", EVERYTHING)
     data = read_config(LiveConfigOptions(regions=["us-east-1"]))
     findings = _scan(data, "S3-01")
     account = next(f for f in findings if f.resource_type == "AWS::::Account" and f.check_id)
@@ -93,7 +83,7 @@ def test_recorded_account_block_with_no_item_is_none_set(aws: Any, aws_session: 
 
 
 def test_a_denied_listing_is_an_error_not_none(aws: Any, aws_session: boto3.Session) -> None:
-    _recorder(aws_session, "us-east-1", EVERYTHING)
+    start_recorder(aws_session, "us-east-1", EVERYTHING)
     fake = FakeConfigItems([_in_account(samples.vpc(), ACCOUNT)], denied_types=frozenset({"AWS::KMS::Key"}))
     data = read_config(LiveConfigOptions(regions=["us-east-1"], client_hooks=[fake.install]))
     [kms] = _of(_scan(data, "KMS-01"), "kms_key_rotation_enabled")
@@ -122,7 +112,7 @@ def test_a_failed_batch_is_an_error_finding_beside_the_resources_read(
     aws: Any, aws_session: boto3.Session
 ) -> None:
     aws_session.client("s3").create_bucket(Bucket="acme-unread")
-    _recorder(aws_session, "us-east-1", EVERYTHING)
+    start_recorder(aws_session, "us-east-1", EVERYTHING)
     options = LiveConfigOptions(regions=["us-east-1"], client_hooks=[_deny_batch_for("AWS::S3::Bucket")])
     data = read_config(options)
     errors = [
@@ -186,7 +176,7 @@ class _ListingsByType:
 
 def test_global_iam_types_are_listed_once(aws: Any, aws_session: boto3.Session) -> None:
     for region in ("us-east-1", "eu-west-1"):
-        _recorder(aws_session, region, EVERYTHING)
+        start_recorder(aws_session, region, EVERYTHING)
     seen = _ListingsByType()
     read_config(
         LiveConfigOptions(
@@ -264,7 +254,7 @@ def test_group_members_are_not_taken_from_another_accounts_users() -> None:
 def test_services_limit_the_types_listed(
     aws: Any, aws_session: boto3.Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _recorder(aws_session, "us-east-1", EVERYTHING)
+    start_recorder(aws_session, "us-east-1", EVERYTHING)
     seen = _ListingsByType()
     factory = live.ClientFactory
     monkeypatch.setattr(
@@ -310,3 +300,15 @@ def test_aggregated_tags_stay_with_their_account() -> None:
         samples.ACCOUNT: {"team": "ledger"},
         OTHER: {"team": "catalog"},
     }
+
+
+def test_a_stopped_recorder_shows_its_items_but_not_absence(aws: Any, aws_session: boto3.Session) -> None:
+    aws_session.client("s3").create_bucket(Bucket="acme-before-the-stop")
+    start_recorder(aws_session, "us-east-1", EVERYTHING, recording=False)
+    data = read_config(LiveConfigOptions(regions=["us-east-1"]))
+    assert [p.code for p in data.problems] == ["RecorderStopped"]
+    assert "is not recording" in data.problems[0].message
+    findings = _scan(data, "S3-02", "KMS-01")
+    assert any(f.resource_name == "acme-before-the-stop" for f in findings)  # still read
+    [kms] = _of(findings, "kms_key_rotation_enabled")
+    assert kms.status is Status.UNKNOWN and "(the recorder is not recording)" in kms.reason

@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 import config_samples as samples
 import pytest
+from config_helpers import start_recorder
 from typer.testing import CliRunner
 
 from controlmap.cli.app import app
@@ -132,13 +133,7 @@ def test_from_aws_over_moto(aws: Any, aws_session: boto3.Session, tmp_path: Path
             }
         ),
     )
-    aws_session.client("config").put_configuration_recorder(
-        ConfigurationRecorder={
-            "name": "default",
-            "roleARN": "arn:aws:iam::123456789012:role/aws-config",
-            "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True},
-        }
-    )
+    start_recorder(aws_session, "us-east-1", {"allSupported": True, "includeGlobalResourceTypes": True})
     out = tmp_path / "scan.json"
     code, output = scan(
         "--from-aws", "--regions", "us-east-1", "--controls", "S3-02", "-o", "json", "--output-file", str(out)

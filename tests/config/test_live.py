@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 import config_samples as samples
 import pytest
+from config_helpers import start_recorder
 
 from controlmap.catalog.catalog import load_catalog
 from controlmap.checks.registry import Status
@@ -121,16 +122,6 @@ class FakeConfigItems:
         return {"baseConfigurationItems": found, "unprocessedResourceKeys": []}
 
 
-def _recorder(session: boto3.Session, region: str, group: dict[str, Any]) -> None:
-    session.client("config", region_name=region).put_configuration_recorder(
-        ConfigurationRecorder={
-            "name": "default",
-            "roleARN": "arn:aws:iam::123456789012:role/aws-config",
-            "recordingGroup": group,
-        }
-    )
-
-
 def _seed(session: boto3.Session) -> None:
     s3 = session.client("s3")
     s3.create_bucket(Bucket="acme-live-site")
@@ -155,7 +146,7 @@ def _seed(session: boto3.Session) -> None:
 
 def test_reads_moto_config_and_the_shared_checks_judge_it(aws: Any, aws_session: boto3.Session) -> None:
     _seed(aws_session)
-    _recorder(aws_session, "us-east-1", {"allSupported": True, "includeGlobalResourceTypes": True})
+    start_recorder(aws_session, "us-east-1", {"allSupported": True, "includeGlobalResourceTypes": True})
     web = samples.security_group("sg-0123456789abcdef0", "web", [samples.ssh_from_world()])
     web["tags"] = {"team": "payments", "environment": "prod"}
     fake = FakeConfigItems([web])
@@ -166,6 +157,7 @@ def test_reads_moto_config_and_the_shared_checks_judge_it(aws: Any, aws_session:
     # Only reads, all counted: recorder once, a listing per mapped type, batches of at most 100.
     assert set(data.api_calls) <= {
         "config:DescribeConfigurationRecorders",
+        "config:DescribeConfigurationRecorderStatus",
         "config:ListDiscoveredResources",
         "config:BatchGetResourceConfig",
         "config:SelectResourceConfig",
@@ -199,7 +191,7 @@ def test_reads_moto_config_and_the_shared_checks_judge_it(aws: Any, aws_session:
 
 def test_recording_group_limits_what_absence_proves(aws: Any, aws_session: boto3.Session) -> None:
     _seed(aws_session)
-    _recorder(
+    start_recorder(
         aws_session,
         "us-east-1",
         {"allSupported": False, "includeGlobalResourceTypes": False, "resourceTypes": ["AWS::S3::Bucket"]},
@@ -221,7 +213,7 @@ def test_region_without_recorder_and_denied_listing_are_reported(
     aws: Any, aws_session: boto3.Session
 ) -> None:
     _seed(aws_session)
-    _recorder(aws_session, "us-east-1", {"allSupported": True, "includeGlobalResourceTypes": True})
+    start_recorder(aws_session, "us-east-1", {"allSupported": True, "includeGlobalResourceTypes": True})
     fake = FakeConfigItems([samples.vpc()], denied_types=frozenset({"AWS::KMS::Key"}))
     data = read_config(LiveConfigOptions(regions=["us-east-1", "eu-west-1"], client_hooks=[fake.install]))
     messages = [p.describe() for p in data.problems]

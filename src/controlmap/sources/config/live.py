@@ -235,10 +235,14 @@ def _read_region(reader: _Reader, account: str, region: str, types: Sequence[str
         return
     if recorders:
         recorded = recorded_types(recorders[0], types)
-        data.coverage.recorded[(account, region)] = recorded - IAM_TYPES
-        if recorded & IAM_TYPES:
-            known = data.coverage.recorded.get((account, None), frozenset())
-            data.coverage.recorded[(account, None)] = known | (recorded & IAM_TYPES)
+        if _recording(reader, here, recorders[0]):
+            data.coverage.recorded[(account, region)] = recorded - IAM_TYPES
+            if recorded & IAM_TYPES:
+                known = data.coverage.recorded.get((account, None), frozenset())
+                data.coverage.recorded[(account, None)] = known | (recorded & IAM_TYPES)
+        else:  # its items are still read, but they cannot show that anything is absent
+            data.coverage.recorded[(account, region)] = frozenset()
+            data.coverage.stopped.add((account, region))
     else:
         recorded = frozenset(types)  # the recorder could not be read: ask for everything
     read: list[ConfigItem] = []
@@ -265,6 +269,36 @@ def _read_region(reader: _Reader, account: str, region: str, types: Sequence[str
         if complete and resource_type in IAM_TYPES:
             reader.globals_read.add(resource_type)
     reader.tags(here, read, wanted)
+
+
+def _recording(reader: _Reader, here: _Scope, recorder: dict[str, Any]) -> bool:
+    """Whether the recorder is recording now: a stopped one has recorded nothing since it stopped,
+    so a resource created since has no item and its absence proves nothing."""
+    name = recorder.get("name")
+    answer = reader.call(
+        here,
+        "describe_configuration_recorder_status",
+        **({"ConfigurationRecorderNames": [name]} if name else {}),
+    )
+    if answer is None:
+        return False  # reported by the call; without the status, absence is not claimed
+    states = answer.get("ConfigurationRecordersStatus") or []
+    if states and states[0].get("recording"):
+        return True
+    stopped = states[0].get("lastStopTime") if states else None
+    since = f" since {stopped:%Y-%m-%d %H:%M} UTC" if hasattr(stopped, "strftime") else ""
+    reader.data.problems.append(
+        ItemProblem(
+            here.name,
+            f"the configuration recorder {name or ''} is not recording{since}: its items may be out of "
+            "date and resources created since have none, so absence is not shown here; start it "
+            "(aws configservice start-configuration-recorder) or run `controlmap scan aws`",
+            code="RecorderStopped",
+            account_id=here.account,
+            region=here.region,
+        )
+    )
+    return False
 
 
 def _read_aggregator(
