@@ -211,3 +211,18 @@ def test_from_aws_with_nothing_recorded_still_reports_the_account(aws: Any, tmp_
     [finding] = [f for f in data["findings"] if f["check_id"] == "iam_password_policy_strong"]
     assert finding["status"] == "UNKNOWN" and "password policy" in finding["reason"]
     assert data["errors"][0]["code"] == "NoConfigurationRecorder"
+
+
+def test_failing_findings_take_precedence_over_an_unreadable_file(
+    snapshot_file: Path, tmp_path: Path
+) -> None:
+    truncated = tmp_path / "part.json.gz"
+    truncated.write_bytes(gzip.compress(snapshot_file.read_bytes())[:40])
+    out = tmp_path / "o.json"
+    code, output = scan(
+        str(truncated), str(snapshot_file), "--controls", "S3-02", "--output-file", str(out), "-o", "json"
+    )
+    assert code == 1, output
+    data = json.loads(out.read_text())
+    assert data["complete"] is False and data["errors"][0]["source"] == str(truncated)
+    assert "not a valid gzip file" in data["errors"][0]["message"]
