@@ -268,3 +268,19 @@ def test_unknown_aggregator_is_a_reported_failure(aws: Any) -> None:
 )
 def test_recorded_types(group: dict[str, Any], expected: set[str]) -> None:
     assert recorded_types({"recordingGroup": group}, ["AWS::S3::Bucket", "AWS::IAM::Role"]) == expected
+
+
+def test_progress_is_reported_per_type_and_region(aws: Any, aws_session: boto3.Session) -> None:
+    start_recorder(aws_session, "us-east-1", {"allSupported": True, "includeGlobalResourceTypes": True})
+    steps: list[tuple[str, int, int]] = []
+    read_config(
+        LiveConfigOptions(
+            regions=["us-east-1", "eu-west-1"], resource_types=["AWS::S3::Bucket", "AWS::KMS::Key"]
+        ),
+        lambda what, done, total: steps.append((what, done, total)),
+    )
+    assert {total for _what, _done, total in steps} == {4}
+    assert [done for _what, done, _total in steps] == sorted(done for _what, done, _total in steps)
+    assert steps[-1][1:] == (4, 4)
+    assert any(what == "config eu-west-1: no recorder" for what, _done, _total in steps)
+    assert any(what == "config us-east-1: AWS::KMS::Key" for what, _done, _total in steps)

@@ -18,6 +18,7 @@ from controlmap.cli.scan import (
     CONSOLE,
     FailOn,
     FinishOptions,
+    collect_with_progress,
     finish_scan,
     output_format,
     parse_regions,
@@ -159,7 +160,7 @@ def _read_from_aws(
         resource_types=resource_types,
     )
     try:
-        return read_config(options)
+        return collect_with_progress(lambda progress: read_config(options, progress))
     except (SessionError, ReadOnlyViolation) as exc:
         print_error(str(exc))
         raise typer.Exit(EXIT_USAGE) from None

@@ -186,10 +186,14 @@ def read_config(options: LiveConfigOptions, progress: Progress | None = None) ->
         regions = resolve_regions(factory, home, options.regions)
         data.regions = list(regions)
         data.accounts = [account]
-        for done, region in enumerate(regions, start=1):
-            _read_region(reader, account, region, types)
-            if progress is not None:
-                progress(f"config ({region})", done, len(regions))
+        total = len(regions) * len(types)
+        for number, region in enumerate(regions):
+
+            def step(done: int, what: str, number: int = number, region: str = region) -> None:
+                if progress is not None:
+                    progress(f"config {region}: {what}", number * len(types) + done, total)
+
+            _read_region(reader, account, region, types, step)
     data.api_calls = factory.counter.snapshot()
     return data
 
@@ -215,7 +219,9 @@ def recorded_types(recorder: dict[str, Any], types: Sequence[str]) -> frozenset[
     return frozenset(recorded)
 
 
-def _read_region(reader: _Reader, account: str, region: str, types: Sequence[str]) -> None:
+def _read_region(
+    reader: _Reader, account: str, region: str, types: Sequence[str], step: Callable[[int, str], None]
+) -> None:
     data = reader.data
     here = _Scope(region, account)
     answer = reader.call(here, "describe_configuration_recorders")
@@ -232,6 +238,7 @@ def _read_region(reader: _Reader, account: str, region: str, types: Sequence[str
         )
         data.coverage.recorded[(account, region)] = frozenset()
         data.coverage.no_recorder.add((account, region))
+        step(len(types), "no recorder")
         return
     if recorders:
         recorded = recorded_types(recorders[0], types)
@@ -248,7 +255,8 @@ def _read_region(reader: _Reader, account: str, region: str, types: Sequence[str
     read: list[ConfigItem] = []
     # The global IAM types are one set per account: read them once, where first recorded.
     wanted = [t for t in types if t in recorded and t not in reader.globals_read]
-    for resource_type in wanted:
+    for done, resource_type in enumerate(wanted):
+        step(done * len(types) // max(len(wanted), 1), resource_type)
         scope = _Scope(region, account, resource_type)
         listed = reader.pages(
             scope, "list_discovered_resources", "resourceIdentifiers", "nextToken", resourceType=resource_type
@@ -268,7 +276,9 @@ def _read_region(reader: _Reader, account: str, region: str, types: Sequence[str
             reader.unprocessed(scope, got.get("unprocessedResourceKeys") or [], account)
         if complete and resource_type in IAM_TYPES:
             reader.globals_read.add(resource_type)
+    step(len(types) - 1, "tags")
     reader.tags(here, read, wanted)
+    step(len(types), "done")
 
 
 def _recording(reader: _Reader, here: _Scope, recorder: dict[str, Any]) -> bool:
