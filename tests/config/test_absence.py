@@ -312,3 +312,16 @@ def test_a_stopped_recorder_shows_its_items_but_not_absence(aws: Any, aws_sessio
     assert any(f.resource_name == "acme-before-the-stop" for f in findings)  # still read
     [kms] = _of(findings, "kms_key_rotation_enabled")
     assert kms.status is Status.UNKNOWN and "(the recorder is not recording)" in kms.reason
+
+
+def test_a_batch_carries_keys_of_several_types(aws: Any, aws_session: boto3.Session) -> None:
+    s3 = aws_session.client("s3")
+    for i in range(120):
+        s3.create_bucket(Bucket=f"acme-batch-{i:03d}")
+    aws_session.client("iam").create_role(RoleName="worker", AssumeRolePolicyDocument="{}")
+    start_recorder(aws_session, "us-east-1", EVERYTHING)
+    data = read_config(
+        LiveConfigOptions(regions=["us-east-1"], resource_types=["AWS::IAM::Role", "AWS::S3::Bucket"])
+    )
+    assert len(data.items) == 121 and data.problems == []
+    assert data.api_calls["config:BatchGetResourceConfig"] == 2  # 121 keys, at most 100 a call

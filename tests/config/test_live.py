@@ -83,7 +83,7 @@ class FakeConfigItems:
             request.url, {"Results": rows, "QueryInfo": {"SelectFields": [{"Name": "tags"}]}}
         )
 
-    def _respond(self, answer: Callable[[dict[str, Any]], dict[str, Any] | None]) -> Callable[..., Any]:
+    def _respond(self, answer: Callable[[dict[str, Any], Any], dict[str, Any] | None]) -> Callable[..., Any]:
         def handler(request: Any, **_: Any) -> Any:
             body = json.loads(request.body or b"{}")
             types = {body.get("resourceType")} | {k["resourceType"] for k in body.get("resourceKeys", [])}
@@ -93,12 +93,12 @@ class FakeConfigItems:
                 )
             if not types & set(self.by_type):
                 return None  # moto answers the types it records
-            payload = answer(body)
+            payload = answer(body, request)
             return json_response(request.url, payload) if payload is not None else None
 
         return handler
 
-    def _list(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _list(self, body: dict[str, Any], _request: Any) -> dict[str, Any]:
         items = self.by_type[body["resourceType"]]
         return {
             "resourceIdentifiers": [
@@ -111,7 +111,7 @@ class FakeConfigItems:
             ]
         }
 
-    def _batch(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _batch(self, body: dict[str, Any], request: Any) -> dict[str, Any]:
         wanted = {(k["resourceType"], k["resourceId"]) for k in body["resourceKeys"]}
         found = [
             samples.as_api_item(i, with_tags=False)
@@ -119,6 +119,13 @@ class FakeConfigItems:
             for i in items
             if (i["resourceType"], i["resourceId"]) in wanted
         ]
+        # A batch mixes types: the keys of the types moto records are answered by moto itself.
+        others = [k for k in body["resourceKeys"] if k["resourceType"] not in self.by_type]
+        if others:
+            # The signing scope names the region: Credential=<key>/<date>/<region>/config/aws4_request
+            region = str(request.headers.get("Authorization", b"")).split("/")[2]
+            moto = boto3.client("config", region_name=region, endpoint_url=request.url.rstrip("/"))
+            found += moto.batch_get_resource_config(resourceKeys=others)["baseConfigurationItems"]
         return {"baseConfigurationItems": found, "unprocessedResourceKeys": []}
 
 

@@ -52,7 +52,7 @@ class _Scope:
 
     region: str
     account: str | None = None
-    resource_type: str | None = None
+    resource_types: tuple[str, ...] = ()  # a batch may hold keys of several types
     source: str = ""
 
     @property
@@ -82,19 +82,20 @@ class _Reader:
     def fail(self, scope: _Scope, operation: str, code: str, message: str) -> None:
         api = self.factory.client("config", scope.region).meta.method_to_api_mapping.get(operation, operation)
         text = f"config:{api} failed with {code}" + (f" ({message[:200]})" if message else "")
-        region = None if scope.source else item_region(scope.resource_type, scope.region)
-        if scope.resource_type:
-            self.data.coverage.fail(scope.resource_type, scope.account, region, text, code)
-        self.data.problems.append(
-            ItemProblem(
-                scope.name,
-                text,
-                code=code,
-                resource_type=scope.resource_type,
-                account_id=scope.account,
-                region=region,
+        for resource_type in scope.resource_types or (None,):
+            region = None if scope.source else item_region(resource_type, scope.region)
+            if resource_type:
+                self.data.coverage.fail(resource_type, scope.account, region, text, code)
+            self.data.problems.append(
+                ItemProblem(
+                    scope.name,
+                    text,
+                    code=code,
+                    resource_type=resource_type,
+                    account_id=scope.account,
+                    region=region,
+                )
             )
-        )
 
     def unprocessed(self, scope: _Scope, keys: list[dict[str, Any]], account: str | None = None) -> None:
         for key in keys:
@@ -255,27 +256,36 @@ def _read_region(
     read: list[ConfigItem] = []
     # The global IAM types are one set per account: read them once, where first recorded.
     wanted = [t for t in types if t in recorded and t not in reader.globals_read]
+    keys: list[dict[str, str]] = []
+    complete: set[str] = set()
     for done, resource_type in enumerate(wanted):
         step(done * len(types) // max(len(wanted), 1), resource_type)
-        scope = _Scope(region, account, resource_type)
         listed = reader.pages(
-            scope, "list_discovered_resources", "resourceIdentifiers", "nextToken", resourceType=resource_type
+            _Scope(region, account, (resource_type,)),
+            "list_discovered_resources",
+            "resourceIdentifiers",
+            "nextToken",
+            resourceType=resource_type,
         )
-        keys = [
+        if listed is not None:
+            complete.add(resource_type)
+        keys += [
             {"resourceType": resource_type, "resourceId": r["resourceId"]}
             for r in listed or []
             if "resourceId" in r
         ]
-        complete = listed is not None
-        for start in range(0, len(keys), BATCH):
-            got = reader.call(scope, "batch_get_resource_config", resourceKeys=keys[start : start + BATCH])
-            if got is None:
-                complete = False
-                continue
-            read += reader.add(got.get("baseConfigurationItems", []), here.name)
-            reader.unprocessed(scope, got.get("unprocessedResourceKeys") or [], account)
-        if complete and resource_type in IAM_TYPES:
-            reader.globals_read.add(resource_type)
+    # A batch takes 100 keys of any types: an account with a few resources of many types needs a
+    # call or two, not one per type.
+    for start in range(0, len(keys), BATCH):
+        batch = keys[start : start + BATCH]
+        scope = _Scope(region, account, tuple(sorted({k["resourceType"] for k in batch})))
+        got = reader.call(scope, "batch_get_resource_config", resourceKeys=batch)
+        if got is None:
+            complete -= set(scope.resource_types)
+            continue
+        read += reader.add(got.get("baseConfigurationItems", []), here.name)
+        reader.unprocessed(scope, got.get("unprocessedResourceKeys") or [], account)
+    reader.globals_read |= complete & IAM_TYPES
     step(len(types) - 1, "tags")
     reader.tags(here, read, wanted)
     step(len(types), "done")
@@ -316,18 +326,18 @@ def _read_aggregator(
 ) -> None:
     source = f"aws-config aggregator {name}"
     read: list[ConfigItem] = []
+    identifiers: list[dict[str, Any]] = []
     for done, resource_type in enumerate(types, start=1):
         # The source accounts are not known before listing: a failure is kept for every account.
-        scope = _Scope(region, None, resource_type, source)
         listed = reader.pages(
-            scope,
+            _Scope(region, None, (resource_type,), source),
             "list_aggregate_discovered_resources",
             "ResourceIdentifiers",
             "NextToken",
             ConfigurationAggregatorName=name,
             ResourceType=resource_type,
         )
-        identifiers = [
+        identifiers += [
             {
                 k: r[k]
                 for k in ("SourceAccountId", "SourceRegion", "ResourceId", "ResourceType", "ResourceName")
@@ -335,17 +345,21 @@ def _read_aggregator(
             }
             for r in listed or []
         ]
-        for start in range(0, len(identifiers), BATCH):
-            got = reader.call(
-                scope,
-                "batch_get_aggregate_resource_config",
-                ConfigurationAggregatorName=name,
-                ResourceIdentifiers=identifiers[start : start + BATCH],
-            )
-            if got is None:
-                continue
-            read += reader.add(got.get("BaseConfigurationItems", []), source)
-            reader.unprocessed(scope, got.get("UnprocessedResourceIdentifiers") or [])
         if progress is not None:
-            progress(f"config aggregator {name}: {resource_type}", done, len(types))
+            progress(f"config aggregator {name}: {resource_type}", done, len(types) + 1)
+    for start in range(0, len(identifiers), BATCH):
+        batch = identifiers[start : start + BATCH]
+        scope = _Scope(region, None, tuple(sorted({str(i.get("ResourceType")) for i in batch})), source)
+        got = reader.call(
+            scope,
+            "batch_get_aggregate_resource_config",
+            ConfigurationAggregatorName=name,
+            ResourceIdentifiers=batch,
+        )
+        if got is None:
+            continue
+        read += reader.add(got.get("BaseConfigurationItems", []), source)
+        reader.unprocessed(scope, got.get("UnprocessedResourceIdentifiers") or [])
     reader.tags(_Scope(region, source=source), read, types, aggregator=name)
+    if progress is not None:
+        progress(f"config aggregator {name}: done", len(types) + 1, len(types) + 1)
