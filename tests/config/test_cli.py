@@ -226,3 +226,44 @@ def test_failing_findings_take_precedence_over_an_unreadable_file(
     data = json.loads(out.read_text())
     assert data["complete"] is False and data["errors"][0]["source"] == str(truncated)
     assert "not a valid gzip file" in data["errors"][0]["message"]
+
+
+PLANTED = "Sup3r-s3cret-planted-value-9f2K"
+
+
+def test_lambda_environment_values_reach_no_output_and_no_store(tmp_path: Path) -> None:
+    current = samples.lambda_function("orders-worker", secret=True)
+    current["configuration"]["environment"]["variables"]["DB_PASSWORD"] = PLANTED
+    older = samples.lambda_function("orders-worker")  # an earlier capture in the history, value and all
+    older["configurationItemCaptureTime"] = "2026-01-01T00:00:00.000Z"
+    older["configuration"]["environment"]["variables"]["DB_PASSWORD"] = PLANTED
+    broken = samples.lambda_function("orders-broken")  # unreadable: an ERROR finding names it
+    broken["configuration"]["environment"]["variables"]["API_TOKEN"] = PLANTED
+    broken["configuration"]["vpcConfig"] = "vpc-1"
+    path = tmp_path / "history.json"
+    path.write_text(json.dumps({"configurationItems": [older, current, broken]}))
+    db = f"sqlite:///{tmp_path / 'history.db'}"
+    for fmt in ("console", "json", "csv", "sarif", "junit", "markdown", "asff", "ocsf", "html"):
+        out = tmp_path / f"out.{fmt}"
+        result = runner.invoke(
+            app,
+            [
+                "scan",
+                "config",
+                str(path),
+                "--services",
+                "lambda",
+                "--db",
+                db,
+                "-o",
+                fmt,
+                "--output-file",
+                str(out),
+            ],
+        )
+        assert result.exit_code == 1, result.output
+        assert PLANTED not in out.read_text() and PLANTED not in result.output, fmt
+        assert samples.FAKE_ACCESS_KEY not in out.read_text(), fmt
+    assert "orders-broken" in (tmp_path / "out.json").read_text()
+    stored = (tmp_path / "history.db").read_bytes()
+    assert PLANTED.encode() not in stored and samples.FAKE_ACCESS_KEY.encode() not in stored
