@@ -262,3 +262,53 @@ def test_global_resources_recorded_in_a_region_and_as_global_are_one(tmp_path: P
 
     [user] = built.inventory.of_type(IamUser)
     assert user.region is None and user.inline_policies == []  # the newer item, without the admin policy
+
+
+def _query(fields: list[str], rows: list[dict[str, object]]) -> dict[str, object]:
+    """select-resource-config output as the CLI prints it: rows as JSON text, and what was selected."""
+    return {
+        "Results": [json.dumps(r) for r in rows],
+        "QueryInfo": {"SelectFields": [{"Name": f} for f in fields]},
+    }
+
+
+def test_a_query_without_the_whole_configuration_is_not_judged(tmp_path: Path) -> None:
+    group = samples.security_group("sg-0123456789abcdef0", "web", [samples.ssh_from_world()])
+    row = {
+        "resourceId": group["resourceId"],
+        "resourceType": group["resourceType"],
+        "configuration": {"groupName": "web"},  # the open SSH rule was not selected
+    }
+    path = _write(
+        tmp_path / "q.json", _query(["resourceId", "resourceType", "configuration.groupName"], [row])
+    )
+    with pytest.raises(ConfigDataError) as raised:
+        read_file(path)
+    assert "selects configuration.groupName, not the whole configuration" in str(raised.value)
+
+
+def test_part_of_the_supplementary_configuration_leaves_bucket_settings_unknown(tmp_path: Path) -> None:
+    bucket = samples.bucket_compliant()
+    row = {
+        "resourceId": bucket["resourceId"],
+        "resourceType": bucket["resourceType"],
+        "accountId": samples.ACCOUNT,
+        "awsRegion": samples.REGION,
+        "configuration": bucket["configuration"],
+        # Only the policy was selected: no PublicAccessBlockConfiguration must not read as "none set".
+        "supplementaryConfiguration": {"BucketPolicy": bucket["supplementaryConfiguration"]["BucketPolicy"]},
+    }
+    fields = [
+        "resourceId",
+        "resourceType",
+        "accountId",
+        "awsRegion",
+        "configuration",
+        "supplementaryConfiguration.BucketPolicy",
+    ]
+    model = _bucket_state(_write(tmp_path / "q.json", _query(fields, [row])))
+    assert model.public_access_block is None and "public_access_block" in model.unknown
+    whole = _bucket_state(
+        _write(tmp_path / "w.json", _query([*fields[:-1], "supplementaryConfiguration"], [row]))
+    )
+    assert whole.public_access_block is not None  # the whole supplement selected: absence means none set

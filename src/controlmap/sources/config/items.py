@@ -167,7 +167,7 @@ def raw_items(document: Any, source: str) -> tuple[str, list[Any]]:
             if not isinstance(items, list):
                 raise ConfigDataError(f"{source}: {key} is not a list")
             if key == "Results":
-                return name, [_select_result(r) for r in items]
+                return name, _select_rows(document, items, source)
             return name, items
     notified = notification_item(document)
     if notified is not None:
@@ -192,6 +192,33 @@ def notification_item(document: dict[str, Any]) -> dict[str, Any] | None:
         if isinstance(document.get(key), dict):
             return dict(document[key])
     return None
+
+
+def _select_rows(document: dict[str, Any], rows: list[Any], source: str) -> list[Any]:
+    """Rows of an advanced query. ``QueryInfo.SelectFields`` says what the query selected: a row
+    without the whole ``configuration`` cannot be judged (a security group whose rules were not
+    selected would pass), and part of ``supplementaryConfiguration`` is dropped, since a bucket
+    setting missing from it would read as "not set"."""
+    info = document.get("QueryInfo")
+    fields = info.get("SelectFields") if isinstance(info, dict) else None
+    # An empty or missing list says nothing (hand-made extracts): the rows are taken as they are.
+    selected = (
+        {str(f.get("Name")) for f in fields if isinstance(f, dict)} if isinstance(fields, list) else set()
+    )
+    names = selected or None
+    if names is not None and "configuration" not in names:
+        parts = sorted(n for n in names if n.startswith("configuration."))
+        raise ConfigDataError(
+            f"{source}: the query selects {', '.join(parts) if parts else 'no configuration'}, not the "
+            "whole configuration, so its resources cannot be judged; select configuration (and "
+            "supplementaryConfiguration, tags) as in docs/aws-config.md"
+        )
+    parsed = [_select_result(r) for r in rows]
+    if names is not None and "supplementaryConfiguration" not in names:
+        for row in parsed:
+            if isinstance(row, dict):
+                row.pop("supplementaryConfiguration", None)  # partial: unknown, not absent
+    return parsed
 
 
 def _select_result(value: Any) -> Any:
