@@ -103,3 +103,12 @@ def test_documentdb_snapshots_are_left_out_too() -> None:
     built = build([snapshot, public])
     assert statuses(built.inventory, "rds_snapshot_not_public") == {"orders-db-1-manual-2026-11-01": "FAIL"}
     assert statuses(built.inventory, "rds_cluster_snapshot_not_public") == {}
+
+
+def test_an_empty_supplementary_configuration_shows_no_bucket_settings() -> None:
+    bucket = samples.bucket_public("acme-extract")
+    bucket["supplementaryConfiguration"] = {}
+    built = build([bucket])
+    [model] = built.inventory.of_type(S3Bucket)
+    assert model.public_access_block is None and model.object_lock is None
+    assert statuses(built.inventory, "s3_bucket_public_access_blocked") == {"acme-extract": "UNKNOWN"}
