@@ -325,3 +325,15 @@ def test_a_batch_carries_keys_of_several_types(aws: Any, aws_session: boto3.Sess
     )
     assert len(data.items) == 121 and data.problems == []
     assert data.api_calls["config:BatchGetResourceConfig"] == 2  # 121 keys, at most 100 a call
+
+
+def test_an_account_with_only_global_items_gets_its_region_verdicts_too() -> None:
+    items = [samples.vpc(), _in_account(samples.iam_user("bob", "AIDAEXAMPLEBOB0000002"), OTHER)]
+    parsed, _problems = parse_items(items, "org-snapshot.json")
+    findings = _of(_scan(ConfigData(items=parsed), "IAM-07"), "iam_access_analyzer_enabled")
+    assert {f.account_id: f.status for f in findings} == {
+        samples.ACCOUNT: Status.UNKNOWN,
+        OTHER: Status.UNKNOWN,
+    }
+    other = next(f for f in findings if f.account_id == OTHER)
+    assert "no regional configuration items for account 444455556666" in other.reason

@@ -97,8 +97,8 @@ def _per_account_absence(
     out = []
     for control, spec in specs:
         template = templates.get((control.id, spec.id))
-        if spec.resource_type in ACCOUNT_TYPES or template is None:
-            continue
+        if spec.resource_type == ACCOUNT or template is None:
+            continue  # every account of the data has its account resource
         having = {r.account_id for r in inventory.of_type(spec.model)}
         if not having:
             continue  # the engine already said so for every account
