@@ -174,18 +174,24 @@ class _ListingsByType:
         self.types.append(json.loads(request.body or b"{}")["resourceType"])
 
 
-def test_global_iam_types_are_listed_once(aws: Any, aws_session: boto3.Session) -> None:
+def test_global_types_are_listed_once(aws: Any, aws_session: boto3.Session) -> None:
     for region in ("us-east-1", "eu-west-1"):
         start_recorder(aws_session, region, EVERYTHING)
     seen = _ListingsByType()
     read_config(
         LiveConfigOptions(
             regions=["us-east-1", "eu-west-1"],
-            resource_types=["AWS::IAM::Role", "AWS::S3::Bucket"],
+            resource_types=["AWS::IAM::Role", "AWS::S3::Bucket", "AWS::CloudFront::Distribution"],
             client_hooks=[seen.install],
         )
     )
-    assert sorted(seen.types) == ["AWS::IAM::Role", "AWS::S3::Bucket", "AWS::S3::Bucket"]
+    # Listed once: the IAM role (global) and CloudFront (us-east-1 only); buckets in each region.
+    assert sorted(seen.types) == [
+        "AWS::CloudFront::Distribution",
+        "AWS::IAM::Role",
+        "AWS::S3::Bucket",
+        "AWS::S3::Bucket",
+    ]
 
 
 # ---- several accounts, bad items (files) ----------------------------------------------------------

@@ -24,7 +24,7 @@ from controlmap.sources.aws.clients import ClientFactory, ReadOnlyViolation
 from controlmap.sources.aws.scanner import resolve_regions
 from controlmap.sources.aws.session import SessionOptions, build_session, caller_account
 from controlmap.sources.config.casefold import decode_json_text
-from controlmap.sources.config.coverage import IAM_TYPES
+from controlmap.sources.config.coverage import HOME_REGION, IAM_TYPES
 from controlmap.sources.config.items import ConfigItem, ItemProblem, item_region, parse_items, tags_of
 from controlmap.sources.config.mappers import mapped_types
 from controlmap.sources.config.scan import ConfigData
@@ -254,8 +254,13 @@ def _read_region(
     else:
         recorded = frozenset(types)  # the recorder could not be read: ask for everything
     read: list[ConfigItem] = []
-    # The global IAM types are one set per account: read them once, where first recorded.
-    wanted = [t for t in types if t in recorded and t not in reader.globals_read]
+    # The global IAM types are one set per account: read them once, where first recorded; CloudFront
+    # distributions are recorded in us-east-1 only.
+    wanted = [
+        t
+        for t in types
+        if t in recorded and t not in reader.globals_read and HOME_REGION.get(t, region) == region
+    ]
     keys: list[dict[str, str]] = []
     complete: set[str] = set()
     for done, resource_type in enumerate(wanted):
