@@ -16,15 +16,17 @@ import boto3
 import config_samples as samples
 import pytest
 from config_helpers import start_recorder
+from typer.testing import CliRunner
 
 from controlmap.catalog.catalog import load_catalog
 from controlmap.checks.registry import Status
+from controlmap.cli.app import app
 from controlmap.demo.fakes import error_response, json_response
 from controlmap.resources.ec2 import SecurityGroup
 from controlmap.resources.iam import IamRole
 from controlmap.resources.s3 import S3Bucket
 from controlmap.settings import Settings
-from controlmap.sources.config.live import LiveConfigOptions, read_config, recorded_types
+from controlmap.sources.config.live import AggregatorNotFound, LiveConfigOptions, read_config, recorded_types
 from controlmap.sources.config.scan import run_config_scan
 
 PUBLIC_POLICY = {
@@ -253,9 +255,18 @@ def test_aggregator(aws: Any, aws_session: boto3.Session) -> None:
     assert data.sources == ["aws-config aggregator org"]
 
 
-def test_unknown_aggregator_is_a_reported_failure(aws: Any) -> None:
-    data = read_config(LiveConfigOptions(aggregator="missing", resource_types=["AWS::S3::Bucket"]))
-    assert data.items == [] and data.problems[0].code == "NoSuchConfigurationAggregatorException"
+def test_unknown_aggregator_is_a_usage_error_not_an_empty_pass(aws: Any) -> None:
+    with pytest.raises(AggregatorNotFound, match="no configuration aggregator named 'missing' in us-east-1"):
+        read_config(
+            LiveConfigOptions(aggregator="missing", resource_types=["AWS::S3::Bucket", "AWS::KMS::Key"])
+        )
+    # On the command line: one message and exit code 2 (it was 30 warnings, no findings and exit 0).
+    result = CliRunner().invoke(
+        app, ["scan", "config", "--from-aws", "--aggregator", "missing", "--no-store"]
+    )
+    assert result.exit_code == 2
+    assert result.output.count("no configuration aggregator named 'missing'") == 1
+    assert "warning" not in result.output
 
 
 @pytest.mark.parametrize(

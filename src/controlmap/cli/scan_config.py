@@ -151,7 +151,7 @@ def _read_from_aws(
 ) -> ConfigData:
     from controlmap.sources.aws.clients import ReadOnlyViolation
     from controlmap.sources.aws.session import SessionError, SessionOptions
-    from controlmap.sources.config.live import LiveConfigOptions, read_config
+    from controlmap.sources.config.live import AggregatorNotFound, LiveConfigOptions, read_config
 
     options = LiveConfigOptions(
         session=SessionOptions(profile=profile, role_arn=role_arn, external_id=external_id),
@@ -161,6 +161,6 @@ def _read_from_aws(
     )
     try:
         return collect_with_progress(lambda progress: read_config(options, progress))
-    except (SessionError, ReadOnlyViolation) as exc:
+    except (SessionError, ReadOnlyViolation, AggregatorNotFound) as exc:
         print_error(str(exc))
         raise typer.Exit(EXIT_USAGE) from None

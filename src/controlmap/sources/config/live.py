@@ -35,6 +35,11 @@ INCLUSION = "INCLUSION_BY_RESOURCE_TYPES"
 EXCLUSION = "EXCLUSION_BY_RESOURCE_TYPES"
 
 Progress = Callable[[str, int, int], None]
+NO_AGGREGATOR = "NoSuchConfigurationAggregatorException"
+
+
+class AggregatorNotFound(Exception):
+    """The aggregator named on the command line does not exist: nothing can be read."""
 
 
 @dataclass
@@ -334,6 +339,7 @@ def _read_aggregator(
     identifiers: list[dict[str, Any]] = []
     for done, resource_type in enumerate(types, start=1):
         # The source accounts are not known before listing: a failure is kept for every account.
+        before = len(reader.data.problems)
         listed = reader.pages(
             _Scope(region, None, (resource_type,), source),
             "list_aggregate_discovered_resources",
@@ -342,6 +348,12 @@ def _read_aggregator(
             ConfigurationAggregatorName=name,
             ResourceType=resource_type,
         )
+        if listed is None and any(p.code == NO_AGGREGATOR for p in reader.data.problems[before:]):
+            raise AggregatorNotFound(
+                f"no configuration aggregator named {name!r} in {region} (AWS Config answered "
+                f"{NO_AGGREGATOR}); check the name (aws configservice describe-configuration-aggregators) "
+                "and the region of the session, where the aggregator lives"
+            )
         identifiers += [
             {
                 k: r[k]
