@@ -267,3 +267,23 @@ def test_lambda_environment_values_reach_no_output_and_no_store(tmp_path: Path) 
     assert "orders-broken" in (tmp_path / "out.json").read_text()
     stored = (tmp_path / "history.db").read_bytes()
     assert PLANTED.encode() not in stored and samples.FAKE_ACCESS_KEY.encode() not in stored
+
+
+def test_a_read_denied_everywhere_is_one_warning_line() -> None:
+    from controlmap.cli.scan_config import warning_lines
+    from controlmap.sources.config.items import ItemProblem
+
+    denied = "config:ListDiscoveredResources failed with AccessDeniedException (not authorized)"
+    problems = [
+        ItemProblem(
+            f"aws-config:{region}", denied, code="AccessDeniedException", resource_type=t, region=region
+        )
+        for region in ("eu-west-1", "us-east-1")
+        for t in ("AWS::S3::Bucket", "AWS::KMS::Key", "AWS::EC2::VPC")
+    ]
+    problems.append(ItemProblem("snap.json", "not valid JSON: Expecting value at line 1"))
+    assert warning_lines(problems) == [
+        "snap.json: not valid JSON: Expecting value at line 1",
+        f"{denied}: AWS::S3::Bucket in eu-west-1, AWS::KMS::Key in eu-west-1, "
+        "AWS::EC2::VPC in eu-west-1 and 3 more",
+    ]

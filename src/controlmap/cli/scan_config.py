@@ -8,6 +8,7 @@ rest is still scanned and reported).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,7 @@ from controlmap.cli.scan import (
 from controlmap.findings.model import ScanResult
 
 if TYPE_CHECKING:  # the scan group registers every subcommand: `scan iac` must not import boto3
+    from controlmap.sources.config.items import ItemProblem
     from controlmap.sources.config.scan import ConfigData
 
 ORDER = 22
@@ -108,8 +110,8 @@ def scan_config_command(
         )
     else:
         data = read_files(files or [])
-    for problem in data.problems:
-        print_warning(problem.describe())
+    for line in warning_lines(data.problems):
+        print_warning(line)
     if not data.items and not from_aws:
         print_error(
             "no AWS Config item could be read"
@@ -134,6 +136,26 @@ def scan_config_command(
     if code == EXIT_OK and _unreadable_input(result):
         code = EXIT_USAGE
     raise typer.Exit(code)
+
+
+def warning_lines(problems: Sequence[ItemProblem], shown: int = 3) -> list[str]:
+    """One line per problem; a failed AWS read repeated across types and regions (a permission
+    missing from the role) is one line that names where, not hundreds."""
+    lines: list[str] = []
+    repeated: dict[tuple[str, str], list[ItemProblem]] = {}
+    for problem in problems:
+        if problem.index is None and problem.resource_id is None and problem.code != "config-data":
+            repeated.setdefault((problem.code, problem.message), []).append(problem)
+        else:
+            lines.append(problem.describe())
+    for (_code, message), group in repeated.items():
+        if len(group) == 1:
+            lines.append(group[0].describe())
+            continue
+        where = [f"{p.resource_type or 'reading'} in {p.region or p.source}" for p in group]
+        more = f" and {len(where) - shown} more" if len(where) > shown else ""
+        lines.append(f"{message}: {', '.join(where[:shown])}{more}")
+    return lines
 
 
 def _unreadable_input(result: ScanResult) -> bool:
