@@ -312,3 +312,21 @@ def test_part_of_the_supplementary_configuration_leaves_bucket_settings_unknown(
         _write(tmp_path / "w.json", _query([*fields[:-1], "supplementaryConfiguration"], [row]))
     )
     assert whole.public_access_block is not None  # the whole supplement selected: absence means none set
+
+
+def test_an_oversized_notification_names_where_the_item_went(tmp_path: Path) -> None:
+    oversized = {
+        "messageType": "OversizedConfigurationItemChangeNotification",
+        "configurationItemSummary": {"resourceType": "AWS::IAM::Role", "resourceId": "AROAEXAMPLE"},
+        "s3DeliverySummary": {
+            "s3BucketLocation": "acme-config/AWSLogs/111122223333/Config/oversized.json.gz"
+        },
+    }
+    path = _write(tmp_path / "sns.json", {"Type": "Notification", "Message": json.dumps(oversized)})
+    with pytest.raises(ConfigDataError) as raised:
+        read_file(path)
+    assert str(raised.value) == (
+        f"{path}: an oversized change notification for AWS::IAM::Role AROAEXAMPLE carries no item: AWS "
+        "Config delivered it to acme-config/AWSLogs/111122223333/Config/oversized.json.gz; "
+        "read that file instead"
+    )

@@ -153,7 +153,7 @@ def load_document(path: Path) -> Any:
 def raw_items(document: Any, source: str) -> tuple[str, list[Any]]:
     """(format name, raw items) of a parsed document; ConfigDataError if it is not Config data."""
     if isinstance(document, list):
-        return "item list", [notification_item(e) or e if isinstance(e, dict) else e for e in document]
+        return "item list", [_listed(e) for e in document]
     if not isinstance(document, dict):
         raise ConfigDataError(f"{source}: not AWS Config data (a JSON {type(document).__name__})")
     for key, name in (
@@ -169,7 +169,10 @@ def raw_items(document: Any, source: str) -> tuple[str, list[Any]]:
             if key == "Results":
                 return name, _select_rows(document, items, source)
             return name, items
-    notified = notification_item(document)
+    try:
+        notified = notification_item(document)
+    except ConfigDataError as exc:
+        raise ConfigDataError(f"{source}: {exc}") from None
     if notified is not None:
         return "change notification", [notified]
     if "resourceType" in document:
@@ -178,6 +181,17 @@ def raw_items(document: Any, source: str) -> tuple[str, list[Any]]:
         f"{source}: not AWS Config data: expected configurationItems (snapshot, history), "
         "baseConfigurationItems (batch-get-resource-config) or Results (select-resource-config)"
     )
+
+
+def _listed(entry: Any) -> Any:
+    """An entry of a JSON list: an item, or a notification around one (an oversized notification
+    stays as it is and is reported as the bad item it is, with its index)."""
+    if not isinstance(entry, dict):
+        return entry
+    try:
+        return notification_item(entry) or entry
+    except ConfigDataError:
+        return entry
 
 
 def notification_item(document: dict[str, Any]) -> dict[str, Any] | None:
@@ -191,6 +205,14 @@ def notification_item(document: dict[str, Any]) -> dict[str, Any] | None:
     for key in ("configurationItem", "ConfigurationItem"):
         if isinstance(document.get(key), dict):
             return dict(document[key])
+    if document.get("messageType") == "OversizedConfigurationItemChangeNotification":
+        summary = document.get("configurationItemSummary") or {}
+        where = (document.get("s3DeliverySummary") or {}).get("s3BucketLocation") or "the delivery bucket"
+        raise ConfigDataError(
+            f"an oversized change notification for {summary.get('resourceType', '?')} "
+            f"{summary.get('resourceId', '?')} carries no item: AWS Config delivered it to {where}; "
+            "read that file instead"
+        )
     return None
 
 
