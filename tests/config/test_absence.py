@@ -343,3 +343,19 @@ def test_an_account_with_only_global_items_gets_its_region_verdicts_too() -> Non
     }
     other = next(f for f in findings if f.account_id == OTHER)
     assert "no regional configuration items for account 444455556666" in other.reason
+
+
+def test_an_unreadable_recorder_status_proves_no_absence(aws: Any, aws_session: boto3.Session) -> None:
+    start_recorder(aws_session, "us-east-1", EVERYTHING)
+
+    def deny_status(client: Any) -> None:
+        if client.meta.service_model.service_name == "config":
+            client.meta.events.register(
+                "before-send.config-service.DescribeConfigurationRecorderStatus",
+                lambda request, **_: error_response(request.url, "AccessDeniedException", "denied", 400),
+            )
+
+    data = read_config(LiveConfigOptions(regions=["us-east-1"], client_hooks=[deny_status]))
+    assert [p.code for p in data.problems] == ["AccessDeniedException"]
+    [kms] = _of(_scan(data, "KMS-01"), "kms_key_rotation_enabled")
+    assert kms.status is Status.UNKNOWN and "(the recorder status could not be read)" in kms.reason

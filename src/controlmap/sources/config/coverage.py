@@ -37,7 +37,8 @@ class Coverage:
     # (type, account, region) -> (error code, what failed); None in account or region: every one.
     failed: dict[tuple[str, str | None, str | None], tuple[str, str]] = field(default_factory=dict)
     no_recorder: set[Scope] = field(default_factory=set)  # read live: regions without a recorder
-    stopped: set[Scope] = field(default_factory=set)  # read live: recorders not recording
+    # Read live: recorders that are not recording, or whose status could not be read -> which.
+    not_recording: dict[Scope, str] = field(default_factory=dict)
 
     def fail(
         self, resource_type: str, account: str | None, region: str | None, why: str, code: str = "config-data"
@@ -70,10 +71,11 @@ class Coverage:
         if failed is not None:
             return f"reading {resource_type} failed ({failed[1]}), so its absence cannot be shown"
         where = f"{account or '?'}/{region or 'global'}"
-        if (account, region) in self.stopped:
+        if (account, region) in self.not_recording:
             return (
-                f"the configuration recorder in {where} is not recording, so the data cannot show that "
-                f"there is no {resource_type}; start the recorder or run `controlmap scan aws`"
+                f"the configuration recorder in {where} {self.not_recording[(account, region)]}, so the "
+                f"data cannot show that there is no {resource_type}; start the recorder or run "
+                "`controlmap scan aws`"
             )
         if (account, region) in self.recorded:
             return (
@@ -106,8 +108,8 @@ class Coverage:
         name = f"{scope[0] or '?'}/{scope[1] or 'global'}"
         if scope in self.no_recorder:
             return f"{name} (no configuration recorder)"
-        if scope in self.stopped:
-            return f"{name} (the recorder is not recording)"
+        if scope in self.not_recording:
+            return f"{name} (the recorder {self.not_recording[scope]})"
         return name if scope in self.recorded else f"{name} (not read)"
 
     def knows_absence_in_account(self, resource_type: str, account: str | None) -> bool:

@@ -248,14 +248,15 @@ def _read_region(
         return
     if recorders:
         recorded = recorded_types(recorders[0], types)
-        if _recording(reader, here, recorders[0]):
+        not_recording = _not_recording(reader, here, recorders[0])
+        if not_recording is None:
             data.coverage.recorded[(account, region)] = recorded - IAM_TYPES
             if recorded & IAM_TYPES:
                 known = data.coverage.recorded.get((account, None), frozenset())
                 data.coverage.recorded[(account, None)] = known | (recorded & IAM_TYPES)
         else:  # its items are still read, but they cannot show that anything is absent
             data.coverage.recorded[(account, region)] = frozenset()
-            data.coverage.stopped.add((account, region))
+            data.coverage.not_recording[(account, region)] = not_recording
     else:
         recorded = frozenset(types)  # the recorder could not be read: ask for everything
     read: list[ConfigItem] = []
@@ -301,9 +302,9 @@ def _read_region(
     step(len(types), "done")
 
 
-def _recording(reader: _Reader, here: _Scope, recorder: dict[str, Any]) -> bool:
-    """Whether the recorder is recording now: a stopped one has recorded nothing since it stopped,
-    so a resource created since has no item and its absence proves nothing."""
+def _not_recording(reader: _Reader, here: _Scope, recorder: dict[str, Any]) -> str | None:
+    """None if the recorder is recording; else why not. A stopped recorder has recorded nothing
+    since it stopped, so a resource created since has no item and its absence proves nothing."""
     name = recorder.get("name")
     answer = reader.call(
         here,
@@ -311,10 +312,10 @@ def _recording(reader: _Reader, here: _Scope, recorder: dict[str, Any]) -> bool:
         **({"ConfigurationRecorderNames": [name]} if name else {}),
     )
     if answer is None:
-        return False  # reported by the call; without the status, absence is not claimed
+        return "status could not be read"  # the failed call is reported
     states = answer.get("ConfigurationRecordersStatus") or []
     if states and states[0].get("recording"):
-        return True
+        return None
     stopped = states[0].get("lastStopTime") if states else None
     since = f" since {stopped:%Y-%m-%d %H:%M} UTC" if hasattr(stopped, "strftime") else ""
     reader.data.problems.append(
@@ -328,7 +329,7 @@ def _recording(reader: _Reader, here: _Scope, recorder: dict[str, Any]) -> bool:
             region=here.region,
         )
     )
-    return False
+    return "is not recording"
 
 
 def _read_aggregator(
