@@ -259,6 +259,7 @@ def _read_region(
             data.coverage.not_recording[(account, region)] = not_recording
     else:
         recorded = frozenset(types)  # the recorder could not be read: ask for everything
+        not_recording = "could not be read"
     read: list[ConfigItem] = []
     # The global IAM types are one set per account: read them once, where first recorded; CloudFront
     # distributions are recorded in us-east-1 only.
@@ -296,7 +297,8 @@ def _read_region(
             continue
         read += reader.add(got.get("baseConfigurationItems", []), here.name)
         reader.unprocessed(scope, got.get("unprocessedResourceKeys") or [], account)
-    reader.globals_read |= complete & IAM_TYPES
+    if not_recording is None:  # else a recording recorder elsewhere may hold fresher IAM items
+        reader.globals_read |= complete & IAM_TYPES
     step(len(types) - 1, "tags")
     reader.tags(here, read, wanted)
     step(len(types), "done")
