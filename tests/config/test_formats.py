@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 from pathlib import Path
+from typing import Any
 
 import config_samples as samples
 import pytest
@@ -92,18 +93,26 @@ def test_history_keeps_the_latest_capture_and_drops_deleted_resources(tmp_path: 
     assert bucket.versioning == "Enabled"  # the newer capture, although it came first in the file
 
 
-def test_select_results_are_json_text(tmp_path: Path) -> None:
-    delivered = samples.bucket_public()
-    selected = {
+def _row(delivered: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """An advanced query's row for a delivered item: its identity and configuration, and more."""
+    return {
         "resourceId": delivered["resourceId"],
         "resourceType": delivered["resourceType"],
         "accountId": samples.ACCOUNT,
         "awsRegion": samples.REGION,
-        "arn": delivered["ARN"],
         "configuration": delivered["configuration"],
-        "supplementaryConfiguration": delivered["supplementaryConfiguration"],
-        "tags": [{"key": "team", "value": "web", "tag": "team=web"}],
+        **fields,
     }
+
+
+def test_select_results_are_json_text(tmp_path: Path) -> None:
+    delivered = samples.bucket_public()
+    selected = _row(
+        delivered,
+        arn=delivered["ARN"],
+        supplementaryConfiguration=delivered["supplementaryConfiguration"],
+        tags=[{"key": "team", "value": "web", "tag": "team=web"}],
+    )
     path = _write(
         tmp_path / "select.json", {"Results": [json.dumps(selected)], "QueryInfo": {"SelectFields": []}}
     )
@@ -289,15 +298,11 @@ def test_a_query_without_the_whole_configuration_is_not_judged(tmp_path: Path) -
 
 def test_part_of_the_supplementary_configuration_leaves_bucket_settings_unknown(tmp_path: Path) -> None:
     bucket = samples.bucket_compliant()
-    row = {
-        "resourceId": bucket["resourceId"],
-        "resourceType": bucket["resourceType"],
-        "accountId": samples.ACCOUNT,
-        "awsRegion": samples.REGION,
-        "configuration": bucket["configuration"],
-        # Only the policy was selected: no PublicAccessBlockConfiguration must not read as "none set".
-        "supplementaryConfiguration": {"BucketPolicy": bucket["supplementaryConfiguration"]["BucketPolicy"]},
-    }
+    # Only the policy was selected: no PublicAccessBlockConfiguration must not read as "none set".
+    row = _row(
+        bucket,
+        supplementaryConfiguration={"BucketPolicy": bucket["supplementaryConfiguration"]["BucketPolicy"]},
+    )
     fields = [
         "resourceId",
         "resourceType",
