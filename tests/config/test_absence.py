@@ -359,3 +359,63 @@ def test_an_unreadable_recorder_status_proves_no_absence(aws: Any, aws_session: 
     assert [p.code for p in data.problems] == ["AccessDeniedException"]
     [kms] = _of(_scan(data, "KMS-01"), "kms_key_rotation_enabled")
     assert kms.status is Status.UNKNOWN and "(the recorder status could not be read)" in kms.reason
+
+
+def _recorder_item(group: dict[str, Any], *, recording: bool = True) -> dict[str, Any]:
+    """AWS Config's item for its own recorder (CloudFormation-shaped, as the schema has it)."""
+    return samples.item(
+        "AWS::Config::ConfigurationRecorder",
+        "default",
+        {
+            "Name": "default",
+            "RoleARN": f"arn:aws:iam::{samples.ACCOUNT}:role/aws-config-role",
+            "RecordingGroup": group,
+            "RecordingMode": {"RecordingFrequency": "CONTINUOUS"},
+            "Recording": recording,
+        },
+        arn=f"arn:aws:config:{samples.REGION}:{samples.ACCOUNT}:config-recorder/default",
+    )
+
+
+ALL_SUPPORTED = {
+    "AllSupported": True,
+    "IncludeGlobalResourceTypes": True,
+    "ResourceTypes": [],
+    "ExclusionByResourceTypes": {"ResourceTypes": []},
+    "RecordingStrategy": {"UseOnly": "ALL_SUPPORTED_RESOURCE_TYPES"},
+}
+
+
+def _snapshot_scan(items: list[dict[str, Any]], *control_ids: str) -> list[Finding]:
+    parsed, problems = parse_items(items, "ConfigSnapshot.json")
+    assert problems == []
+    return _scan(ConfigData(items=parsed), *control_ids)
+
+
+def test_a_snapshot_with_its_recorder_item_gets_verdicts_for_absence() -> None:
+    findings = _snapshot_scan([_recorder_item(ALL_SUPPORTED), samples.vpc()], "EC2-08", "KMS-01", "IAM-07")
+    [flow] = _of(findings, "ec2_vpc_flow_logs_enabled")
+    assert flow.status is Status.FAIL  # the recorder records flow logs and the data holds none
+    [kms] = _of(findings, "kms_key_rotation_enabled")
+    assert kms.status is Status.NOT_APPLICABLE
+    [analyzer] = _of(findings, "iam_access_analyzer_enabled")
+    assert analyzer.status is Status.FAIL
+
+
+def test_a_recorder_item_that_leaves_a_type_out_or_is_not_recording() -> None:
+    only_vpcs = {
+        "AllSupported": False,
+        "ResourceTypes": ["AWS::EC2::VPC"],
+        "RecordingStrategy": {"UseOnly": "INCLUSION_BY_RESOURCE_TYPES"},
+    }
+    [flow] = _of(
+        _snapshot_scan([_recorder_item(only_vpcs), samples.vpc()], "EC2-08"), "ec2_vpc_flow_logs_enabled"
+    )
+    assert flow.status is Status.UNKNOWN
+    assert (
+        "the configuration recorder in 111122223333/eu-west-1 does not record AWS::EC2::FlowLog"
+        in flow.reason
+    )
+    stopped = _snapshot_scan([_recorder_item(ALL_SUPPORTED, recording=False), samples.vpc()], "EC2-08")
+    [flow] = _of(stopped, "ec2_vpc_flow_logs_enabled")
+    assert flow.status is Status.UNKNOWN and "was not recording when its item was captured" in flow.reason

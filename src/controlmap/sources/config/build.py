@@ -15,13 +15,15 @@ from datetime import UTC, datetime
 from controlmap.checks.registry import Inventory
 from controlmap.resources.account import AwsAccount, AwsRegion, PublicAccessBlock
 from controlmap.resources.base import Resource, SourceKind, SourceRef
-from controlmap.sources.config.coverage import Coverage
+from controlmap.sources.config.casefold import fold
+from controlmap.sources.config.coverage import Coverage, recorded_types
 from controlmap.sources.config.items import ConfigItem, ItemProblem
-from controlmap.sources.config.mappers import MapContext, finishers, mapper_for
+from controlmap.sources.config.mappers import MapContext, finishers, mapped_types, mapper_for
 
 log = logging.getLogger(__name__)
 
 ACCOUNT_BLOCK = "AWS::S3::AccountPublicAccessBlock"
+RECORDER = "AWS::Config::ConfigurationRecorder"
 _OLDEST = datetime.min.replace(tzinfo=UTC)
 
 # Normalized model type -> the AWS Config type its resources come from. A model type missing
@@ -118,6 +120,7 @@ def build_inventory(
 ) -> BuildResult:
     current, deleted = latest_items(items)
     coverage = coverage or Coverage()
+    _recorder_items(current, coverage)
     for item in current:
         coverage.present.add((item.resource_type, item.account_id, item.region))
         coverage.present.add((item.resource_type, item.account_id, None))
@@ -164,6 +167,28 @@ def build_inventory(
     _account_block_absence(accounts, ctx)
     result.problems += ctx.problems
     return result
+
+
+def _recorder_items(items: list[ConfigItem], coverage: Coverage) -> None:
+    """AWS Config records its own recorder (``AWS::Config::ConfigurationRecorder``, with its
+    recording group): a snapshot that holds it shows which types its region records, so files
+    get the same absence rules as a live read. A live read's own answer is kept."""
+    for item in items:
+        if item.resource_type != RECORDER or item.region is None:
+            continue
+        if (item.account_id, item.region) in coverage.recorded:
+            continue
+        config = fold(item.configuration)
+        group = config.get("RecordingGroup")
+        if not isinstance(group, dict):
+            continue
+        recording = config.get("Recording")
+        stopped = (
+            "was not recording when its item was captured" if str(recording).lower() == "false" else None
+        )
+        coverage.note_recorder(
+            item.account_id, item.region, recorded_types({"recordingGroup": group}, mapped_types()), stopped
+        )
 
 
 def _accounts(items: list[ConfigItem], ctx: MapContext, known: Iterable[str]) -> dict[str, AwsAccount]:

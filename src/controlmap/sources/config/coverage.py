@@ -15,7 +15,9 @@ so "none in the account" needs every scanned region to record it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 # The global IAM types: one recorder (includeGlobalResourceTypes) records them for the account.
 IAM_TYPES = frozenset({"AWS::IAM::User", "AWS::IAM::Group", "AWS::IAM::Role", "AWS::IAM::Policy"})
@@ -24,6 +26,8 @@ HOME_REGION = {"AWS::CloudFront::Distribution": "us-east-1"}
 # One resource per account, recorded by any region's recorder that records the type.
 ACCOUNT_WIDE = frozenset({"AWS::S3::AccountPublicAccessBlock"})
 SHOWN = 3  # regions named in a reason before "and N more"
+INCLUSION = "INCLUSION_BY_RESOURCE_TYPES"
+EXCLUSION = "EXCLUSION_BY_RESOURCE_TYPES"
 
 Scope = tuple[str | None, str | None]
 
@@ -39,6 +43,19 @@ class Coverage:
     no_recorder: set[Scope] = field(default_factory=set)  # read live: regions without a recorder
     # Read live: recorders that are not recording, or whose status could not be read -> which.
     not_recording: dict[Scope, str] = field(default_factory=dict)
+
+    def note_recorder(
+        self, account: str | None, region: str, recorded: frozenset[str], not_recording: str | None
+    ) -> None:
+        """What the recorder of a region records (read live, or from its own configuration item)."""
+        if not_recording is not None:  # its items are still read, but they cannot show absence
+            self.recorded[(account, region)] = frozenset()
+            self.not_recording[(account, region)] = not_recording
+            return
+        self.recorded[(account, region)] = recorded - IAM_TYPES
+        if recorded & IAM_TYPES:
+            known = self.recorded.get((account, None), frozenset())
+            self.recorded[(account, None)] = known | (recorded & IAM_TYPES)
 
     def fail(
         self, resource_type: str, account: str | None, region: str | None, why: str, code: str = "config-data"
@@ -142,3 +159,24 @@ class Coverage:
             f"whether the recorder records that type is not known; include {resource_type} items "
             "(or read with --from-aws, which checks the recording group)"
         )
+
+
+def recorded_types(recorder: Mapping[str, Any], types: Sequence[str]) -> frozenset[str]:
+    """The types among ``types`` that a recorder's recording group records.
+
+    AWS's rules: "all supported" (``allSupported``, with or without the ALL_SUPPORTED strategy)
+    leaves the global IAM types out unless ``includeGlobalResourceTypes`` is true (false is the
+    default); the inclusion strategy records exactly ``resourceTypes``; the exclusion strategy
+    records everything else, IAM types included unless they are excluded.
+    """
+    group = recorder.get("recordingGroup") or {}
+    strategy = (group.get("recordingStrategy") or {}).get("useOnly")
+    if strategy == INCLUSION or (strategy is None and not group.get("allSupported", True)):
+        return frozenset(t for t in types if t in set(group.get("resourceTypes") or []))
+    if strategy == EXCLUSION:
+        excluded = set((group.get("exclusionByResourceTypes") or {}).get("resourceTypes") or [])
+        return frozenset(t for t in types if t not in excluded)
+    recorded = set(types)
+    if group.get("includeGlobalResourceTypes") is not True:
+        recorded -= IAM_TYPES
+    return frozenset(recorded)

@@ -24,15 +24,12 @@ from controlmap.sources.aws.clients import ClientFactory, ReadOnlyViolation
 from controlmap.sources.aws.scanner import resolve_regions
 from controlmap.sources.aws.session import SessionOptions, build_session, caller_account
 from controlmap.sources.config.casefold import decode_json_text
-from controlmap.sources.config.coverage import HOME_REGION, IAM_TYPES
+from controlmap.sources.config.coverage import HOME_REGION, IAM_TYPES, recorded_types
 from controlmap.sources.config.items import ConfigItem, ItemProblem, item_region, parse_items, tags_of
 from controlmap.sources.config.mappers import mapped_types
 from controlmap.sources.config.scan import ConfigData
 
 BATCH = 100  # BatchGet(Aggregate)ResourceConfig takes at most 100 keys
-ALL_SUPPORTED = "ALL_SUPPORTED_RESOURCE_TYPES"
-INCLUSION = "INCLUSION_BY_RESOURCE_TYPES"
-EXCLUSION = "EXCLUSION_BY_RESOURCE_TYPES"
 
 Progress = Callable[[str, int, int], None]
 NO_AGGREGATOR = "NoSuchConfigurationAggregatorException"
@@ -204,27 +201,6 @@ def read_config(options: LiveConfigOptions, progress: Progress | None = None) ->
     return data
 
 
-def recorded_types(recorder: dict[str, Any], types: Sequence[str]) -> frozenset[str]:
-    """The types among ``types`` that a recorder's recording group records.
-
-    AWS's rules: "all supported" (``allSupported``, with or without the ALL_SUPPORTED strategy)
-    leaves the global IAM types out unless ``includeGlobalResourceTypes`` is true (false is the
-    default); the inclusion strategy records exactly ``resourceTypes``; the exclusion strategy
-    records everything else, IAM types included unless they are excluded.
-    """
-    group = recorder.get("recordingGroup") or {}
-    strategy = (group.get("recordingStrategy") or {}).get("useOnly")
-    if strategy == INCLUSION or (strategy is None and not group.get("allSupported", True)):
-        return frozenset(t for t in types if t in set(group.get("resourceTypes") or []))
-    if strategy == EXCLUSION:
-        excluded = set((group.get("exclusionByResourceTypes") or {}).get("resourceTypes") or [])
-        return frozenset(t for t in types if t not in excluded)
-    recorded = set(types)
-    if group.get("includeGlobalResourceTypes") is not True:
-        recorded -= IAM_TYPES
-    return frozenset(recorded)
-
-
 def _read_region(
     reader: _Reader, account: str, region: str, types: Sequence[str], step: Callable[[int, str], None]
 ) -> None:
@@ -249,14 +225,7 @@ def _read_region(
     if recorders:
         recorded = recorded_types(recorders[0], types)
         not_recording = _not_recording(reader, here, recorders[0])
-        if not_recording is None:
-            data.coverage.recorded[(account, region)] = recorded - IAM_TYPES
-            if recorded & IAM_TYPES:
-                known = data.coverage.recorded.get((account, None), frozenset())
-                data.coverage.recorded[(account, None)] = known | (recorded & IAM_TYPES)
-        else:  # its items are still read, but they cannot show that anything is absent
-            data.coverage.recorded[(account, region)] = frozenset()
-            data.coverage.not_recording[(account, region)] = not_recording
+        data.coverage.note_recorder(account, region, recorded, not_recording)
     else:
         recorded = frozenset(types)  # the recorder could not be read: ask for everything
         not_recording = "could not be read"
