@@ -419,3 +419,29 @@ def test_a_recorder_item_that_leaves_a_type_out_or_is_not_recording() -> None:
     stopped = _snapshot_scan([_recorder_item(ALL_SUPPORTED, recording=False), samples.vpc()], "EC2-08")
     [flow] = _of(stopped, "ec2_vpc_flow_logs_enabled")
     assert flow.status is Status.UNKNOWN and "was not recording when its item was captured" in flow.reason
+
+
+def test_a_region_whose_recording_group_is_not_known_keeps_none_from_being_claimed() -> None:
+    other_region = json.loads(json.dumps(samples.vpc()).replace(samples.REGION, "eu-central-1"))
+    findings = _snapshot_scan([_recorder_item(ALL_SUPPORTED), other_region], "KMS-01")
+    [kms] = _of(findings, "kms_key_rotation_enabled")
+    assert kms.status is Status.UNKNOWN
+    assert "111122223333/eu-central-1 (recording group not known)" in kms.reason
+
+
+def test_a_denied_recorder_description_keeps_none_from_being_claimed(
+    aws: Any, aws_session: boto3.Session
+) -> None:
+    for region in ("us-east-1", "eu-west-1"):
+        start_recorder(aws_session, region, EVERYTHING)
+
+    def deny_in_eu(client: Any) -> None:
+        if client.meta.service_model.service_name == "config" and client.meta.region_name == "eu-west-1":
+            client.meta.events.register(
+                "before-send.config-service.DescribeConfigurationRecorders",
+                lambda request, **_: error_response(request.url, "AccessDeniedException", "denied", 400),
+            )
+
+    data = read_config(LiveConfigOptions(regions=["us-east-1", "eu-west-1"], client_hooks=[deny_in_eu]))
+    [kms] = _of(_scan(data, "KMS-01"), "kms_key_rotation_enabled")
+    assert kms.status is Status.UNKNOWN and "123456789012/eu-west-1 (recording group not known)" in kms.reason

@@ -124,6 +124,8 @@ def build_inventory(
     for item in current:
         coverage.present.add((item.resource_type, item.account_id, item.region))
         coverage.present.add((item.resource_type, item.account_id, None))
+        if item.region is not None:
+            coverage.regions.add((item.account_id, item.region))
     by_type: dict[str, list[ConfigItem]] = {}
     for item in current:
         by_type.setdefault(item.resource_type, []).append(item)

@@ -43,6 +43,9 @@ class Coverage:
     no_recorder: set[Scope] = field(default_factory=set)  # read live: regions without a recorder
     # Read live: recorders that are not recording, or whose status could not be read -> which.
     not_recording: dict[Scope, str] = field(default_factory=dict)
+    # Every (account, region) the data covers: read live, or holding items. "None in the account"
+    # needs each of them to record the type, not only those whose recording group is known.
+    regions: set[Scope] = field(default_factory=set)
 
     def note_recorder(
         self, account: str | None, region: str, recorded: frozenset[str], not_recording: str | None
@@ -113,9 +116,8 @@ class Coverage:
             return [(account, None)]
         if resource_type in HOME_REGION:
             return [(account, HOME_REGION[resource_type])]
-        return sorted(
-            ((a, r) for a, r in self.recorded if a == account and r is not None), key=lambda s: s[1] or ""
-        )
+        scopes = {(a, r) for a, r in (*self.recorded, *self.regions) if a == account and r is not None}
+        return sorted(scopes, key=lambda s: s[1] or "")
 
     def _not_recording(self, resource_type: str, account: str | None) -> list[Scope]:
         scopes = self._scopes(resource_type, account)
@@ -127,7 +129,7 @@ class Coverage:
             return f"{name} (no configuration recorder)"
         if scope in self.not_recording:
             return f"{name} (the recorder {self.not_recording[scope]})"
-        return name if scope in self.recorded else f"{name} (not read)"
+        return name if scope in self.recorded else f"{name} (recording group not known)"
 
     def knows_absence_in_account(self, resource_type: str, account: str | None) -> bool:
         if self.failure(resource_type, account) is not None:

@@ -205,6 +205,7 @@ def _read_region(
     reader: _Reader, account: str, region: str, types: Sequence[str], step: Callable[[int, str], None]
 ) -> None:
     data = reader.data
+    data.coverage.regions.add((account, region))
     here = _Scope(region, account)
     answer = reader.call(here, "describe_configuration_recorders")
     recorders = (answer or {}).get("ConfigurationRecorders") or []
