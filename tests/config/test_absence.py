@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from controlmap.catalog.catalog import load_catalog
 from controlmap.checks.registry import Status
 from controlmap.cli.app import app
-from controlmap.demo.fakes import error_response
+from controlmap.demo.fakes import error_response, json_response
 from controlmap.findings.model import Finding
 from controlmap.resources.ec2 import SecurityGroup, Vpc
 from controlmap.resources.iam import IamGroup
@@ -445,3 +445,55 @@ def test_a_denied_recorder_description_keeps_none_from_being_claimed(
     data = read_config(LiveConfigOptions(regions=["us-east-1", "eu-west-1"], client_hooks=[deny_in_eu]))
     [kms] = _of(_scan(data, "KMS-01"), "kms_key_rotation_enabled")
     assert kms.status is Status.UNKNOWN and "123456789012/eu-west-1 (recording group not known)" in kms.reason
+
+
+class _FakeAggregator:
+    """An aggregator holding a source account's recorder item and a VPC (moto has neither)."""
+
+    def __init__(self, items: list[dict[str, Any]]) -> None:
+        self.items = items
+
+    def install(self, client: Any) -> None:
+        if client.meta.service_model.service_name != "config":
+            return
+        events = client.meta.events
+        events.register("before-send.config-service.ListAggregateDiscoveredResources", self._list)
+        events.register("before-send.config-service.BatchGetAggregateResourceConfig", self._batch)
+        events.register(
+            "before-send.config-service.SelectAggregateResourceConfig",
+            lambda request, **_: json_response(request.url, {"Results": []}),
+        )
+
+    def _list(self, request: Any, **_: Any) -> Any:
+        wanted = json.loads(request.body)["ResourceType"]
+        found = [
+            {
+                "SourceAccountId": i["awsAccountId"],
+                "SourceRegion": i["awsRegion"],
+                "ResourceId": i["resourceId"],
+                "ResourceType": i["resourceType"],
+            }
+            for i in self.items
+            if i["resourceType"] == wanted
+        ]
+        return json_response(request.url, {"ResourceIdentifiers": found})
+
+    def _batch(self, request: Any, **_: Any) -> Any:
+        keys = {(k["ResourceType"], k["ResourceId"]) for k in json.loads(request.body)["ResourceIdentifiers"]}
+        found = [samples.as_api_item(i) for i in self.items if (i["resourceType"], i["resourceId"]) in keys]
+        return json_response(
+            request.url, {"BaseConfigurationItems": found, "UnprocessedResourceIdentifiers": []}
+        )
+
+
+def test_an_aggregator_reads_the_source_accounts_recorders(aws: Any) -> None:
+    fake = _FakeAggregator([_recorder_item(ALL_SUPPORTED), samples.vpc()])
+    data = read_config(
+        LiveConfigOptions(
+            aggregator="org",
+            resource_types=["AWS::EC2::VPC", "AWS::EC2::FlowLog"],
+            client_hooks=[fake.install],
+        )
+    )
+    [flow] = _of(_scan(data, "EC2-08"), "ec2_vpc_flow_logs_enabled")
+    assert flow.status is Status.FAIL and flow.account_id == samples.ACCOUNT

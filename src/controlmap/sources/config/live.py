@@ -33,6 +33,7 @@ BATCH = 100  # BatchGet(Aggregate)ResourceConfig takes at most 100 keys
 
 Progress = Callable[[str, int, int], None]
 NO_AGGREGATOR = "NoSuchConfigurationAggregatorException"
+RECORDER = "AWS::Config::ConfigurationRecorder"
 
 
 class AggregatorNotFound(Exception):
@@ -182,7 +183,8 @@ def read_config(options: LiveConfigOptions, progress: Progress | None = None) ->
     reader = _Reader(factory, data)
     types = list(options.resource_types) or mapped_types()
     if options.aggregator:
-        _read_aggregator(reader, home, options.aggregator, types, progress)
+        # The source accounts' recorders are items too: their recording groups show what is absent.
+        _read_aggregator(reader, home, options.aggregator, [*types, RECORDER], progress)
         data.sources = [f"aws-config aggregator {options.aggregator}"]
     else:
         account = caller_account(factory, home)
