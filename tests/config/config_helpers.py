@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import boto3
+
 from controlmap.catalog.catalog import load_catalog
 from controlmap.checks.registry import CheckContext, FactUnavailable, Inventory, Outcome, registry
 from controlmap.settings import Settings
@@ -40,3 +42,20 @@ def statuses(inventory: Inventory, check_id: str) -> dict[str, str]:
         name: min((o.status.value for o in outcomes), key=order.index)
         for name, outcomes in run_check(inventory, check_id).items()
     }
+
+
+def start_recorder(
+    session: boto3.Session, region: str, group: dict[str, Any], *, recording: bool = True
+) -> None:
+    """A configuration recorder with this recording group in one region, recording (or stopped)."""
+    config = session.client("config", region_name=region)
+    config.put_configuration_recorder(
+        ConfigurationRecorder={
+            "name": "default",
+            "roleARN": "arn:aws:iam::123456789012:role/aws-config",
+            "recordingGroup": group,
+        }
+    )
+    config.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": "config-delivery"})
+    if recording:
+        config.start_configuration_recorder(ConfigurationRecorderName="default")

@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 import config_samples as samples
 import pytest
+from config_helpers import start_recorder
 from typer.testing import CliRunner
 
 from controlmap.cli.app import app
@@ -132,13 +133,7 @@ def test_from_aws_over_moto(aws: Any, aws_session: boto3.Session, tmp_path: Path
             }
         ),
     )
-    aws_session.client("config").put_configuration_recorder(
-        ConfigurationRecorder={
-            "name": "default",
-            "roleARN": "arn:aws:iam::123456789012:role/aws-config",
-            "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True},
-        }
-    )
+    start_recorder(aws_session, "us-east-1", {"allSupported": True, "includeGlobalResourceTypes": True})
     out = tmp_path / "scan.json"
     code, output = scan(
         "--from-aws", "--regions", "us-east-1", "--controls", "S3-02", "-o", "json", "--output-file", str(out)
@@ -216,3 +211,79 @@ def test_from_aws_with_nothing_recorded_still_reports_the_account(aws: Any, tmp_
     [finding] = [f for f in data["findings"] if f["check_id"] == "iam_password_policy_strong"]
     assert finding["status"] == "UNKNOWN" and "password policy" in finding["reason"]
     assert data["errors"][0]["code"] == "NoConfigurationRecorder"
+
+
+def test_failing_findings_take_precedence_over_an_unreadable_file(
+    snapshot_file: Path, tmp_path: Path
+) -> None:
+    truncated = tmp_path / "part.json.gz"
+    truncated.write_bytes(gzip.compress(snapshot_file.read_bytes())[:40])
+    out = tmp_path / "o.json"
+    code, output = scan(
+        str(truncated), str(snapshot_file), "--controls", "S3-02", "--output-file", str(out), "-o", "json"
+    )
+    assert code == 1, output
+    data = json.loads(out.read_text())
+    assert data["complete"] is False and data["errors"][0]["source"] == str(truncated)
+    assert "not a valid gzip file" in data["errors"][0]["message"]
+
+
+PLANTED = "Sup3r-s3cret-planted-value-9f2K"
+
+
+def test_lambda_environment_values_reach_no_output_and_no_store(tmp_path: Path) -> None:
+    current = samples.lambda_function("orders-worker", secret=True)
+    current["configuration"]["environment"]["variables"]["DB_PASSWORD"] = PLANTED
+    older = samples.lambda_function("orders-worker")  # an earlier capture in the history, value and all
+    older["configurationItemCaptureTime"] = "2026-01-01T00:00:00.000Z"
+    older["configuration"]["environment"]["variables"]["DB_PASSWORD"] = PLANTED
+    broken = samples.lambda_function("orders-broken")  # unreadable: an ERROR finding names it
+    broken["configuration"]["environment"]["variables"]["API_TOKEN"] = PLANTED
+    broken["configuration"]["vpcConfig"] = "vpc-1"
+    path = tmp_path / "history.json"
+    path.write_text(json.dumps({"configurationItems": [older, current, broken]}))
+    db = f"sqlite:///{tmp_path / 'history.db'}"
+    for fmt in ("console", "json", "csv", "sarif", "junit", "markdown", "asff", "ocsf", "html"):
+        out = tmp_path / f"out.{fmt}"
+        result = runner.invoke(
+            app,
+            [
+                "scan",
+                "config",
+                str(path),
+                "--services",
+                "lambda",
+                "--db",
+                db,
+                "-o",
+                fmt,
+                "--output-file",
+                str(out),
+            ],
+        )
+        assert result.exit_code == 1, result.output
+        assert PLANTED not in out.read_text() and PLANTED not in result.output, fmt
+        assert samples.FAKE_ACCESS_KEY not in out.read_text(), fmt
+    assert "orders-broken" in (tmp_path / "out.json").read_text()
+    stored = (tmp_path / "history.db").read_bytes()
+    assert PLANTED.encode() not in stored and samples.FAKE_ACCESS_KEY.encode() not in stored
+
+
+def test_a_read_denied_everywhere_is_one_warning_line() -> None:
+    from controlmap.cli.scan_config import warning_lines
+    from controlmap.sources.config.items import ItemProblem
+
+    denied = "config:ListDiscoveredResources failed with AccessDeniedException (not authorized)"
+    problems = [
+        ItemProblem(
+            f"aws-config:{region}", denied, code="AccessDeniedException", resource_type=t, region=region
+        )
+        for region in ("eu-west-1", "us-east-1")
+        for t in ("AWS::S3::Bucket", "AWS::KMS::Key", "AWS::EC2::VPC")
+    ]
+    problems.append(ItemProblem("snap.json", "not valid JSON: Expecting value at line 1"))
+    assert warning_lines(problems) == [
+        "snap.json: not valid JSON: Expecting value at line 1",
+        f"{denied}: AWS::S3::Bucket in eu-west-1, AWS::KMS::Key in eu-west-1, "
+        "AWS::EC2::VPC in eu-west-1 and 3 more",
+    ]

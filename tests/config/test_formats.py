@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 from pathlib import Path
+from typing import Any
 
 import config_samples as samples
 import pytest
@@ -92,18 +93,26 @@ def test_history_keeps_the_latest_capture_and_drops_deleted_resources(tmp_path: 
     assert bucket.versioning == "Enabled"  # the newer capture, although it came first in the file
 
 
-def test_select_results_are_json_text(tmp_path: Path) -> None:
-    delivered = samples.bucket_public()
-    selected = {
+def _row(delivered: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """An advanced query's row for a delivered item: its identity and configuration, and more."""
+    return {
         "resourceId": delivered["resourceId"],
         "resourceType": delivered["resourceType"],
         "accountId": samples.ACCOUNT,
         "awsRegion": samples.REGION,
-        "arn": delivered["ARN"],
         "configuration": delivered["configuration"],
-        "supplementaryConfiguration": delivered["supplementaryConfiguration"],
-        "tags": [{"key": "team", "value": "web", "tag": "team=web"}],
+        **fields,
     }
+
+
+def test_select_results_are_json_text(tmp_path: Path) -> None:
+    delivered = samples.bucket_public()
+    selected = _row(
+        delivered,
+        arn=delivered["ARN"],
+        supplementaryConfiguration=delivered["supplementaryConfiguration"],
+        tags=[{"key": "team", "value": "web", "tag": "team=web"}],
+    )
     path = _write(
         tmp_path / "select.json", {"Results": [json.dumps(selected)], "QueryInfo": {"SelectFields": []}}
     )
@@ -142,6 +151,47 @@ def test_change_notification_single_item_and_list(tmp_path: Path) -> None:
         assert (got, len(items), problems) == (fmt, 1, [])
 
 
+def test_notifications_as_sns_eventbridge_and_aggregate_lookups(tmp_path: Path) -> None:
+    item = samples.bucket_public("acme-notified")
+    notification = {
+        "configurationItemDiff": {"changedProperties": {}, "changeType": "UPDATE"},
+        "configurationItem": item,
+        "notificationCreationTime": "2026-11-30T08:14:03.104Z",
+        "messageType": "ConfigurationItemChangeNotification",
+        "recordVersion": "1.3",
+    }
+    sns = {
+        "Type": "Notification",
+        "TopicArn": "arn:aws:sns:eu-west-1:111122223333:config",
+        "Message": json.dumps(notification),
+    }
+    event = {
+        "version": "0",
+        "detail-type": "Config Configuration Item Change",
+        "source": "aws.config",
+        "account": samples.ACCOUNT,
+        "region": samples.REGION,
+        "detail": notification,
+    }
+    aggregate = {"ConfigurationItem": samples.as_api_item(item)}
+    for name, document in (("sns.json", sns), ("event.json", event), ("aggregate.json", aggregate)):
+        items, problems, fmt = read_file(_write(tmp_path / name, document))
+        assert (fmt, [i.resource_id for i in items], problems) == (
+            "change notification",
+            ["acme-notified"],
+            [],
+        )
+    items, problems, fmt = read_file(_write(tmp_path / "events.json", [event, sns]))
+    assert (fmt, len(items), problems) == ("item list", 2, [])
+    assert _bucket_state(_write(tmp_path / "event2.json", event)).policy is not None
+
+
+def test_utf16_files_from_powershell_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "history.json"
+    path.write_bytes(json.dumps(samples.snapshot([samples.bucket_public()])).encode("utf-16"))
+    assert _bucket_state(path).name == "acme-marketing-site"
+
+
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
@@ -149,7 +199,10 @@ def test_change_notification_single_item_and_list(tmp_path: Path) -> None:
         (b'{"Items": []}', "not AWS Config data"),
         (b'"a string"', "not AWS Config data"),
         (b"\x1f\x8b\x08\x00broken", "not a valid gzip file"),
-        (b"\xff\xfe\x00", "not UTF-8"),
+        (b"\xff\xfe\x00", "not valid UTF-16 text"),
+        (b"\xc3\x28{}", "not UTF-8 text"),
+        (b"", "empty file"),
+        (b"  \n", "empty file"),
         (b'{"configurationItems": {"a": 1}}', "configurationItems is not a list"),
     ],
 )
@@ -218,3 +271,67 @@ def test_global_resources_recorded_in_a_region_and_as_global_are_one(tmp_path: P
 
     [user] = built.inventory.of_type(IamUser)
     assert user.region is None and user.inline_policies == []  # the newer item, without the admin policy
+
+
+def _query(fields: list[str], rows: list[dict[str, object]]) -> dict[str, object]:
+    """select-resource-config output as the CLI prints it: rows as JSON text, and what was selected."""
+    return {
+        "Results": [json.dumps(r) for r in rows],
+        "QueryInfo": {"SelectFields": [{"Name": f} for f in fields]},
+    }
+
+
+def test_a_query_without_the_whole_configuration_is_not_judged(tmp_path: Path) -> None:
+    group = samples.security_group("sg-0123456789abcdef0", "web", [samples.ssh_from_world()])
+    row = {
+        "resourceId": group["resourceId"],
+        "resourceType": group["resourceType"],
+        "configuration": {"groupName": "web"},  # the open SSH rule was not selected
+    }
+    path = _write(
+        tmp_path / "q.json", _query(["resourceId", "resourceType", "configuration.groupName"], [row])
+    )
+    with pytest.raises(ConfigDataError) as raised:
+        read_file(path)
+    assert "selects configuration.groupName, not the whole configuration" in str(raised.value)
+
+
+def test_part_of_the_supplementary_configuration_leaves_bucket_settings_unknown(tmp_path: Path) -> None:
+    bucket = samples.bucket_compliant()
+    # Only the policy was selected: no PublicAccessBlockConfiguration must not read as "none set".
+    row = _row(
+        bucket,
+        supplementaryConfiguration={"BucketPolicy": bucket["supplementaryConfiguration"]["BucketPolicy"]},
+    )
+    fields = [
+        "resourceId",
+        "resourceType",
+        "accountId",
+        "awsRegion",
+        "configuration",
+        "supplementaryConfiguration.BucketPolicy",
+    ]
+    model = _bucket_state(_write(tmp_path / "q.json", _query(fields, [row])))
+    assert model.public_access_block is None and "public_access_block" in model.unknown
+    whole = _bucket_state(
+        _write(tmp_path / "w.json", _query([*fields[:-1], "supplementaryConfiguration"], [row]))
+    )
+    assert whole.public_access_block is not None  # the whole supplement selected: absence means none set
+
+
+def test_an_oversized_notification_names_where_the_item_went(tmp_path: Path) -> None:
+    oversized = {
+        "messageType": "OversizedConfigurationItemChangeNotification",
+        "configurationItemSummary": {"resourceType": "AWS::IAM::Role", "resourceId": "AROAEXAMPLE"},
+        "s3DeliverySummary": {
+            "s3BucketLocation": "acme-config/AWSLogs/111122223333/Config/oversized.json.gz"
+        },
+    }
+    path = _write(tmp_path / "sns.json", {"Type": "Notification", "Message": json.dumps(oversized)})
+    with pytest.raises(ConfigDataError) as raised:
+        read_file(path)
+    assert str(raised.value) == (
+        f"{path}: an oversized change notification for AWS::IAM::Role AROAEXAMPLE carries no item: AWS "
+        "Config delivered it to acme-config/AWSLogs/111122223333/Config/oversized.json.gz; "
+        "read that file instead"
+    )

@@ -15,15 +15,18 @@ from typing import Any
 import boto3
 import config_samples as samples
 import pytest
+from config_helpers import start_recorder
+from typer.testing import CliRunner
 
 from controlmap.catalog.catalog import load_catalog
 from controlmap.checks.registry import Status
+from controlmap.cli.app import app
 from controlmap.demo.fakes import error_response, json_response
 from controlmap.resources.ec2 import SecurityGroup
 from controlmap.resources.iam import IamRole
 from controlmap.resources.s3 import S3Bucket
 from controlmap.settings import Settings
-from controlmap.sources.config.live import LiveConfigOptions, read_config, recorded_types
+from controlmap.sources.config.live import AggregatorNotFound, LiveConfigOptions, read_config, recorded_types
 from controlmap.sources.config.scan import run_config_scan
 
 PUBLIC_POLICY = {
@@ -82,7 +85,7 @@ class FakeConfigItems:
             request.url, {"Results": rows, "QueryInfo": {"SelectFields": [{"Name": "tags"}]}}
         )
 
-    def _respond(self, answer: Callable[[dict[str, Any]], dict[str, Any] | None]) -> Callable[..., Any]:
+    def _respond(self, answer: Callable[[dict[str, Any], Any], dict[str, Any] | None]) -> Callable[..., Any]:
         def handler(request: Any, **_: Any) -> Any:
             body = json.loads(request.body or b"{}")
             types = {body.get("resourceType")} | {k["resourceType"] for k in body.get("resourceKeys", [])}
@@ -92,12 +95,12 @@ class FakeConfigItems:
                 )
             if not types & set(self.by_type):
                 return None  # moto answers the types it records
-            payload = answer(body)
+            payload = answer(body, request)
             return json_response(request.url, payload) if payload is not None else None
 
         return handler
 
-    def _list(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _list(self, body: dict[str, Any], _request: Any) -> dict[str, Any]:
         items = self.by_type[body["resourceType"]]
         return {
             "resourceIdentifiers": [
@@ -110,7 +113,7 @@ class FakeConfigItems:
             ]
         }
 
-    def _batch(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _batch(self, body: dict[str, Any], request: Any) -> dict[str, Any]:
         wanted = {(k["resourceType"], k["resourceId"]) for k in body["resourceKeys"]}
         found = [
             samples.as_api_item(i, with_tags=False)
@@ -118,17 +121,14 @@ class FakeConfigItems:
             for i in items
             if (i["resourceType"], i["resourceId"]) in wanted
         ]
+        # A batch mixes types: the keys of the types moto records are answered by moto itself.
+        others = [k for k in body["resourceKeys"] if k["resourceType"] not in self.by_type]
+        if others:
+            # The signing scope names the region: Credential=<key>/<date>/<region>/config/aws4_request
+            region = str(request.headers.get("Authorization", b"")).split("/")[2]
+            moto = boto3.client("config", region_name=region, endpoint_url=request.url.rstrip("/"))
+            found += moto.batch_get_resource_config(resourceKeys=others)["baseConfigurationItems"]
         return {"baseConfigurationItems": found, "unprocessedResourceKeys": []}
-
-
-def _recorder(session: boto3.Session, region: str, group: dict[str, Any]) -> None:
-    session.client("config", region_name=region).put_configuration_recorder(
-        ConfigurationRecorder={
-            "name": "default",
-            "roleARN": "arn:aws:iam::123456789012:role/aws-config",
-            "recordingGroup": group,
-        }
-    )
 
 
 def _seed(session: boto3.Session) -> None:
@@ -155,7 +155,7 @@ def _seed(session: boto3.Session) -> None:
 
 def test_reads_moto_config_and_the_shared_checks_judge_it(aws: Any, aws_session: boto3.Session) -> None:
     _seed(aws_session)
-    _recorder(aws_session, "us-east-1", {"allSupported": True, "includeGlobalResourceTypes": True})
+    start_recorder(aws_session, "us-east-1", {"allSupported": True, "includeGlobalResourceTypes": True})
     web = samples.security_group("sg-0123456789abcdef0", "web", [samples.ssh_from_world()])
     web["tags"] = {"team": "payments", "environment": "prod"}
     fake = FakeConfigItems([web])
@@ -166,6 +166,7 @@ def test_reads_moto_config_and_the_shared_checks_judge_it(aws: Any, aws_session:
     # Only reads, all counted: recorder once, a listing per mapped type, batches of at most 100.
     assert set(data.api_calls) <= {
         "config:DescribeConfigurationRecorders",
+        "config:DescribeConfigurationRecorderStatus",
         "config:ListDiscoveredResources",
         "config:BatchGetResourceConfig",
         "config:SelectResourceConfig",
@@ -199,7 +200,7 @@ def test_reads_moto_config_and_the_shared_checks_judge_it(aws: Any, aws_session:
 
 def test_recording_group_limits_what_absence_proves(aws: Any, aws_session: boto3.Session) -> None:
     _seed(aws_session)
-    _recorder(
+    start_recorder(
         aws_session,
         "us-east-1",
         {"allSupported": False, "includeGlobalResourceTypes": False, "resourceTypes": ["AWS::S3::Bucket"]},
@@ -212,7 +213,7 @@ def test_recording_group_limits_what_absence_proves(aws: Any, aws_session: boto3
     result, _built = run_config_scan(data, catalog, Settings(), controls)
     rds = next(f for f in result.findings if f.check_id == "rds_instance_storage_encrypted")
     assert rds.status is Status.UNKNOWN
-    assert "no configuration recorder of account 123456789012 records AWS::RDS::DBInstance" in rds.reason
+    assert "AWS Config does not record AWS::RDS::DBInstance in 123456789012/us-east-1," in rds.reason
     iam = next(f for f in result.findings if f.check_id == "iam_role_no_admin_access")
     assert iam.status is Status.UNKNOWN
 
@@ -221,7 +222,7 @@ def test_region_without_recorder_and_denied_listing_are_reported(
     aws: Any, aws_session: boto3.Session
 ) -> None:
     _seed(aws_session)
-    _recorder(aws_session, "us-east-1", {"allSupported": True, "includeGlobalResourceTypes": True})
+    start_recorder(aws_session, "us-east-1", {"allSupported": True, "includeGlobalResourceTypes": True})
     fake = FakeConfigItems([samples.vpc()], denied_types=frozenset({"AWS::KMS::Key"}))
     data = read_config(LiveConfigOptions(regions=["us-east-1", "eu-west-1"], client_hooks=[fake.install]))
     messages = [p.describe() for p in data.problems]
@@ -254,9 +255,18 @@ def test_aggregator(aws: Any, aws_session: boto3.Session) -> None:
     assert data.sources == ["aws-config aggregator org"]
 
 
-def test_unknown_aggregator_is_a_reported_failure(aws: Any) -> None:
-    data = read_config(LiveConfigOptions(aggregator="missing", resource_types=["AWS::S3::Bucket"]))
-    assert data.items == [] and data.problems[0].code == "NoSuchConfigurationAggregatorException"
+def test_unknown_aggregator_is_a_usage_error_not_an_empty_pass(aws: Any) -> None:
+    with pytest.raises(AggregatorNotFound, match="no configuration aggregator named 'missing' in us-east-1"):
+        read_config(
+            LiveConfigOptions(aggregator="missing", resource_types=["AWS::S3::Bucket", "AWS::KMS::Key"])
+        )
+    # On the command line: one message and exit code 2 (it was 30 warnings, no findings and exit 0).
+    result = CliRunner().invoke(
+        app, ["scan", "config", "--from-aws", "--aggregator", "missing", "--no-store"]
+    )
+    assert result.exit_code == 2
+    assert result.output.count("no configuration aggregator named 'missing'") == 1
+    assert "warning" not in result.output
 
 
 @pytest.mark.parametrize(
@@ -276,3 +286,19 @@ def test_unknown_aggregator_is_a_reported_failure(aws: Any) -> None:
 )
 def test_recorded_types(group: dict[str, Any], expected: set[str]) -> None:
     assert recorded_types({"recordingGroup": group}, ["AWS::S3::Bucket", "AWS::IAM::Role"]) == expected
+
+
+def test_progress_is_reported_per_type_and_region(aws: Any, aws_session: boto3.Session) -> None:
+    start_recorder(aws_session, "us-east-1", {"allSupported": True, "includeGlobalResourceTypes": True})
+    steps: list[tuple[str, int, int]] = []
+    read_config(
+        LiveConfigOptions(
+            regions=["us-east-1", "eu-west-1"], resource_types=["AWS::S3::Bucket", "AWS::KMS::Key"]
+        ),
+        lambda what, done, total: steps.append((what, done, total)),
+    )
+    assert {total for _what, _done, total in steps} == {4}
+    assert [done for _what, done, _total in steps] == sorted(done for _what, done, _total in steps)
+    assert steps[-1][1:] == (4, 4)
+    assert any(what == "config eu-west-1: no recorder" for what, _done, _total in steps)
+    assert any(what == "config us-east-1: AWS::KMS::Key" for what, _done, _total in steps)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -40,6 +40,8 @@ from controlmap.findings.model import ScanError, ScanResult
 from controlmap.resources.base import CollectionError
 from controlmap.settings import Settings
 from controlmap.yamlfile import FileError
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:  # the live-scan modules pull in boto3: imported where used, so `scan iac` starts fast
     from controlmap.sources.aws.scanner import AwsScanOptions
@@ -280,8 +282,8 @@ def run_live_scan(
     )
 
 
-def collect_with_progress(run: Callable[[Callable[[str, int, int], None] | None], ScanResult]) -> ScanResult:
-    """Run a scan showing a Rich progress bar on stderr (when it is a terminal)."""
+def collect_with_progress(run: Callable[[Callable[[str, int, int], None] | None], T]) -> T:
+    """Run a scan (or a collection) showing a Rich progress bar on stderr (when it is a terminal)."""
     if not err_console.is_terminal:
         return run(None)
     with Progress(

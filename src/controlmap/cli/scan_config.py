@@ -8,6 +8,7 @@ rest is still scanned and reported).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ from controlmap.cli.scan import (
     CONSOLE,
     FailOn,
     FinishOptions,
+    collect_with_progress,
     finish_scan,
     output_format,
     parse_regions,
@@ -28,6 +30,7 @@ from controlmap.cli.scan import (
 from controlmap.findings.model import ScanResult
 
 if TYPE_CHECKING:  # the scan group registers every subcommand: `scan iac` must not import boto3
+    from controlmap.sources.config.items import ItemProblem
     from controlmap.sources.config.scan import ConfigData
 
 ORDER = 22
@@ -84,7 +87,7 @@ def scan_config_command(
 ) -> None:
     """Check AWS Config configuration items against the catalog's controls."""
     from controlmap.cli.catalog import load_cli_catalog
-    from controlmap.sources.config.scan import read_files, run_config_scan
+    from controlmap.sources.config.scan import config_types, read_files, run_config_scan
 
     fmt = output_format(output)
     if not files and not from_aws:
@@ -102,11 +105,13 @@ def scan_config_command(
     catalog, settings = load_cli_catalog(catalog_dirs, settings_file)
     selected = select_controls(catalog, split_list(services), split_list(controls))
     if from_aws:
-        data = _read_from_aws(profile, role_arn, external_id, parse_regions(regions), aggregator)
+        data = _read_from_aws(
+            profile, role_arn, external_id, parse_regions(regions), aggregator, config_types(selected)
+        )
     else:
         data = read_files(files or [])
-    for problem in data.problems:
-        print_warning(problem.describe())
+    for line in warning_lines(data.problems):
+        print_warning(line)
     if not data.items and not from_aws:
         print_error(
             "no AWS Config item could be read"
@@ -133,6 +138,26 @@ def scan_config_command(
     raise typer.Exit(code)
 
 
+def warning_lines(problems: Sequence[ItemProblem], shown: int = 3) -> list[str]:
+    """One line per problem; a failed AWS read repeated across types and regions (a permission
+    missing from the role) is one line that names where, not hundreds."""
+    lines: list[str] = []
+    repeated: dict[tuple[str, str], list[ItemProblem]] = {}
+    for problem in problems:
+        if problem.index is None and problem.resource_id is None and problem.code != "config-data":
+            repeated.setdefault((problem.code, problem.message), []).append(problem)
+        else:
+            lines.append(problem.describe())
+    for (_code, message), group in repeated.items():
+        if len(group) == 1:
+            lines.append(group[0].describe())
+            continue
+        where = [f"{p.resource_type or 'reading'} in {p.region or p.source}" for p in group]
+        more = f" and {len(where) - shown} more" if len(where) > shown else ""
+        lines.append(f"{message}: {', '.join(where[:shown])}{more}")
+    return lines
+
+
 def _unreadable_input(result: ScanResult) -> bool:
     """A file or item that could not be read (AWS API failures are reported, but are not input errors)."""
     return any(e.code == "config-data" for e in result.errors)
@@ -144,18 +169,20 @@ def _read_from_aws(
     external_id: str | None,
     regions: list[str] | None,
     aggregator: str | None,
+    resource_types: list[str],
 ) -> ConfigData:
     from controlmap.sources.aws.clients import ReadOnlyViolation
     from controlmap.sources.aws.session import SessionError, SessionOptions
-    from controlmap.sources.config.live import LiveConfigOptions, read_config
+    from controlmap.sources.config.live import AggregatorNotFound, LiveConfigOptions, read_config
 
     options = LiveConfigOptions(
         session=SessionOptions(profile=profile, role_arn=role_arn, external_id=external_id),
         regions=regions,
         aggregator=aggregator,
+        resource_types=resource_types,
     )
     try:
-        return read_config(options)
-    except (SessionError, ReadOnlyViolation) as exc:
+        return collect_with_progress(lambda progress: read_config(options, progress))
+    except (SessionError, ReadOnlyViolation, AggregatorNotFound) as exc:
         print_error(str(exc))
         raise typer.Exit(EXIT_USAGE) from None

@@ -15,13 +15,15 @@ from datetime import UTC, datetime
 from controlmap.checks.registry import Inventory
 from controlmap.resources.account import AwsAccount, AwsRegion, PublicAccessBlock
 from controlmap.resources.base import Resource, SourceKind, SourceRef
+from controlmap.sources.config.casefold import fold
+from controlmap.sources.config.coverage import Coverage, recorded_types
 from controlmap.sources.config.items import ConfigItem, ItemProblem
-from controlmap.sources.config.mappers import MapContext, finishers, mapper_for
-from controlmap.sources.config.mappers._base import Coverage
+from controlmap.sources.config.mappers import MapContext, finishers, mapped_types, mapper_for
 
 log = logging.getLogger(__name__)
 
 ACCOUNT_BLOCK = "AWS::S3::AccountPublicAccessBlock"
+RECORDER = "AWS::Config::ConfigurationRecorder"
 _OLDEST = datetime.min.replace(tzinfo=UTC)
 
 # Normalized model type -> the AWS Config type its resources come from. A model type missing
@@ -52,6 +54,38 @@ MODEL_SOURCES: dict[str, str] = {
     "AWS::ApiGatewayV2::Api": "AWS::ApiGatewayV2::Api",
     "AWS::ApiGatewayV2::Stage": "AWS::ApiGatewayV2::Stage",
 }
+
+
+# Further AWS Config types read to complete a model: its joins (a VPC's flow logs), the documents
+# of its attached policies, the key whose owner a table's encryption needs, the API a stage names.
+JOINED_SOURCES: dict[str, tuple[str, ...]] = {
+    "AWS::::Account": ("AWS::S3::AccountPublicAccessBlock",),
+    "AWS::EC2::VPC": ("AWS::EC2::FlowLog", "AWS::EC2::VPCEndpoint", "AWS::EC2::NetworkInterface"),
+    "AWS::EC2::SecurityGroup": ("AWS::EC2::NetworkInterface",),
+    "AWS::EC2::Instance": ("AWS::SSM::ManagedInstanceInventory",),
+    "AWS::IAM::User": ("AWS::IAM::Policy",),
+    "AWS::IAM::Group": ("AWS::IAM::Policy", "AWS::IAM::User"),
+    "AWS::IAM::Role": ("AWS::IAM::Policy",),
+    "AWS::DynamoDB::Table": ("AWS::KMS::Key",),
+    "AWS::ApiGateway::Stage": ("AWS::ApiGateway::RestApi",),
+    "AWS::ApiGatewayV2::Stage": ("AWS::ApiGatewayV2::Api",),
+    "AWS::RDS::DBParameterGroup": ("AWS::RDS::DBInstance",),
+    "AWS::RDS::DBClusterParameterGroup": ("AWS::RDS::DBCluster",),
+}
+
+
+# Region-level facts that come from items of their own.
+FACT_SOURCES: dict[str, str] = {"access_analyzer": "AWS::AccessAnalyzer::Analyzer"}
+
+
+def config_types_for(model_types: Iterable[str], facts: Iterable[str] = ()) -> list[str]:
+    """The AWS Config types to read for checks over these model types (and those they use)."""
+    out: set[str] = {FACT_SOURCES[f] for f in facts if f in FACT_SOURCES}
+    for model_type in model_types:
+        if model_type in MODEL_SOURCES:
+            out.add(MODEL_SOURCES[model_type])
+        out.update(JOINED_SOURCES.get(model_type, ()))
+    return sorted(out)
 
 
 # AWS Config records these types, but controlmap does not read their items (yet).
@@ -86,9 +120,12 @@ def build_inventory(
 ) -> BuildResult:
     current, deleted = latest_items(items)
     coverage = coverage or Coverage()
+    _recorder_items(current, coverage)
     for item in current:
         coverage.present.add((item.resource_type, item.account_id, item.region))
         coverage.present.add((item.resource_type, item.account_id, None))
+        if item.region is not None:
+            coverage.regions.add((item.account_id, item.region))
     by_type: dict[str, list[ConfigItem]] = {}
     for item in current:
         by_type.setdefault(item.resource_type, []).append(item)
@@ -110,14 +147,7 @@ def build_inventory(
             resources = mapper(item, ctx)
         except Exception as exc:  # one malformed item must not sink the scan
             log.debug("mapping %s failed", item.where(), exc_info=True)
-            result.problems.append(
-                ItemProblem(
-                    item.origin,
-                    f"cannot read {item.resource_type}: {type(exc).__name__}: {exc}",
-                    item.index,
-                    item.resource_id,
-                )
-            )
+            ctx.item_failed(item, f"cannot read {item.resource_type}: {type(exc).__name__}: {exc}")
             continue
         for resource in resources:
             if isinstance(resource, AwsAccount):
@@ -130,9 +160,37 @@ def build_inventory(
     for region in _regions(current, ctx):
         result.inventory.add(region)
     for finish in finishers():
-        finish(result.inventory, ctx)
+        try:
+            finish(result.inventory, ctx)
+        except Exception as exc:  # a join over malformed items must not sink the scan either
+            log.debug("joining with %s failed", finish.__name__, exc_info=True)
+            message = f"cannot join items ({finish.__name__}): {type(exc).__name__}: {exc}"
+            ctx.problems.append(ItemProblem("aws-config data", message))
     _account_block_absence(accounts, ctx)
+    result.problems += ctx.problems
     return result
+
+
+def _recorder_items(items: list[ConfigItem], coverage: Coverage) -> None:
+    """AWS Config records its own recorder (``AWS::Config::ConfigurationRecorder``, with its
+    recording group): a snapshot that holds it shows which types its region records, so files
+    get the same absence rules as a live read. A live read's own answer is kept."""
+    for item in items:
+        if item.resource_type != RECORDER or item.region is None:
+            continue
+        if (item.account_id, item.region) in coverage.recorded:
+            continue
+        config = fold(item.configuration)
+        group = config.get("RecordingGroup")
+        if not isinstance(group, dict):
+            continue
+        recording = config.get("Recording")
+        stopped = (
+            "was not recording when its item was captured" if str(recording).lower() == "false" else None
+        )
+        coverage.note_recorder(
+            item.account_id, item.region, recorded_types({"recordingGroup": group}, mapped_types()), stopped
+        )
 
 
 def _accounts(items: list[ConfigItem], ctx: MapContext, known: Iterable[str]) -> dict[str, AwsAccount]:
@@ -164,11 +222,11 @@ def _account_block_absence(accounts: dict[str, AwsAccount], ctx: MapContext) -> 
     for account_id, account in accounts.items():
         if account.s3_public_access_block is not None:
             continue
-        if ctx.coverage.knows_absence(ACCOUNT_BLOCK, account_id, None):
+        if ctx.coverage.knows_absence_in_account(ACCOUNT_BLOCK, account_id):
             account.s3_public_access_block = PublicAccessBlock()  # recorded type, no item: none set
         else:
             account.mark_unknown(
-                "s3_public_access_block", ctx.coverage.why_unknown(ACCOUNT_BLOCK, account_id, None)
+                "s3_public_access_block", ctx.coverage.why_unknown_in_account(ACCOUNT_BLOCK, account_id)
             )
 
 

@@ -6,6 +6,11 @@ resource, serialized by the AWS Java SDK: the same fields, camelCase and with th
 case lets ``item.get("DBInstanceIdentifier")`` in a live collector read Config data unchanged, so
 one parser serves both sources. Values that AWS Config nests as JSON text (supplementary
 configuration, the configuration of API answers) are decoded first.
+
+The Java SDK writes every unset field as ``null`` (``"rule": null`` beside ``"objectLockEnabled"``,
+``"kmsMasterKeyID": null``), where the service's own answer leaves the key out. The live parsers
+are written for the API (``item.get("Rule", {}).get(...)``), so folding drops null values: a null
+and a missing field mean the same thing, "not set".
 """
 
 from __future__ import annotations
@@ -16,10 +21,10 @@ from typing import Any
 
 
 class CaseFolded(dict[str, Any]):
-    """A dict whose key lookups ignore case; nested dicts and lists are folded too."""
+    """A dict whose key lookups ignore case; nested dicts and lists are folded too, nulls dropped."""
 
     def __init__(self, data: Mapping[str, Any]) -> None:
-        super().__init__((str(k).lower(), fold(v)) for k, v in data.items())
+        super().__init__((str(k).lower(), fold(v)) for k, v in data.items() if v is not None)
 
     def __getitem__(self, key: str) -> Any:
         return super().__getitem__(key.lower())
@@ -37,7 +42,7 @@ def fold(value: Any) -> Any:
     if isinstance(value, Mapping):
         return CaseFolded(value)
     if isinstance(value, list):
-        return [fold(v) for v in value]
+        return [fold(v) for v in value if v is not None]
     return value
 
 

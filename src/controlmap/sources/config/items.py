@@ -10,7 +10,12 @@ Accepted (recognised by content, gzip or not):
   aggregator's ``BaseConfigurationItems``), ``configuration`` and supplementary values as JSON text;
 * ``aws configservice select-resource-config`` / ``select-aggregate-resource-config``:
   ``{"Results": ["<json>", ...]}``;
-* a change notification (``{"configurationItem": {...}}``), one item, or a JSON list of items.
+* a change notification (``{"configurationItem": {...}}``), also inside its SNS envelope
+  (``Message`` as JSON text) or an EventBridge event (``detail``), and
+  ``get-aggregate-resource-config`` (``{"ConfigurationItem": {...}}``);
+* one item, or a JSON list of items or notifications.
+
+UTF-8 (with or without a byte order mark) and UTF-16 with a byte order mark are read.
 
 A problem with one item names the file, the item's index and its resource ID, and the other
 items are still read.
@@ -55,12 +60,18 @@ class ItemProblem:
     index: int | None = None  # 0-based position of the item in its file
     resource_id: str | None = None
     code: str = "config-data"  # an AWS error code for failed reads from AWS Config
+    # What the problem leaves unseen, when known: checks of that type then report ERROR, not "none".
+    resource_type: str | None = None
+    account_id: str | None = None
+    region: str | None = None
 
     def detail(self) -> str:
         """The message with the item it is about (the file is named separately)."""
         where = f"item {self.index}" if self.index is not None else ""
         if self.resource_id:
             where += f" ({self.resource_id})" if where else self.resource_id
+        elif not where and self.resource_type:
+            where = self.resource_type  # a failed read of a whole type
         return f"{where}: {self.message}" if where else self.message
 
     def describe(self) -> str:
@@ -126,10 +137,15 @@ def read_bytes(path: Path) -> bytes:
 
 def load_document(path: Path) -> Any:
     data = read_bytes(path)
+    if not data.strip():
+        raise ConfigDataError(f"{path}: empty file (expected AWS Config JSON)")
+    # PowerShell 5 redirects (`aws configservice ... > out.json`) write UTF-16 with a byte order mark.
+    encoding = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
     try:
-        return json.loads(data.decode("utf-8-sig"))
+        return json.loads(data.decode(encoding))
     except UnicodeDecodeError:
-        raise ConfigDataError(f"{path}: not UTF-8 text (expected AWS Config JSON)") from None
+        what = "valid UTF-16" if encoding == "utf-16" else "UTF-8"
+        raise ConfigDataError(f"{path}: not {what} text (expected AWS Config JSON)") from None
     except json.JSONDecodeError as exc:
         raise ConfigDataError(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno}") from None
 
@@ -137,7 +153,7 @@ def load_document(path: Path) -> Any:
 def raw_items(document: Any, source: str) -> tuple[str, list[Any]]:
     """(format name, raw items) of a parsed document; ConfigDataError if it is not Config data."""
     if isinstance(document, list):
-        return "item list", document
+        return "item list", [_listed(e) for e in document]
     if not isinstance(document, dict):
         raise ConfigDataError(f"{source}: not AWS Config data (a JSON {type(document).__name__})")
     for key, name in (
@@ -151,16 +167,80 @@ def raw_items(document: Any, source: str) -> tuple[str, list[Any]]:
             if not isinstance(items, list):
                 raise ConfigDataError(f"{source}: {key} is not a list")
             if key == "Results":
-                return name, [_select_result(r) for r in items]
+                return name, _select_rows(document, items, source)
             return name, items
-    if isinstance(document.get("configurationItem"), dict):
-        return "change notification", [document["configurationItem"]]
+    try:
+        notified = notification_item(document)
+    except ConfigDataError as exc:
+        raise ConfigDataError(f"{source}: {exc}") from None
+    if notified is not None:
+        return "change notification", [notified]
     if "resourceType" in document:
         return "configuration item", [document]
     raise ConfigDataError(
         f"{source}: not AWS Config data: expected configurationItems (snapshot, history), "
         "baseConfigurationItems (batch-get-resource-config) or Results (select-resource-config)"
     )
+
+
+def _listed(entry: Any) -> Any:
+    """An entry of a JSON list: an item, or a notification around one (an oversized notification
+    stays as it is and is reported as the bad item it is, with its index)."""
+    if not isinstance(entry, dict):
+        return entry
+    try:
+        return notification_item(entry) or entry
+    except ConfigDataError:
+        return entry
+
+
+def notification_item(document: dict[str, Any]) -> dict[str, Any] | None:
+    """The configuration item of a change notification, as SNS, EventBridge or
+    ``get-aggregate-resource-config`` hand it out; None if the document is none of them."""
+    if isinstance(document.get("Message"), str):  # the SNS envelope: the notification as JSON text
+        inner = decode_json_text(document["Message"])
+        document = inner if isinstance(inner, dict) else {}
+    if isinstance(document.get("detail"), dict):  # an EventBridge event
+        document = document["detail"]
+    for key in ("configurationItem", "ConfigurationItem"):
+        if isinstance(document.get(key), dict):
+            return dict(document[key])
+    if document.get("messageType") == "OversizedConfigurationItemChangeNotification":
+        summary = document.get("configurationItemSummary") or {}
+        where = (document.get("s3DeliverySummary") or {}).get("s3BucketLocation") or "the delivery bucket"
+        raise ConfigDataError(
+            f"an oversized change notification for {summary.get('resourceType', '?')} "
+            f"{summary.get('resourceId', '?')} carries no item: AWS Config delivered it to {where}; "
+            "read that file instead"
+        )
+    return None
+
+
+def _select_rows(document: dict[str, Any], rows: list[Any], source: str) -> list[Any]:
+    """Rows of an advanced query. ``QueryInfo.SelectFields`` says what the query selected: a row
+    without the whole ``configuration`` cannot be judged (a security group whose rules were not
+    selected would pass), and part of ``supplementaryConfiguration`` is dropped, since a bucket
+    setting missing from it would read as "not set"."""
+    info = document.get("QueryInfo")
+    fields = info.get("SelectFields") if isinstance(info, dict) else None
+    # An empty or missing list says nothing (hand-made extracts): the rows are taken as they are.
+    selected = (
+        {str(f.get("Name")) for f in fields if isinstance(f, dict)} if isinstance(fields, list) else set()
+    )
+    names = selected or None
+    if names is not None and "configuration" not in names:
+        parts = sorted(n for n in names if n.startswith("configuration."))
+        raise ConfigDataError(
+            f"{source}: the query selects {', '.join(parts) if parts else 'no configuration'}, not the "
+            "whole configuration, so its resources cannot be judged; select configuration (and "
+            "supplementaryConfiguration, tags) as in docs/aws-config.md"
+        )
+    parsed = [_select_result(r) for r in rows]
+    if names is not None and "supplementaryConfiguration" not in names:
+        for row in parsed:
+            if isinstance(row, dict):
+                row.pop("supplementaryConfiguration", None)  # partial: unknown, not absent
+    return parsed
 
 
 def _select_result(value: Any) -> Any:
@@ -179,9 +259,25 @@ def parse_items(raw: Iterable[Any], source: str) -> tuple[list[ConfigItem], list
         try:
             items.append(parse_item(entry, source, index))
         except ConfigDataError as exc:
-            resource_id = entry.get("resourceId") if isinstance(entry, dict) else None
-            problems.append(ItemProblem(source, str(exc), index, _text(resource_id)))
+            problems.append(_problem(entry, source, index, str(exc)))
     return items, problems
+
+
+def _problem(entry: Any, source: str, index: int, message: str) -> ItemProblem:
+    """A bad item's problem, with whatever identity the raw entry still shows."""
+    if not isinstance(entry, dict):
+        return ItemProblem(source, message, index)
+    resource_type = _first(entry, "resourceType", "ResourceType")
+    resource_type = resource_type if isinstance(resource_type, str) else None
+    return ItemProblem(
+        source,
+        message,
+        index,
+        _text(_first(entry, "resourceId", "ResourceId")),
+        resource_type=resource_type,
+        account_id=_text(_first(entry, "accountId", "awsAccountId", "AccountId")),
+        region=item_region(resource_type, _text(_first(entry, "awsRegion", "AwsRegion"))),
+    )
 
 
 def read_file(path: Path) -> tuple[list[ConfigItem], list[ItemProblem], str]:
@@ -227,16 +323,13 @@ def parse_item(entry: Any, source: str, index: int | None = None) -> ConfigItem:
             raise ConfigDataError(
                 f"supplementaryConfiguration of {resource_type} {resource_id} is not an object"
             )
-    region = _text(_first(entry, "awsRegion", "AwsRegion"))
     return ConfigItem(
         resource_type=resource_type,
         resource_id=str(resource_id),
         resource_name=_text(_first(entry, "resourceName", "ResourceName")),
         arn=_text(_first(entry, "arn", "ARN", "Arn")),
         account_id=_text(_first(entry, "accountId", "awsAccountId", "AccountId")),
-        region=None
-        if region is None or region.lower() in GLOBAL_REGIONS or resource_type in GLOBAL_TYPES
-        else region,
+        region=item_region(resource_type, _text(_first(entry, "awsRegion", "AwsRegion"))),
         status=_text(entry.get("configurationItemStatus")),
         capture_time=parse_time(entry.get("configurationItemCaptureTime")),
         configuration=configuration,
@@ -245,6 +338,13 @@ def parse_item(entry: Any, source: str, index: int | None = None) -> ConfigItem:
         origin=source,
         index=index,
     )
+
+
+def item_region(resource_type: str | None, region: str | None) -> str | None:
+    """The region an item is keyed by: None for global resources, whichever region recorded them."""
+    if region is None or region.lower() in GLOBAL_REGIONS or resource_type in GLOBAL_TYPES:
+        return None
+    return region
 
 
 def tags_of(value: Any) -> dict[str, str]:

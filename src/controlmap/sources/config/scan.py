@@ -16,15 +16,14 @@ from pathlib import Path
 import controlmap
 from controlmap.catalog.catalog import Catalog
 from controlmap.catalog.models import Control
-from controlmap.checks.registry import Status, registry
+from controlmap.checks.registry import registry
 from controlmap.findings.evaluate import evaluate
-from controlmap.findings.model import Finding, ScanError, ScanResult
+from controlmap.findings.model import ScanError, ScanResult
 from controlmap.settings import Settings
-from controlmap.sources.config.build import MODEL_SOURCES, RECORDED_NOT_MAPPED, BuildResult, build_inventory
+from controlmap.sources.config import verdicts
+from controlmap.sources.config.build import BuildResult, build_inventory, config_types_for
+from controlmap.sources.config.coverage import Coverage
 from controlmap.sources.config.items import ConfigDataError, ConfigItem, ItemProblem, read_file
-from controlmap.sources.config.mappers._base import Coverage
-
-ACCOUNT_TYPES = frozenset({"AWS::::Account", "AWS::::Region"})
 
 
 @dataclass
@@ -98,6 +97,20 @@ def controls_reader(catalog: Catalog) -> Callable[[str, str], list[str]]:
     return lookup
 
 
+def config_types(controls: Sequence[Control]) -> list[str]:
+    """The AWS Config types the checks of these controls read (``--services``, ``--controls``)."""
+    checks = registry()
+    models: set[str] = set()
+    facts: set[str] = set()
+    for control in controls:
+        for check_id in control.checks:
+            spec = checks.get(check_id)
+            if spec is not None:
+                models.update((spec.resource_type, *spec.uses))
+                facts.update(spec.facts)
+    return config_types_for(models, facts)
+
+
 def run_config_scan(
     data: ConfigData, catalog: Catalog, settings: Settings, controls: Sequence[Control]
 ) -> tuple[ScanResult, BuildResult]:
@@ -105,9 +118,9 @@ def run_config_scan(
     built = build_inventory(
         data.items, data.coverage, controls_reader(catalog), settings, accounts=data.accounts
     )
-    findings = evaluate(catalog, built.inventory, settings, controls=controls)
-    findings = [_visible(f, data.coverage) for f in findings]
     problems = [*data.problems, *built.problems]
+    findings = evaluate(catalog, built.inventory, settings, controls=controls)
+    findings = verdicts.apply(findings, controls, built.inventory, data.coverage, problems)
     regions = sorted({r for r in built.inventory.regions} | set(data.regions))
     result = ScanResult(
         tool_version=controlmap.__version__,
@@ -121,45 +134,17 @@ def run_config_scan(
         sources=data.sources,
         api_calls=data.api_calls,
         errors=[
-            ScanError(source=p.source, code=p.code, message=p.detail(), resource_id=p.resource_id)
+            ScanError(
+                source=p.source,
+                code=p.code,
+                message=p.detail(),
+                resource_id=p.resource_id,
+                account_id=p.account_id,
+                region=p.region,
+            )
             for p in problems
         ],
         resource_count=len(built.inventory),
         findings=findings,
     )
     return result, built
-
-
-def _visible(finding: Finding, coverage: Coverage) -> Finding:
-    """ "No resource of this type" is only true if the data could have shown one."""
-    if finding.status is not Status.NOT_APPLICABLE or finding.check_id is None:
-        return finding
-    spec = registry().get(finding.check_id)
-    if spec is None or finding.resource_type != "AWS::::Account" or not finding.reason.startswith("no "):
-        return finding
-    if spec.resource_type == "AWS::::Region":
-        reason = (
-            f"the data holds no regional configuration items for account {finding.account_id}, so "
-            "region-level settings cannot be judged; include the regions' snapshots"
-        )
-        return finding.model_copy(update={"status": Status.UNKNOWN, "reason": reason})
-    if spec.resource_type in ACCOUNT_TYPES:
-        return finding
-    config_type = MODEL_SOURCES.get(spec.resource_type)
-    if config_type is None and spec.resource_type in RECORDED_NOT_MAPPED:
-        reason = (
-            f"controlmap does not read AWS Config's {spec.resource_type} items yet; "
-            f"run `controlmap scan aws` for {finding.control_id}"
-        )
-        return finding.model_copy(update={"status": Status.UNKNOWN, "reason": reason})
-    if config_type is None:
-        reason = (
-            f"AWS Config does not record {spec.resource_type}; "
-            f"run `controlmap scan aws` for {finding.control_id}"
-        )
-        return finding.model_copy(update={"status": Status.UNKNOWN, "reason": reason})
-    if coverage.knows_absence_in_account(config_type, finding.account_id):
-        reason = f"no {config_type} configuration items for account {finding.account_id} in the data"
-        return finding.model_copy(update={"reason": reason})
-    reason = coverage.why_unknown_in_account(config_type, finding.account_id)
-    return finding.model_copy(update={"status": Status.UNKNOWN, "reason": reason})

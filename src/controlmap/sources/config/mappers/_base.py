@@ -8,60 +8,10 @@ from typing import Any, TypeVar
 
 from controlmap.checks.registry import Inventory
 from controlmap.resources.base import Resource, SourceKind, SourceRef
-from controlmap.sources.config.items import ConfigItem
+from controlmap.sources.config.coverage import Coverage
+from controlmap.sources.config.items import ConfigItem, ItemProblem
 
 R = TypeVar("R", bound=Resource)
-
-
-@dataclass
-class Coverage:
-    """Whether the data can show that a resource type is absent in an account and region.
-
-    A configuration item proves a resource exists; no item proves nothing unless the recorder
-    records the type. A live read knows the recorder's recording group (``recorded``); a file
-    only shows which types it holds (``present``): one item of a type for an account and region
-    is taken as evidence that the type is recorded there.
-    """
-
-    # (account, region) -> resource types recorded; a key missing: the recording group is unknown.
-    recorded: dict[tuple[str | None, str | None], frozenset[str]] = field(default_factory=dict)
-    present: set[tuple[str, str | None, str | None]] = field(default_factory=set)
-
-    def knows_absence(self, resource_type: str, account: str | None, region: str | None) -> bool:
-        group = self.recorded.get((account, region))
-        if group is not None and resource_type in group:
-            return True
-        return (resource_type, account, region) in self.present
-
-    def knows_absence_in_account(self, resource_type: str, account: str | None) -> bool:
-        """Whether the type is recorded (or present) somewhere in the account."""
-        if (resource_type, account, None) in self.present:
-            return True
-        return any(
-            resource_type in group for (acct, _region), group in self.recorded.items() if acct == account
-        )
-
-    def why_unknown_in_account(self, resource_type: str, account: str | None) -> str:
-        if any(acct == account for acct, _region in self.recorded):
-            return (
-                f"no configuration recorder of account {account or '?'} records {resource_type}; "
-                "add the type to the recording group or run `controlmap scan aws`"
-            )
-        return self.why_unknown(resource_type, account, None)
-
-    def why_unknown(self, resource_type: str, account: str | None, region: str | None) -> str:
-        where = f"{account or '?'}/{region or 'global'}"
-        group = self.recorded.get((account, region))
-        if group is not None:
-            return (
-                f"the configuration recorder in {where} does not record {resource_type}; "
-                "add the type to its recording group or run `controlmap scan aws`"
-            )
-        return (
-            f"the data holds no {resource_type} configuration items for {where}, and whether the "
-            f"recorder records that type is not known; include {resource_type} items (or read with "
-            "--from-aws, which checks the recording group)"
-        )
 
 
 @dataclass
@@ -71,9 +21,27 @@ class MapContext:
     # (model resource type, fact) -> control IDs whose checks read that fact (for reasons)
     controls_for: Callable[[str, str], list[str]] = lambda _type, _fact: []
     settings: Any = None  # controlmap.settings.Settings, for mappers that classify (Lambda environments)
+    problems: list[ItemProblem] = field(default_factory=list)
 
     def of_type(self, resource_type: str) -> list[ConfigItem]:
         return self.items.get(resource_type, [])
+
+    def item_failed(self, item: ConfigItem, message: str) -> None:
+        """An item that could not be read: reported by file, index and resource, and its type is
+        then never taken as absent in its account and region (a missing flow log, say, would
+        otherwise fail its VPC)."""
+        self.problems.append(
+            ItemProblem(
+                item.origin,
+                message,
+                item.index,
+                item.resource_id,
+                resource_type=item.resource_type,
+                account_id=item.account_id,
+                region=item.region,
+            )
+        )
+        self.coverage.fail(item.resource_type, item.account_id, item.region, f"{item.where()}: {message}")
 
     def not_recorded(self, resource: Resource, facts: Iterable[str], what: str) -> None:
         """Mark facts unknown because AWS Config does not record them, naming the live scan's controls."""

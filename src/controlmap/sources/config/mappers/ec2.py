@@ -14,6 +14,7 @@ and their permissions, EBS encryption by default, and Patch Manager state per in
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from controlmap.checks.registry import Inventory
@@ -157,53 +158,78 @@ def joined_only(item: ConfigItem, ctx: MapContext) -> list[Resource]:
 # ---- joins ----------------------------------------------------------------------------------
 
 
-def _by_scope(items: list[ConfigItem]) -> dict[tuple[str | None, str | None], list[CaseFolded]]:
-    out: dict[tuple[str | None, str | None], list[CaseFolded]] = defaultdict(list)
-    for item in items:
-        config = fold(item.configuration)
-        config["__resourceid"] = item.resource_id
-        out[(item.account_id, item.region)].append(config)
+Joined = dict[tuple[str | None, str | None], list[tuple[str, Any]]]
+
+
+def _joined(ctx: MapContext, config_type: str, parse: Callable[[CaseFolded, str], tuple[str, Any]]) -> Joined:
+    """(account, region) -> (key, facts) of each item of a joined type. An item that cannot be read
+    is reported and leaves its type unproven in its scope (see ``MapContext.item_failed``)."""
+    out: Joined = defaultdict(list)
+    for item in ctx.of_type(config_type):
+        try:
+            out[(item.account_id, item.region)].append(parse(fold(item.configuration), item.resource_id))
+        except Exception as exc:
+            ctx.item_failed(item, f"cannot read {config_type}: {type(exc).__name__}: {exc}")
     return out
+
+
+def _flow_log(log: CaseFolded, resource_id: str) -> tuple[str, FlowLogFacts]:
+    return str(log.get("resourceId") or ""), FlowLogFacts(
+        flow_log_id=str(log.get("flowLogId") or resource_id),
+        traffic_type=log.get("trafficType"),
+        status=log.get("flowLogStatus"),
+        deliver_logs_status=log.get("deliverLogsStatus"),
+        destination_type=log.get("logDestinationType"),
+    )
+
+
+def _endpoint(endpoint: CaseFolded, resource_id: str) -> tuple[str, VpcEndpointFacts]:
+    return str(endpoint.get("vpcId") or ""), VpcEndpointFacts(
+        endpoint_id=str(endpoint.get("vpcEndpointId") or resource_id),
+        service_name=str(endpoint.get("serviceName") or ""),
+        endpoint_type=str(endpoint.get("vpcEndpointType") or ""),
+        state=_state(endpoint.get("state")),
+    )
+
+
+def _interface(eni: CaseFolded, resource_id: str) -> tuple[str, tuple[list[str], SgAttachment]]:
+    groups = [str(g["groupId"]) for g in eni.get("groups") or [] if g.get("groupId")]
+    return str(eni.get("vpcId") or ""), (
+        groups,
+        SgAttachment(
+            interface_id=str(eni.get("networkInterfaceId") or resource_id),
+            interface_type=eni.get("interfaceType"),
+            instance_id=(eni.get("attachment") or {}).get("instanceId"),
+            description=eni.get("description") or None,
+            requester=eni.get("requesterId"),
+            public_ip=(eni.get("association") or {}).get("publicIp"),
+        ),
+    )
+
+
+def _managed(inventory_item: CaseFolded, resource_id: str) -> tuple[str, None]:
+    return resource_id, None
 
 
 @finisher
 def join_network(inventory: Inventory, ctx: MapContext) -> None:
-    flow_logs = _by_scope(ctx.of_type(FLOW_LOG))
-    endpoints = _by_scope(ctx.of_type(ENDPOINT))
-    interfaces = _by_scope(ctx.of_type(INTERFACE))
+    flow_logs = _joined(ctx, FLOW_LOG, _flow_log)
+    endpoints = _joined(ctx, ENDPOINT, _endpoint)
+    interfaces = _joined(ctx, INTERFACE, _interface)
+    managed = _joined(ctx, SSM_INVENTORY, _managed)
     for vpc_model in inventory.of_type(Vpc):
         scope = (vpc_model.account_id, vpc_model.region)
         if ctx.coverage.knows_absence(FLOW_LOG, *scope):
-            vpc_model.flow_logs = [
-                FlowLogFacts(
-                    flow_log_id=str(log.get("flowLogId") or log["__resourceid"]),
-                    traffic_type=log.get("trafficType"),
-                    status=log.get("flowLogStatus"),
-                    deliver_logs_status=log.get("deliverLogsStatus"),
-                    destination_type=log.get("logDestinationType"),
-                )
-                for log in flow_logs.get(scope, [])
-                if log.get("resourceId") == vpc_model.vpc_id
-            ]
+            vpc_model.flow_logs = [f for key, f in flow_logs.get(scope, []) if key == vpc_model.vpc_id]
         else:
             vpc_model.mark_unknown("flow_logs", ctx.coverage.why_unknown(FLOW_LOG, *scope))
         if ctx.coverage.knows_absence(ENDPOINT, *scope):
-            vpc_model.endpoints = [
-                VpcEndpointFacts(
-                    endpoint_id=str(e.get("vpcEndpointId") or e["__resourceid"]),
-                    service_name=str(e.get("serviceName") or ""),
-                    endpoint_type=str(e.get("vpcEndpointType") or ""),
-                    state=_state(e.get("state")),
-                )
-                for e in endpoints.get(scope, [])
-                if e.get("vpcId") == vpc_model.vpc_id
-            ]
+            vpc_model.endpoints = [e for key, e in endpoints.get(scope, []) if key == vpc_model.vpc_id]
         else:
             vpc_model.mark_unknown("endpoints", ctx.coverage.why_unknown(ENDPOINT, *scope))
         if ctx.coverage.knows_absence(INTERFACE, *scope):
-            vpc_model.interface_count = sum(
-                1 for i in interfaces.get(scope, []) if i.get("vpcId") == vpc_model.vpc_id
-            )
+            in_vpc = [key for key, _ in interfaces.get(scope, []) if key == vpc_model.vpc_id]
+            vpc_model.interface_count = len(in_vpc)
         else:
             vpc_model.mark_unknown("interface_count", ctx.coverage.why_unknown(INTERFACE, *scope))
 
@@ -213,24 +239,13 @@ def join_network(inventory: Inventory, ctx: MapContext) -> None:
             group.mark_unknown("attachments", ctx.coverage.why_unknown(INTERFACE, *scope))
             continue
         group.attachments = [
-            SgAttachment(
-                interface_id=str(eni.get("networkInterfaceId") or eni["__resourceid"]),
-                interface_type=eni.get("interfaceType"),
-                instance_id=(eni.get("attachment") or {}).get("instanceId"),
-                description=eni.get("description") or None,
-                requester=eni.get("requesterId"),
-                public_ip=(eni.get("association") or {}).get("publicIp"),
-            )
-            for eni in interfaces.get(scope, [])
-            if any(g.get("groupId") == group.group_id for g in eni.get("groups") or [])
+            attachment for _vpc, (groups, attachment) in interfaces.get(scope, []) if group.group_id in groups
         ]
 
-    managed = _by_scope(ctx.of_type(SSM_INVENTORY))
     for model in inventory.of_type(Instance):
         scope = (model.account_id, model.region)
         if ctx.coverage.knows_absence(SSM_INVENTORY, *scope):
-            ids = {str(m["__resourceid"]) for m in managed.get(scope, [])}
-            model.ssm_managed = model.instance_id in ids
+            model.ssm_managed = model.instance_id in {key for key, _ in managed.get(scope, [])}
         else:
             model.mark_unknown("ssm_managed", ctx.coverage.why_unknown(SSM_INVENTORY, *scope))
 

@@ -150,7 +150,7 @@ def join_iam(inventory: Inventory, ctx: MapContext) -> None:
                 attached.document = parse_policy(known) if known is not None else None
     users = inventory.of_type(IamUser)
     for group in inventory.of_type(IamGroup):
-        if ctx.coverage.knows_absence(IamUser.resource_type, group.account_id, None) or users:
+        if ctx.coverage.knows_absence(IamUser.resource_type, group.account_id, None):
             group.members = sorted(
                 u.name for u in users if group.name in (u.groups or []) and u.account_id == group.account_id
             )

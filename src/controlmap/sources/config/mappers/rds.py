@@ -14,6 +14,7 @@ from typing import Any
 from controlmap.checks.registry import Inventory
 from controlmap.resources.base import Resource, SourceKind, SourceRef
 from controlmap.resources.rds import (
+    NON_RDS_ENGINES,
     DBCluster,
     DBClusterParameterGroup,
     DBClusterSnapshot,
@@ -27,25 +28,31 @@ from controlmap.sources.config.items import ConfigItem, parse_time
 from controlmap.sources.config.mappers._base import MapContext, base, finisher, identify, mapper
 
 
-def _database(item: ConfigItem, parse: Any, key: str) -> Any:
+def _not_rds(config: CaseFolded) -> bool:
+    return str(config.get("Engine") or "").lower() in NON_RDS_ENGINES
+
+
+def _database(item: ConfigItem, parse: Any, key: str) -> list[Resource]:
     config = fold(item.configuration)
+    if _not_rds(config):
+        return []
     if not config.get(key):
         config[key.lower()] = item.resource_name or item.resource_id
     model = parse(config, item.account_id or "", item.region or "")
     identify(model, item)
     if item.arn:
         model.id = item.arn
-    return model
+    return [model]
 
 
 @mapper("AWS::RDS::DBInstance")
 def db_instance(item: ConfigItem, ctx: MapContext) -> list[Resource]:
-    return [_database(item, db_instance_from_api, "DBInstanceIdentifier")]
+    return _database(item, db_instance_from_api, "DBInstanceIdentifier")
 
 
 @mapper("AWS::RDS::DBCluster")
 def db_cluster(item: ConfigItem, ctx: MapContext) -> list[Resource]:
-    return [_database(item, db_cluster_from_api, "DBClusterIdentifier")]
+    return _database(item, db_cluster_from_api, "DBClusterIdentifier")
 
 
 def restore_values(item: ConfigItem, name: str) -> list[str] | None:
@@ -76,6 +83,8 @@ def _sharing(model: DBSnapshot | DBClusterSnapshot, values: list[str] | None, na
 @mapper("AWS::RDS::DBSnapshot")
 def db_snapshot(item: ConfigItem, ctx: MapContext) -> list[Resource]:
     config = fold(item.configuration)
+    if _not_rds(config):
+        return []
     identifier = str(config.get("DBSnapshotIdentifier") or item.resource_name or item.resource_id)
     model = DBSnapshot(
         **base(item, name=identifier, id=config.get("DBSnapshotArn") or item.arn),
@@ -94,6 +103,8 @@ def db_snapshot(item: ConfigItem, ctx: MapContext) -> list[Resource]:
 @mapper("AWS::RDS::DBClusterSnapshot")
 def db_cluster_snapshot(item: ConfigItem, ctx: MapContext) -> list[Resource]:
     config = fold(item.configuration)
+    if _not_rds(config):
+        return []
     identifier = str(config.get("DBClusterSnapshotIdentifier") or item.resource_name or item.resource_id)
     model = DBClusterSnapshot(
         **base(item, name=identifier, id=config.get("DBClusterSnapshotArn") or item.arn),

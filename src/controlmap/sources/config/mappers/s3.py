@@ -62,7 +62,9 @@ def bucket(item: ConfigItem, ctx: MapContext) -> list[Resource]:
         created=config.get("creationDate") or None,
     )
     ctx.not_recorded(model, ["object_ownership"], "S3 Object Ownership (ownership controls)")
-    if item.supplementary is None:
+    # AWS Config always records a bucket's policy, ACL, logging and versioning entries: an empty
+    # supplementaryConfiguration (a hand-made extract) holds no settings, not "none set".
+    if not item.supplementary:
         for fact in (*SUPPLEMENTARY_FACTS, "logging", "object_lock"):
             model.mark_unknown(
                 fact,
