@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict
 
-from controlmap.checks.policy import public_grants
+from controlmap.checks.policy import public_doubt, public_grants
 from controlmap.checks.registry import (
     CheckContext,
     Outcome,
@@ -310,15 +310,23 @@ def bucket_not_public(trail: CloudTrailTrail, ctx: CheckContext) -> Outcome:
     if bucket is None:
         return _missing_bucket(trail)
     problems = []
+    undecided = None
     if not _block_on(ctx, bucket, "restrict_public_buckets"):
-        for grant in public_grants(need(bucket, "policy"), action_filter=["s3:*"]):
-            problems.append(grant.describe())
+        policy = need(bucket, "policy")
+        grants = public_grants(policy, action_filter=["s3:*"])
+        problems += [grant.describe() for grant in grants]
+        undecided = public_doubt(policy, grants, action_filter=["s3:*"])
     if bucket.object_ownership != "BucketOwnerEnforced" and not _block_on(ctx, bucket, "ignore_public_acls"):
         for g in need(bucket, "acl_grants"):
             if g.grantee in (ALL_USERS, AUTHENTICATED_USERS):
                 problems.append(f"the ACL grants {g.permission} to {g.grantee.rsplit('/', 1)[-1]}")
-    if problems:
+    acl_public = any(p.startswith("the ACL") for p in problems)
+    if problems and (acl_public or not undecided):
         return failed(f"log bucket {bucket.name} is public: {'; '.join(problems)}", bucket=bucket.name)
+    if undecided:
+        return unknown(
+            f"whether log bucket {bucket.name} is public depends on {undecided}", bucket=bucket.name
+        )
     return passed(f"log bucket {bucket.name} grants nothing to everyone", bucket=bucket.name)
 
 

@@ -18,6 +18,7 @@ from controlmap.resources.base import Resource, SourceKind, SourceRef
 from controlmap.sources.iac.cloudformation.intrinsics import Resolver
 from controlmap.sources.iac.cloudformation.template import CfnResource, Template
 from controlmap.sources.iac.common import IacError, IacProblem, ResourceRef, Unresolved
+from controlmap.sources.iac.companions import Keep, Links, maybe_targets
 
 R = TypeVar("R", bound=Resource)
 log = logging.getLogger(__name__)
@@ -82,6 +83,7 @@ class CfnBuild:
         self.models: dict[str, list[Resource]] = {}  # logical id -> models built from it
         self.problems: list[IacProblem] = []
         self.items: dict[str, CfnItem] = {}
+        self.links = Links()
 
     # ---- identity --------------------------------------------------------------------------
     def resource_id(self, logical_id: str, suffix: str = "") -> str:
@@ -124,6 +126,29 @@ class CfnBuild:
                         return built
         return None
 
+    def maybe_targets(
+        self, value: Any, model: type[R], item: CfnItem, name_field: str | None = "name"
+    ) -> list[tuple[R, str]]:
+        """See ``companions.maybe_targets``."""
+        return maybe_targets(self.all(model), value, item.logical_id, name_field)
+
+    def link(
+        self,
+        item: CfnItem,
+        value: Any,
+        model: type[R],
+        facts: tuple[str, ...],
+        name_field: str | None = "name",
+        keep: Keep | None = None,
+    ) -> R | None:
+        """The model a companion configures (see ``TfBuild.link``)."""
+        found = self.target(value, model, name_field)
+        if found is not None:
+            self.links.resolved(found, facts, keep)
+        elif not isinstance(value, ResourceRef):
+            self.links.unresolved(self.all(model), value, item.logical_id, name_field, facts, keep)
+        return found
+
     def all(self, model: type[R]) -> list[R]:
         return [m for models in self.models.values() for m in models if isinstance(m, model)]
 
@@ -161,6 +186,7 @@ class CfnBuild:
             mapper_c = COMPANION.get(item.type)
             if mapper_c is not None:
                 self._guard(item, mapper_c)
+        self.links.settle()
         for finish in FINISHERS:
             finish(self)
         return [m for models in self.models.values() for m in models]

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from controlmap.resources.base import Resource, SourceRef
 from controlmap.sources.iac.common import IacError, IacProblem, ResourceRef, Unresolved
+from controlmap.sources.iac.companions import Keep, Links, maybe_targets
 
 R = TypeVar("R", bound=Resource)
 log = logging.getLogger(__name__)
@@ -100,8 +101,9 @@ class TfBuild:
         self.region = region
         self.models: dict[str, list[Resource]] = {}
         self.problems: list[IacProblem] = []
-        self.unlinked: dict[str, list[str]] = {}  # fact -> companions whose target is unknown
         self.notes: dict[str, Any] = {}
+        self.links = Links()
+        self.declared = self.links.declared
 
     def resource_id(self, address: str) -> str:
         return f"{self.unit}#{address}"
@@ -137,8 +139,31 @@ class TfBuild:
                     return built
         return None
 
-    def note_unlinked(self, fact: str, item: TfItem) -> None:
-        self.unlinked.setdefault(fact, []).append(item.address)
+    def maybe_targets(
+        self, value: Any, model: type[R], item: TfItem, name_field: str | None = "name"
+    ) -> list[tuple[R, str]]:
+        """See ``companions.maybe_targets``."""
+        return maybe_targets(self.all(model), value, item.address, name_field)
+
+    def link(
+        self,
+        item: TfItem,
+        value: Any,
+        model: type[R],
+        facts: tuple[str, ...],
+        name_field: str | None = "name",
+        keep: Keep | None = None,
+    ) -> R | None:
+        """The model a companion configures; when it cannot be resolved, the companion's
+        ``facts`` become unknown on every model it might configure that no resolved companion
+        sets (settled after all companions have run), unless ``keep`` says what is known of
+        the model already decides (an active access key fails whatever else is attached)."""
+        found = self.target(value, model, name_field, item)
+        if found is not None:
+            self.links.resolved(found, facts, keep)
+        else:
+            self.links.unresolved(self.all(model), value, item.address, name_field, facts, keep)
+        return found
 
     def run(self) -> list[Resource]:
         for item in self.items:
@@ -149,6 +174,7 @@ class TfBuild:
             mapper_c = COMPANION.get(item.type)
             if mapper_c is not None:
                 self._guard(item, mapper_c)
+        self.links.settle()
         for finish in FINISHERS:
             finish(self)
         for item in self.items:

@@ -15,13 +15,18 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from controlmap.sources.iac.common import IacError, ResourceRef, Unresolved
+from controlmap.sources.iac.common import IacError, ResourceRef, Unresolved, joined
 
 Node = tuple[Any, ...]
 
 
 class ExprError(IacError):
-    pass
+    """An expression Terraform would refuse; ``depends_on`` names what its value depends on when
+    that says more than the message (a reference to a resource the configuration does not declare)."""
+
+    def __init__(self, message: str, depends_on: str | None = None):
+        super().__init__(message)
+        self.depends_on = depends_on
 
 
 # ---------------------------------------------------------------------------------------------
@@ -484,7 +489,7 @@ def to_text(value: Any) -> str | Unresolved:
     if isinstance(value, Unresolved):
         return value
     if isinstance(value, ResourceRef):
-        return Unresolved(f"{value} (known after apply)", placeholder="${" + str(value) + "}")
+        return Unresolved(f"{value} (known after apply)", placeholder="${" + str(value) + "}", exact=True)
     if isinstance(value, Proxy):
         return to_text(value.value())
     if isinstance(value, bool):
@@ -513,12 +518,15 @@ def evaluate(node: Node, scope: Scope, depth: int = 0) -> Any:
         out: list[str] = []
         stand_in: list[str] = []
         missing: list[str] = []
+        pieces: list[object] = []
         for part in node[1]:
             if isinstance(part, str):
                 out.append(part)
                 stand_in.append(part)
+                pieces.append(part)
                 continue
             text = to_text(_plain(evaluate(part, scope, d)))
+            pieces.append(text)
             if isinstance(text, Unresolved):
                 missing.append(text.depends_on)
                 stand_in.append(
@@ -528,7 +536,7 @@ def evaluate(node: Node, scope: Scope, depth: int = 0) -> Any:
                 out.append(text)
                 stand_in.append(text)
         if missing:
-            return Unresolved(", ".join(dict.fromkeys(missing)), placeholder="".join(stand_in))
+            return joined(pieces, missing, stand_in)
         return "".join(out)
     if kind == "directive_tmpl":
         return Unresolved("a template directive (%{...})")

@@ -26,9 +26,7 @@ def _texts(value: Any) -> list[str]:
 @primary("aws_cloudtrail")
 def trail(item: TfItem, build: TfBuild) -> list[Resource]:
     name = item.get("name")
-    model = CloudTrailTrail(
-        **base(item, build, name if isinstance(name, str) else None), home_region=build.region
-    )
+    model = CloudTrailTrail(**base(item, build, name), home_region=build.region)
     if build.region is None:
         model.unknown["home_region"] = "the region comes from the provider configuration (not a literal)"
     put(model, "is_logging", to_bool(item.get("enable_logging", True)), "enable_logging")
