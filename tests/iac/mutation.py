@@ -8,7 +8,8 @@ A mapper that reads an unknown value as "not set" (an empty list of subnets, no 
 OFF) breaks this, and so does a companion whose target is unknown being dropped.
 
 Values are replaced one at a time, as Terraform values (after evaluation, so HCL and plans are
-both covered: a variable without a value, or a string with an unknown part) and as
+both covered: a variable without a value, a string with an unknown part, nested blocks built by
+a ``dynamic`` block over an unknown collection) and as
 CloudFormation properties (``Ref`` to a parameter without a default, ``Fn::ImportValue``, or
 ``Fn::Sub`` with an unknown part).
 """
@@ -31,6 +32,7 @@ from controlmap.sources.iac.cloudformation.template import parse_template
 from controlmap.sources.iac.common import Unresolved, read_text
 from controlmap.sources.iac.scan import evaluate_unit
 from controlmap.sources.iac.terraform.build import TfBuild, TfItem
+from controlmap.sources.iac.terraform.expressions import UnknownBlock
 from controlmap.sources.iac.terraform.module import load_root
 from controlmap.sources.iac.terraform.plan import _items as plan_items
 from controlmap.sources.iac.terraform.reader import root_values
@@ -138,6 +140,20 @@ def terraform_items(path: Path) -> tuple[list[TfItem], str | None]:
     return items, config.region
 
 
+def _blocks(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """Paths to every list of nested blocks (what a ``dynamic`` block would build)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if str(key).startswith("__"):
+                continue
+            if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+                yield (*path, key)
+            yield from _blocks(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _blocks(value, (*path, index))
+
+
 def terraform_flips(path: Path, catalog: Catalog, mode: str) -> list[Flip]:
     items, region = terraform_items(path)
 
@@ -149,8 +165,12 @@ def terraform_flips(path: Path, catalog: Catalog, mode: str) -> list[Flip]:
     before = judge(items)
     found: list[Flip] = []
     for index, item in enumerate(items):
-        for leaf in _leaves(item.attrs):
-            value = terraform_value(_get(item.attrs, leaf), mode)
+        leaves = _blocks(item.attrs) if mode == "dynamic" else _leaves(item.attrs)
+        for leaf in leaves:
+            if mode == "dynamic":  # a dynamic block over a collection the scan cannot know
+                value: Any = [UnknownBlock(Unresolved(f"a dynamic block over {UNKNOWN_VARIABLE}"))]
+            else:
+                value = terraform_value(_get(item.attrs, leaf), mode)
             if value is None:
                 continue
             mutated = list(items)

@@ -26,7 +26,7 @@ TERRAFORM_UNITS = sorted(p.name for p in (FIXTURES / "terraform").iterdir() if p
 TEMPLATES = sorted(p.name for p in (FIXTURES / "cloudformation").iterdir())
 
 
-@pytest.mark.parametrize("mode", ["opaque", "partial"])
+@pytest.mark.parametrize("mode", ["opaque", "partial", "dynamic"])
 @pytest.mark.parametrize("unit", [*TERRAFORM_UNITS, "plan"])
 def test_an_unknown_terraform_value_never_turns_a_verdict(unit: str, mode: str, catalog: Catalog) -> None:
     path = FIXTURES / "plan" / "plan.json" if unit == "plan" else FIXTURES / "terraform" / unit
@@ -58,7 +58,7 @@ def test_an_unknown_value_in_a_catalog_snippet_never_turns_a_verdict(
 ) -> None:
     unit = write_snippet(tmp_path, getattr(CATALOG.controls[control_id].remediation, kind), kind)
     if kind == "terraform":
-        found = terraform_flips(unit, CATALOG, "opaque") + terraform_flips(unit, CATALOG, "partial")
+        found = [f for mode in ("opaque", "partial", "dynamic") for f in terraform_flips(unit, CATALOG, mode)]
     else:
         found = cloudformation_flips(unit, CATALOG, "ref") + cloudformation_flips(unit, CATALOG, "partial")
     assert not found, "\n".join(map(str, found))
@@ -446,3 +446,55 @@ def test_rds_engine_given_by_a_parameter(scan_text: ScanText) -> None:
     result = scan_text({"stack.yaml": template})
     tls = finding(result.findings, "Cluster", "rds_cluster_tls_enforced")
     assert tls.status is Status.UNKNOWN and "parameter Engine" in tls.reason
+
+
+def test_dynamic_blocks_over_unknown_collections(scan_text: ScanText) -> None:
+    text = """
+        variable "rules" {}
+        variable "statements" {}
+        resource "aws_s3_bucket" "b" {
+          bucket = "acme-data"
+        }
+        resource "aws_s3_bucket_versioning" "b" {
+          bucket = aws_s3_bucket.b.id
+          dynamic "versioning_configuration" {
+            for_each = var.rules
+            content {
+              status = versioning_configuration.value
+            }
+          }
+        }
+        data "aws_iam_policy_document" "p" {
+          statement {
+            effect    = "Deny"
+            actions   = ["s3:*"]
+            resources = [aws_s3_bucket.b.arn, "${aws_s3_bucket.b.arn}/*"]
+            principals {
+              type        = "*"
+              identifiers = ["*"]
+            }
+            condition {
+              test     = "Bool"
+              variable = "aws:SecureTransport"
+              values   = ["false"]
+            }
+          }
+          dynamic "statement" {
+            for_each = var.statements
+            content {
+              actions = statement.value
+            }
+          }
+        }
+        resource "aws_s3_bucket_policy" "b" {
+          bucket = aws_s3_bucket.b.id
+          policy = data.aws_iam_policy_document.p.json
+        }
+    """
+    result = scan_text({"main.tf": text})
+    versioning = finding(result.findings, "aws_s3_bucket.b", "s3_bucket_versioning_enabled")
+    assert versioning.status is Status.UNKNOWN and "var.rules" in versioning.reason
+    public = finding(result.findings, "aws_s3_bucket.b", "s3_bucket_policy_not_public")
+    assert public.status is Status.UNKNOWN and "var.statements" in public.reason
+    # the known Deny still enforces TLS, whatever the other statements are
+    assert finding(result.findings, "aws_s3_bucket.b", "s3_bucket_tls_required").status is Status.PASS

@@ -797,6 +797,23 @@ def _deep_unknown(value: Any, depth: int = 0) -> Unresolved | None:
     return None
 
 
+class UnknownBlock(dict[str, Any]):
+    """A nested block the scan cannot know (a ``dynamic`` block over a collection known only at
+    apply time, or a plan's block known after apply): every argument of it is that unknown, so a
+    mapper reading ``block.get("status")`` gets an Unresolved and marks its fact unknown instead
+    of taking the argument's default."""
+
+    def __init__(self, missing: Unresolved):
+        super().__init__({"__unresolved__": missing})
+        self.missing = missing
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.missing
+
+    def __missing__(self, key: str) -> Any:
+        return self.missing
+
+
 class JsonDocument(dict[str, Any]):
     """The result of ``jsonencode`` on an object: kept structured so a policy with unknown
     leaves (an ARN known after apply) still reads as a policy."""

@@ -24,6 +24,7 @@ from controlmap.sources.iac.terraform.expressions import (
     JsonDocument,
     Proxy,
     Scope,
+    UnknownBlock,
     evaluate,
     parse_value,
     to_text,
@@ -569,7 +570,7 @@ class ModuleContext:
         contents = spec.get("content") or []
         content = contents[0] if isinstance(contents, list) and contents else {}
         if isinstance(collection, Unresolved):
-            return [{"__unresolved__": collection}]
+            return [UnknownBlock(collection)]
         items = collection.items() if isinstance(collection, dict) else enumerate(collection or [])
         return [
             self.eval_body(content, scope.child({iterator: {"key": k, "value": v}}), None) for k, v in items

@@ -7,6 +7,7 @@ from typing import Any
 from controlmap.sources.iac.common import ResourceRef, Unresolved
 from controlmap.sources.iac.facts import text
 from controlmap.sources.iac.terraform.build import TfBuild, TfItem
+from controlmap.sources.iac.terraform.expressions import UnknownBlock
 
 
 def tags(item: TfItem) -> dict[str, str]:
@@ -82,7 +83,12 @@ def block_list(item: TfItem, name: str) -> list[dict[str, Any]] | Unresolved:
 
 
 def first(value: Any) -> Any:
-    """The first element of a nested block list (or the value itself)."""
+    """The first element of a nested block list (or the value itself). Blocks the scan cannot
+    know come back as an UnknownBlock, every argument of which is unknown."""
     if isinstance(value, list):
-        return value[0] if value else None
+        value = value[0] if value else None
+    if isinstance(value, Unresolved):
+        return UnknownBlock(value)
+    if isinstance(value, dict) and isinstance(value.get("__unresolved__"), Unresolved):
+        return value if isinstance(value, UnknownBlock) else UnknownBlock(value["__unresolved__"])
     return value
