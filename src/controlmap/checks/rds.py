@@ -289,7 +289,11 @@ def _tls(db: _Database, ctx: CheckContext, group_name: str | None, model: type[_
     source = f"set in {kind} {group_name}"
     if value is None:
         value = tls_default(db.engine, db.engine_version)
-        version = f" {db.engine_version}" if db.engine_version else " (every version)"
+        # Without a version the database gets the one AWS picks at creation; only a default that
+        # is the same in every version is known then.
+        version = (
+            f" {db.engine_version}" if db.engine_version else ", whichever version AWS picks (none is set)"
+        )
         source = f"engine default for {db.engine}{version}; {kind} {group_name} does not set it"
         if value is None and not db.engine_version:
             stop_if_unknown(db, "engine_version")
