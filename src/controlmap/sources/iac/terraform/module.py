@@ -369,7 +369,10 @@ class ModuleContext:
 
     # ---- loading ---------------------------------------------------------------------------
     def _load(self) -> None:
-        files = sorted(self.directory.glob("*.tf"))
+        # Native and JSON syntax files together, in name order as Terraform reads them.
+        files = sorted(
+            [*self.directory.glob("*.tf"), *self.directory.glob("*.tf.json")], key=lambda p: p.name
+        )
         for path in files:
             tf = self.config.files.get(path)
             if tf is None:
@@ -568,7 +571,8 @@ class ModuleContext:
         iterator = self.value(spec.get("iterator"), file, line, scope) if "iterator" in spec else label
         iterator = iterator if isinstance(iterator, str) else label
         contents = spec.get("content") or []
-        content = contents[0] if isinstance(contents, list) and contents else {}
+        content = contents[0] if isinstance(contents, list) and contents else contents
+        content = content if isinstance(content, dict) else {}
         if isinstance(collection, Unresolved):
             return [UnknownBlock(collection)]
         items = collection.items() if isinstance(collection, dict) else enumerate(collection or [])
@@ -812,7 +816,10 @@ def policy_document_json(instance: TfInstance) -> Any:
     raw_statements = attrs.get("statement") or []
     if isinstance(raw_statements, Unresolved):
         raw_statements = [{"__unresolved__": raw_statements}]
-    for raw in raw_statements:
+    for raw in _blocks_of(raw_statements):
+        if isinstance(raw, Unresolved):
+            statements.append(raw)
+            continue
         if not isinstance(raw, dict):
             continue
         if isinstance(raw.get("__unresolved__"), Unresolved):  # a dynamic block over an unknown collection
@@ -830,7 +837,7 @@ def policy_document_json(instance: TfInstance) -> Any:
             if raw.get(key) is not None:
                 statement[target] = raw[key]
         for key, target in (("principals", "Principal"), ("not_principals", "NotPrincipal")):
-            blocks = raw.get(key) or []
+            blocks = _blocks_of(raw.get(key))
             hidden = _hidden_block(blocks)
             if hidden is not None:
                 statement[target] = hidden
@@ -838,6 +845,8 @@ def policy_document_json(instance: TfInstance) -> Any:
             if blocks:
                 principal: dict[str, Any] = {}
                 for entry in blocks:
+                    if not isinstance(entry, dict):
+                        continue
                     kind = entry.get("type")
                     ids = entry.get("identifiers")
                     kind_text = kind if isinstance(kind, str) else "AWS"
@@ -848,10 +857,12 @@ def policy_document_json(instance: TfInstance) -> Any:
                     principal[kind_text].extend(ids if isinstance(ids, list) else [ids])
                 statement[target] = principal
         conditions: dict[str, dict[str, Any]] = {}
-        hidden = _hidden_block(raw.get("condition") or [])
+        hidden = _hidden_block(_blocks_of(raw.get("condition")))
         if hidden is not None:
             statement["Condition"] = {"StringEquals": {"(unknown)": hidden}}
-        for entry in [] if hidden is not None else raw.get("condition") or []:
+        for entry in [] if hidden is not None else _blocks_of(raw.get("condition")):
+            if not isinstance(entry, dict):
+                continue
             test, variable = entry.get("test"), entry.get("variable")
             if isinstance(test, str) and isinstance(variable, str):
                 conditions.setdefault(test, {})[variable] = entry.get("values")
@@ -865,12 +876,21 @@ def policy_document_json(instance: TfInstance) -> Any:
     return JsonDocument({"Version": attrs.get("version") or "2012-10-17", "Statement": statements})
 
 
+def _blocks_of(value: Any) -> list[Any]:
+    """Nested blocks as a list: one block written as an object (JSON syntax) is a list of one."""
+    if isinstance(value, dict):
+        return [value]
+    return list(value) if isinstance(value, list) else [] if value is None else [value]
+
+
 def _hidden_block(blocks: Any) -> Unresolved | None:
     """The Unresolved of nested blocks the scan cannot know (a ``dynamic`` block over an unknown
     collection), which make the element they build unknown."""
     if isinstance(blocks, Unresolved):
         return blocks
     for entry in blocks if isinstance(blocks, list) else []:
+        if isinstance(entry, Unresolved):
+            return entry
         if isinstance(entry, dict) and isinstance(entry.get("__unresolved__"), Unresolved):
             hidden: Unresolved = entry["__unresolved__"]
             return hidden

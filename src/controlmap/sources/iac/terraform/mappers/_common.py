@@ -73,6 +73,8 @@ def block_list(item: TfItem, name: str) -> list[dict[str, Any]] | Unresolved:
     value = item.attrs.get(name)
     if isinstance(value, Unresolved):
         return value
+    if isinstance(value, dict):  # one block written as an object (JSON syntax)
+        value = [value]
     if not isinstance(value, list):
         return []
     for entry in value:

@@ -358,6 +358,7 @@ def block_list_of(value: Any, name: str) -> list[dict[str, Any]]:
     if not isinstance(value, dict):
         return []
     inner = value.get(name)
+    inner = [inner] if isinstance(inner, dict) else inner  # one block written as an object (JSON syntax)
     return [x for x in inner if isinstance(x, dict)] if isinstance(inner, list) else []
 
 
