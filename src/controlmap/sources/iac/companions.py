@@ -86,3 +86,47 @@ def has_items(fact: str) -> Keep:
 def never(_model: Any) -> bool:
     """``keep`` for a fact an unresolved companion may always change (an endpoint of any service)."""
     return False
+
+
+class Linker:
+    """What both builds offer companion mappers: the models a companion whose target did not
+    resolve may configure (``maybe_targets``), and ``link``, which records what it sets."""
+
+    links: Links
+
+    def all(self, model: type[R]) -> list[R]:
+        raise NotImplementedError
+
+    def find(self, item: Any, value: Any, model: type[R], name_field: str | None) -> R | None:
+        """The model ``value`` names, as the build resolves references and names."""
+        raise NotImplementedError
+
+    def who(self, item: Any) -> str:
+        """How findings name the companion (a logical ID, a Terraform address)."""
+        raise NotImplementedError
+
+    def maybe_targets(
+        self, value: Any, model: type[R], item: Any, name_field: str | None = "name"
+    ) -> list[tuple[R, str]]:
+        """See ``maybe_targets``."""
+        return maybe_targets(self.all(model), value, self.who(item), name_field)
+
+    def link(
+        self,
+        item: Any,
+        value: Any,
+        model: type[R],
+        facts: tuple[str, ...],
+        name_field: str | None = "name",
+        keep: Keep | None = None,
+    ) -> R | None:
+        """The model a companion configures; when it cannot be resolved, the companion's
+        ``facts`` become unknown on every model it might configure that no resolved companion
+        sets (settled after all companions have run), unless ``keep`` says what is known of
+        the model already decides (an active access key fails whatever else is attached)."""
+        found = self.find(item, value, model, name_field)
+        if found is not None:
+            self.links.resolved(found, facts, keep)
+        else:
+            self.links.unresolved(self.all(model), value, self.who(item), name_field, facts, keep)
+        return found

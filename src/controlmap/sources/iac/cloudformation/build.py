@@ -18,7 +18,7 @@ from controlmap.resources.base import Resource, SourceKind, SourceRef
 from controlmap.sources.iac.cloudformation.intrinsics import Resolver
 from controlmap.sources.iac.cloudformation.template import CfnResource, Template
 from controlmap.sources.iac.common import IacError, IacProblem, ResourceRef, Unresolved
-from controlmap.sources.iac.companions import Keep, Links, maybe_targets
+from controlmap.sources.iac.companions import Linker, Links
 
 R = TypeVar("R", bound=Resource)
 log = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ def _address(logical_id: str, raw: CfnResource) -> str:
     return f"{logical_id} ({path})" if isinstance(path, str) and path else logical_id
 
 
-class CfnBuild:
+class CfnBuild(Linker):
     """The state of building one variant of one template."""
 
     def __init__(self, template: Template, resolver: Resolver, file: str):
@@ -126,28 +126,11 @@ class CfnBuild:
                         return built
         return None
 
-    def maybe_targets(
-        self, value: Any, model: type[R], item: CfnItem, name_field: str | None = "name"
-    ) -> list[tuple[R, str]]:
-        """See ``companions.maybe_targets``."""
-        return maybe_targets(self.all(model), value, item.logical_id, name_field)
+    def find(self, item: CfnItem, value: Any, model: type[R], name_field: str | None) -> R | None:
+        return self.target(value, model, name_field)
 
-    def link(
-        self,
-        item: CfnItem,
-        value: Any,
-        model: type[R],
-        facts: tuple[str, ...],
-        name_field: str | None = "name",
-        keep: Keep | None = None,
-    ) -> R | None:
-        """The model a companion configures (see ``TfBuild.link``)."""
-        found = self.target(value, model, name_field)
-        if found is not None:
-            self.links.resolved(found, facts, keep)
-        elif not isinstance(value, ResourceRef):
-            self.links.unresolved(self.all(model), value, item.logical_id, name_field, facts, keep)
-        return found
+    def who(self, item: CfnItem) -> str:
+        return item.logical_id
 
     def all(self, model: type[R]) -> list[R]:
         return [m for models in self.models.values() for m in models if isinstance(m, model)]

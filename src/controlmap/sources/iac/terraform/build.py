@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from controlmap.resources.base import Resource, SourceRef
 from controlmap.sources.iac.common import IacError, IacProblem, ResourceRef, Unresolved
-from controlmap.sources.iac.companions import Keep, Links, maybe_targets
+from controlmap.sources.iac.companions import Linker, Links
 
 R = TypeVar("R", bound=Resource)
 log = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ def finisher(func: Finisher) -> Finisher:
     return func
 
 
-class TfBuild:
+class TfBuild(Linker):
     def __init__(self, unit: str, items: list[TfItem], region: str | None = None):
         self.unit = unit
         self.items = items
@@ -139,31 +139,11 @@ class TfBuild:
                     return built
         return None
 
-    def maybe_targets(
-        self, value: Any, model: type[R], item: TfItem, name_field: str | None = "name"
-    ) -> list[tuple[R, str]]:
-        """See ``companions.maybe_targets``."""
-        return maybe_targets(self.all(model), value, item.address, name_field)
+    def find(self, item: TfItem, value: Any, model: type[R], name_field: str | None) -> R | None:
+        return self.target(value, model, name_field, item)
 
-    def link(
-        self,
-        item: TfItem,
-        value: Any,
-        model: type[R],
-        facts: tuple[str, ...],
-        name_field: str | None = "name",
-        keep: Keep | None = None,
-    ) -> R | None:
-        """The model a companion configures; when it cannot be resolved, the companion's
-        ``facts`` become unknown on every model it might configure that no resolved companion
-        sets (settled after all companions have run), unless ``keep`` says what is known of
-        the model already decides (an active access key fails whatever else is attached)."""
-        found = self.target(value, model, name_field, item)
-        if found is not None:
-            self.links.resolved(found, facts, keep)
-        else:
-            self.links.unresolved(self.all(model), value, item.address, name_field, facts, keep)
-        return found
+    def who(self, item: TfItem) -> str:
+        return str(item.address)
 
     def run(self) -> list[Resource]:
         for item in self.items:

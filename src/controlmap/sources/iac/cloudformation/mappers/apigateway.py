@@ -155,12 +155,15 @@ def _api(value: Any, build: CfnBuild) -> ApiGatewayRestApi | None:
 _METHOD_NAMES = ("AuthorizationType", "AuthorizationScopes", "ApiKeyRequired")
 
 
-def unknown_method(why: str) -> ApiMethod:
-    """A method (or route) that may belong to an API: nothing of it is known."""
-    return ApiMethod(
-        path="(a method given at deploy time)",
-        unresolved={"authorization": why, "scopes": why, "api key": why},
-    )
+def add_maybe_methods(candidates: list[tuple[Any, str]], fact: str, who: str) -> None:
+    """A method (or route) whose API is not known may be any API's: each gets a method named after
+    the companion, nothing of which is known."""
+    for api, why in candidates:
+        methods = getattr(api, fact)
+        if methods is not None:
+            methods.append(
+                ApiMethod(path=who, unresolved={"authorization": why, "scopes": why, "api key": why})
+            )
 
 
 @companion("AWS::ApiGateway::Method")
@@ -168,10 +171,9 @@ def method(item: CfnItem, build: CfnBuild) -> None:
     value = item.props.get("RestApiId")
     api = _api(value, build)
     if api is None:
-        if not isinstance(value, ResourceRef):
-            for candidate, why in build.maybe_targets(value, ApiGatewayRestApi, item, None):
-                if candidate.methods is not None:
-                    candidate.methods.append(unknown_method(why).model_copy(update={"path": item.logical_id}))
+        add_maybe_methods(
+            build.maybe_targets(value, ApiGatewayRestApi, item, None), "methods", item.logical_id
+        )
         return
     if api.methods is None:
         return
@@ -396,10 +398,7 @@ def route(item: CfnItem, build: CfnBuild) -> None:
     value = item.props.get("ApiId")
     api = build.target(value, ApiGatewayV2Api, "api_id")
     if api is None:
-        if not isinstance(value, ResourceRef):
-            for candidate, why in build.maybe_targets(value, ApiGatewayV2Api, item, None):
-                if candidate.routes is not None:
-                    candidate.routes.append(unknown_method(why).model_copy(update={"path": item.logical_id}))
+        add_maybe_methods(build.maybe_targets(value, ApiGatewayV2Api, item, None), "routes", item.logical_id)
         return
     if api.routes is None:
         return

@@ -16,11 +16,11 @@ from controlmap.resources.base import Resource
 from controlmap.resources.policy import PolicyDocument
 from controlmap.sources.iac.cloudformation.mappers.apigateway import (
     access_log,
+    add_maybe_methods,
     api_method,
     match_stages,
     stage_settings,
     throttle,
-    unknown_method,
 )
 from controlmap.sources.iac.common import ResourceRef, Unresolved
 from controlmap.sources.iac.facts import as_list, text, to_bool, unknown
@@ -84,9 +84,7 @@ def method(item: TfItem, build: TfBuild) -> None:
     value = item.get("rest_api_id")
     api = build.target(value, ApiGatewayRestApi, "api_id", item)
     if api is None:
-        for candidate, why in build.maybe_targets(value, ApiGatewayRestApi, item, None):
-            if candidate.methods is not None:
-                candidate.methods.append(unknown_method(why).model_copy(update={"path": item.address}))
+        add_maybe_methods(build.maybe_targets(value, ApiGatewayRestApi, item, None), "methods", item.address)
         return
     if api.methods is None:
         return
@@ -256,9 +254,7 @@ def route(item: TfItem, build: TfBuild) -> None:
     value = item.get("api_id")
     api = build.target(value, ApiGatewayV2Api, "api_id", item)
     if api is None:
-        for candidate, why in build.maybe_targets(value, ApiGatewayV2Api, item, None):
-            if candidate.routes is not None:
-                candidate.routes.append(unknown_method(why).model_copy(update={"path": item.address}))
+        add_maybe_methods(build.maybe_targets(value, ApiGatewayV2Api, item, None), "routes", item.address)
         return
     if api.routes is None:
         return
