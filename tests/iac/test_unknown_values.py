@@ -498,3 +498,104 @@ def test_dynamic_blocks_over_unknown_collections(scan_text: ScanText) -> None:
     assert public.status is Status.UNKNOWN and "var.statements" in public.reason
     # the known Deny still enforces TLS, whatever the other statements are
     assert finding(result.findings, "aws_s3_bucket.b", "s3_bucket_tls_required").status is Status.PASS
+
+
+ACL = """
+    variable "ownership" {{}}
+    variable "ignore" {{}}
+    resource "aws_s3_bucket" "b" {{
+      bucket = "acme-site"
+    }}
+    resource "aws_s3_bucket_ownership_controls" "b" {{
+      bucket = aws_s3_bucket.b.id
+      rule {{
+        object_ownership = {ownership}
+      }}
+    }}
+    resource "aws_s3_bucket_public_access_block" "b" {{
+      bucket                  = aws_s3_bucket.b.id
+      block_public_acls       = false
+      ignore_public_acls      = {ignore}
+      block_public_policy     = false
+      restrict_public_buckets = false
+    }}
+    resource "aws_s3_bucket_acl" "b" {{
+      bucket = aws_s3_bucket.b.id
+      acl    = "public-read"
+    }}
+"""
+
+
+@pytest.mark.parametrize(
+    ("ownership", "ignore", "status"),
+    [
+        ('"BucketOwnerPreferred"', "false", Status.FAIL),
+        ('"BucketOwnerEnforced"', "false", Status.PASS),
+        ('"BucketOwnerPreferred"', "true", Status.PASS),
+        ("var.ownership", "false", Status.UNKNOWN),  # enforced ownership would disable the ACL
+        ('"BucketOwnerPreferred"', "var.ignore", Status.UNKNOWN),  # S3 may ignore the public grant
+    ],
+)
+def test_a_public_acl_is_unknown_when_ownership_or_the_block_is(
+    scan_text: ScanText, ownership: str, ignore: str, status: Status
+) -> None:
+    result = scan_text({"main.tf": ACL.format(ownership=ownership, ignore=ignore)})
+    assert finding(result.findings, "aws_s3_bucket.b", "s3_bucket_acl_not_public").status is status
+
+
+@pytest.mark.parametrize(
+    ("statement", "status"),
+    [
+        (
+            '{ Effect = "Allow", Action = ["dynamodb:GetItem"], Resource = "arn:aws:dynamodb:*:*:table/o" }',
+            Status.PASS,
+        ),
+        (
+            '{ Effect = "Allow", Action = ["dynamodb:*"], Resource = "arn:aws:dynamodb:*:*:table/orders" }',
+            Status.FAIL,
+        ),
+        # an unknown action may be dynamodb:*, a wildcard grant even on one table
+        (
+            '{ Effect = "Allow", Action = var.actions, Resource = "arn:aws:dynamodb:*:*:table/orders" }',
+            Status.UNKNOWN,
+        ),
+    ],
+)
+def test_dynamodb_wildcard_grants_with_unknown_actions(
+    scan_text: ScanText, statement: str, status: Status
+) -> None:
+    text = f"""
+        variable "actions" {{}}
+        resource "aws_iam_role" "app" {{
+          name               = "app"
+          assume_role_policy = jsonencode({{Version = "2012-10-17", Statement = []}})
+          inline_policy {{
+            name   = "orders"
+            policy = jsonencode({{ Version = "2012-10-17", Statement = [{statement}] }})
+          }}
+        }}
+    """
+    result = scan_text({"main.tf": text})
+    assert (
+        finding(result.findings, "aws_iam_role.app", "dynamodb_iam_role_no_wildcard_grants").status is status
+    )
+
+
+def test_trail_key_and_log_group_given_by_variables_are_unknown(scan_text: ScanText) -> None:
+    text = """
+        variable "key" {}
+        variable "group" {}
+        resource "aws_cloudtrail" "t" {
+          name                       = "t"
+          s3_bucket_name             = "acme-trail"
+          kms_key_id                 = var.key
+          cloud_watch_logs_group_arn = var.group
+        }
+    """
+    result = scan_text({"main.tf": text})
+    encrypted = finding(result.findings, "aws_cloudtrail.t", "cloudtrail_trail_logs_encrypted")
+    assert encrypted.status is Status.UNKNOWN and "var.key" in encrypted.reason
+    assert (
+        finding(result.findings, "aws_cloudtrail.t", "cloudtrail_trail_cloudwatch_logs").status
+        is Status.UNKNOWN
+    )

@@ -185,12 +185,17 @@ def origin_tls(distribution: CloudFrontDistribution, ctx: CheckContext) -> Outco
     maybe = _maybe_kind(distribution) + [o for o in custom if "ssl protocols" in o.unresolved]
     if not custom and not maybe:
         return not_applicable("no custom origins reached over HTTPS (S3 REST origins use AWS-managed TLS)")
-    weak = {o.origin_id: [p for p in o.origin_ssl_protocols if p in WEAK_ORIGIN_PROTOCOLS] for o in custom}
+    weak = {
+        o.origin_id: [p for p in o.origin_ssl_protocols if p in WEAK_ORIGIN_PROTOCOLS]
+        for o in custom
+        if "protocol" not in o.unresolved  # may be http-only, where TLS versions do not apply
+    }
     weak = {k: v for k, v in weak.items() if v}
+    maybe += [o for o in custom if "protocol" in o.unresolved and o.origin_ssl_protocols]
     if weak:
         listed = "; ".join(f"origin {k} allows {', '.join(v)}" for k, v in weak.items())
         return failed(f"{listed}; set OriginSslProtocols to TLSv1.2 only", weak=weak)
-    why = _undecided([(o.origin_id, o.unresolved) for o in maybe], "kind", "ssl protocols")
+    why = _undecided([(o.origin_id, o.unresolved) for o in maybe], "kind", "ssl protocols", "protocol")
     if why:
         return unknown(f"no custom origin is known to allow protocols older than TLS 1.2, but {why}")
     return passed(f"all {len(custom)} HTTPS custom origins allow only TLS 1.2")

@@ -166,12 +166,17 @@ def _dynamodb_wildcards(label: str, document: PolicyDocument) -> list[str]:
 
 
 def _wildcards_doubt(document: PolicyDocument) -> str | None:
-    """An undecided statement that could allow DynamoDB actions on every table."""
+    """An undecided statement that could be a wildcard grant: ``dynamodb:*`` (on any resource),
+    or DynamoDB actions on every table."""
     return doubt(
         [
             s
             for s in document.undecided()
-            if could_be(s, "Allow", actions=["dynamodb:PutItem"], resources=["*"])
+            if (
+                could_be(s, "Allow", actions=["dynamodb:PutItem"])
+                and ({"Action", "NotAction"} & s.unknown.keys() or s.not_actions is not None)
+            )
+            or could_be(s, "Allow", actions=["dynamodb:PutItem"], resources=["*"])
         ]
     )
 

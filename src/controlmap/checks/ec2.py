@@ -774,6 +774,13 @@ def flow_logs(vpc: Vpc, ctx: CheckContext) -> Outcome:
             **evidence,
         )
     if settings(ctx).flow_logs_require_all_traffic and not any(f.traffic_type == "ALL" for f in active):
+        if any(f.traffic_type is None for f in active):  # a template's TrafficType given at deploy time
+            return unknown(
+                "the traffic type of flow log(s) "
+                + ", ".join(f.flow_log_id for f in active if f.traffic_type is None)
+                + " is not known, and ec2.flow_logs_require_all_traffic is set",
+                **evidence,
+            )
         kinds = ", ".join(sorted({f.traffic_type or "?" for f in active}))
         return failed(
             f"the VPC's flow logs capture only {kinds} traffic and ec2.flow_logs_require_all_traffic is set; "

@@ -16,6 +16,7 @@ from controlmap.checks.registry import (
     need,
     not_applicable,
     passed,
+    stop_if_unknown,
     unavailable,
     unknown,
 )
@@ -161,6 +162,7 @@ def policy_not_public(bucket: S3Bucket, ctx: CheckContext) -> Outcome:
             "account can use it; remove the statement anyway",
             **evidence,
         )
+    stop_if_unknown(bucket, "public_access_block")  # RestrictPublicBuckets may be on
     return failed(
         f"{described} with no restricting condition; restrict the principal or add a condition such as "
         "aws:SourceVpce, aws:PrincipalOrgID or aws:SourceAccount",
@@ -194,6 +196,10 @@ def acl_not_public(bucket: S3Bucket, ctx: CheckContext) -> Outcome:
         return passed(
             f"the bucket ACL grants {described}, but IgnorePublicAcls is on so S3 ignores it", **evidence
         )
+    # ACLs count only when Object Ownership allows them and IgnorePublicAcls is off: either unknown
+    # (a template's value given at deploy time) leaves the verdict unknown.
+    stop_if_unknown(bucket, "object_ownership")
+    stop_if_unknown(bucket, "public_access_block")
     return failed(
         f"the bucket ACL grants {described}; remove the grant or set Object Ownership to BucketOwnerEnforced",
         **evidence,

@@ -177,6 +177,8 @@ def distribution(item: CfnItem, build: CfnBuild) -> list[Resource]:
     geo = dig(config, "Restrictions", "GeoRestriction")
     if isinstance(geo, Unresolved):
         unknown(model, "geo_restriction", "Restrictions.GeoRestriction", geo)
+    elif isinstance(geo, dict) and first_unresolved(geo) is not None:
+        unknown(model, "geo_restriction", "Restrictions.GeoRestriction", first_unresolved(geo) or "")
     elif isinstance(geo, dict):
         model.geo_restriction = GeoRestriction(
             restriction_type=str(text(geo.get("RestrictionType")) or "none"),

@@ -311,7 +311,9 @@ def flow_log(item: CfnItem, build: CfnBuild) -> None:
     target.flow_logs.append(
         FlowLogFacts(
             flow_log_id=build.resource_id(item.logical_id),
-            traffic_type=text(item.props.get("TrafficType")) or "ALL",
+            traffic_type=None
+            if isinstance(item.props.get("TrafficType"), Unresolved)
+            else text(item.props.get("TrafficType")) or "ALL",
             status="ACTIVE",
             deliver_logs_status=None,
             destination_type=text(item.props.get("LogDestinationType")) or "cloud-watch-logs",
@@ -334,7 +336,9 @@ def vpc_endpoint(item: CfnItem, build: CfnBuild) -> None:
         VpcEndpointFacts(
             endpoint_id=build.resource_id(item.logical_id),
             service_name=service,
-            endpoint_type=text(item.props.get("VpcEndpointType")) or "Gateway",
+            endpoint_type=None
+            if isinstance(item.props.get("VpcEndpointType"), Unresolved)
+            else text(item.props.get("VpcEndpointType")) or "Gateway",
             state="available",
         )
     )

@@ -11,7 +11,7 @@ from controlmap.sources.iac.cloudformation.mappers.cloudfront import (
     origin_kind,
     unresolved_parts,
 )
-from controlmap.sources.iac.common import ResourceRef, Unresolved
+from controlmap.sources.iac.common import ResourceRef, Unresolved, first_unresolved
 from controlmap.sources.iac.facts import as_list, text, to_bool, unknown
 from controlmap.sources.iac.terraform.build import TfBuild, TfItem, primary
 from controlmap.sources.iac.terraform.mappers._common import base, first, ref_text
@@ -123,6 +123,10 @@ def distribution(item: TfItem, build: TfBuild) -> list[Resource]:
         model.web_acl_id = "" if acl is None else ref_text(acl) or ""
     restrictions = first(item.get("restrictions"))
     geo = first(restrictions.get("geo_restriction")) if isinstance(restrictions, dict) else None
+    missing = first_unresolved(geo)
+    if missing is not None:
+        unknown(model, "geo_restriction", "restrictions.geo_restriction", missing)
+        return [model]
     model.geo_restriction = (
         GeoRestriction(
             restriction_type=str(text(geo.get("restriction_type")) or "none"),

@@ -340,7 +340,9 @@ def flow_log(item: TfItem, build: TfBuild) -> None:
     target.flow_logs.append(
         FlowLogFacts(
             flow_log_id=build.resource_id(item.address),
-            traffic_type=text(item.get("traffic_type")) or "ALL",
+            traffic_type=None
+            if isinstance(item.get("traffic_type"), Unresolved)
+            else text(item.get("traffic_type")) or "ALL",
             status="ACTIVE",
             destination_type=text(item.get("log_destination_type")) or "cloud-watch-logs",
         )
@@ -367,7 +369,9 @@ def vpc_endpoint(item: TfItem, build: TfBuild) -> None:
         VpcEndpointFacts(
             endpoint_id=build.resource_id(item.address),
             service_name=service,
-            endpoint_type=text(item.get("vpc_endpoint_type")) or "Gateway",
+            endpoint_type=None
+            if isinstance(item.get("vpc_endpoint_type"), Unresolved)
+            else text(item.get("vpc_endpoint_type")) or "Gateway",
             state="available",
         )
     )
