@@ -17,6 +17,7 @@ CloudFormation properties (``Ref`` to a parameter without a default, ``Fn::Impor
 from __future__ import annotations
 
 import copy
+import re
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -231,3 +232,128 @@ def write_snippet(folder: Path, text: str, kind: str) -> Path:
     body = textwrap.indent(text, "  ")
     template.write_text(f'AWSTemplateFormatVersion: "2010-09-09"\nResources:\n{body}', encoding="utf-8")
     return template
+
+
+# ---- contrast: other known values of the same argument ---------------------------------------------
+#
+# A default can hide an unknown value when the default equals the fixture's value (an unknown
+# traffic type read as ALL in a fixture that says ALL). So each value is also replaced by the other
+# values the corpus gives the same argument of the same resource type: where those known worlds
+# disagree, the unknown value must not PASS or FAIL. Names are left out: giving a resource another
+# resource's name makes a world that cannot exist (two buckets with one name).
+
+_IDENTITY = re.compile(r"(^|_)(name|bucket|identifier|domain_name)$|Name$")
+
+
+def _norm(path: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple("#" if isinstance(step, int) else step for step in path)
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, (str, int, float, bool)) and not isinstance(value, Unresolved)
+
+
+def _contrast(
+    worlds: list[dict[Key, tuple[Status, str]]], unknown: dict[Key, tuple[Status, str]], where: str
+) -> list[Flip]:
+    found = []
+    for key, (status, reason) in unknown.items():
+        seen = {w[key][0] for w in worlds if key in w}
+        if len(seen) < 2:
+            continue
+        if (status is Status.FAIL and seen != {Status.FAIL}) or (
+            status is Status.PASS and not seen <= {Status.PASS, Status.NOT_APPLICABLE}
+        ):
+            found.append(
+                Flip(
+                    where,
+                    key[0],
+                    key[1],
+                    None,
+                    status,
+                    f"known values give {sorted(s.value for s in seen)}: {reason}",
+                )
+            )
+    return found
+
+
+def _judge_terraform(
+    path: Path, items: list[TfItem], region: str | None, catalog: Catalog
+) -> dict[Key, tuple[Status, str]]:
+    result = UnitResult(path=str(path), kind=SourceKind.TERRAFORM)
+    result.variants.append(Variant(TfBuild(str(path), copy.deepcopy(items), region).run()))
+    return _verdicts(result, catalog)
+
+
+def _judge_cloudformation(path: Path, document: Any, catalog: Catalog) -> dict[Key, tuple[Status, str]]:
+    result = UnitResult(path=str(path), kind=SourceKind.CLOUDFORMATION)
+    build_variants(parse_template(copy.deepcopy(document)), str(path), {}, result)
+    return _verdicts(result, catalog)
+
+
+def _others(values: dict[Any, set[Any]], key: Any, original: Any) -> list[Any]:
+    """Up to three other values the corpus gives the same argument (same type as the original)."""
+    return sorted((v for v in values.get(key, ()) if v != original and type(v) is type(original)), key=str)[
+        :3
+    ]
+
+
+def terraform_contrasts(paths: list[Path], catalog: Catalog) -> list[Flip]:
+    units = [(path, *terraform_items(path)) for path in paths]
+    values: dict[Any, set[Any]] = {}
+    for _, items, _ in units:
+        for item in items:
+            for leaf in _leaves(item.attrs):
+                if _scalar(_get(item.attrs, leaf)):
+                    values.setdefault((item.type, _norm(leaf)), set()).add(_get(item.attrs, leaf))
+    found: list[Flip] = []
+    for path, items, region in units:
+        base = _judge_terraform(path, items, region, catalog)
+        for index, item in enumerate(items):
+            for leaf in _leaves(item.attrs):
+                if _IDENTITY.search(str(leaf[-1])):
+                    continue
+                others = _others(values, (item.type, _norm(leaf)), _get(item.attrs, leaf))
+                worlds = [base]
+                for value in [*others, Unresolved(UNKNOWN_VARIABLE)] if others else []:
+                    mutated = list(items)
+                    mutated[index] = TfItem(
+                        item.address, item.type, _replaced(item.attrs, leaf, value), item.source, item.skips
+                    )
+                    worlds.append(_judge_terraform(path, mutated, region, catalog))
+                if others:
+                    where = f"{item.address}.{'.'.join(map(str, leaf))}"
+                    found += _contrast(worlds[:-1], worlds[-1], where)
+    return found
+
+
+def cloudformation_contrasts(paths: list[Path], catalog: Catalog) -> list[Flip]:
+    documents = [(path, load_document(read_text(path))) for path in paths]
+    values: dict[Any, set[Any]] = {}
+    for _, document in documents:
+        for resource in (document.get("Resources") or {}).values():
+            properties = resource.get("Properties") if isinstance(resource, dict) else None
+            for leaf in _leaves(properties) if isinstance(properties, dict) else ():
+                if _scalar(_get(properties, leaf)):
+                    values.setdefault((resource.get("Type"), _norm(leaf)), set()).add(_get(properties, leaf))
+    found: list[Flip] = []
+    for path, document in documents:
+        base = _judge_cloudformation(path, document, catalog)
+        for logical_id, resource in (document.get("Resources") or {}).items():
+            properties = resource.get("Properties") if isinstance(resource, dict) else None
+            if not isinstance(properties, dict):
+                continue
+            for leaf in _leaves(properties):
+                if _IDENTITY.search(str(leaf[-1])):
+                    continue
+                others = _others(values, (resource.get("Type"), _norm(leaf)), _get(properties, leaf))
+                worlds = [base]
+                for value in [*others, {"Ref": "Unknown"}] if others else []:
+                    mutated = copy.deepcopy(document)
+                    mutated.setdefault("Parameters", {})["Unknown"] = {"Type": "String"}
+                    mutated["Resources"][logical_id]["Properties"] = _replaced(properties, leaf, value)
+                    worlds.append(_judge_cloudformation(path, mutated, catalog))
+                if others:
+                    where = f"{path.name}:{logical_id}.{'.'.join(map(str, leaf))}"
+                    found += _contrast(worlds[:-1], worlds[-1], where)
+    return found

@@ -19,7 +19,13 @@ from controlmap.settings import Settings
 from controlmap.sources.iac.scan import IacOptions, IacScan, scan_iac
 
 from .conftest import FIXTURES, finding
-from .mutation import cloudformation_flips, terraform_flips, write_snippet
+from .mutation import (
+    cloudformation_contrasts,
+    cloudformation_flips,
+    terraform_contrasts,
+    terraform_flips,
+    write_snippet,
+)
 
 CATALOG = load_catalog()
 TERRAFORM_UNITS = sorted(p.name for p in (FIXTURES / "terraform").iterdir() if p.is_dir())
@@ -40,6 +46,23 @@ def test_an_unknown_cloudformation_value_never_turns_a_verdict(
     template: str, mode: str, catalog: Catalog
 ) -> None:
     found = cloudformation_flips(FIXTURES / "cloudformation" / template, catalog, mode)
+    assert not found, "\n".join(map(str, found))
+
+
+def test_an_unknown_value_is_not_judged_where_known_values_disagree(catalog: Catalog, tmp_path: Path) -> None:
+    """Defaults can hide an unknown value when they equal the fixture's value; the other values
+    the fixtures and catalog snippets give the same argument show it (see ``mutation.py``)."""
+    units = [FIXTURES / "terraform" / unit for unit in TERRAFORM_UNITS]
+    templates = [FIXTURES / "cloudformation" / template for template in TEMPLATES]
+    for control in CATALOG.ordered():
+        if control.remediation.terraform:
+            units.append(
+                write_snippet(tmp_path / f"{control.id}-tf", control.remediation.terraform, "terraform")
+            )
+        if control.remediation.cloudformation:
+            folder = tmp_path / f"{control.id}-cfn"
+            templates.append(write_snippet(folder, control.remediation.cloudformation, "cloudformation"))
+    found = terraform_contrasts(units, catalog) + cloudformation_contrasts(templates, catalog)
     assert not found, "\n".join(map(str, found))
 
 
