@@ -240,9 +240,13 @@ def write_snippet(folder: Path, text: str, kind: str) -> Path:
 # traffic type read as ALL in a fixture that says ALL). So each value is also replaced by the other
 # values the corpus gives the same argument of the same resource type: where those known worlds
 # disagree, the unknown value must not PASS or FAIL. Names are left out: giving a resource another
-# resource's name makes a world that cannot exist (two buckets with one name).
+# resource's name makes a world that cannot exist (two buckets with one name); so are arguments
+# whose other values AWS would refuse in that configuration.
 
 _IDENTITY = re.compile(r"(^|_)(name|bucket|identifier|domain_name)$|Name$")
+# Arguments some of whose other values make a configuration AWS refuses: a bucket with a public
+# ACL grant cannot have Object Ownership BucketOwnerEnforced (the ACL is refused).
+_EXCLUSIVE = re.compile(r"^(object_ownership|ObjectOwnership)$")
 
 
 def _norm(path: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -311,7 +315,7 @@ def terraform_contrasts(paths: list[Path], catalog: Catalog) -> list[Flip]:
         base = _judge_terraform(path, items, region, catalog)
         for index, item in enumerate(items):
             for leaf in _leaves(item.attrs):
-                if _IDENTITY.search(str(leaf[-1])):
+                if _IDENTITY.search(str(leaf[-1])) or _EXCLUSIVE.search(str(leaf[-1])):
                     continue
                 others = _others(values, (item.type, _norm(leaf)), _get(item.attrs, leaf))
                 worlds = [base]
@@ -344,7 +348,7 @@ def cloudformation_contrasts(paths: list[Path], catalog: Catalog) -> list[Flip]:
             if not isinstance(properties, dict):
                 continue
             for leaf in _leaves(properties):
-                if _IDENTITY.search(str(leaf[-1])):
+                if _IDENTITY.search(str(leaf[-1])) or _EXCLUSIVE.search(str(leaf[-1])):
                     continue
                 others = _others(values, (resource.get("Type"), _norm(leaf)), _get(properties, leaf))
                 worlds = [base]

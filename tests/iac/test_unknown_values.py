@@ -555,11 +555,12 @@ ACL = """
         ('"BucketOwnerPreferred"', "false", Status.FAIL),
         ('"BucketOwnerEnforced"', "false", Status.PASS),
         ('"BucketOwnerPreferred"', "true", Status.PASS),
-        ("var.ownership", "false", Status.UNKNOWN),  # enforced ownership would disable the ACL
+        # AWS refuses a public ACL where ownership is enforced: whatever it is, the grant applies
+        ("var.ownership", "false", Status.FAIL),
         ('"BucketOwnerPreferred"', "var.ignore", Status.UNKNOWN),  # S3 may ignore the public grant
     ],
 )
-def test_a_public_acl_is_unknown_when_ownership_or_the_block_is(
+def test_a_public_acl_is_unknown_when_the_block_may_ignore_it(
     scan_text: ScanText, ownership: str, ignore: str, status: Status
 ) -> None:
     result = scan_text({"main.tf": ACL.format(ownership=ownership, ignore=ignore)})

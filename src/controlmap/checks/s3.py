@@ -196,9 +196,9 @@ def acl_not_public(bucket: S3Bucket, ctx: CheckContext) -> Outcome:
         return passed(
             f"the bucket ACL grants {described}, but IgnorePublicAcls is on so S3 ignores it", **evidence
         )
-    # ACLs count only when Object Ownership allows them and IgnorePublicAcls is off: either unknown
-    # (a template's value given at deploy time) leaves the verdict unknown.
-    stop_if_unknown(bucket, "object_ownership")
+    # S3 ignores a public ACL when IgnorePublicAcls is on: the bucket's own block unknown (a
+    # template's value given at deploy time) leaves the verdict unknown. An unknown Object
+    # Ownership does not: a public grant cannot be set where ownership is BucketOwnerEnforced.
     stop_if_unknown(bucket, "public_access_block")
     return failed(
         f"the bucket ACL grants {described}; remove the grant or set Object Ownership to BucketOwnerEnforced",
