@@ -100,6 +100,26 @@ def test_trails_and_region_coverage(trails: boto3.Session) -> None:
     assert status(scan, "cloudtrail_lambda_data_events", ACCOUNT) is Status.FAIL
 
 
+TRAIL_CHECKS = ["cloudtrail_trail_logging", "cloudtrail_trail_multi_region", "cloudtrail_trail_data_events"]
+
+
+def test_per_trail_checks_excuse_a_trail_another_trail_covers(trails: boto3.Session) -> None:
+    """eu-local is stopped and single-region, but org-trail logs every region: the per-trail checks
+    agree with the account and region ones. org-trail itself records S3 data events, not Lambda."""
+    scan = live_scan(TRAIL_CHECKS, regions=["us-east-1", "eu-west-1"])
+    assert status(scan, "cloudtrail_trail_logging", "org-trail") is Status.PASS
+    assert status(scan, "cloudtrail_trail_logging", "eu-local") is Status.PASS
+    assert "not logging, so it records no API activity, but org-trail" in reason(
+        scan, "cloudtrail_trail_logging", "eu-local"
+    )
+    assert status(scan, "cloudtrail_trail_multi_region", "org-trail") is Status.PASS
+    assert status(scan, "cloudtrail_trail_multi_region", "eu-local") is Status.PASS
+    assert status(scan, "cloudtrail_trail_data_events", "eu-local") is Status.NOT_APPLICABLE
+    data = reason(scan, "cloudtrail_trail_data_events", "org-trail")
+    assert status(scan, "cloudtrail_trail_data_events", "org-trail") is Status.FAIL
+    assert "Lambda function" in data and "S3 object" not in data
+
+
 def test_listing_denied_in_one_region_is_an_error_there(trails: boto3.Session) -> None:
     only_eu = deny(
         "cloudtrail",
@@ -133,6 +153,15 @@ def test_multi_region_trail_homed_outside_the_scanned_regions(trails: boto3.Sess
     twice = live_scan(["cloudtrail_region_logged"], regions=["eu-west-1", "ap-south-1"])
     assert [t.name for t in twice.inventory.of_type(CloudTrailTrail)].count("org-trail") == 1
     assert twice.factory.counter.snapshot()["cloudtrail:GetTrailStatus"] == 2
+
+
+def test_per_trail_checks_fail_a_stopped_single_region_trail_alone(aws_session: boto3.Session) -> None:
+    aws_session.client("s3").create_bucket(Bucket="some-logs-bucket")
+    aws_session.client("cloudtrail").create_trail(Name="local", S3BucketName="some-logs-bucket")
+    scan = live_scan(TRAIL_CHECKS)
+    assert status(scan, "cloudtrail_trail_logging", "local") is Status.FAIL
+    assert status(scan, "cloudtrail_trail_multi_region", "local") is Status.FAIL
+    assert "records us-east-1 only" in reason(scan, "cloudtrail_trail_multi_region", "local")
 
 
 def test_no_trail_fails_and_stopped_trail_does_not_count(aws_session: boto3.Session) -> None:

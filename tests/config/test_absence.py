@@ -272,9 +272,10 @@ def test_services_limit_the_types_listed(
     args = ["scan", "config", "--from-aws", "--regions", "us-east-1", "--services", "s3", "--no-store"]
     result = CliRunner().invoke(app, [*args, "-o", "json", "--output-file", str(out)])
     assert result.exit_code in (0, 1), result.output
-    # S3-01..S3-08 read buckets and the account block; nothing else is listed.
-    assert sorted(seen.types) == ["AWS::S3::AccountPublicAccessBlock", "AWS::S3::Bucket"]
-    assert json.loads(out.read_text())["api_calls"]["config:ListDiscoveredResources"] == 2
+    # S3-01..S3-08 read buckets and the account block, and S3-03 the KMS keys (to tell a
+    # customer managed key from aws/s3); nothing else is listed.
+    assert sorted(seen.types) == ["AWS::KMS::Key", "AWS::S3::AccountPublicAccessBlock", "AWS::S3::Bucket"]
+    assert json.loads(out.read_text())["api_calls"]["config:ListDiscoveredResources"] == 3
 
 
 def test_aggregated_tags_stay_with_their_account() -> None:

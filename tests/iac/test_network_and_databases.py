@@ -10,9 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from controlmap.catalog.catalog import load_catalog
 from controlmap.checks.registry import Status
 from controlmap.resources.ec2 import SecurityGroup
+from controlmap.settings import Settings
 from controlmap.sources.iac.cloudformation.reader import read_template
+from controlmap.sources.iac.scan import IacOptions, scan_iac
 from controlmap.sources.iac.terraform.reader import read_root
 
 from .conftest import FIXTURES, resource, run_check
@@ -168,3 +171,42 @@ def test_restored_database_inherits_encryption(tmp_path: Path) -> None:
     copy = resource(result, "aws_db_instance.copy")
     outcome = run_check("rds_instance_storage_encrypted", copy, result.variants[0].resources)[0]
     assert outcome.status is Status.UNKNOWN and "snapshot_identifier" in outcome.reason
+
+
+@pytest.mark.parametrize(
+    ("engine", "version", "status", "says"),
+    [
+        (
+            "aurora-postgresql",
+            None,
+            "FAIL",
+            "engine default for aurora-postgresql, whichever version AWS picks",
+        ),
+        ("aurora-postgresql", "16.4", "FAIL", "engine default for aurora-postgresql 16.4;"),
+        ("postgres", None, "UNKNOWN", "depends on the engine version, which is not known"),
+        ("postgres", "16.4", "PASS", "engine default for postgres 16.4;"),
+    ],
+)
+def test_tls_default_without_an_engine_version(
+    tmp_path: Path, engine: str, version: str | None, status: str, says: str
+) -> None:
+    kind = "AWS::RDS::DBCluster" if engine.startswith("aurora") else "AWS::RDS::DBInstance"
+    template = tmp_path / "db.yaml"
+    lines = [
+        'AWSTemplateFormatVersion: "2010-09-09"',
+        "Resources:",
+        "  Db:",
+        f"    Type: {kind}",
+        "    Properties:",
+        f"      Engine: {engine}",
+        "      StorageEncrypted: true",
+        "      DBInstanceClass: db.t4g.micro",
+    ]
+    if version:
+        lines.append(f'      EngineVersion: "{version}"')
+    template.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = scan_iac([template], load_catalog(), Settings(), options=IacOptions(workers=1))
+    check = "rds_cluster_tls_enforced" if engine.startswith("aurora") else "rds_instance_tls_enforced"
+    tls = [f for f in result.findings if f.check_id == check]
+    assert len(tls) == 1 and tls[0].status.value == status and says in tls[0].reason, tls[0].reason
+    assert "None" not in tls[0].reason

@@ -21,26 +21,13 @@ from controlmap.sources.iac.scan import IacOptions, scan_iac
 CATALOG = load_catalog()
 KINDS = ("terraform", "cloudformation")
 
-# The snippet is right; the IaC scanner reads a reference to something the fragment does not
-# declare (aws_subnet.private_a.id, aws_kms_key.lambda.arn, a method settings resource naming
-# aws_api_gateway_rest_api.orders) as "not set", and a CloudFormation table's id is not its ARN.
-# Reported to the IaC area; strict, so the entry goes once the scanner is fixed.
-IAC_GAPS = {
-    ("APIGW-05", "terraform"): "method settings of a stage whose REST API is declared elsewhere",
-    ("LAMBDA-02", "terraform"): "subnets declared elsewhere read as no subnets",
-    ("LAMBDA-03", "terraform"): "a KMS key declared elsewhere reads as the AWS managed key",
-    ("DDB-02", "cloudformation"): "the resource policy names the table ARN, the scanner its logical ID",
-}
-
 
 def snippet_cases() -> list[object]:
     cases: list[object] = []
     for control in CATALOG.ordered():
         for kind in KINDS:
             if getattr(control.remediation, kind):
-                gap = IAC_GAPS.get((control.id, kind))
-                marks = [pytest.mark.xfail(reason=gap, strict=True)] if gap else []
-                cases.append(pytest.param(control.id, kind, id=f"{control.id}-{kind}", marks=marks))
+                cases.append(pytest.param(control.id, kind, id=f"{control.id}-{kind}"))
     return cases
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from controlmap.checks.policy import public_grants
+from controlmap.checks.policy import public_doubt, public_grants
 from controlmap.checks.registry import (
     CheckContext,
     FactUnavailable,
@@ -82,7 +82,9 @@ def _list(methods: list[ApiMethod], limit: int = 8) -> str:
 def _unauthenticated(methods: list[ApiMethod], ctx: CheckContext) -> tuple[list[ApiMethod], list[ApiMethod]]:
     """(methods with authorization NONE that fail, OPTIONS methods allowed as CORS preflight)."""
     allow_options = _settings(ctx).allow_unauthenticated_options
-    none = [m for m in methods if m.authorization_type.upper() == "NONE"]
+    none = [
+        m for m in methods if m.authorization_type.upper() == "NONE" and "authorization" not in m.unresolved
+    ]
     preflight = [m for m in none if allow_options and (m.http_method or "").upper() == "OPTIONS"]
     return [m for m in none if m not in preflight], preflight
 
@@ -108,6 +110,13 @@ def _authentication(methods: list[ApiMethod], ctx: CheckContext, noun: str) -> O
             "IAM, Cognito/JWT or Lambda authorizer, or record intentionally public ones as exceptions",
             **evidence,
             unauthenticated=[m.label for m in failing],
+        )
+    undecided = [m for m in methods if "authorization" in m.unresolved]
+    if undecided:
+        return unknown(
+            f"no {noun} is known to have authorization NONE, but "
+            + "; ".join(f"{m.label}: {m.unresolved['authorization']}" for m in undecided[:4]),
+            **evidence,
         )
     allowance = f" ({len(preflight)} OPTIONS {noun}s allowed as CORS preflight)" if preflight else ""
     return passed(f"every {noun} requires IAM, Cognito/JWT or Lambda authorization{allowance}", **evidence)
@@ -159,6 +168,9 @@ def rest_policy(api: ApiGatewayRestApi, ctx: CheckContext) -> Outcome:
             )
         return passed("the API has no resource policy (access is governed by method authorization)")
     grants = public_grants(document, action_filter=["execute-api:*"])
+    undecided = public_doubt(document, grants, action_filter=["execute-api:*"])
+    if undecided:
+        return unknown(f"whether the resource policy grants invoke to everyone depends on {undecided}")
     if grants:
         return failed(
             "; ".join(g.describe() for g in grants)
@@ -171,10 +183,20 @@ def rest_policy(api: ApiGatewayRestApi, ctx: CheckContext) -> Outcome:
 
 
 def _scopes(methods: list[ApiMethod], kinds: tuple[str, ...], what: str) -> Outcome:
-    token = [m for m in methods if m.authorization_type.upper() in kinds]
+    token = [
+        m for m in methods if m.authorization_type.upper() in kinds and "authorization" not in m.unresolved
+    ]
+    unscoped = [m for m in token if not m.authorization_scopes and "scopes" not in m.unresolved]
+    undecided = [
+        m for m in methods if "authorization" in m.unresolved or (m in token and "scopes" in m.unresolved)
+    ]
+    if undecided and not unscoped:
+        return unknown(
+            f"whether the {what}-authorized methods or routes require scopes depends on "
+            + "; ".join(f"{m.label}: {'; '.join(m.unresolved.values())}" for m in undecided[:4])
+        )
     if not token:
         return not_applicable(f"no {what}-authorized methods or routes")
-    unscoped = [m for m in token if not m.authorization_scopes]
     if unscoped:
         return failed(
             f"{len(unscoped)} of {len(token)} {what}-authorized methods or routes accept any valid token (no "
@@ -279,7 +301,16 @@ def _keyless_methods(stage: ApiGatewayStage, ctx: CheckContext) -> list[ApiMetho
         raise FactUnavailable(unknown(f"REST API {stage.api_id} of the stage was not collected"))
     methods = need(api, "methods")
     _, preflight = _unauthenticated(methods, ctx)
-    return [m for m in methods if not m.api_key_required and m not in preflight]
+    undecided = [m for m in methods if "api key" in m.unresolved or "authorization" in m.unresolved]
+    keyless = [m for m in methods if not m.api_key_required and m not in preflight and m not in undecided]
+    if undecided and not keyless:
+        raise FactUnavailable(
+            unknown(
+                "whether every method requires an API key of the usage plan depends on "
+                + "; ".join(f"{m.label}: {'; '.join(m.unresolved.values())}" for m in undecided[:4])
+            )
+        )
+    return keyless
 
 
 @check(

@@ -15,6 +15,7 @@ from controlmap.checks.registry import (
     need,
     not_applicable,
     passed,
+    unknown,
 )
 from controlmap.resources.cloudfront import CloudFrontDistribution, Origin
 from controlmap.settings import register_section
@@ -51,6 +52,12 @@ register_section("cloudfront", CloudFrontSettings)
 # ---- CF-01: HTTPS ------------------------------------------------------------------------------
 
 
+def _undecided(parts: list[tuple[str, dict[str, str]]], *keys: str) -> str | None:
+    """Why a verdict depends on parts a source could not know (``unresolved``), or None."""
+    found = [f"{label}: {why[k]}" for label, why in parts for k in keys if k in why]
+    return "; ".join(found[:4]) + (f" and {len(found) - 4} more" if len(found) > 4 else "") if found else None
+
+
 @check(
     "cloudfront_viewer_https_only",
     CloudFrontDistribution,
@@ -59,7 +66,14 @@ register_section("cloudfront", CloudFrontSettings)
 )
 def viewer_https(distribution: CloudFrontDistribution, ctx: CheckContext) -> Outcome:
     behaviors = need(distribution, "cache_behaviors")
-    plain = [b for b in behaviors if b.viewer_protocol_policy not in SECURE_VIEWER_POLICIES]
+    plain = [
+        b
+        for b in behaviors
+        if b.viewer_protocol_policy not in SECURE_VIEWER_POLICIES and "protocol" not in b.unresolved
+    ]
+    undecided = _undecided([(b.path_pattern, b.unresolved) for b in behaviors], "protocol")
+    if undecided and not plain:
+        return unknown(f"no cache behavior is known to accept plain HTTP, but {undecided}")
     if plain:
         listed = ", ".join(f"{b.path_pattern} ({b.viewer_protocol_policy or 'not set'})" for b in plain)
         return failed(
@@ -71,7 +85,12 @@ def viewer_https(distribution: CloudFrontDistribution, ctx: CheckContext) -> Out
 
 
 def _custom_origins(distribution: CloudFrontDistribution) -> list[Origin]:
-    return [o for o in need(distribution, "origins") if o.kind == "custom"]
+    return [o for o in need(distribution, "origins") if o.kind == "custom" and "kind" not in o.unresolved]
+
+
+def _maybe_kind(distribution: CloudFrontDistribution) -> list[Origin]:
+    """Origins whose kind (S3 or custom) is not known: their domain is a value a source could not know."""
+    return [o for o in need(distribution, "origins") if "kind" in o.unresolved]
 
 
 @check(
@@ -82,11 +101,16 @@ def _custom_origins(distribution: CloudFrontDistribution) -> list[Origin]:
 )
 def origin_https(distribution: CloudFrontDistribution, ctx: CheckContext) -> Outcome:
     custom = _custom_origins(distribution)
-    if not custom:
+    maybe = _maybe_kind(distribution)
+    if not custom and not maybe:
         return not_applicable("no custom origins (S3 REST origins are always reached over HTTPS)")
     behaviors = distribution.cache_behaviors or []
     problems = []
+    undecided = [(o.origin_id, o.unresolved) for o in maybe]
     for origin in custom:
+        if "protocol" in origin.unresolved:
+            undecided.append((origin.origin_id, origin.unresolved))
+            continue
         policy = origin.origin_protocol_policy
         website = " (an S3 website endpoint, which only serves HTTP)" if origin.is_s3_website else ""
         if policy == "http-only":
@@ -96,7 +120,11 @@ def origin_https(distribution: CloudFrontDistribution, ctx: CheckContext) -> Out
                 group for group, members in distribution.origin_groups.items() if origin.origin_id in members
             }
             serving = [b for b in behaviors if b.target_origin_id in targets]
-            if any(b.viewer_protocol_policy not in SECURE_VIEWER_POLICIES for b in serving):
+            undecided += [(b.path_pattern, b.unresolved) for b in serving if "protocol" in b.unresolved]
+            if any(
+                b.viewer_protocol_policy not in SECURE_VIEWER_POLICIES and "protocol" not in b.unresolved
+                for b in serving
+            ):
                 problems.append(
                     f"origin {origin.origin_id} uses match-viewer behind a behavior that accepts HTTP"
                 )
@@ -107,6 +135,9 @@ def origin_https(distribution: CloudFrontDistribution, ctx: CheckContext) -> Out
             "; ".join(problems) + "; set OriginProtocolPolicy to https-only",
             origins=[o.origin_id for o in custom],
         )
+    why = _undecided(undecided, "kind", "protocol")
+    if why:
+        return unknown(f"no custom origin is known to be reached over HTTP, but {why}")
     return passed(f"all {len(custom)} custom origins are reached over HTTPS")
 
 
@@ -151,13 +182,22 @@ def viewer_tls(distribution: CloudFrontDistribution, ctx: CheckContext) -> Outco
 )
 def origin_tls(distribution: CloudFrontDistribution, ctx: CheckContext) -> Outcome:
     custom = [o for o in _custom_origins(distribution) if o.origin_protocol_policy != "http-only"]
-    if not custom:
+    maybe = _maybe_kind(distribution) + [o for o in custom if "ssl protocols" in o.unresolved]
+    if not custom and not maybe:
         return not_applicable("no custom origins reached over HTTPS (S3 REST origins use AWS-managed TLS)")
-    weak = {o.origin_id: [p for p in o.origin_ssl_protocols if p in WEAK_ORIGIN_PROTOCOLS] for o in custom}
+    weak = {
+        o.origin_id: [p for p in o.origin_ssl_protocols if p in WEAK_ORIGIN_PROTOCOLS]
+        for o in custom
+        if "protocol" not in o.unresolved  # may be http-only, where TLS versions do not apply
+    }
     weak = {k: v for k, v in weak.items() if v}
+    maybe += [o for o in custom if "protocol" in o.unresolved and o.origin_ssl_protocols]
     if weak:
         listed = "; ".join(f"origin {k} allows {', '.join(v)}" for k, v in weak.items())
         return failed(f"{listed}; set OriginSslProtocols to TLSv1.2 only", weak=weak)
+    why = _undecided([(o.origin_id, o.unresolved) for o in maybe], "kind", "ssl protocols", "protocol")
+    if why:
+        return unknown(f"no custom origin is known to allow protocols older than TLS 1.2, but {why}")
     return passed(f"all {len(custom)} HTTPS custom origins allow only TLS 1.2")
 
 
@@ -197,7 +237,19 @@ def waf(distribution: CloudFrontDistribution, ctx: CheckContext) -> Outcome:
 )
 def s3_oac(distribution: CloudFrontDistribution, ctx: CheckContext) -> Outcome:
     origins = need(distribution, "origins")
-    s3 = [o for o in origins if o.kind == "s3"]
+    s3 = [o for o in origins if o.kind == "s3" and "kind" not in o.unresolved]
+    undecided = _undecided(
+        [
+            (o.origin_id, o.unresolved)
+            for o in origins
+            if "kind" in o.unresolved or (o in s3 and "access" in o.unresolved)
+        ],
+        "kind",
+        "access",
+    )
+    s3 = [o for o in s3 if "access" not in o.unresolved]
+    if not s3 and undecided:
+        return unknown(f"whether the S3 origins use origin access control depends on {undecided}")
     if not s3:
         return not_applicable(
             "no S3 REST origins (S3 website endpoints are custom origins and cannot use OAC)"
@@ -213,6 +265,8 @@ def s3_oac(distribution: CloudFrontDistribution, ctx: CheckContext) -> Outcome:
             "bucket policy",
             origins=open_,
         )
+    if undecided:
+        return unknown(f"no S3 origin is known to be open, but {undecided}")
     if legacy:
         return passed(
             f"S3 origins use the legacy origin access identity (OAI): {', '.join(legacy)}; it works, but "

@@ -3,12 +3,13 @@ collected once: no check reads AWS, and KMS-04 reuses the very same trails."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict
 
-from controlmap.checks.policy import public_grants
+from controlmap.checks.policy import public_doubt, public_grants
 from controlmap.checks.registry import (
     CheckContext,
     Outcome,
@@ -38,6 +39,7 @@ class CloudTrailSettings(BaseModel):
 register_section("cloudtrail", CloudTrailSettings)
 
 TRAIL_FACTS = ("is_logging", "multi_region", "home_region", "event_selectors", "advanced_event_selectors")
+_DATA_TYPES = {"s3": ("AWS::S3::Object", "S3 object"), "lambda": ("AWS::Lambda::Function", "Lambda function")}
 
 
 # ---- what a trail records ----------------------------------------------------------------------
@@ -270,6 +272,187 @@ def multi_region(account: AwsAccount, ctx: CheckContext) -> Outcome:
     )
 
 
+# ---- CT-01, CT-05, CT-06 per trail ------------------------------------------------------------
+#
+# The account and region checks above judge what all the trails of an account record together.
+# A template sees only the trails it declares, so those verdicts need the account; but a declared
+# trail can be judged on its own: it is logging, it records every region, it records the data
+# events. A trail that does not is excused when another trail of the same inventory does the job
+# (in a live scan, the account's other trails), so these checks never contradict the account ones;
+# another trail whose own facts are unknown makes the verdict UNKNOWN.
+
+
+def _other_trails(ctx: CheckContext, trail: CloudTrailTrail) -> list[CloudTrailTrail]:
+    return [t for t in _trails(ctx, trail.account_id) if t.id != trail.id]
+
+
+def _records_management(trail: CloudTrailTrail) -> bool | None:
+    """Whether the trail is logging read and write management events (None: not known)."""
+    if trail.is_logging is False:
+        return False
+    cov = coverage(trail)
+    if cov is not None and not (cov.mgmt_read and cov.mgmt_write):
+        return False
+    return None if trail.is_logging is None or cov is None else True
+
+
+def _multi_region(trail: CloudTrailTrail) -> bool | None:
+    return trail.multi_region
+
+
+def _records_regions_of(trail: CloudTrailTrail) -> Callable[[CloudTrailTrail], bool | None]:
+    """Whether another trail records at least the regions ``trail`` is for (None: not known)."""
+
+    def test(other: CloudTrailTrail) -> bool | None:
+        if other.multi_region:
+            return True
+        if other.multi_region is None:
+            return None
+        if trail.multi_region or trail.multi_region is None:
+            return False if trail.multi_region else None  # a single-region trail covers one region
+        if other.home_region is None or trail.home_region is None:
+            return None
+        return other.home_region == trail.home_region
+
+    return test
+
+
+def _covering(
+    ctx: CheckContext, trail: CloudTrailTrail, *tests: Callable[[CloudTrailTrail], bool | None]
+) -> tuple[list[str], list[str]]:
+    """The other trails known to do what ``trail`` does not, and those that may (facts unknown)."""
+    sure, maybe = [], []
+    for other in _other_trails(ctx, trail):
+        results = [test(other) for test in tests]
+        if all(r is True for r in results):
+            sure.append(other.name)
+        elif not any(r is False for r in results):
+            maybe.append(other.name)
+    return sure, maybe
+
+
+@check(
+    "cloudtrail_trail_logging",
+    CloudTrailTrail,
+    title="The trail is logging read and write management events",
+    uses=[CloudTrailTrail],
+    facts=("is_logging", "event_selectors", "advanced_event_selectors"),
+)
+def trail_logging(trail: CloudTrailTrail, ctx: CheckContext) -> Outcome:
+    logging = need(trail, "is_logging")
+    cov = coverage(trail) if logging else None
+    if logging and cov is None:
+        need(trail, "event_selectors")
+    if logging and cov is not None and cov.mgmt_read and cov.mgmt_write:
+        return passed("the trail is logging read and write management events")
+    if logging and cov is not None:
+        recorded = "read" if cov.mgmt_read else "write" if cov.mgmt_write else "no"
+        problem = f"the trail records {recorded} management events only"
+        fix = "record read and write management events"
+    else:
+        problem = "the trail is not logging, so it records no API activity"
+        fix = "turn logging on"
+    cover, maybe = _covering(ctx, trail, _records_management, _records_regions_of(trail))
+    if cover:
+        return passed(f"{problem}, but {', '.join(cover)} records the same regions", trails=cover)
+    if maybe:
+        return unknown(f"{problem}; whether {', '.join(maybe)} records the same regions is not known")
+    return failed(f"{problem}; {fix}", is_logging=logging)
+
+
+@check(
+    "cloudtrail_trail_multi_region",
+    CloudTrailTrail,
+    title="The trail records every region (multi-region)",
+    uses=[CloudTrailTrail],
+    facts=("multi_region", "home_region"),
+)
+def trail_multi_region(trail: CloudTrailTrail, ctx: CheckContext) -> Outcome:
+    if need(trail, "multi_region"):
+        return passed("the trail is a multi-region trail")
+    where = trail.home_region or "its own region"
+    cover, maybe = _covering(ctx, trail, _multi_region, _records_management)
+    if cover:
+        return passed(
+            f"the trail records {where} only, but multi-region trail {', '.join(cover)} records every region",
+            trails=cover,
+        )
+    if maybe:
+        return unknown(
+            f"the trail records {where} only; whether {', '.join(maybe)} records every region is not known"
+        )
+    return failed(
+        f"the trail records {where} only; make it a multi-region trail, which also covers regions "
+        "enabled later",
+        home_region=trail.home_region,
+    )
+
+
+def _full_data(trails: list[CloudTrailTrail], rtype: str) -> bool | None:
+    """Whether the logging multi-region trails record read and write data events of ``rtype``
+    for all resources between them (None: a trail whose facts are unknown may)."""
+    levels: set[str] = set()
+    unsure = False
+    for other in trails:
+        if other.is_logging is False or other.multi_region is False:
+            continue
+        cov = coverage(other)
+        if other.is_logging is None or other.multi_region is None or cov is None:
+            unsure = True
+            continue
+        levels |= cov.data_all.get(rtype, set())
+    return True if levels == {"read", "write"} else None if unsure else False
+
+
+@check(
+    "cloudtrail_trail_data_events",
+    CloudTrailTrail,
+    title="The trail records S3 object and Lambda invoke data events",
+    uses=[CloudTrailTrail],
+    facts=("is_logging", "multi_region", "event_selectors", "advanced_event_selectors"),
+)
+def trail_data_events(trail: CloudTrailTrail, ctx: CheckContext) -> Outcome:
+    wanted = ctx.config(CloudTrailSettings, "cloudtrail").data_events_required
+    required = [s for s in wanted if s in _DATA_TYPES]
+    if not required:
+        return not_applicable("cloudtrail.data_events_required lists no service")
+    if not need(trail, "is_logging"):
+        return not_applicable("the trail is not logging, so it records nothing (CT-01)")
+    cov = coverage(trail)
+    if cov is None:
+        need(trail, "event_selectors")
+        return unknown("the trail's event selectors are not known")
+    label = {s: _DATA_TYPES[s][1] for s in required}
+    missing = [s for s in required if cov.data_all.get(_DATA_TYPES[s][0], set()) != {"read", "write"}]
+    if not missing:
+        shown = " and ".join(label.values())
+        return passed(f"the trail records read and write {shown} data events for all resources")
+    others = {s: _full_data(_other_trails(ctx, trail), _DATA_TYPES[s][0]) for s in missing}
+    still = [s for s in missing if others[s] is False]
+    shown = " and ".join(label[s] for s in missing)
+    if not still and all(others.values()):
+        return passed(
+            f"the trail does not record all {shown} data events itself, but another logging multi-region "
+            "trail does"
+        )
+    if not still:
+        return unknown(
+            f"the trail does not record all {shown} data events itself; whether another trail does is not "
+            "known"
+        )
+    partly = [
+        label[s] for s in still if _DATA_TYPES[s][0] in cov.data_some or _DATA_TYPES[s][0] in cov.data_all
+    ]
+    detail = f" (only some resources or one direction of {', '.join(partly)})" if partly else ""
+    types = ", ".join(_DATA_TYPES[s][0] for s in still)
+    kinds = " and ".join(label[s] for s in still)
+    return failed(
+        f"the trail does not record read and write {kinds} data events for all resources{detail}; add an "
+        f"advanced event selector (eventCategory Data, resources.type {types})",
+        missing=still,
+    )
+
+
 # ---- CT-02, CT-03, CT-04: per trail ---------------------------------------------------------
 
 
@@ -344,15 +527,23 @@ def bucket_not_public(trail: CloudTrailTrail, ctx: CheckContext) -> Outcome:
     if bucket is None:
         return _missing_bucket(trail)
     problems = []
+    undecided = None
     if not _block_on(ctx, bucket, "restrict_public_buckets"):
-        for grant in public_grants(need(bucket, "policy"), action_filter=["s3:*"]):
-            problems.append(grant.describe())
+        policy = need(bucket, "policy")
+        grants = public_grants(policy, action_filter=["s3:*"])
+        problems += [grant.describe() for grant in grants]
+        undecided = public_doubt(policy, grants, action_filter=["s3:*"])
     if bucket.object_ownership != "BucketOwnerEnforced" and not _block_on(ctx, bucket, "ignore_public_acls"):
         for g in need(bucket, "acl_grants"):
             if g.grantee in (ALL_USERS, AUTHENTICATED_USERS):
                 problems.append(f"the ACL grants {g.permission} to {g.grantee.rsplit('/', 1)[-1]}")
-    if problems:
+    acl_public = any(p.startswith("the ACL") for p in problems)
+    if problems and (acl_public or not undecided):
         return failed(f"log bucket {bucket.name} is public: {'; '.join(problems)}", bucket=bucket.name)
+    if undecided:
+        return unknown(
+            f"whether log bucket {bucket.name} is public depends on {undecided}", bucket=bucket.name
+        )
     return passed(f"log bucket {bucket.name} grants nothing to everyone", bucket=bucket.name)
 
 
@@ -401,8 +592,6 @@ def cloudwatch_logs(trail: CloudTrailTrail, ctx: CheckContext) -> Outcome:
 
 
 # ---- CT-06: data events ----------------------------------------------------------------------
-
-_DATA_TYPES = {"s3": ("AWS::S3::Object", "S3 object"), "lambda": ("AWS::Lambda::Function", "Lambda function")}
 
 
 def _data_events(account: AwsAccount, ctx: CheckContext, service: str) -> Outcome:

@@ -8,7 +8,16 @@ their endpoints from the EC2 inventory; DDB-06 reads the DAX clusters' security 
 from __future__ import annotations
 
 from controlmap.checks.ec2 import describe_exposures, possible_world_exposures, world_exposures
-from controlmap.checks.policy import PolicyDocument, Statement, public_grants
+from controlmap.checks.policy import (
+    PolicyDocument,
+    Statement,
+    TlsVerdict,
+    could_be,
+    doubt,
+    public_doubt,
+    public_grants,
+    tls_doubt,
+)
 from controlmap.checks.registry import (
     CheckContext,
     Outcome,
@@ -105,6 +114,9 @@ def secure_transport(table: DynamoDbTable, ctx: CheckContext) -> Outcome:
     for statement in document.denies():
         if _denies_insecure_transport(statement, table.id):
             return passed(f"{statement.label} denies every DynamoDB action when aws:SecureTransport is false")
+    undecided = tls_doubt(document, TlsVerdict(enforced=False, reason=""), "dynamodb:*", [table.id])
+    if undecided:
+        return unknown(f"whether the resource policy denies requests without TLS depends on {undecided}")
     return failed(
         "no statement of the table's resource policy denies dynamodb:* to Principal * when "
         "aws:SecureTransport is "
@@ -116,6 +128,7 @@ def secure_transport(table: DynamoDbTable, ctx: CheckContext) -> Outcome:
 
 
 def _dynamodb_wildcards(label: str, document: PolicyDocument) -> list[str]:
+    """Wildcard grants of the known statements (see ``_wildcards_doubt`` for the others)."""
     problems = []
     for statement in document.allows():
         if statement.not_actions is not None:
@@ -152,6 +165,22 @@ def _dynamodb_wildcards(label: str, document: PolicyDocument) -> list[str]:
     return problems
 
 
+def _wildcards_doubt(document: PolicyDocument) -> str | None:
+    """An undecided statement that could be a wildcard grant: ``dynamodb:*`` (on any resource),
+    or DynamoDB actions on every table."""
+    return doubt(
+        [
+            s
+            for s in document.undecided()
+            if (
+                could_be(s, "Allow", actions=["dynamodb:PutItem"])
+                and ({"Action", "NotAction"} & s.unknown.keys() or s.not_actions is not None)
+            )
+            or could_be(s, "Allow", actions=["dynamodb:PutItem"], resources=["*"])
+        ]
+    )
+
+
 def _principal_wildcards(principal: _Principal) -> Outcome:
     if isinstance(principal, IamRole) and principal.service_linked:
         return not_applicable("service-linked role: AWS defines its policies")
@@ -164,6 +193,9 @@ def _principal_wildcards(principal: _Principal) -> Outcome:
             unseen.append(label)
             continue
         problems += _dynamodb_wildcards(label, document)
+        undecided = _wildcards_doubt(document)
+        if undecided:
+            unseen.append(f"{label} ({undecided})")
     if problems:
         return failed(
             "; ".join(problems[:6])
@@ -219,6 +251,9 @@ def table_policy_public(table: DynamoDbTable, ctx: CheckContext) -> Outcome:
     if document.is_empty:
         return passed("the table has no resource policy")
     grants = public_grants(document, action_filter=["dynamodb:*"])
+    undecided = public_doubt(document, grants, action_filter=["dynamodb:*"])
+    if undecided:
+        return unknown(f"whether the resource policy grants access to everyone depends on {undecided}")
     if grants:
         return failed(
             "; ".join(g.describe() for g in grants) + " with no condition restricting the caller",

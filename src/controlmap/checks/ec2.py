@@ -23,6 +23,7 @@ from controlmap.checks.registry import (
     need,
     not_applicable,
     passed,
+    stop_if_unknown,
     unavailable,
     unknown,
 )
@@ -235,6 +236,14 @@ def default_sg_closed(group: SecurityGroup, ctx: CheckContext) -> Outcome:
         return not_applicable("not a VPC's default security group")
     ingress = need(group, "ingress")
     egress = need(group, "egress")
+    maybe = [r for r in [*ingress, *egress] if "group" in r.unresolved]
+    ingress = [r for r in ingress if "group" not in r.unresolved]
+    egress = [r for r in egress if "group" not in r.unresolved]
+    if not ingress and not egress and maybe:
+        return unknown(
+            "the default security group has no rule of its own, but "
+            + "; ".join(dict.fromkeys(r.unresolved["group"] for r in maybe))
+        )
     if not ingress and not egress:
         return passed("the default security group has no inbound and no outbound rules")
     return failed(
@@ -583,6 +592,7 @@ def template_imdsv2(template: LaunchTemplate, ctx: CheckContext) -> Outcome:
         return passed("the template disables the instance metadata endpoint", **evidence)
     if template.metadata_http_tokens == "required":
         return passed(f"default version {template.version} sets HttpTokens=required", **evidence)
+    stop_if_unknown(template, "metadata_http_tokens")
     region = _template_region(template, ctx)
     if template.metadata_http_tokens is None and region is not None:
         # Launch parameters win, then the region's account-level default (which also wins
@@ -764,6 +774,13 @@ def flow_logs(vpc: Vpc, ctx: CheckContext) -> Outcome:
             **evidence,
         )
     if settings(ctx).flow_logs_require_all_traffic and not any(f.traffic_type == "ALL" for f in active):
+        if any(f.traffic_type is None for f in active):  # a template's TrafficType given at deploy time
+            return unknown(
+                "the traffic type of flow log(s) "
+                + ", ".join(f.flow_log_id for f in active if f.traffic_type is None)
+                + " is not known, and ec2.flow_logs_require_all_traffic is set",
+                **evidence,
+            )
         kinds = ", ".join(sorted({f.traffic_type or "?" for f in active}))
         return failed(
             f"the VPC's flow logs capture only {kinds} traffic and ec2.flow_logs_require_all_traffic is set; "

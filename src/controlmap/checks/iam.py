@@ -8,7 +8,14 @@ from fnmatch import fnmatchcase
 
 from pydantic import BaseModel, ConfigDict
 
-from controlmap.checks.policy import Grant, PolicyDocument, admin_statements, service_wildcards
+from controlmap.checks.policy import (
+    Grant,
+    PolicyDocument,
+    admin_doubt,
+    admin_statements,
+    service_wildcards,
+    wildcards_doubt,
+)
 from controlmap.checks.registry import (
     CheckContext,
     Outcome,
@@ -163,6 +170,8 @@ def _groups_of(principal: _Principal, ctx: CheckContext) -> list[IamGroup]:
 
 def _documents(principal: _Principal, ctx: CheckContext) -> list[tuple[str, PolicyDocument | None]]:
     docs = principal.policy_documents()
+    if isinstance(principal, IamUser) and principal.groups is None and "groups" in principal.unknown:
+        docs.append((f"the policies of its groups ({principal.unknown['groups']})", None))
     for group in _groups_of(principal, ctx):
         docs += [(f"{label} (via group {group.name})", doc) for label, doc in group.policy_documents()]
     return docs
@@ -184,7 +193,11 @@ def _admin_grants(principal: _Principal, ctx: CheckContext) -> tuple[list[tuple[
         if doc is None:
             unreadable.append(label)
             continue
-        found += [(label, g) for g in admin_statements(doc)]
+        grants = admin_statements(doc)
+        found += [(label, g) for g in grants]
+        undecided = admin_doubt(doc, grants)
+        if undecided:
+            unreadable.append(f"{label} ({undecided})")
     return found, unreadable
 
 
@@ -287,6 +300,9 @@ def role_no_admin(role: IamRole, ctx: CheckContext) -> Outcome:
 def policy_no_admin(policy: IamManagedPolicy, ctx: CheckContext) -> Outcome:
     doc = need(policy, "document")
     grants = admin_statements(doc)
+    undecided = admin_doubt(doc, grants)
+    if undecided:
+        return unknown(f"whether the policy allows * on * depends on {undecided}")
     if not grants:
         return passed("no statement allows * on * or NotAction on *")
     described = "; ".join(f"{g.statement.label} allows {', '.join(g.actions)} on Resource *" for g in grants)
@@ -306,6 +322,9 @@ def policy_no_admin(policy: IamManagedPolicy, ctx: CheckContext) -> Outcome:
 def policy_no_wildcards(policy: IamManagedPolicy, ctx: CheckContext) -> Outcome:
     doc = need(policy, "document")
     grants = service_wildcards(doc)
+    undecided = wildcards_doubt(doc, grants)
+    if undecided:
+        return unknown(f"whether the policy allows every action of a service depends on {undecided}")
     if not grants:
         return passed("no statement allows every action of a service (service:*)")
     described = "; ".join(f"{g.statement.label} allows {', '.join(g.actions)}" for g in grants)
@@ -321,10 +340,14 @@ def _inline_wildcards_outcome(principal: _Principal, kind: str) -> Outcome:
     found = []
     unreadable = []
     for policy in inline:
-        if policy.document is None:
-            unreadable.append(policy.name)
+        if policy.document is None or policy.uncertain:
+            unreadable.append(f"{policy.name} ({policy.uncertain})" if policy.uncertain else policy.name)
             continue
-        found += [(policy.name, g) for g in service_wildcards(policy.document)]
+        grants = service_wildcards(policy.document)
+        found += [(policy.name, g) for g in grants]
+        undecided = wildcards_doubt(policy.document, grants)
+        if undecided:
+            unreadable.append(f"{policy.name} ({undecided})")
     if found:
         described = "; ".join(
             f"inline policy {name} {g.statement.label} allows {', '.join(g.actions)}" for name, g in found
@@ -380,7 +403,15 @@ def role_inline_wildcards(role: IamRole, ctx: CheckContext) -> Outcome:
 )
 def user_no_direct_policies(user: IamUser, ctx: CheckContext) -> Outcome:
     inline, attached = need(user, "inline_policies"), need(user, "attached_policies")
+    maybe = [p for p in [*inline, *attached] if p.uncertain]
+    inline = [p for p in inline if not p.uncertain]
+    attached = [p for p in attached if not p.uncertain]
     if not inline and not attached:
+        if maybe:
+            return unknown(
+                "no policy is known to be attached to the user directly, but "
+                + "; ".join(f"{p.name} {p.uncertain}" for p in maybe)
+            )
         return passed("no policy is attached to the user directly")
     names = [f"inline {p.name}" for p in inline] + [p.name for p in attached]
     return failed(

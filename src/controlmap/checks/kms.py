@@ -7,7 +7,15 @@ from fnmatch import fnmatchcase
 
 from pydantic import BaseModel, ConfigDict
 
-from controlmap.checks.policy import principals_granted, public_grants, wildcard_match
+from controlmap.checks.policy import (
+    could_be,
+    doubt,
+    principals_doubt,
+    principals_granted,
+    public_doubt,
+    public_grants,
+    wildcard_match,
+)
 from controlmap.checks.registry import (
     CheckContext,
     Outcome,
@@ -17,7 +25,9 @@ from controlmap.checks.registry import (
     need,
     not_applicable,
     passed,
+    stop_if_unknown,
     unavailable,
+    unknown,
 )
 from controlmap.resources.iam import IamManagedPolicy
 from controlmap.resources.kms import KmsKey
@@ -104,7 +114,11 @@ def rotation(key: KmsKey, ctx: CheckContext) -> Outcome:
 def policy_not_public(key: KmsKey, ctx: CheckContext) -> Outcome:
     if (na := _customer_key(key)) is not None:
         return na
-    grants = public_grants(need(key, "policy"), action_filter=["kms:*"])
+    policy = need(key, "policy")
+    grants = public_grants(policy, action_filter=["kms:*"])
+    undecided = public_doubt(policy, grants, action_filter=["kms:*"])
+    if undecided:
+        return unknown(f"whether the key policy grants KMS actions to everyone depends on {undecided}")
     if grants:
         return failed(
             "; ".join(g.describe() for g in grants) + " with no restricting condition (kms:CallerAccount, "
@@ -133,7 +147,8 @@ def policy_no_wildcards(key: KmsKey, ctx: CheckContext) -> Outcome:
     if (na := _customer_key(key)) is not None:
         return na
     wide = []
-    for statement, principals in principals_granted(need(key, "policy"), ["kms:*"]):
+    policy = need(key, "policy")
+    for statement, principals in principals_granted(policy, ["kms:*"]):
         if statement.not_actions is not None:
             broad = True
         else:
@@ -143,6 +158,9 @@ def policy_no_wildcards(key: KmsKey, ctx: CheckContext) -> Outcome:
             wide.append(f"{statement.label} grants kms:* to {', '.join(others)}")
     if wide:
         return failed("; ".join(wide) + "; grant only the actions each principal uses", statements=wide)
+    undecided = principals_doubt(policy, ["kms:*"])
+    if undecided:
+        return unknown(f"who is granted kms:* depends on {undecided}")
     return passed("kms:* is granted to no principal but the account itself")
 
 
@@ -157,16 +175,20 @@ def administrators(key: KmsKey, ctx: CheckContext) -> Outcome:
         return na
     settings = _settings(ctx)
     admins: dict[str, list[int]] = {}
-    for statement, principals in principals_granted(need(key, "policy"), ADMIN_ACTIONS):
+    policy = need(key, "policy")
+    for statement, principals in principals_granted(policy, ADMIN_ACTIONS):
         for principal in principals:
             admins.setdefault(principal, []).append(statement.index)
     if settings.allow_account_root:
         admins = {p: s for p, s in admins.items() if not _account_root(key, p)}
-    if not admins:
-        return passed("no principal other than the account (IAM policies decide) can administer the key")
+    undecided = principals_doubt(policy, ADMIN_ACTIONS)
     everyone = [p for p in admins if p == "*" or p.split(":")[4:5] == ["*"]]
     if everyone:
         return failed(f"key administration is granted to {', '.join(everyone)}; name the administrators")
+    if undecided and not (admins and settings.allowed_key_administrators):
+        return unknown(f"who can administer the key depends on {undecided}")
+    if not admins:
+        return passed("no principal other than the account (IAM policies decide) can administer the key")
     names = sorted(admins)
     if not settings.allowed_key_administrators:
         return manual(
@@ -181,6 +203,11 @@ def administrators(key: KmsKey, ctx: CheckContext) -> Outcome:
             "kms.allowed_key_administrators; remove "
             "their administrative permissions from the key policy",
             not_allowed=extra,
+        )
+    if undecided:
+        return unknown(
+            f"the key administrators named are allowed ({', '.join(names)}), but who else can administer "
+            f"the key depends on {undecided}"
         )
     return passed(f"every key administrator is allowed: {', '.join(names)}", administrators=names)
 
@@ -209,6 +236,7 @@ def deletion_window(key: KmsKey, ctx: CheckContext) -> Outcome:
                 + "; cancel the deletion if the key is still needed",
                 deletion_date=key.deletion_date.isoformat() if key.deletion_date else None,
             )
+        stop_if_unknown(key, "deletion_window_days")
         need(key, "key_state")
         return passed("the key is not scheduled for deletion")
     when = f" (deletion on {key.deletion_date.date()})" if key.deletion_date else ""
@@ -237,6 +265,8 @@ def imported_material(key: KmsKey, ctx: CheckContext) -> Outcome:
         return not_applicable("the key material was not imported")
     if key.key_state == "PendingImport":
         return failed("the imported key material has expired or was deleted (PendingImport); re-import it")
+    stop_if_unknown(key, "expiration_model")
+    stop_if_unknown(key, "valid_to")
     if key.expiration_model != "KEY_MATERIAL_EXPIRES" or key.valid_to is None:
         return passed("the imported key material does not expire")
     warn = timedelta(days=_settings(ctx).imported_material_expiry_warning_days)
@@ -299,4 +329,9 @@ def no_decrypt_all_keys(policy: IamManagedPolicy, ctx: CheckContext) -> Outcome:
             statements=found,
             attachment_count=policy.attachment_count,
         )
+    undecided = doubt(
+        [s for s in doc.undecided() if could_be(s, "Allow", actions=list(DECRYPT_ACTIONS), resources=["*"])]
+    )
+    if undecided:
+        return unknown(f"whether the policy allows decryption with every key depends on {undecided}")
     return passed("no statement allows kms:Decrypt or kms:ReEncryptFrom on every key")

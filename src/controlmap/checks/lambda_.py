@@ -16,7 +16,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from controlmap.checks.policy import Statement, admin_statements, public_grants
+from controlmap.checks.policy import (
+    Statement,
+    admin_statements,
+    could_be,
+    doubt,
+    public_doubt,
+    public_grants,
+)
 from controlmap.checks.registry import (
     CheckContext,
     Outcome,
@@ -26,6 +33,7 @@ from controlmap.checks.registry import (
     need,
     not_applicable,
     passed,
+    stop_if_unknown,
     unknown,
 )
 from controlmap.resources.base import CollectionError
@@ -160,8 +168,12 @@ def role_least_privilege(function: LambdaFunction, ctx: CheckContext) -> Outcome
                 f"{label} {grant.statement.label} grants administrator access ({', '.join(grant.actions)})"
             )
         admin_indexes = {g.statement.index for g in admin}
-        rest = [s for s in document.statements if s.index not in admin_indexes]
+        rest = [s for s in document.statements if s.index not in admin_indexes and not s.unknown]
         problems += _wildcard_problems(label, rest, config.wildcard_resource_actions_allowed)
+        # A statement with unknown parts may be a wildcard grant; only Denies are ruled out.
+        undecided = doubt([s for s in document.undecided() if could_be(s, "Allow")])
+        if undecided:
+            unseen.append(f"{label} ({undecided})")
     evidence: dict[str, Any] = {"role": role_arn, "policies": [label for label, _ in role.policy_documents()]}
     if problems:
         return failed(
@@ -194,6 +206,11 @@ def policy_not_public(function: LambdaFunction, ctx: CheckContext) -> Outcome:
     if document.is_empty:
         return passed("the function has no resource-based policy")
     grants = public_grants(document, action_filter=["lambda:*"])
+    undecided = public_doubt(document, grants, action_filter=["lambda:*"])
+    if undecided:
+        return unknown(
+            f"whether the resource-based policy lets everyone invoke the function depends on {undecided}"
+        )
     if grants:
         return failed(
             "; ".join(g.describe() for g in grants)
@@ -306,6 +323,8 @@ def env_cmk(function: LambdaFunction, ctx: CheckContext) -> Outcome:
     if not environment.variable_names:
         return not_applicable("the function has no environment variables")
     count = len(environment.variable_names)
+    if not environment.kms_key_arn:
+        stop_if_unknown(function, "environment.kms_key_arn")
     if environment.kms_key_arn:
         return passed(
             f"{count} environment variables encrypted with customer managed key {environment.kms_key_arn}",
@@ -337,6 +356,14 @@ def env_no_secrets(function: LambdaFunction, ctx: CheckContext) -> Outcome:
             f"{len(environment.suspicious)} environment variables look like secrets ({shown}); move them to "
             "Secrets Manager or Parameter Store and keep only a reference in the variable",
             variables=[v.model_dump() for v in environment.suspicious],
+        )
+    if environment.undetermined:
+        return unknown(
+            "no environment variable is known to hold a secret, but "
+            + "; ".join(environment.undetermined.values())
+            + " (a secret passed this way is stored in plain text in the function's configuration; "
+            "pass a Secrets Manager or Parameter Store reference instead)",
+            variables=sorted(environment.undetermined),
         )
     return passed(
         f"none of the {len(environment.variable_names)} environment variables looks like a secret "

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Sequence
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -54,14 +55,21 @@ __all__ = [
     "TlsVerdict",
     "access_levels",
     "action_matches",
+    "admin_doubt",
     "admin_statements",
+    "could_be",
+    "doubt",
     "parse_policy",
     "pattern_overlaps",
+    "principals_doubt",
     "principals_granted",
+    "public_doubt",
     "public_grants",
     "service_wildcards",
+    "tls_doubt",
     "tls_enforcement",
     "wildcard_match",
+    "wildcards_doubt",
 ]
 
 READ = "read"
@@ -463,6 +471,176 @@ def principals_granted(
         elif statement.principal is not None:
             out.append((statement, statement.principal.identifiers()))
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Statements a source could not fully know
+# ---------------------------------------------------------------------------------------------
+#
+# A template may leave parts of a statement to deploy time (``Principal = var.trusted``). The
+# questions above read only fully known statements; the functions below say when one of the
+# others could change the answer, so a check says UNKNOWN (naming what the statement depends
+# on) instead of passing or failing on a guess. Each reads the known parts of a statement to
+# rule it out where it can: a Deny cannot open anything, a statement naming specific actions
+# cannot grant ``*``.
+
+_ACTION_PARTS = frozenset({"Action", "NotAction"})
+_PRINCIPAL_PARTS = frozenset({"Principal", "NotPrincipal"})
+_RESOURCE_PARTS = frozenset({"Resource", "NotResource"})
+
+
+def could_be(
+    statement: Statement,
+    effect: str,
+    *,
+    actions: Sequence[str] | None = None,
+    resources: Sequence[str] | None = None,
+    everyone: bool = False,
+) -> bool:
+    """Whether ``statement``, whatever its unknown parts turn out to be, could have ``effect`` and
+    reach one of ``actions`` and one of ``resources`` (for everyone, with ``everyone``)."""
+    unknown = statement.unknown.keys()
+    if "Effect" not in unknown and statement.effect != effect:
+        return False
+    if actions is not None and not (_ACTION_PARTS & unknown):
+        # A Deny takes something away only where it covers the action; an Allow gives something
+        # wherever its actions and ``actions`` meet.
+        meets = statement.covers_action if effect == "Deny" else partial(_action_overlaps, statement)
+        if not any(meets(a) for a in actions):
+            return False
+    if (
+        resources is not None
+        and not (_RESOURCE_PARTS & unknown)
+        and statement.not_resources is None
+        and not any(statement.covers_resource(r) for r in resources)
+    ):
+        return False
+    principal_known = not (_PRINCIPAL_PARTS & unknown) or statement.principal_named
+    return not (everyone and principal_known and not statement.applies_to_everyone)
+
+
+def _action_overlaps(statement: Statement, action: str) -> bool:
+    """Whether the statement's actions and ``action`` (a pattern) can name a common action."""
+    if statement.not_actions is not None:
+        return statement.covers_action(action)
+    return any(pattern_overlaps(p, action) for p in statement.actions)
+
+
+def doubt(statements: Sequence[Statement]) -> str | None:
+    """Why the answer is not known, naming each undecided statement and what it depends on."""
+    if not statements:
+        return None
+    described = []
+    for statement in statements[:3]:
+        parts = "; ".join(f"{part} depends on {why}" for part, why in statement.unknown.items())
+        described.append(f"{statement.label} ({parts})")
+    more = f" and {len(statements) - 3} more" if len(statements) > 3 else ""
+    return ", ".join(described) + more + ", which a static scan cannot resolve"
+
+
+def _unconditional(statement: Statement) -> bool:
+    return "Condition" in statement.unknown or not statement.conditions
+
+
+def public_doubt(
+    doc: PolicyDocument | None, grants: Sequence[Grant], *, action_filter: Iterable[str] | None = None
+) -> str | None:
+    """Why :func:`public_grants` may be wrong: an undecided Deny that could cancel the grants
+    found, or (none found) an undecided statement that could grant to everyone."""
+    if doc is None:
+        return None
+    if grants:
+        granted = ["*" if a.startswith("NotAction") else a for g in grants for a in g.actions]
+        return doubt([s for s in doc.undecided() if could_be(s, "Deny", actions=granted, everyone=True)])
+    wanted = list(action_filter or ["*"])
+    return doubt(
+        [
+            s
+            for s in doc.undecided()
+            if could_be(s, "Allow", actions=wanted, everyone=True)
+            and ("Condition" in s.unknown or not restricting_conditions(s))
+        ]
+    )
+
+
+def admin_doubt(doc: PolicyDocument | None, grants: Sequence[Grant]) -> str | None:
+    """Why :func:`admin_statements` may be wrong (see :func:`public_doubt`)."""
+    if doc is None:
+        return None
+    if grants:
+        return doubt(
+            [
+                s
+                for s in doc.undecided()
+                if could_be(s, "Deny", actions=["*"], resources=["*"]) and _unconditional(s)
+            ]
+        )
+
+    def could_be_admin(s: Statement) -> bool:
+        broad_actions = (
+            bool(_ACTION_PARTS & s.unknown.keys())
+            or s.not_actions is not None
+            or any(a.strip() in ("*", "*:*") for a in s.actions)
+        )
+        return (
+            could_be(s, "Allow")
+            and broad_actions
+            and (bool(_RESOURCE_PARTS & s.unknown.keys()) or _all_resources(s))
+        )
+
+    return doubt([s for s in doc.undecided() if could_be_admin(s)])
+
+
+def wildcards_doubt(
+    doc: PolicyDocument | None, grants: Sequence[Grant], services: Iterable[str] | None = None
+) -> str | None:
+    """Why :func:`service_wildcards` may be wrong (see :func:`public_doubt`)."""
+    if doc is None:
+        return None
+    if grants:
+        hits = [a for g in grants for a in g.actions]
+        return doubt([s for s in doc.undecided() if could_be(s, "Deny", actions=hits) and _unconditional(s)])
+    only = {x.lower() for x in services} if services is not None else None
+
+    def could_be_wildcard(s: Statement) -> bool:
+        if not could_be(s, "Allow") or s.not_actions is not None:
+            return False
+        if _ACTION_PARTS & s.unknown.keys():
+            return True
+        return any(
+            a.strip().partition(":")[2]
+            and set(a.strip().partition(":")[2]) == {"*"}
+            and (only is None or a.strip().partition(":")[0].lower() in only)
+            for a in s.actions
+        )
+
+    return doubt([s for s in doc.undecided() if could_be_wildcard(s)])
+
+
+def principals_doubt(doc: PolicyDocument | None, actions: Iterable[str]) -> str | None:
+    """Why :func:`principals_granted` may have missed a grant: an undecided statement that could
+    allow one of ``actions`` (to any principal)."""
+    if doc is None:
+        return None
+    wanted = list(actions)
+    return doubt([s for s in doc.undecided() if could_be(s, "Allow", actions=wanted)])
+
+
+def tls_doubt(
+    doc: PolicyDocument | None, verdict: TlsVerdict, action: str, resources: Sequence[str]
+) -> str | None:
+    """Why a verdict that TLS is not enforced may be wrong: an undecided statement that could be
+    the Deny of ``action`` on ``resources`` for everyone when aws:SecureTransport is false."""
+    if doc is None or verdict.enforced:
+        return None
+
+    def could_enforce(s: Statement) -> bool:
+        secure = "Condition" in s.unknown or any(
+            c.key_lower in ("aws:securetransport", "s3:tlsversion") for c in s.conditions
+        )
+        return secure and could_be(s, "Deny", actions=[action], resources=resources, everyone=True)
+
+    return doubt([s for s in doc.undecided() if could_enforce(s)])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from controlmap.checks.registry import (
     need,
     not_applicable,
     passed,
+    stop_if_unknown,
     unavailable,
     unknown,
 )
@@ -255,6 +256,7 @@ def _pending_reboot(db: _Database) -> str | None:
 
 
 def _tls(db: _Database, ctx: CheckContext, group_name: str | None, model: type[_ParameterGroup]) -> Outcome:
+    stop_if_unknown(db, "engine")
     family = engine_family(db.engine)
     parameter = tls_parameter(db.engine)
     kind = "cluster parameter group" if model is DBClusterParameterGroup else "DB parameter group"
@@ -287,10 +289,23 @@ def _tls(db: _Database, ctx: CheckContext, group_name: str | None, model: type[_
     source = f"set in {kind} {group_name}"
     if value is None:
         value = tls_default(db.engine, db.engine_version)
-        source = f"engine default for {db.engine} {db.engine_version}; {kind} {group_name} does not set it"
+        # Without a version the database gets the one AWS picks at creation; only a default that
+        # is the same in every version is known then.
+        version = (
+            f" {db.engine_version}" if db.engine_version else ", whichever version AWS picks (none is set)"
+        )
+        source = f"engine default for {db.engine}{version}; {kind} {group_name} does not set it"
+        if value is None and not db.engine_version:
+            stop_if_unknown(db, "engine_version")
+            return unknown(
+                f"{parameter} is not set in {group_name}, and its default for {db.engine} depends on the "
+                "engine version, which is not known (a database created without one gets the version AWS "
+                "picks at creation)"
+            )
         if value is None:
             return unknown(
-                f"{parameter} is not set in {group_name} and its default for {db.engine} is not known"
+                f"{parameter} is not set in {group_name} and its default for {db.engine} "
+                f"{db.engine_version} is not known"
             )
     evidence = {"parameter": parameter, "value": value, "source": source, "parameter_group": group_name}
     pending = _pending_reboot(db)
@@ -490,6 +505,7 @@ def cluster_backups(cluster: DBCluster, ctx: CheckContext) -> Outcome:
 
 def _logs(db: _Database, ctx: CheckContext) -> Outcome:
     exported = set(need(db, "log_exports"))
+    stop_if_unknown(db, "engine")
     family = engine_family(db.engine)
     supported = SUPPORTED_LOG_EXPORTS.get(family)
     if supported is None:
@@ -547,6 +563,7 @@ IAM_AUTH_MIN_VERSION: dict[str, tuple[int, ...]] = {"mariadb": (10, 11)}
 
 
 def _iam_auth(db: _Database, ctx: CheckContext) -> Outcome:
+    stop_if_unknown(db, "engine")
     family = engine_family(db.engine)
     if family not in IAM_AUTH_ENGINES:
         return not_applicable(f"{db.engine} does not support IAM database authentication")

@@ -88,6 +88,14 @@ def need(resource: Resource, fact: str) -> Any:
     raise FactUnavailable(unavailable(resource, fact))
 
 
+def stop_if_unknown(resource: Resource, fact: str) -> None:
+    """Stop with UNKNOWN (or ERROR) when the source marked ``fact`` unknown, for facts whose
+    ``None`` otherwise means "not set" (a launch template without HttpTokens). ``fact`` may name
+    a part of a fact (``environment.kms_key_arn``) a source could not see while it saw the rest."""
+    if fact in resource.errors or fact in resource.unknown:
+        raise FactUnavailable(unavailable(resource, fact))
+
+
 def unavailable(resource: Resource, fact: str) -> Outcome:
     """The outcome for a fact that is None: ERROR if its read failed, else UNKNOWN with why."""
     if fact in resource.errors:

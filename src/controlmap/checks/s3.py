@@ -7,7 +7,7 @@ from fnmatch import fnmatchcase
 
 from pydantic import BaseModel, ConfigDict
 
-from controlmap.checks.policy import public_grants, tls_enforcement
+from controlmap.checks.policy import public_doubt, public_grants, tls_doubt, tls_enforcement
 from controlmap.checks.registry import (
     CheckContext,
     Outcome,
@@ -17,6 +17,7 @@ from controlmap.checks.registry import (
     need,
     not_applicable,
     passed,
+    stop_if_unknown,
     unavailable,
     unknown,
 )
@@ -147,6 +148,9 @@ def account_public_access_blocked(account: AwsAccount, ctx: CheckContext) -> Out
 def policy_not_public(bucket: S3Bucket, ctx: CheckContext) -> Outcome:
     policy = need(bucket, "policy")
     grants = public_grants(policy, action_filter=["s3:*"])
+    undecided = public_doubt(policy, grants, action_filter=["s3:*"])
+    if undecided:
+        return unknown(f"whether the bucket policy grants access to everyone depends on {undecided}")
     if not grants:
         if policy.is_empty:
             return passed("the bucket has no bucket policy")
@@ -159,6 +163,7 @@ def policy_not_public(bucket: S3Bucket, ctx: CheckContext) -> Outcome:
             "account can use it; remove the statement anyway",
             **evidence,
         )
+    stop_if_unknown(bucket, "public_access_block")  # RestrictPublicBuckets may be on
     return failed(
         f"{described} with no restricting condition; restrict the principal or add a condition such as "
         "aws:SourceVpce, aws:PrincipalOrgID or aws:SourceAccount",
@@ -192,6 +197,10 @@ def acl_not_public(bucket: S3Bucket, ctx: CheckContext) -> Outcome:
         return passed(
             f"the bucket ACL grants {described}, but IgnorePublicAcls is on so S3 ignores it", **evidence
         )
+    # S3 ignores a public ACL when IgnorePublicAcls is on: the bucket's own block unknown (a
+    # template's value given at deploy time) leaves the verdict unknown. An unknown Object
+    # Ownership does not: a public grant cannot be set where ownership is BucketOwnerEnforced.
+    stop_if_unknown(bucket, "public_access_block")
     return failed(
         f"the bucket ACL grants {described}; remove the grant or set Object Ownership to BucketOwnerEnforced",
         **evidence,
@@ -305,9 +314,16 @@ def default_encryption_kms(bucket: S3Bucket, ctx: CheckContext) -> Outcome:
     facts=("policy",),
 )
 def tls_required(bucket: S3Bucket, ctx: CheckContext) -> Outcome:
-    verdict = tls_enforcement(need(bucket, "policy"), bucket.arn)
+    policy = need(bucket, "policy")
+    verdict = tls_enforcement(policy, bucket.arn)
     if verdict.enforced:
         return passed(verdict.reason, statement=verdict.statement)
+    undecided = tls_doubt(policy, verdict, "s3:*", [bucket.arn, f"{bucket.arn}/*"])
+    if undecided:
+        return unknown(f"{verdict.reason}; whether TLS is required depends on {undecided}")
+    if "does not cover" in verdict.reason and "name" in bucket.unknown:
+        # A statement naming a bucket literally may name this one: its own name is not known.
+        return unknown(f"{verdict.reason}, but the bucket's own ARN is not known ({bucket.unknown['name']})")
     return failed(
         f"{verdict.reason}; add a Deny of s3:* for Principal * on {bucket.arn} and {bucket.arn}/* "
         'with Condition {"Bool": {"aws:SecureTransport": "false"}}'

@@ -29,6 +29,10 @@ class ApiMethod(_Facts):
     authorizer_id: str | None = None
     authorization_scopes: list[str] = []
     api_key_required: bool = False
+    # Parts a source could not know ("authorization", "scopes", "api key"; an IaC value with no
+    # default), each with what it depends on. The known parts stay filled, so a sibling method
+    # known to be open still fails; a method with unknown parts can only make a verdict UNKNOWN.
+    unresolved: dict[str, str] = {}
 
     @property
     def label(self) -> str:

@@ -19,6 +19,8 @@ class CacheBehavior(_Facts):
     target_origin_id: str | None = None
     # Lambda@Edge function version ARNs associated with this behavior.
     lambda_function_arns: list[str] = []
+    # Parts a source could not know ("protocol"), with what each depends on (see Origin).
+    unresolved: dict[str, str] = {}
 
 
 class Origin(_Facts):
@@ -31,6 +33,10 @@ class Origin(_Facts):
     origin_ssl_protocols: list[str] = []  # custom: SSLv3, TLSv1, TLSv1.1, TLSv1.2
     origin_access_control_id: str | None = None  # OAC (S3, Lambda URL, MediaStore…)
     origin_access_identity: str | None = None  # legacy OAI (S3 only)
+    # Parts a source could not know ("kind" when the domain is unknown, "protocol", "ssl
+    # protocols", "access"), each with what it depends on. A known sibling still decides a
+    # verdict; an origin with unknown parts can only make it UNKNOWN.
+    unresolved: dict[str, str] = {}
 
     @property
     def is_s3_website(self) -> bool:

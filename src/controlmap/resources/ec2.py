@@ -92,15 +92,17 @@ class SgRule(PortRule):
     source_groups: list[str] = []  # group ids ("sg-…" or "account/sg-…")
     prefix_lists: list[str] = []
     # Parts of the rule a source could not know (an IaC value with no default), keyed "ports" or
-    # "sources", each with what it depends on. The known parts stay filled, so a sibling rule that is
-    # known to be open still fails; a rule with unknown parts can only make a verdict UNKNOWN.
+    # "sources" ("group" too for a rule that may not be this group's at all: a separate rule
+    # naming its group through a variable), each with what it depends on. The known parts stay
+    # filled, so a sibling rule that is known to be open still fails; a rule with unknown parts
+    # can only make a verdict UNKNOWN.
     unresolved: dict[str, str] = {}
 
     def world_sources(self) -> list[str]:
         return [c for c in [*self.ipv4_ranges, *self.ipv6_ranges] if is_world(c)]
 
     def unresolved_text(self) -> str:
-        return "; ".join(self.unresolved.values())
+        return "; ".join(dict.fromkeys(self.unresolved.values()))
 
 
 class SgAttachment(_Facts):

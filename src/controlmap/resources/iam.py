@@ -23,6 +23,9 @@ class _Facts(BaseModel):
 class InlinePolicy(_Facts):
     name: str
     document: PolicyDocument | None = None
+    # Why the source cannot tell whether the policy belongs to this principal (an IaC policy
+    # naming its role through a variable): it may, so it is judged as a policy that cannot be read.
+    uncertain: str | None = None
 
 
 class AttachedPolicy(_Facts):
@@ -30,6 +33,7 @@ class AttachedPolicy(_Facts):
     name: str
     document: PolicyDocument | None = None  # the default version; None if not visible
     error: CollectionError | None = None  # why the document is missing, when reading it failed
+    uncertain: str | None = None  # see InlinePolicy.uncertain
 
     @property
     def aws_managed(self) -> bool:
@@ -50,12 +54,27 @@ class _Principal(Resource):
     attached_policies: list[AttachedPolicy] | None = None
 
     def policy_documents(self) -> list[tuple[str, PolicyDocument | None]]:
-        """(label, document) for every policy this principal holds directly."""
+        """(label, document) for every policy this principal holds directly. A policy that may or
+        may not be its own, and a list of policies the source could not see, come with no
+        document: the checks treat them as policies they cannot read."""
         out: list[tuple[str, PolicyDocument | None]] = []
+        for fact, what in (("inline_policies", "inline policies"), ("attached_policies", "managed policies")):
+            if getattr(self, fact) is None:
+                why = self.unknown.get(fact) or (
+                    self.errors[fact].describe() if fact in self.errors else None
+                )
+                if why is not None:
+                    out.append((f"its {what} ({why})", None))
         for inline in self.inline_policies or []:
-            out.append((f"inline policy {inline.name}", inline.document))
+            if inline.uncertain:
+                out.append((f"inline policy {inline.name} ({inline.uncertain})", None))
+            else:
+                out.append((f"inline policy {inline.name}", inline.document))
         for attached in self.attached_policies or []:
-            out.append((f"managed policy {attached.arn}", attached.document))
+            if attached.uncertain:
+                out.append((f"managed policy {attached.arn} ({attached.uncertain})", None))
+            else:
+                out.append((f"managed policy {attached.arn}", attached.document))
         return out
 
     def policy_read_errors(self) -> dict[str, CollectionError]:

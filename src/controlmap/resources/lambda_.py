@@ -41,6 +41,10 @@ class EnvironmentFacts(_Facts):
     # Lambda answered Environment.Error instead of the variables (e.g. KMSAccessDeniedException:
     # the key's policy does not let the scanner decrypt them): names and values are unknown.
     unreadable: str | None = None
+    # Variables whose name says they hold a secret but whose value the source could not see (an
+    # IaC variable with no value), each with what it depends on: a secret passed that way would
+    # be stored in plain text, a reference to one would not.
+    undetermined: dict[str, str] = {}
 
 
 class CodeSigningFacts(_Facts):
@@ -121,6 +125,14 @@ _REFERENCE = (
     r"^(arn:aws[\w-]*:|\{\{resolve:|/[\w./-]+$|\$\{[^}]*\}$|ssm:|secretsmanager:|"
     r"(true|false|yes|no|none|null|enabled|disabled|\d+)$)"
 )
+
+
+def secret_like_name(name: str, extra_name_patterns: Sequence[str] = ()) -> bool:
+    """Whether a variable's name says it holds a secret (and not a pointer to one)."""
+    rules = [re.compile(_NAME_PATTERN, re.IGNORECASE)] + [
+        re.compile(rx, re.IGNORECASE) for rx in extra_name_patterns
+    ]
+    return any(rule.search(name) for rule in rules) and not re.search(_REFERENCE_NAME, name, re.IGNORECASE)
 
 
 def shannon_entropy(text: str) -> float:

@@ -122,6 +122,15 @@ class Statement(BaseModel):
     resources: tuple[str, ...] = ()
     not_resources: tuple[str, ...] | None = None
     conditions: tuple[Condition, ...] = ()
+    # Elements whose value a source could not know (an IaC variable without a value), each with
+    # what it depends on: "Effect", "Principal", "NotPrincipal", "Action", "NotAction",
+    # "Resource", "NotResource" or "Condition" (their fields hold display stand-ins). The analysis
+    # leaves such a statement out of what it knows and says UNKNOWN where it could decide.
+    unknown: dict[str, str] = Field(default_factory=dict)
+    # The unknown parts of Principal/NotPrincipal are inside ARNs with literal text around them
+    # (``arn:aws:iam::${var.account}:root``): IAM names such principals one by one, so they are
+    # never everyone, though which principal they are is not known.
+    principal_named: bool = False
 
     @property
     def label(self) -> str:
@@ -183,10 +192,16 @@ class PolicyDocument(BaseModel):
         return not self.statements
 
     def allows(self) -> list[Statement]:
-        return [s for s in self.statements if s.is_allow]
+        """The Allow statements that are fully known."""
+        return [s for s in self.statements if s.is_allow and not s.unknown]
 
     def denies(self) -> list[Statement]:
-        return [s for s in self.statements if s.is_deny]
+        """The Deny statements that are fully known."""
+        return [s for s in self.statements if s.is_deny and not s.unknown]
+
+    def undecided(self) -> list[Statement]:
+        """Statements with parts a source could not know (see ``Statement.unknown``)."""
+        return [s for s in self.statements if s.unknown]
 
 
 def _load_json(text: str | bytes) -> Any:

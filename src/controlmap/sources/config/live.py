@@ -18,9 +18,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from controlmap.sources.aws.clients import ClientFactory, ReadOnlyViolation
+from controlmap.sources.aws.collector import TRANSPORT_FAILURES
 from controlmap.sources.aws.scanner import resolve_regions
 from controlmap.sources.aws.session import SessionOptions, build_session, caller_account
 from controlmap.sources.config.casefold import decode_json_text
@@ -78,7 +79,7 @@ class _Reader:
         except ClientError as exc:
             error = exc.response.get("Error", {})
             self.fail(scope, operation, str(error.get("Code", "Unknown")), str(error.get("Message", "")))
-        except BotoCoreError as exc:
+        except TRANSPORT_FAILURES as exc:
             self.fail(scope, operation, type(exc).__name__, str(exc))
         return None
 

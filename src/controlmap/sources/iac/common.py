@@ -101,9 +101,26 @@ class Unresolved:
     # A stand-in text for places that need a string and only compare it with the same stand-in
     # (a bucket policy's Resource naming a bucket whose name CloudFormation generates).
     placeholder: str | None = None
+    # The placeholder names the value itself, written the same way everywhere in the unit (the
+    # own account, a bucket's generated name, the stack's region, a declared resource's ARN), so
+    # comparing it as text with what it stands for is right. A placeholder that is only a display
+    # of what is missing (``${Param}``, ``${var.x}``) is not exact.
+    exact: bool = False
+    # A string with literal parts around unknown ones (``arn:aws:kms:…:key/${KeyId}``): the value
+    # is set and has that shape, even though all of it is not known.
+    partial: bool = False
+    # The pieces of ``placeholder`` that stand for inexact unknown parts (``${var.x}``), so a
+    # reader of the placeholder text (a policy in a heredoc) can tell them from literal text.
+    holes: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         return f"<unresolved: {self.depends_on}>"
+
+    @property
+    def opaque(self) -> bool:
+        """Nothing of the value is known, not even that it is set: a variable without a default
+        may be null or empty, a parameter may hold any text (``*`` included)."""
+        return not (self.exact or self.partial)
 
 
 @dataclass(frozen=True)
@@ -119,6 +136,46 @@ class ResourceRef:
 
 def is_unresolved(value: object) -> bool:
     return isinstance(value, Unresolved)
+
+
+def opaque(value: object) -> Unresolved | None:
+    """The Unresolved when ``value`` is one of which nothing is known (see ``Unresolved.opaque``)."""
+    return value if isinstance(value, Unresolved) and value.opaque else None
+
+
+def inexact(value: object, _depth: int = 0) -> Unresolved | None:
+    """The first Unresolved inside ``value`` whose placeholder cannot be compared as text with what
+    it stands for (an opaque value, or a string with an unknown part that is not a stand-in)."""
+    if isinstance(value, Unresolved):
+        return None if value.exact else value
+    if _depth > 60:
+        return None
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    for item in items:
+        found = inexact(item, _depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+def joined(parts: list[object], missing: list[str], stand_in: list[str]) -> Unresolved:
+    """The Unresolved of a string built from literal text and unknown parts (a template, ``Fn::Sub``,
+    ``Fn::Join``): exact when every unknown part is, partial when some text is literal."""
+    unknown = [p for p in parts if isinstance(p, Unresolved)]
+    literal = any(isinstance(p, str) and p for p in parts)
+    holes: list[str] = []
+    for part in unknown:
+        if part.holes:
+            holes.extend(part.holes)
+        elif not part.exact:
+            holes.append(part.placeholder if part.placeholder is not None else "${" + part.depends_on + "}")
+    return Unresolved(
+        ", ".join(dict.fromkeys(missing)),
+        placeholder="".join(stand_in),
+        exact=all(u.exact for u in unknown),
+        partial=literal or any(not u.opaque for u in unknown),
+        holes=tuple(dict.fromkeys(h for h in holes if h)),
+    )
 
 
 def first_unresolved(value: object, _depth: int = 0) -> Unresolved | None:

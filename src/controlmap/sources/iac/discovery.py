@@ -2,8 +2,8 @@
 
 Files are recognised by content, not by name: a YAML or JSON file is a template when it has
 ``AWSTemplateFormatVersion`` or ``Resources`` with ``AWS::`` types, a plan when it has
-``format_version`` and ``planned_values``. A directory holding ``.tf`` files is a Terraform root
-unless another scanned directory uses it as a local module. Tool caches and build output
+``format_version`` and ``planned_values``. A directory holding ``.tf`` or ``.tf.json`` files is a
+Terraform root unless another scanned directory uses it as a local module. Tool caches and build output
 (``.terraform/``, ``node_modules/``, ``.git``, virtualenvs, ``cdk.out`` assets, ``.aws-sam``) are
 skipped.
 """
@@ -66,6 +66,7 @@ _CFN_JSON_RESOURCES = re.compile(r"\"Resources\"\s*:\s*\{")
 _CFN_JSON_TYPE = re.compile(r"\"Type\"\s*:\s*\"(AWS|Custom)::[A-Za-z0-9]+")
 _PLAN = re.compile(r"\"planned_values\"\s*:")
 _MODULE_SOURCE = re.compile(r"source\s*=\s*\"(\.{1,2}/[^\"]*)\"")
+_JSON_MODULE_SOURCE = re.compile(r"\"source\"\s*:\s*\"(\.{1,2}/[^\"]*)\"")
 
 
 def display_path(path: Path) -> str:
@@ -138,7 +139,7 @@ def discover(paths: list[Path], framework: Framework | None = None) -> tuple[lis
         for root, dirs, files in os.walk(path):
             root_path = Path(root)
             dirs[:] = sorted(d for d in dirs if not _skip_dir(d, root_path))
-            if any(f.endswith(".tf") for f in files):
+            if any(f.endswith((".tf", ".tf.json")) for f in files):
                 tf_dirs.append(root_path)
             for name in sorted(files):
                 if not name.lower().endswith(TEMPLATE_SUFFIXES):
@@ -161,8 +162,8 @@ def _explicit_file(
     tf_dirs: list[Path],
     problems: list[IacProblem],
 ) -> None:
-    if path.suffix == ".tf" or (
-        path.name.endswith((".tfvars", ".tfvars.json")) and any(path.parent.glob("*.tf"))
+    if path.name.endswith((".tf", ".tf.json")) or (
+        path.name.endswith((".tfvars", ".tfvars.json")) and _has_terraform(path.parent)
     ):
         # A changed .tf or .tfvars file (a pre-commit hook passes them) is its root module's change.
         tf_dirs.append(path.parent)
@@ -179,6 +180,10 @@ def _explicit_file(
         else:
             return  # a YAML/JSON file that is not a template (a pre-commit hook passes every one)
     add(Unit(kind, path, display_path(path)))
+
+
+def _has_terraform(directory: Path) -> bool:
+    return any(directory.glob("*.tf")) or any(directory.glob("*.tf.json"))
 
 
 def _unreadable(path: Path) -> bool:
@@ -204,16 +209,17 @@ def _is_plan_name(path: Path) -> bool:
 
 
 def _terraform_roots(dirs: list[Path]) -> list[Path]:
-    """Directories with .tf files that no other scanned directory calls as a local module."""
+    """Directories with .tf or .tf.json files that no other scanned directory calls as a local module."""
     resolved = {d.resolve(): d for d in dirs}
     called: set[Path] = set()
     for directory in resolved:
-        for tf in directory.glob("*.tf"):
+        for tf in [*directory.glob("*.tf"), *directory.glob("*.tf.json")]:
             try:
                 text = tf.read_text(encoding="utf-8", errors="replace")
             except OSError:
                 continue
-            for source in _MODULE_SOURCE.findall(text):
+            pattern = _JSON_MODULE_SOURCE if tf.name.endswith(".json") else _MODULE_SOURCE
+            for source in pattern.findall(text):
                 target = (directory / source).resolve()
                 if target != directory:  # a module calling itself is no caller: read it as a root
                     called.add(target)

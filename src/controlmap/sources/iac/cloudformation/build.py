@@ -18,6 +18,7 @@ from controlmap.resources.base import Resource, SourceKind, SourceRef
 from controlmap.sources.iac.cloudformation.intrinsics import Resolver
 from controlmap.sources.iac.cloudformation.template import CfnResource, Template
 from controlmap.sources.iac.common import IacError, IacProblem, ResourceRef, Unresolved
+from controlmap.sources.iac.companions import Linker, Links
 
 R = TypeVar("R", bound=Resource)
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ def _address(logical_id: str, raw: CfnResource) -> str:
     return f"{logical_id} ({path})" if isinstance(path, str) and path else logical_id
 
 
-class CfnBuild:
+class CfnBuild(Linker):
     """The state of building one variant of one template."""
 
     def __init__(self, template: Template, resolver: Resolver, file: str):
@@ -82,6 +83,7 @@ class CfnBuild:
         self.models: dict[str, list[Resource]] = {}  # logical id -> models built from it
         self.problems: list[IacProblem] = []
         self.items: dict[str, CfnItem] = {}
+        self.links = Links()
 
     # ---- identity --------------------------------------------------------------------------
     def resource_id(self, logical_id: str, suffix: str = "") -> str:
@@ -124,6 +126,12 @@ class CfnBuild:
                         return built
         return None
 
+    def find(self, item: CfnItem, value: Any, model: type[R], name_field: str | None) -> R | None:
+        return self.target(value, model, name_field)
+
+    def who(self, item: CfnItem) -> str:
+        return item.logical_id
+
     def all(self, model: type[R]) -> list[R]:
         return [m for models in self.models.values() for m in models if isinstance(m, model)]
 
@@ -161,6 +169,7 @@ class CfnBuild:
             mapper_c = COMPANION.get(item.type)
             if mapper_c is not None:
                 self._guard(item, mapper_c)
+        self.links.settle()
         for finish in FINISHERS:
             finish(self)
         return [m for models in self.models.values() for m in models]

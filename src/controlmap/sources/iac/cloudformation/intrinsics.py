@@ -14,7 +14,7 @@ from typing import Any
 
 from controlmap.resources.policy import OWN_ACCOUNT
 from controlmap.sources.iac.cloudformation.template import Template
-from controlmap.sources.iac.common import IacError, ResourceRef, Unresolved
+from controlmap.sources.iac.common import IacError, ResourceRef, Unresolved, joined
 
 OTHER = "\x00(any other value)"  # stands for "a value none of the template's comparisons name"
 
@@ -107,7 +107,10 @@ class Resolver:
             # The account id gets the shared "own account" marker, so a policy naming the stack's
             # own account root is read as such (and the marker, not ${AWS::AccountId}, is shown).
             stand_in = OWN_ACCOUNT if name == "AWS::AccountId" else "${" + name + "}"
-            return Unresolved(f"{name} ({DEPLOY_PSEUDO[name]})", placeholder=stand_in)
+            # One value for the whole stack, written the same way everywhere: an exact stand-in
+            # (a list, NotificationARNs, is not a text to compare).
+            exact = name != "AWS::NotificationARNs"
+            return Unresolved(f"{name} ({DEPLOY_PSEUDO[name]})", placeholder=stand_in, exact=exact)
         if name in self.template.parameters:
             ssm_name = ssm_parameter_name(self.template.parameters[name], self.given.get(name))
             if ssm_name is not None:
@@ -297,7 +300,13 @@ class Resolver:
         """The value of a Ref/GetAtt when the template fixes it (a bucket with a literal name)."""
         resource = self.template.resources[ref.address]
         what = f"{ref.address}.{ref.attribute}" if ref.attribute else ref.address
-        unknown = Unresolved(f"{what} (assigned when {resource.type} {ref.address} is created)")
+        # Not known before deploy, but it names that one resource of the template, written the
+        # same way wherever the template refers to it: an exact stand-in.
+        unknown = Unresolved(
+            f"{what} (assigned when {resource.type} {ref.address} is created)",
+            placeholder="${" + what + "}",
+            exact=True,
+        )
         name_property = _NAME_PROPERTY.get(resource.type)
         if resource.type == "AWS::S3::Bucket" and name_property not in resource.properties:
             return self._bucket_stand_in(ref, unknown)
@@ -316,7 +325,9 @@ class Resolver:
         if not isinstance(name, str):
             if resource.type == "AWS::S3::Bucket":  # BucketName: !Sub "${AWS::StackName}-data"
                 return self._bucket_stand_in(ref, name if isinstance(name, Unresolved) else unknown)
-            return name if isinstance(name, Unresolved) else unknown
+            if ref.attribute is None and isinstance(name, Unresolved):
+                return name
+            return unknown
         if ref.attribute is None:
             return name
         if resource.type == "AWS::S3::Bucket":
@@ -331,7 +342,7 @@ class Resolver:
         """The model of a bucket whose name is not a literal is named after its logical ID; policies
         that name it through Ref/GetAtt get the same stand-in so their statements still match it."""
         stand_in = {None: ref.address, "Arn": f"arn:aws:s3:::{ref.address}"}.get(ref.attribute)
-        return Unresolved(unknown.depends_on, placeholder=stand_in)
+        return Unresolved(unknown.depends_on, placeholder=stand_in, exact=stand_in is not None)
 
     def _sub(self, arg: Any) -> Any:
         if isinstance(arg, list):
@@ -419,18 +430,18 @@ def _concat(parts: list[Any], resolver: Resolver | None = None) -> Any:
     out: list[str] = []
     stand_in: list[str] = []
     missing: list[str] = []
+    pieces: list[object] = []
     for part in parts:
         if isinstance(part, ResourceRef) and resolver is not None:
             part = resolver.physical_value(part)
+        if isinstance(part, ResourceRef):
+            part = Unresolved(f"{part} (known after deploy)", placeholder="${" + str(part) + "}", exact=True)
         if isinstance(part, Unresolved):
             missing.append(part.depends_on)
             stand_in.append(
                 part.placeholder if part.placeholder is not None else "${" + part.depends_on + "}"
             )
-            continue
-        if isinstance(part, ResourceRef):
-            missing.append(f"{part} (known after deploy)")
-            stand_in.append("${" + str(part) + "}")
+            pieces.append(part)
             continue
         text = _text(part)
         if text is None:
@@ -438,11 +449,13 @@ def _concat(parts: list[Any], resolver: Resolver | None = None) -> Any:
                 text = ",".join(_text(p) or "" for p in part)
             else:
                 missing.append("a non-text value")
+                pieces.append(Unresolved("a non-text value"))
                 continue
         out.append(text)
         stand_in.append(text)
+        pieces.append(text)
     if missing:
-        return Unresolved(", ".join(dict.fromkeys(missing)), placeholder="".join(stand_in))
+        return joined(pieces, missing, stand_in)
     return "".join(out)
 
 

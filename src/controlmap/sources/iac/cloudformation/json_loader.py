@@ -100,8 +100,9 @@ class _Context:
         return out, end
 
 
-def load_json(text: str) -> Any:
-    """Parse a CloudFormation JSON template; IacError with the line on any problem."""
+def load_json(text: str, what: str = "template") -> Any:
+    """Parse a JSON document (a CloudFormation template, a Terraform ``.tf.json`` configuration);
+    IacError with the line on any problem."""
     newlines = [i for i, ch in enumerate(text) if ch == "\n"]
     context = _Context(newlines)
     scan_once = _scanner.py_make_scanner(context)
@@ -116,5 +117,5 @@ def load_json(text: str) -> Any:
         raise IacError("invalid JSON: nesting too deep") from None
     end = _WS(text, end).end()
     if end != len(text):
-        raise IacError("invalid JSON: extra data after the template", line=context.line(end))
+        raise IacError(f"invalid JSON: extra data after the {what}", line=context.line(end))
     return value

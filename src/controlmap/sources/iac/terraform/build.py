@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from controlmap.resources.base import Resource, SourceRef
 from controlmap.sources.iac.common import IacError, IacProblem, ResourceRef, Unresolved
+from controlmap.sources.iac.companions import Linker, Links
 
 R = TypeVar("R", bound=Resource)
 log = logging.getLogger(__name__)
@@ -93,15 +94,16 @@ def finisher(func: Finisher) -> Finisher:
     return func
 
 
-class TfBuild:
+class TfBuild(Linker):
     def __init__(self, unit: str, items: list[TfItem], region: str | None = None):
         self.unit = unit
         self.items = items
         self.region = region
         self.models: dict[str, list[Resource]] = {}
         self.problems: list[IacProblem] = []
-        self.unlinked: dict[str, list[str]] = {}  # fact -> companions whose target is unknown
         self.notes: dict[str, Any] = {}
+        self.links = Links()
+        self.declared = self.links.declared
 
     def resource_id(self, address: str) -> str:
         return f"{self.unit}#{address}"
@@ -137,8 +139,11 @@ class TfBuild:
                     return built
         return None
 
-    def note_unlinked(self, fact: str, item: TfItem) -> None:
-        self.unlinked.setdefault(fact, []).append(item.address)
+    def find(self, item: TfItem, value: Any, model: type[R], name_field: str | None) -> R | None:
+        return self.target(value, model, name_field, item)
+
+    def who(self, item: TfItem) -> str:
+        return str(item.address)
 
     def run(self) -> list[Resource]:
         for item in self.items:
@@ -149,6 +154,7 @@ class TfBuild:
             mapper_c = COMPANION.get(item.type)
             if mapper_c is not None:
                 self._guard(item, mapper_c)
+        self.links.settle()
         for finish in FINISHERS:
             finish(self)
         for item in self.items:

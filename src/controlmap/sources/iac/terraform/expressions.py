@@ -15,13 +15,18 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from controlmap.sources.iac.common import IacError, ResourceRef, Unresolved
+from controlmap.sources.iac.common import IacError, ResourceRef, Unresolved, joined
 
 Node = tuple[Any, ...]
 
 
 class ExprError(IacError):
-    pass
+    """An expression Terraform would refuse; ``depends_on`` names what its value depends on when
+    that says more than the message (a reference to a resource the configuration does not declare)."""
+
+    def __init__(self, message: str, depends_on: str | None = None):
+        super().__init__(message)
+        self.depends_on = depends_on
 
 
 # ---------------------------------------------------------------------------------------------
@@ -484,7 +489,7 @@ def to_text(value: Any) -> str | Unresolved:
     if isinstance(value, Unresolved):
         return value
     if isinstance(value, ResourceRef):
-        return Unresolved(f"{value} (known after apply)", placeholder="${" + str(value) + "}")
+        return Unresolved(f"{value} (known after apply)", placeholder="${" + str(value) + "}", exact=True)
     if isinstance(value, Proxy):
         return to_text(value.value())
     if isinstance(value, bool):
@@ -513,12 +518,15 @@ def evaluate(node: Node, scope: Scope, depth: int = 0) -> Any:
         out: list[str] = []
         stand_in: list[str] = []
         missing: list[str] = []
+        pieces: list[object] = []
         for part in node[1]:
             if isinstance(part, str):
                 out.append(part)
                 stand_in.append(part)
+                pieces.append(part)
                 continue
             text = to_text(_plain(evaluate(part, scope, d)))
+            pieces.append(text)
             if isinstance(text, Unresolved):
                 missing.append(text.depends_on)
                 stand_in.append(
@@ -528,7 +536,7 @@ def evaluate(node: Node, scope: Scope, depth: int = 0) -> Any:
                 out.append(text)
                 stand_in.append(text)
         if missing:
-            return Unresolved(", ".join(dict.fromkeys(missing)), placeholder="".join(stand_in))
+            return joined(pieces, missing, stand_in)
         return "".join(out)
     if kind == "directive_tmpl":
         return Unresolved("a template directive (%{...})")
@@ -787,6 +795,23 @@ def _deep_unknown(value: Any, depth: int = 0) -> Unresolved | None:
             if found:
                 return found
     return None
+
+
+class UnknownBlock(dict[str, Any]):
+    """A nested block the scan cannot know (a ``dynamic`` block over a collection known only at
+    apply time, or a plan's block known after apply): every argument of it is that unknown, so a
+    mapper reading ``block.get("status")`` gets an Unresolved and marks its fact unknown instead
+    of taking the argument's default."""
+
+    def __init__(self, missing: Unresolved):
+        super().__init__({"__unresolved__": missing})
+        self.missing = missing
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.missing
+
+    def __missing__(self, key: str) -> Any:
+        return self.missing
 
 
 class JsonDocument(dict[str, Any]):

@@ -49,6 +49,10 @@ def unquote(key: str) -> str:
 
 
 def parse_file(path: Path, display: str) -> TfFile:
+    if path.name.endswith(".tf.json"):
+        from controlmap.sources.iac.terraform.json_syntax import parse_json_file
+
+        return parse_json_file(path, display)
     text = read_text(path)
     try:
         body = hcl2.loads(text, serialization_options=_OPTIONS)
@@ -172,30 +176,33 @@ def _collect_skips(block: Block, lines: list[str], display: str, problems: list[
         comment_at = min((p for p in (line.find("#"), line.find("//")) if p >= 0), default=-1)
         if comment_at < 0 or line.find("controlmap:skip") < comment_at:
             continue
-        match = _SKIP.search(line)
-        if match is None:
+        parse_skip_comment(block, line, index + 1, display, problems)
+
+
+def parse_skip_comment(block: Block, text: str, line: int, display: str, problems: list[IacProblem]) -> None:
+    """The skips a comment declares for ``block`` (``controlmap:skip=S3-05,S3-06 reason``); one
+    without a reason, or malformed, is reported on its line and ignored."""
+    match = _SKIP.search(text)
+    if match is None:
+        problems.append(
+            IacProblem(
+                display, "malformed controlmap:skip (write controlmap:skip=ID reason)", line, "suppression"
+            )
+        )
+        return
+    reason = match.group(2).strip().rstrip("*/").strip()
+    for ident in match.group(1).split(","):
+        if not ident:
+            continue
+        if not reason:
             problems.append(
                 IacProblem(
                     display,
-                    "malformed controlmap:skip (write controlmap:skip=ID reason)",
-                    index + 1,
+                    f"skip of {ident} has no reason; write # controlmap:skip={ident} <why> "
+                    "(the skip is ignored until then)",
+                    line,
                     "suppression",
                 )
             )
             continue
-        reason = match.group(2).strip().rstrip("*/").strip()
-        for ident in match.group(1).split(","):
-            if not ident:
-                continue
-            if not reason:
-                problems.append(
-                    IacProblem(
-                        display,
-                        f"skip of {ident} has no reason; write # controlmap:skip={ident} <why> "
-                        "(the skip is ignored until then)",
-                        index + 1,
-                        "suppression",
-                    )
-                )
-                continue
-            block.skips[ident] = reason
+        block.skips[ident] = reason

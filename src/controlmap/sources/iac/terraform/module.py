@@ -24,6 +24,7 @@ from controlmap.sources.iac.terraform.expressions import (
     JsonDocument,
     Proxy,
     Scope,
+    UnknownBlock,
     evaluate,
     parse_value,
     to_text,
@@ -112,7 +113,9 @@ def computed_attribute(instance: TfInstance, name: str) -> Any:
                 "bucket_domain_name": f"{stand_in}.s3.amazonaws.com",
             }.get(name, stand_in)
             return Unresolved(
-                f"{instance.address}.{name} (the bucket name is chosen at apply time)", placeholder=text
+                f"{instance.address}.{name} (the bucket name is chosen at apply time)",
+                placeholder=text,
+                exact=True,
             )
         return {"arn": f"arn:aws:s3:::{bucket}", "bucket_domain_name": f"{bucket}.s3.amazonaws.com"}.get(
             name, bucket
@@ -205,9 +208,31 @@ class _TypeProxy(Proxy):
     def attr(self, name: str) -> Any:
         found = self.module.lookup_resource(self.mode, self.rtype, name)
         if found is None:
-            prefix = "data." if self.mode == "data" else ""
-            raise ExprError(f"reference to undeclared resource {prefix}{self.rtype}.{name}")
+            raise undeclared(self.mode, self.rtype, name)
         return found
+
+
+def undeclared(mode: str, rtype: str, name: str) -> ExprError:
+    """Terraform refuses a reference to a resource the configuration does not declare; what the
+    value is depends on that resource (declared in another configuration, or missing)."""
+    address = f"{'data.' if mode == 'data' else ''}{rtype}.{name}"
+    return ExprError(
+        f"reference to undeclared resource {address}",
+        depends_on=f"{address} (not declared in the scanned configuration)",
+    )
+
+
+class _UndeclaredType(Proxy):
+    """A resource type no resource of the module has (``aws_kms_key.shared`` with no aws_kms_key)."""
+
+    def __init__(self, mode: str, rtype: str):
+        self.mode, self.rtype = mode, rtype
+
+    def __str__(self) -> str:
+        return self.rtype
+
+    def attr(self, name: str) -> Any:
+        raise undeclared(self.mode, self.rtype, name)
 
 
 class _DataRoot(Proxy):
@@ -218,6 +243,8 @@ class _DataRoot(Proxy):
         return "data"
 
     def attr(self, name: str) -> Any:
+        if ("data", name) not in self.module.data_types:
+            return _UndeclaredType("data", name)
         return _TypeProxy(self.module, "data", name)
 
 
@@ -328,6 +355,7 @@ class ModuleContext:
         self.outputs: dict[str, tuple[Any, str]] = {}
         self.resources: dict[tuple[str, str, str], tuple[dict[str, Any], TfFile]] = {}
         self.managed_types: set[str] = set()
+        self.data_types: set[tuple[str, str]] = set()
         self.module_calls: dict[str, tuple[dict[str, Any], TfFile]] = {}
         self.children: dict[str, list[ModuleContext]] = {}
         self.module_keyed: dict[str, str | None] = {}
@@ -341,7 +369,10 @@ class ModuleContext:
 
     # ---- loading ---------------------------------------------------------------------------
     def _load(self) -> None:
-        files = sorted(self.directory.glob("*.tf"))
+        # Native and JSON syntax files together, in name order as Terraform reads them.
+        files = sorted(
+            [*self.directory.glob("*.tf"), *self.directory.glob("*.tf.json")], key=lambda p: p.name
+        )
         for path in files:
             tf = self.config.files.get(path)
             if tf is None:
@@ -411,6 +442,8 @@ class ModuleContext:
                         self.resources[key] = (spec, tf)
                         if mode == "managed":
                             self.managed_types.add(unquote(rtype))
+                        else:
+                            self.data_types.add(("data", unquote(rtype)))
         for entry in body.get("module", []):
             for name, spec in entry.items():
                 if isinstance(spec, dict):
@@ -491,7 +524,9 @@ class ModuleContext:
                 return evaluate(parse_value(raw), scope)
             except ExprError as exc:
                 self.config.problem(file, f"cannot evaluate {raw[:60]!r}: {exc.message}", line, "expression")
-                return Unresolved(f"an expression that does not evaluate ({exc.message[:80]})")
+                return Unresolved(
+                    exc.depends_on or f"an expression that does not evaluate ({exc.message[:80]})"
+                )
             except RecursionError:
                 self.config.problem(file, f"expression {raw[:60]!r} is nested too deeply", line, "expression")
                 return Unresolved("an expression nested too deeply")
@@ -536,9 +571,10 @@ class ModuleContext:
         iterator = self.value(spec.get("iterator"), file, line, scope) if "iterator" in spec else label
         iterator = iterator if isinstance(iterator, str) else label
         contents = spec.get("content") or []
-        content = contents[0] if isinstance(contents, list) and contents else {}
+        content = contents[0] if isinstance(contents, list) and contents else contents
+        content = content if isinstance(content, dict) else {}
         if isinstance(collection, Unresolved):
-            return [{"__unresolved__": collection}]
+            return [UnknownBlock(collection)]
         items = collection.items() if isinstance(collection, dict) else enumerate(collection or [])
         return [
             self.eval_body(content, scope.child({iterator: {"key": k, "value": v}}), None) for k, v in items
@@ -561,6 +597,8 @@ class ModuleContext:
             return Unresolved(f"{name} outside a resource with {name}")
         if name in self.managed_types:
             return _TypeProxy(self, "managed", name)
+        if "_" in name:  # a resource type (aws_kms_key) no resource of the module has
+            return _UndeclaredType("managed", name)
         raise ExprError(f"unknown name {name!r}")
 
     def variable(self, name: str) -> Any:
@@ -775,8 +813,17 @@ def policy_document_json(instance: TfInstance) -> Any:
             parsed = _as_document(source)
             if isinstance(parsed, dict):
                 statements.extend(_as_statements(parsed.get("Statement")))
-    for raw in attrs.get("statement") or []:
+    raw_statements = attrs.get("statement") or []
+    if isinstance(raw_statements, Unresolved):
+        raw_statements = [{"__unresolved__": raw_statements}]
+    for raw in _blocks_of(raw_statements):
+        if isinstance(raw, Unresolved):
+            statements.append(raw)
+            continue
         if not isinstance(raw, dict):
+            continue
+        if isinstance(raw.get("__unresolved__"), Unresolved):  # a dynamic block over an unknown collection
+            statements.append(raw["__unresolved__"])
             continue
         statement: dict[str, Any] = {"Effect": raw.get("effect") or "Allow"}
         if raw.get("sid"):
@@ -790,10 +837,16 @@ def policy_document_json(instance: TfInstance) -> Any:
             if raw.get(key) is not None:
                 statement[target] = raw[key]
         for key, target in (("principals", "Principal"), ("not_principals", "NotPrincipal")):
-            blocks = raw.get(key) or []
+            blocks = _blocks_of(raw.get(key))
+            hidden = _hidden_block(blocks)
+            if hidden is not None:
+                statement[target] = hidden
+                continue
             if blocks:
                 principal: dict[str, Any] = {}
                 for entry in blocks:
+                    if not isinstance(entry, dict):
+                        continue
                     kind = entry.get("type")
                     ids = entry.get("identifiers")
                     kind_text = kind if isinstance(kind, str) else "AWS"
@@ -804,7 +857,12 @@ def policy_document_json(instance: TfInstance) -> Any:
                     principal[kind_text].extend(ids if isinstance(ids, list) else [ids])
                 statement[target] = principal
         conditions: dict[str, dict[str, Any]] = {}
-        for entry in raw.get("condition") or []:
+        hidden = _hidden_block(_blocks_of(raw.get("condition")))
+        if hidden is not None:
+            statement["Condition"] = {"StringEquals": {"(unknown)": hidden}}
+        for entry in [] if hidden is not None else _blocks_of(raw.get("condition")):
+            if not isinstance(entry, dict):
+                continue
             test, variable = entry.get("test"), entry.get("variable")
             if isinstance(test, str) and isinstance(variable, str):
                 conditions.setdefault(test, {})[variable] = entry.get("values")
@@ -816,6 +874,27 @@ def policy_document_json(instance: TfInstance) -> Any:
         if isinstance(parsed, dict):
             statements.extend(_as_statements(parsed.get("Statement")))
     return JsonDocument({"Version": attrs.get("version") or "2012-10-17", "Statement": statements})
+
+
+def _blocks_of(value: Any) -> list[Any]:
+    """Nested blocks as a list: one block written as an object (JSON syntax) is a list of one."""
+    if isinstance(value, dict):
+        return [value]
+    return list(value) if isinstance(value, list) else [] if value is None else [value]
+
+
+def _hidden_block(blocks: Any) -> Unresolved | None:
+    """The Unresolved of nested blocks the scan cannot know (a ``dynamic`` block over an unknown
+    collection), which make the element they build unknown."""
+    if isinstance(blocks, Unresolved):
+        return blocks
+    for entry in blocks if isinstance(blocks, list) else []:
+        if isinstance(entry, Unresolved):
+            return entry
+        if isinstance(entry, dict) and isinstance(entry.get("__unresolved__"), Unresolved):
+            hidden: Unresolved = entry["__unresolved__"]
+            return hidden
+    return None
 
 
 def _as_document(value: Any) -> Any:
@@ -889,6 +968,8 @@ def data_attribute(instance: TfInstance, name: str) -> Any:
     if instance.type == "aws_caller_identity" and name == "account_id":
         # The account Terraform runs as: the shared marker lets a policy naming it read as "own account".
         return Unresolved(
-            f"{instance.address}.account_id (the account Terraform runs as)", placeholder=OWN_ACCOUNT
+            f"{instance.address}.account_id (the account Terraform runs as)",
+            placeholder=OWN_ACCOUNT,
+            exact=True,
         )
     return Unresolved(f"{instance.address}.{name} (read when Terraform plans)")

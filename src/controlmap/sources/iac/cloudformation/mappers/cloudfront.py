@@ -11,8 +11,8 @@ from typing import Any
 from controlmap.resources.base import Resource
 from controlmap.resources.cloudfront import CacheBehavior, CloudFrontDistribution, GeoRestriction, Origin
 from controlmap.sources.iac.cloudformation.build import CfnBuild, CfnItem, primary
-from controlmap.sources.iac.cloudformation.mappers._common import tags
-from controlmap.sources.iac.common import ResourceRef, Unresolved, first_unresolved
+from controlmap.sources.iac.cloudformation.mappers._common import opaque_text, tags
+from controlmap.sources.iac.common import ResourceRef, Unresolved, first_unresolved, opaque
 from controlmap.sources.iac.facts import as_list, dig, reference_text, text, to_bool, unknown
 
 
@@ -44,6 +44,23 @@ def origin_kind(domain: str, hint: str | None, s3_config: bool, vpc_config: bool
     if s3_config or ".s3." in domain or domain.endswith(".s3.amazonaws.com"):
         return "s3"
     return "custom"
+
+
+# Parts whose value names something (a domain, an access control id): text around an unknown
+# part fixes enough of it. For the others (a protocol policy, TLS versions) any unknown part does.
+_NAMING_PARTS = frozenset({"kind", "access"})
+
+
+def unresolved_parts(where: str, parts: dict[str, tuple[str, Any]]) -> dict[str, str]:
+    """The parts (``{"protocol": ("ViewerProtocolPolicy", value)}``) whose value the scan cannot
+    know, each with what it depends on."""
+    out: dict[str, str] = {}
+    for part, (name, value) in parts.items():
+        test = opaque if part in _NAMING_PARTS else first_unresolved
+        missing = next((test(v) for v in as_list(value) if test(v)), None)
+        if missing is not None:
+            out[part] = f"{where}.{name} depends on {missing.depends_on}"
+    return out
 
 
 def lambda_arns(associations: Any) -> list[str]:
@@ -85,6 +102,10 @@ def distribution(item: CfnItem, build: CfnBuild) -> list[Resource]:
                 viewer_protocol_policy=text(dig(b, "ViewerProtocolPolicy")),
                 target_origin_id=text(dig(b, "TargetOriginId")),
                 lambda_function_arns=lambda_arns(dig(b, "LambdaFunctionAssociations")),
+                unresolved=unresolved_parts(
+                    f"cache behavior {pattern}",
+                    {"protocol": ("ViewerProtocolPolicy", dig(b, "ViewerProtocolPolicy"))},
+                ),
             )
             for pattern, b in behaviors_raw
             if isinstance(b, dict)
@@ -97,17 +118,34 @@ def distribution(item: CfnItem, build: CfnBuild) -> list[Resource]:
         custom = entry.get("CustomOriginConfig")
         oai = dig(entry, "S3OriginConfig", "OriginAccessIdentity")
         oac = entry.get("OriginAccessControlId")
+        origin_id = str(text(entry.get("Id")) or "?")
+        has_config = any(k in entry for k in ("S3OriginConfig", "CustomOriginConfig", "VpcOriginConfig"))
         origins.append(
             Origin(
-                origin_id=str(text(entry.get("Id")) or "?"),
+                origin_id=origin_id,
                 domain_name=domain,
                 kind=origin_kind(domain, hint, "S3OriginConfig" in entry, "VpcOriginConfig" in entry),
                 origin_protocol_policy=text(dig(custom, "OriginProtocolPolicy")),
                 origin_ssl_protocols=[
                     p for p in (text(v) for v in as_list(dig(custom, "OriginSSLProtocols"))) if p
                 ],
-                origin_access_control_id=reference_text(oac) if oac is not None else None,
+                origin_access_control_id=opaque_text(oac) if oac is not None and not opaque(oac) else None,
                 origin_access_identity=(reference_text(oai) or None) if oai else None,
+                unresolved=unresolved_parts(
+                    f"origin {origin_id}",
+                    {
+                        "kind": ("DomainName", None if has_config else entry.get("DomainName")),
+                        "protocol": (
+                            "CustomOriginConfig.OriginProtocolPolicy",
+                            dig(custom, "OriginProtocolPolicy"),
+                        ),
+                        "ssl protocols": (
+                            "CustomOriginConfig.OriginSSLProtocols",
+                            dig(custom, "OriginSSLProtocols"),
+                        ),
+                        "access": ("OriginAccessControlId", oac if oac is not None else oai),
+                    },
+                ),
             )
         )
     model.origins = origins
@@ -119,7 +157,13 @@ def distribution(item: CfnItem, build: CfnBuild) -> list[Resource]:
         default = to_bool(certificate.get("CloudFrontDefaultCertificate"))
         custom_cert = any(k in certificate for k in ("AcmCertificateArn", "IamCertificateId"))
         model.default_certificate = bool(default) if default is not None else not custom_cert
-        model.minimum_protocol_version = text(certificate.get("MinimumProtocolVersion")) or "TLSv1"
+        version = certificate.get("MinimumProtocolVersion")
+        if isinstance(version, Unresolved):
+            unknown(model, "minimum_protocol_version", "ViewerCertificate.MinimumProtocolVersion", version)
+        else:
+            model.minimum_protocol_version = text(version) or "TLSv1"
+        if isinstance(default, Unresolved):
+            unknown(model, "default_certificate", "ViewerCertificate.CloudFrontDefaultCertificate", default)
         model.ssl_support_method = text(certificate.get("SslSupportMethod"))
     acl = config.get("WebACLId")
     if isinstance(acl, Unresolved) and not acl.placeholder:
@@ -133,6 +177,8 @@ def distribution(item: CfnItem, build: CfnBuild) -> list[Resource]:
     geo = dig(config, "Restrictions", "GeoRestriction")
     if isinstance(geo, Unresolved):
         unknown(model, "geo_restriction", "Restrictions.GeoRestriction", geo)
+    elif isinstance(geo, dict) and first_unresolved(geo) is not None:
+        unknown(model, "geo_restriction", "Restrictions.GeoRestriction", first_unresolved(geo) or "")
     elif isinstance(geo, dict):
         model.geo_restriction = GeoRestriction(
             restriction_type=str(text(geo.get("RestrictionType")) or "none"),

@@ -78,7 +78,8 @@ def _key(value: Any, build: CfnBuild) -> Any:
         found = build.target(value, KmsKey)
         return found.id if found is not None else str(value)
     if isinstance(value, Unresolved):
-        return f"(a key given by {value.depends_on})"
+        # Stays unknown when nothing of it is known (a parameter may be empty: no key at all).
+        return value if value.opaque else value.placeholder
     return value
 
 

@@ -31,6 +31,7 @@ from controlmap.sources.iac.cloudformation.build import CfnBuild, CfnItem, compa
 from controlmap.sources.iac.cloudformation.mappers._common import region_of, tags
 from controlmap.sources.iac.cloudformation.mappers.s3 import key_reference
 from controlmap.sources.iac.common import ResourceRef, Unresolved, first_unresolved
+from controlmap.sources.iac.companions import has_items, never
 from controlmap.sources.iac.facts import as_list, dig, put, reference_text, text, to_bool, to_int, unknown
 from controlmap.sources.iac.volumes import attached_volume
 
@@ -132,13 +133,17 @@ def security_group(item: CfnItem, build: CfnBuild) -> list[Resource]:
 @companion("AWS::EC2::SecurityGroupIngress", "AWS::EC2::SecurityGroupEgress")
 def separate_rule(item: CfnItem, build: CfnBuild) -> None:
     egress = item.type.endswith("Egress")
+    fact = "egress" if egress else "ingress"
     target_value = item.props.get("GroupId")
     group = build.target(target_value, SecurityGroup, "group_id")
-    if group is None and not egress:
-        group = build.target(item.props.get("GroupName"), SecurityGroup, "name")
+    if group is None and not egress and "GroupName" in item.props:
+        target_value = item.props.get("GroupName")
+        group = build.target(target_value, SecurityGroup, "name")
     if group is None:
+        if not isinstance(target_value, ResourceRef):
+            for candidate, why in build.maybe_targets(target_value, SecurityGroup, item, "group_id"):
+                append_rule(candidate, fact, maybe_rule(why))
         return
-    fact = "egress" if egress else "ingress"
     current = getattr(group, fact)
     if current is None:
         return  # already unknown
@@ -148,6 +153,17 @@ def separate_rule(item: CfnItem, build: CfnBuild) -> None:
         current = []
     current.append(rule)
     setattr(group, fact, current)
+
+
+def maybe_rule(why: str) -> SgRule:
+    """A rule that may belong to a group: its ports and sources are unknown."""
+    return SgRule(unresolved={"group": why, "ports": why, "sources": why})
+
+
+def append_rule(group: SecurityGroup, fact: str, rule: SgRule) -> None:
+    current = getattr(group, fact)
+    if current is not None:
+        current.append(rule)
 
 
 def _is_default_only(rules: list[SgRule]) -> bool:
@@ -177,7 +193,9 @@ def network_acl(item: CfnItem, build: CfnBuild) -> list[Resource]:
 
 @companion("AWS::EC2::NetworkAclEntry")
 def network_acl_entry(item: CfnItem, build: CfnBuild) -> None:
-    acl = build.target(item.props.get("NetworkAclId"), NetworkAcl, "acl_id")
+    # An entry of an ACL the scan cannot name may be any ACL's, and entries are evaluated in
+    # order: whatever is known, the verdict of those ACLs is unknown.
+    acl = build.link(item, item.props.get("NetworkAclId"), NetworkAcl, ("entries",), "acl_id", never)
     if acl is None or acl.entries is None:
         return
     props = item.props
@@ -278,15 +296,24 @@ def _mentions(value: Any, owner: str, vpc: Vpc, build: CfnBuild) -> bool:
 @companion("AWS::EC2::FlowLog")
 def flow_log(item: CfnItem, build: CfnBuild) -> None:
     resource_type = item.props.get("ResourceType")
+    if isinstance(resource_type, Unresolved):
+        target = None  # a flow log of something the scan cannot tell: maybe of a VPC
+        for candidate, why in build.maybe_targets(resource_type, Vpc, item, None):
+            build.links.pending.append((candidate, "flow_logs", why, has_items("flow_logs")))
+        return
     if resource_type not in ("VPC", None):
         return
-    target = build.target(item.props.get("ResourceId"), Vpc, "vpc_id")
+    target = build.link(
+        item, item.props.get("ResourceId"), Vpc, ("flow_logs",), "vpc_id", has_items("flow_logs")
+    )
     if target is None or target.flow_logs is None:
         return
     target.flow_logs.append(
         FlowLogFacts(
             flow_log_id=build.resource_id(item.logical_id),
-            traffic_type=text(item.props.get("TrafficType")) or "ALL",
+            traffic_type=None
+            if isinstance(item.props.get("TrafficType"), Unresolved)
+            else text(item.props.get("TrafficType")) or "ALL",
             status="ACTIVE",
             deliver_logs_status=None,
             destination_type=text(item.props.get("LogDestinationType")) or "cloud-watch-logs",
@@ -296,7 +323,7 @@ def flow_log(item: CfnItem, build: CfnBuild) -> None:
 
 @companion("AWS::EC2::VPCEndpoint")
 def vpc_endpoint(item: CfnItem, build: CfnBuild) -> None:
-    target = build.target(item.props.get("VpcId"), Vpc, "vpc_id")
+    target = build.link(item, item.props.get("VpcId"), Vpc, ("endpoints",), "vpc_id", never)
     if target is None or target.endpoints is None:
         return
     service = item.props.get("ServiceName")
@@ -309,7 +336,9 @@ def vpc_endpoint(item: CfnItem, build: CfnBuild) -> None:
         VpcEndpointFacts(
             endpoint_id=build.resource_id(item.logical_id),
             service_name=service,
-            endpoint_type=text(item.props.get("VpcEndpointType")) or "Gateway",
+            endpoint_type=None
+            if isinstance(item.props.get("VpcEndpointType"), Unresolved)
+            else text(item.props.get("VpcEndpointType")) or "Gateway",
             state="available",
         )
     )

@@ -21,9 +21,9 @@ from controlmap.resources.iam import (
 from controlmap.resources.policy import PolicyDocument, PolicyParseError, parse_policy
 from controlmap.sources.iac.aws_managed import managed_policy_document
 from controlmap.sources.iac.cloudformation.build import CfnBuild, CfnItem, companion, primary
-from controlmap.sources.iac.cloudformation.mappers._common import tags
+from controlmap.sources.iac.cloudformation.mappers._common import note_name, tags
 from controlmap.sources.iac.common import IacError, ResourceRef, Unresolved, first_unresolved
-from controlmap.sources.iac.facts import as_list, policy_text, unknown
+from controlmap.sources.iac.facts import as_list, policy_document, unknown
 
 _Principal = IamUser | IamGroup | IamRole
 
@@ -37,7 +37,7 @@ def document(
     if build is not None:
         value = build.concrete(value)
     try:
-        return parse_policy(policy_text(value))
+        return policy_document(value)
     except PolicyParseError as exc:
         raise IacError(f"{where} is not a valid policy: {exc}", line=line) from None
 
@@ -120,6 +120,7 @@ def role(item: CfnItem, build: CfnBuild) -> list[Resource]:
         source=item.source,
         service_linked=isinstance(path, str) and path.startswith("/aws-service-role/"),
     )
+    note_name(model, item, "RoleName")
     trust = item.props.get("AssumeRolePolicyDocument")
     model.trust_policy = document(trust, "AssumeRolePolicyDocument", item.raw.line_start, build)
     if model.trust_policy is None:
@@ -142,6 +143,7 @@ def user(item: CfnItem, build: CfnBuild) -> list[Resource]:
         console_access=item.props.get("LoginProfile") is not None,
         access_keys=[],
     )
+    note_name(model, item, "UserName")
     model.unknown["mfa_active"] = "MFA devices are enrolled by the user after the template is deployed"
     model.unknown["hardware_mfa"] = model.unknown["mfa_active"]
     model.unknown["password_last_used"] = "sign-in activity is only known in the account"
@@ -160,6 +162,7 @@ def group(item: CfnItem, build: CfnBuild) -> list[Resource]:
     model = IamGroup(
         id=build.resource_id(item.logical_id), name=_name(item, "GroupName"), source=item.source, members=[]
     )
+    note_name(model, item, "GroupName")
     _inline(item, build, model)
     _managed(item, build, model)
     return [model]
@@ -172,28 +175,28 @@ def _group_name(value: Any, build: CfnBuild) -> str:
     return str(value)
 
 
-def _principals(item: CfnItem, build: CfnBuild) -> list[_Principal]:
-    found: list[_Principal] = []
+def _principals(item: CfnItem, build: CfnBuild) -> list[tuple[_Principal, str | None]]:
+    """The principals a policy names, each with why it may not be one of them (it names its
+    principals through a value the scan cannot know) or None."""
+    found: list[tuple[_Principal, str | None]] = []
     kinds: tuple[tuple[str, type[_Principal]], ...] = (
         ("Roles", IamRole),
         ("Users", IamUser),
         ("Groups", IamGroup),
-    )
-    for prop, model in kinds:
-        for value in as_list(item.props.get(prop)):
-            target = build.target(value, model, "name")
-            if target is not None:
-                found.append(target)
-    names: tuple[tuple[str, type[_Principal]], ...] = (
         ("RoleName", IamRole),
         ("UserName", IamUser),
         ("GroupName", IamGroup),
     )
-    for prop, model in names:
-        if prop in item.props:
-            target = build.target(item.props[prop], model, "name")
+    for prop, model in kinds:
+        if prop not in item.props:
+            continue
+        values = item.props[prop]
+        for value in values if isinstance(values, list) else [values]:
+            target = build.target(value, model, "name")
             if target is not None:
-                found.append(target)
+                found.append((target, None))
+            elif not isinstance(value, ResourceRef):
+                found.extend(build.maybe_targets(value, model, item))
     return found
 
 
@@ -202,10 +205,12 @@ def attach_managed_policy(item: CfnItem, build: CfnBuild) -> None:
     policy = build.target(ResourceRef(item.logical_id), IamManagedPolicy)
     if policy is None:
         return
-    for principal in _principals(item, build):
+    for principal, uncertain in _principals(item, build):
         attached = principal.attached_policies if principal.attached_policies is not None else []
         if not any(a.arn == policy.id for a in attached):
-            attached.append(AttachedPolicy(arn=policy.id, name=policy.name, document=policy.document))
+            attached.append(
+                AttachedPolicy(arn=policy.id, name=policy.name, document=policy.document, uncertain=uncertain)
+            )
         principal.attached_policies = attached
 
 
@@ -216,20 +221,22 @@ def attach_inline_policy(item: CfnItem, build: CfnBuild) -> None:
         name=name if isinstance(name, str) else item.logical_id,
         document=document(item.props.get("PolicyDocument"), "PolicyDocument", item.raw.line_start, build),
     )
-    for principal in _principals(item, build):
+    for principal, uncertain in _principals(item, build):
         if principal.inline_policies is not None:
-            principal.inline_policies.append(inline)
+            principal.inline_policies.append(inline.model_copy(update={"uncertain": uncertain}))
 
 
 @companion("AWS::IAM::UserToGroupAddition")
 def add_users_to_group(item: CfnItem, build: CfnBuild) -> None:
-    target_group = build.target(item.props.get("GroupName"), IamGroup, "name")
-    group_name = (
-        target_group.name if target_group is not None else _group_name(item.props.get("GroupName"), build)
-    )
+    group_value = item.props.get("GroupName")
+    target_group = build.target(group_value, IamGroup, "name")
+    group_name = target_group.name if target_group is not None else _group_name(group_value, build)
     for value in as_list(item.props.get("Users")):
-        member = build.target(value, IamUser, "name")
+        member = build.link(item, value, IamUser, ("groups",), keep=lambda u: False)
         if member is None:
+            continue
+        if isinstance(group_value, Unresolved) and target_group is None:
+            unknown(member, "groups", f"{item.logical_id}.GroupName", group_value)
             continue
         if member.groups is not None and group_name not in member.groups:
             member.groups.append(group_name)
@@ -237,9 +244,13 @@ def add_users_to_group(item: CfnItem, build: CfnBuild) -> None:
             target_group.members.append(member.name)
 
 
+def _has_active_key(user: IamUser) -> bool:
+    return any(k.active for k in user.access_keys or [])
+
+
 @companion("AWS::IAM::AccessKey")
 def access_key(item: CfnItem, build: CfnBuild) -> None:
-    owner = build.target(item.props.get("UserName"), IamUser, "name")
+    owner = build.link(item, item.props.get("UserName"), IamUser, ("access_keys",), keep=_has_active_key)
     if owner is None:
         return
     status = item.props.get("Status", "Active")

@@ -11,13 +11,13 @@ from typing import Any
 
 from controlmap.resources.base import Resource
 from controlmap.resources.lambda_ import CodeSigningFacts, LambdaFunction, Target, VpcFacts
-from controlmap.resources.policy import PolicyDocument, parse_policy
+from controlmap.resources.policy import PolicyDocument
 from controlmap.sources.iac.cloudformation.build import CfnBuild, CfnItem, companion, finisher, primary
-from controlmap.sources.iac.cloudformation.mappers._common import region_of, tags
+from controlmap.sources.iac.cloudformation.mappers._common import known_texts, note_name, region_of, tags
 from controlmap.sources.iac.cloudformation.mappers.ec2 import group_id_of
 from controlmap.sources.iac.cloudformation.mappers.s3 import key_reference
-from controlmap.sources.iac.common import ResourceRef, Unresolved, first_unresolved
-from controlmap.sources.iac.facts import as_list, dig, reference_text, text, unknown
+from controlmap.sources.iac.common import ResourceRef, Unresolved, opaque
+from controlmap.sources.iac.facts import as_list, dig, policy_document, reference_text, text, unknown
 from controlmap.sources.iac.lambda_env import environment_facts
 
 _PERMISSIONS = "_cfn_lambda_permissions"
@@ -56,20 +56,27 @@ def function(item: CfnItem, build: CfnBuild) -> list[Resource]:
         unknown(model, "role_arn", "Role", role)
     else:
         model.role_arn = text(role)
+    note_name(model, item, "FunctionName")
     vpc = props.get("VpcConfig")
-    missing = first_unresolved(vpc)
-    if missing is not None:
-        unknown(model, "vpc", "VpcConfig", missing)
+    subnets, missing = known_texts(dig(vpc, "SubnetIds"))
+    if isinstance(vpc, Unresolved):
+        unknown(model, "vpc", "VpcConfig", vpc)
+    elif missing is not None and not subnets:
+        # Subnets given by a parameter may be none at all, so the attachment is unknown.
+        unknown(model, "vpc", "VpcConfig.SubnetIds", missing)
     else:
-        subnets = [s for s in (reference_text(v) for v in as_list(dig(vpc, "SubnetIds"))) if s]
         groups = [g for g in (group_id_of(v, build) for v in as_list(dig(vpc, "SecurityGroupIds"))) if g]
         model.vpc = VpcFacts(subnet_ids=subnets, security_group_ids=groups)
     key = key_reference(props.get("KmsKeyArn"), build)
-    facts = environment_facts(dig(props, "Environment", "Variables"), target_text(key))
+    facts = environment_facts(
+        dig(props, "Environment", "Variables"), None if opaque(key) else target_text(key)
+    )
     if isinstance(facts, Unresolved):
         unknown(model, "environment", "Environment.Variables", facts)
     else:
         model.environment = facts
+        if opaque(key) is not None and facts.variable_names:
+            unknown(model, "environment.kms_key_arn", "KmsKeyArn", key)
     signing = props.get("CodeSigningConfigArn")
     if signing is None:
         model.code_signing = CodeSigningFacts(config_arn=None)
@@ -77,21 +84,37 @@ def function(item: CfnItem, build: CfnBuild) -> list[Resource]:
         model.code_signing = CodeSigningFacts(
             config_arn=build.resource_id(signing.address)
         )  # settled by a finisher
+    elif opaque(signing) is not None:
+        unknown(model, "code_signing", "CodeSigningConfigArn", signing)
     else:
         model.code_signing = CodeSigningFacts(config_arn=target_text(signing))
     dead_letter = dig(props, "DeadLetterConfig", "TargetArn")
-    model.dead_letter = Target(arn=target_text(dead_letter) if dead_letter is not None else None)
+    if opaque(dead_letter) is not None:
+        unknown(model, "dead_letter", "DeadLetterConfig.TargetArn", dead_letter)
+    else:
+        model.dead_letter = Target(arn=target_text(dead_letter) if dead_letter is not None else None)
     model.on_failure = Target(arn=None)
     return [model]
 
 
+def _has_destination(function: LambdaFunction) -> bool:
+    return bool(function.on_failure and function.on_failure.arn)
+
+
 @companion("AWS::Lambda::EventInvokeConfig")
 def event_invoke_config(item: CfnItem, build: CfnBuild) -> None:
-    target = build.target(item.props.get("FunctionName"), LambdaFunction, "function_name")
+    target = build.link(
+        item,
+        item.props.get("FunctionName"),
+        LambdaFunction,
+        ("on_failure",),
+        "function_name",
+        _has_destination,
+    )
     if target is None:
         return
     destination = dig(item.props, "DestinationConfig", "OnFailure", "Destination")
-    if isinstance(destination, Unresolved) and destination.placeholder is None:
+    if opaque(destination) is not None:
         unknown(target, "on_failure", f"{item.logical_id}.DestinationConfig", destination)
     elif destination is not None:
         target.on_failure = Target(arn=target_text(destination))
@@ -105,10 +128,19 @@ def permission_statement(
     resource: str,
     url_auth_type: Any = None,
 ) -> dict[str, Any]:
-    """A Lambda permission as the statement AWS adds to the function's resource-based policy."""
-    who = target_text(principal) or "*"
-    if who == "*":
-        shown: Any = "*"
+    """A Lambda permission as the statement AWS adds to the function's resource-based policy.
+
+    A value of which nothing is known stays an Unresolved, so the statement's element is unknown.
+    """
+
+    def value(raw: Any) -> Any:
+        return raw if isinstance(raw, Unresolved) and not raw.exact else target_text(raw)
+
+    who = value(principal) or "*"
+    if isinstance(who, Unresolved):
+        shown: Any = who
+    elif who == "*":
+        shown = "*"
     elif who.endswith(".amazonaws.com"):
         shown = {"Service": who}
     else:
@@ -116,16 +148,16 @@ def permission_statement(
     statement: dict[str, Any] = {
         "Effect": "Allow",
         "Principal": shown,
-        "Action": target_text(action) or "lambda:InvokeFunction",
+        "Action": value(action) or "lambda:InvokeFunction",
         "Resource": resource,
     }
     conditions: dict[str, Any] = {}
     if source_arn is not None:
-        conditions["ArnLike"] = {"AWS:SourceArn": target_text(source_arn)}
+        conditions["ArnLike"] = {"AWS:SourceArn": value(source_arn)}
     if source_account is not None:
-        conditions["StringEquals"] = {"AWS:SourceAccount": target_text(source_account)}
+        conditions["StringEquals"] = {"AWS:SourceAccount": value(source_account)}
     if url_auth_type is not None:  # the condition Lambda adds for a function URL permission
-        conditions.setdefault("StringEquals", {})["lambda:FunctionUrlAuthType"] = target_text(url_auth_type)
+        conditions.setdefault("StringEquals", {})["lambda:FunctionUrlAuthType"] = value(url_auth_type)
     if conditions:
         statement["Condition"] = conditions
     return statement
@@ -133,11 +165,19 @@ def permission_statement(
 
 @companion("AWS::Lambda::Permission")
 def permission(item: CfnItem, build: CfnBuild) -> None:
-    target = build.target(item.props.get("FunctionName"), LambdaFunction, "function_name")
+    value = item.props.get("FunctionName")
+    target = build.target(value, LambdaFunction, "function_name")
+    statements: dict[str, list[dict[str, Any]]] = getattr(build, _PERMISSIONS, {})
+    setattr(build, _PERMISSIONS, statements)
     if target is None:
+        # A permission for a function the scan cannot name may be any function's.
+        if not isinstance(value, ResourceRef):
+            for candidate, why in build.maybe_targets(value, LambdaFunction, item, "function_name"):
+                statements.setdefault(candidate.id, []).append(
+                    {"Effect": "Allow", "Principal": Unresolved(why), "Action": "lambda:InvokeFunction"}
+                )
         return
     props = item.props
-    statements: dict[str, list[dict[str, Any]]] = getattr(build, _PERMISSIONS, {})
     statements.setdefault(target.id, []).append(
         permission_statement(
             props.get("Principal"),
@@ -162,7 +202,7 @@ def _policies_and_signing(build: CfnBuild) -> None:
     for model in build.all(LambdaFunction):
         found = statements.get(model.id)
         model.resource_policy = (
-            parse_policy({"Version": "2012-10-17", "Statement": found}) if found else PolicyDocument()
+            policy_document({"Version": "2012-10-17", "Statement": found}) if found else PolicyDocument()
         )
         signing = model.code_signing
         if signing is not None and signing.config_arn in configs:

@@ -79,6 +79,14 @@ def _engine(item: CfnItem, model_default: str) -> str:
     return engine.lower() if isinstance(engine, str) else model_default
 
 
+def _note_engine(model: DBInstance | DBCluster, item: CfnItem) -> None:
+    """An engine given by a parameter is unknown (what TLS, logs and IAM auth mean depends on it)."""
+    engine = item.props.get("Engine")
+    if isinstance(engine, Unresolved):
+        unknown(model, "engine", "Engine", engine)
+        model.engine = "unknown"
+
+
 def _group_name(
     value: Any, build: CfnBuild, model: type[DBParameterGroup] | type[DBClusterParameterGroup]
 ) -> Any:
@@ -126,6 +134,7 @@ def db_instance(item: CfnItem, build: CfnBuild) -> list[Resource]:
         instance_class=text(props.get("DBInstanceClass")),
     )
     _common(model, item, build)
+    _note_engine(model, item)
     if cluster is not None:
         model.cluster_id = text(cluster) or str(cluster if isinstance(cluster, ResourceRef) else "(computed)")
     public = to_bool(props.get("PubliclyAccessible"))
@@ -158,6 +167,7 @@ def db_cluster(item: CfnItem, build: CfnBuild) -> list[Resource]:
         engine=engine,
         engine_mode=text(props.get("EngineMode")) or "provisioned",
     )
+    _note_engine(model, item)
     _common(model, item, build)
     if model.engine_mode == "serverless" and "StorageEncrypted" not in props:
         model.storage_encrypted = True  # Aurora Serverless v1 clusters are always encrypted
@@ -210,6 +220,10 @@ def _join_cluster(item: CfnItem, build: CfnBuild) -> None:
             cluster.members.append(model.identifier)
             if model.engine == "unknown":
                 model.engine = cluster.engine
+                if "engine" in cluster.unknown:
+                    model.unknown["engine"] = cluster.unknown["engine"]
+                else:
+                    model.unknown.pop("engine", None)
             inherit_cluster_settings(model, cluster)
 
 
@@ -232,5 +246,5 @@ def inherit_cluster_settings(instance: DBInstance, cluster: DBCluster) -> None:
 @finisher
 def _instance_engines(build: CfnBuild) -> None:
     for model in build.all(DBInstance):
-        if model.engine == "unknown":
+        if model.engine == "unknown" and "engine" not in model.unknown:
             model.unknown["engine"] = "Engine is not set"

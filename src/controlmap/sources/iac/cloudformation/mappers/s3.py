@@ -11,7 +11,7 @@ from typing import Any
 
 from controlmap.resources.account import PublicAccessBlock
 from controlmap.resources.base import Resource
-from controlmap.resources.policy import PolicyDocument, PolicyParseError, parse_policy
+from controlmap.resources.policy import PolicyDocument, PolicyParseError
 from controlmap.resources.s3 import (
     ALL_USERS,
     AUTHENTICATED_USERS,
@@ -25,7 +25,7 @@ from controlmap.resources.s3 import (
 from controlmap.sources.iac.cloudformation.build import CfnBuild, CfnItem, companion, finisher, primary
 from controlmap.sources.iac.cloudformation.mappers._common import region_of, tags
 from controlmap.sources.iac.common import IacError, ResourceRef, Unresolved, first_unresolved
-from controlmap.sources.iac.facts import dig, policy_text, put, to_bool, to_int, unknown
+from controlmap.sources.iac.facts import dig, policy_document, put, to_bool, to_int, unknown
 
 CANNED_ACLS: dict[str, list[tuple[str, str]]] = {
     "Private": [],
@@ -37,7 +37,6 @@ CANNED_ACLS: dict[str, list[tuple[str, str]]] = {
     "AuthenticatedRead": [(AUTHENTICATED_USERS, "READ")],
     "LogDeliveryWrite": [(LOG_DELIVERY, "WRITE"), (LOG_DELIVERY, "READ_ACP")],
 }
-_UNLINKED_POLICIES = "_cfn_unlinked_bucket_policies"
 
 
 def canned_acl_grants(acl: str) -> list[AclGrant] | None:
@@ -183,15 +182,24 @@ def _logging(model: S3Bucket, config: Any, build: CfnBuild) -> None:
         target_name: Any = linked.name if linked is not None else build.physical(target)
     else:
         target_name = target
+    if isinstance(target_name, Unresolved) and not isinstance(target, ResourceRef) and not target_name.exact:
+        # Which bucket receives the logs decides S3-06: it may be the bucket itself.
+        unknown(model, "logging", "LoggingConfiguration.DestinationBucketName", target_name)
+        return
     if isinstance(target_name, Unresolved):
         # The destination exists but its name is computed: logging is on all the same. A bucket of
         # this template is shown by its logical ID, as its model is named.
-        shown = (
-            target.address
-            if isinstance(target, ResourceRef)
-            else f"(the bucket named by {target_name.depends_on})"
-        )
+        shown = target.address if isinstance(target, ResourceRef) else str(target_name.placeholder)
         model.logging = BucketLogging(enabled=True, target_bucket=shown, target_prefix=_str(prefix))
+        return
+    if isinstance(target_name, str) and not isinstance(target, ResourceRef) and "name" in model.unknown:
+        # A bucket named literally may be this one, whose own name is not known.
+        unknown(
+            model,
+            "logging",
+            "LoggingConfiguration.DestinationBucketName",
+            f"{target_name!r}, which may be this bucket ({model.unknown['name']})",
+        )
         return
     model.logging = BucketLogging(enabled=True, target_bucket=_str(target_name), target_prefix=_str(prefix))
 
@@ -225,38 +233,24 @@ def _object_lock(model: S3Bucket, props: dict[str, Any]) -> None:
 
 @companion("AWS::S3::BucketPolicy")
 def bucket_policy(item: CfnItem, build: CfnBuild) -> None:
-    target_value = item.props.get("Bucket")
-    target = build.target(target_value, S3Bucket, "name")
+    # A policy whose Bucket cannot be resolved (or names a bucket literally while a bucket's own
+    # name is unknown) may be any bucket's: their policy is unknown unless another policy sets it.
+    target = build.link(item, item.props.get("Bucket"), S3Bucket, ("policy",), "name")
     if target is None:
-        if isinstance(target_value, str):
-            return  # a bucket this template does not create
-        pending: list[str] = getattr(build, _UNLINKED_POLICIES, [])
-        pending.append(item.logical_id)
-        setattr(build, _UNLINKED_POLICIES, pending)
         return
     document = item.props.get("PolicyDocument")
     if isinstance(document, Unresolved):
         unknown(target, "policy", f"{item.logical_id}.PolicyDocument", document)
         return
     try:
-        target.policy = parse_policy(policy_text(build.concrete(document)))
+        target.policy = policy_document(build.concrete(document))
     except PolicyParseError as exc:
         raise IacError(f"PolicyDocument is not a valid policy: {exc}", line=item.raw.line_start) from None
 
 
 @finisher
 def _default_policies(build: CfnBuild) -> None:
-    """No BucketPolicy names the bucket: it has none, unless a policy's target could not be resolved."""
-    unlinked: list[str] = getattr(build, _UNLINKED_POLICIES, [])
+    """No BucketPolicy names the bucket: it has none (one that may name it made it unknown)."""
     for model in build.all(S3Bucket):
-        if model.policy is not None or "policy" in model.unknown:
-            continue
-        if unlinked:
-            unknown(
-                model,
-                "policy",
-                "the bucket policy",
-                f"bucket policy {', '.join(unlinked)} (its Bucket cannot be resolved)",
-            )
-        else:
+        if model.policy is None and "policy" not in model.unknown:
             model.policy = PolicyDocument()

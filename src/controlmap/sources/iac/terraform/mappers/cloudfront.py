@@ -6,8 +6,12 @@ from typing import Any
 
 from controlmap.resources.base import Resource
 from controlmap.resources.cloudfront import CacheBehavior, CloudFrontDistribution, GeoRestriction, Origin
-from controlmap.sources.iac.cloudformation.mappers.cloudfront import lambda_arns, origin_kind
-from controlmap.sources.iac.common import ResourceRef, Unresolved
+from controlmap.sources.iac.cloudformation.mappers.cloudfront import (
+    lambda_arns,
+    origin_kind,
+    unresolved_parts,
+)
+from controlmap.sources.iac.common import ResourceRef, Unresolved, first_unresolved
 from controlmap.sources.iac.facts import as_list, text, to_bool, unknown
 from controlmap.sources.iac.terraform.build import TfBuild, TfItem, primary
 from controlmap.sources.iac.terraform.mappers._common import base, first, ref_text
@@ -45,6 +49,10 @@ def distribution(item: TfItem, build: TfBuild) -> list[Resource]:
             viewer_protocol_policy=text(b.get("viewer_protocol_policy")),
             target_origin_id=text(b.get("target_origin_id")),
             lambda_function_arns=lambda_arns(b.get("lambda_function_association")),
+            unresolved=unresolved_parts(
+                f"cache behavior {pattern}",
+                {"protocol": ("viewer_protocol_policy", b.get("viewer_protocol_policy"))},
+            ),
         )
         for pattern, b in behaviors
         if isinstance(b, dict)
@@ -58,9 +66,13 @@ def distribution(item: TfItem, build: TfBuild) -> list[Resource]:
         s3 = first(entry.get("s3_origin_config"))
         oai = s3.get("origin_access_identity") if isinstance(s3, dict) else None
         oac = entry.get("origin_access_control_id")
+        origin_id = str(text(entry.get("origin_id")) or "?")
+        has_config = any(
+            entry.get(k) for k in ("s3_origin_config", "custom_origin_config", "vpc_origin_config")
+        )
         origins.append(
             Origin(
-                origin_id=str(text(entry.get("origin_id")) or "?"),
+                origin_id=origin_id,
                 domain_name=domain,
                 kind=origin_kind(domain, hint, s3 is not None, entry.get("vpc_origin_config") is not None),
                 origin_protocol_policy=text(custom.get("origin_protocol_policy"))
@@ -73,6 +85,21 @@ def distribution(item: TfItem, build: TfBuild) -> list[Resource]:
                 else [],
                 origin_access_control_id=ref_text(oac) if oac is not None else None,
                 origin_access_identity=(ref_text(oai) or None) if oai else None,
+                unresolved=unresolved_parts(
+                    f"origin {origin_id}",
+                    {
+                        "kind": ("domain_name", None if has_config else entry.get("domain_name")),
+                        "protocol": (
+                            "custom_origin_config.origin_protocol_policy",
+                            custom.get("origin_protocol_policy") if isinstance(custom, dict) else None,
+                        ),
+                        "ssl protocols": (
+                            "custom_origin_config.origin_ssl_protocols",
+                            custom.get("origin_ssl_protocols") if isinstance(custom, dict) else None,
+                        ),
+                        "access": ("origin_access_control_id", oac if oac is not None else oai),
+                    },
+                ),
             )
         )
     model.origins = origins
@@ -81,7 +108,13 @@ def distribution(item: TfItem, build: TfBuild) -> list[Resource]:
     default = to_bool(certificate.get("cloudfront_default_certificate"))
     custom_cert = any(certificate.get(k) is not None for k in ("acm_certificate_arn", "iam_certificate_id"))
     model.default_certificate = bool(default) if default is not None else not custom_cert
-    model.minimum_protocol_version = text(certificate.get("minimum_protocol_version")) or "TLSv1"
+    version = certificate.get("minimum_protocol_version")
+    if isinstance(version, Unresolved):
+        unknown(model, "minimum_protocol_version", "viewer_certificate.minimum_protocol_version", version)
+    else:
+        model.minimum_protocol_version = text(version) or "TLSv1"
+    if isinstance(default, Unresolved):
+        unknown(model, "default_certificate", "viewer_certificate.cloudfront_default_certificate", default)
     model.ssl_support_method = text(certificate.get("ssl_support_method"))
     acl = item.get("web_acl_id")
     if isinstance(acl, Unresolved) and not acl.placeholder:
@@ -90,6 +123,10 @@ def distribution(item: TfItem, build: TfBuild) -> list[Resource]:
         model.web_acl_id = "" if acl is None else ref_text(acl) or ""
     restrictions = first(item.get("restrictions"))
     geo = first(restrictions.get("geo_restriction")) if isinstance(restrictions, dict) else None
+    missing = first_unresolved(geo)
+    if missing is not None:
+        unknown(model, "geo_restriction", "restrictions.geo_restriction", missing)
+        return [model]
     model.geo_restriction = (
         GeoRestriction(
             restriction_type=str(text(geo.get("restriction_type")) or "none"),

@@ -26,9 +26,7 @@ def _texts(value: Any) -> list[str]:
 @primary("aws_cloudtrail")
 def trail(item: TfItem, build: TfBuild) -> list[Resource]:
     name = item.get("name")
-    model = CloudTrailTrail(
-        **base(item, build, name if isinstance(name, str) else None), home_region=build.region
-    )
+    model = CloudTrailTrail(**base(item, build, name), home_region=build.region)
     if build.region is None:
         model.unknown["home_region"] = "the region comes from the provider configuration (not a literal)"
     put(model, "is_logging", to_bool(item.get("enable_logging", True)), "enable_logging")
@@ -64,10 +62,15 @@ def trail(item: TfItem, build: TfBuild) -> list[Resource]:
         )
     else:
         model.s3_bucket_name = ref_text(bucket_value)
-    key = item.get("kms_key_id")
-    model.kms_key_id = "" if key is None else ref_text(key) or "(a computed key)"
-    group = item.get("cloud_watch_logs_group_arn")
-    model.cloudwatch_log_group_arn = "" if group is None else ref_text(group) or "(a computed log group)"
+    for fact, name, shown in (
+        ("kms_key_id", "kms_key_id", "(a computed key)"),
+        ("cloudwatch_log_group_arn", "cloud_watch_logs_group_arn", "(a computed log group)"),
+    ):
+        value = item.get(name)
+        if isinstance(value, Unresolved) and value.opaque:  # may be null: none at all
+            unknown(model, fact, name, value)
+        else:
+            setattr(model, fact, "" if value is None else ref_text(value) or shown)
     model.unknown["cloudwatch_last_delivery"] = "delivery to CloudWatch Logs is only seen in the account"
     model.unknown["cloudwatch_delivery_error"] = model.unknown["cloudwatch_last_delivery"]
     basic, advanced = block_list(item, "event_selector"), block_list(item, "advanced_event_selector")

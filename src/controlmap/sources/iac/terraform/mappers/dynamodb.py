@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from controlmap.resources.base import Resource
 from controlmap.resources.dynamodb import DaxCluster, DynamoDbTable
-from controlmap.resources.kms import KmsKey
 from controlmap.resources.policy import PolicyDocument
-from controlmap.sources.iac.cloudformation.mappers.dynamodb import table_encryption
-from controlmap.sources.iac.common import Unresolved, first_unresolved
+from controlmap.sources.iac.cloudformation.mappers.dynamodb import bind_table_policy, table_encryption
+from controlmap.sources.iac.common import ResourceRef, Unresolved, first_unresolved
 from controlmap.sources.iac.facts import as_list, put, to_bool, unknown
 from controlmap.sources.iac.terraform.build import TfBuild, TfItem, companion, primary
 from controlmap.sources.iac.terraform.mappers._common import base, first, ref_text
@@ -18,13 +17,18 @@ from controlmap.sources.iac.terraform.mappers.s3 import parse_document
 @primary("aws_dynamodb_table")
 def table(item: TfItem, build: TfBuild) -> list[Resource]:
     name = item.get("name")
-    fields = base(item, build, name if isinstance(name, str) else None)
+    fields = base(item, build, name)
     model = DynamoDbTable(**fields, table_name=fields["name"], resource_policy=PolicyDocument())
     sse = first(item.get("server_side_encryption"))
     enabled = to_bool(sse.get("enabled")) if isinstance(sse, dict) else False
     key = sse.get("kms_key_arn") if isinstance(sse, dict) else None
-    key_model = build.target(key, KmsKey, None, item) if key is not None else None
-    encryption = table_encryption(enabled, key, key_model)
+    key_id = (
+        build.resource_id(key.address)
+        if isinstance(key, ResourceRef)
+        and key.address.split(".")[-2:-1] in (["aws_kms_key"], ["aws_kms_external_key"])
+        else None
+    )
+    encryption = table_encryption(enabled, key, key_id)
     if isinstance(encryption, Unresolved):
         unknown(model, "encryption", "server_side_encryption.enabled", encryption)
     else:
@@ -37,18 +41,35 @@ def table(item: TfItem, build: TfBuild) -> list[Resource]:
 
 @companion("aws_dynamodb_resource_policy")
 def resource_policy(item: TfItem, build: TfBuild) -> None:
-    target = build.target(item.get("resource_arn"), DynamoDbTable, "table_name", item)
+    arn = item.get("resource_arn")
+    target = build.target(arn, DynamoDbTable, "table_name", item)
+    if target is None and isinstance(arn, str) and ":table/" in arn:  # the table's literal ARN
+        target = build.target(arn.split(":table/", 1)[1].split("/", 1)[0], DynamoDbTable, "table_name", item)
     if target is None:
+        # A policy of a table the scan cannot name may be any table's.
+        for candidate, why in build.maybe_targets(arn, DynamoDbTable, item, "table_name"):
+            build.links.pending.append((candidate, "resource_policy", why, None))
         return
-    target.resource_policy = parse_document(item.get("policy"), "policy", item.source.line_start)
-    if target.resource_policy is None:
-        unknown(target, "resource_policy", f"{item.address}.policy", "a value known after apply")
+    build.declared.add((target.id, "resource_policy"))
+    policy = parse_document(item.get("policy"), "policy", item.source.line_start)
+    if policy is None:
+        unknown(
+            target,
+            "resource_policy",
+            f"{item.address}.policy",
+            item.get("policy") if isinstance(item.get("policy"), Unresolved) else "a value known after apply",
+        )
+        return
+    address = target.source.address or ""
+    target.resource_policy = bind_table_policy(
+        policy, target, ("${" + address + ".arn}", "${" + address + "}")
+    )
 
 
 @primary("aws_dax_cluster")
 def dax(item: TfItem, build: TfBuild) -> list[Resource]:
     name = item.get("cluster_name")
-    fields = base(item, build, name if isinstance(name, str) else None)
+    fields = base(item, build, name)
     model = DaxCluster(
         **fields, cluster_name=fields["name"], subnet_group=ref_text(item.get("subnet_group_name"))
     )

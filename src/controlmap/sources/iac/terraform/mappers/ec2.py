@@ -26,7 +26,9 @@ from controlmap.resources.ec2 import (
     VpcEndpointFacts,
     normalize_protocol,
 )
+from controlmap.sources.iac.cloudformation.mappers.ec2 import maybe_rule
 from controlmap.sources.iac.common import ResourceRef, Unresolved, first_unresolved
+from controlmap.sources.iac.companions import has_items, never
 from controlmap.sources.iac.facts import as_list, put, text, to_bool, to_int, unknown
 from controlmap.sources.iac.terraform.build import TfBuild, TfItem, companion, finisher, primary
 from controlmap.sources.iac.terraform.mappers._common import base, block_list, first, ref_text
@@ -125,7 +127,7 @@ def security_group(item: TfItem, build: TfBuild) -> list[Resource]:
     name = item.get("name")
     default = item.type == "aws_default_security_group"
     model = SecurityGroup(
-        **base(item, build, "default" if default else name if isinstance(name, str) else None),
+        **base(item, build, "default" if default else name),
         group_id=build.resource_id(item.address),
         vpc_id=group_id(item.get("vpc_id"), build, item),
         is_default=default,
@@ -142,21 +144,45 @@ def _append_rule(group: SecurityGroup, fact: str, rule: SgRule) -> None:
     getattr(group, fact).append(rule)
 
 
+def _rule_group(item: TfItem, build: TfBuild, fact: str) -> SecurityGroup | None:
+    """The group a separate rule belongs to; a rule of a group the scan cannot name may be any
+    group's, which then has a rule it cannot judge."""
+    value = item.get("security_group_id")
+    group = build.target(value, SecurityGroup, "group_id", item)
+    if group is None:
+        for candidate, why in build.maybe_targets(value, SecurityGroup, item, "group_id"):
+            _append_rule(candidate, fact, maybe_rule(why))
+    return group
+
+
 @companion("aws_security_group_rule")
 def group_rule(item: TfItem, build: TfBuild) -> None:
-    group = build.target(item.get("security_group_id"), SecurityGroup, "group_id", item)
+    kind = item.get("type")
+    if isinstance(kind, Unresolved):  # ingress or egress: a rule that may be either
+        value = item.get("security_group_id")
+        group = build.target(value, SecurityGroup, "group_id", item)
+        targets = (
+            [(group, f"{item.address}.type depends on {kind.depends_on}")]
+            if group is not None
+            else build.maybe_targets(value, SecurityGroup, item, "group_id")
+        )
+        for candidate, why in targets:
+            for fact in ("ingress", "egress"):
+                _append_rule(candidate, fact, maybe_rule(why))
+        return
+    fact = "egress" if kind == "egress" else "ingress"
+    group = _rule_group(item, build, fact)
     if group is None:
         return
-    fact = "egress" if item.get("type") == "egress" else "ingress"
     _append_rule(group, fact, block_rule(item.attrs, build, item, group, item.address))
 
 
 @companion("aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule")
 def vpc_rule(item: TfItem, build: TfBuild) -> None:
-    group = build.target(item.get("security_group_id"), SecurityGroup, "group_id", item)
+    fact = "egress" if item.type.endswith("egress_rule") else "ingress"
+    group = _rule_group(item, build, fact)
     if group is None:
         return
-    fact = "egress" if item.type.endswith("egress_rule") else "ingress"
     attrs = {k: item.get(k) for k in _RULE_PARTS}
     unresolved = unresolved_parts(attrs, item.address)
     known = {k: v for k, v in attrs.items() if first_unresolved(v) is None}
@@ -220,7 +246,7 @@ def network_acl(item: TfItem, build: TfBuild) -> list[Resource]:
 
 @companion("aws_network_acl_rule")
 def nacl_rule(item: TfItem, build: TfBuild) -> None:
-    acl = build.target(item.get("network_acl_id"), NetworkAcl, "acl_id", item)
+    acl = build.link(item, item.get("network_acl_id"), NetworkAcl, ("entries",), "acl_id", never)
     if acl is None or acl.entries is None:
         return
     missing = first_unresolved(item.attrs)
@@ -308,13 +334,15 @@ def _mentions(value: Any, vpc_model: Vpc, subnets_of: dict[str, str], build: TfB
 
 @companion("aws_flow_log")
 def flow_log(item: TfItem, build: TfBuild) -> None:
-    target = build.target(item.get("vpc_id"), Vpc, "vpc_id", item)
+    target = build.link(item, item.get("vpc_id"), Vpc, ("flow_logs",), "vpc_id", has_items("flow_logs"))
     if target is None or target.flow_logs is None:
         return
     target.flow_logs.append(
         FlowLogFacts(
             flow_log_id=build.resource_id(item.address),
-            traffic_type=text(item.get("traffic_type")) or "ALL",
+            traffic_type=None
+            if isinstance(item.get("traffic_type"), Unresolved)
+            else text(item.get("traffic_type")) or "ALL",
             status="ACTIVE",
             destination_type=text(item.get("log_destination_type")) or "cloud-watch-logs",
         )
@@ -323,7 +351,7 @@ def flow_log(item: TfItem, build: TfBuild) -> None:
 
 @companion("aws_vpc_endpoint")
 def vpc_endpoint(item: TfItem, build: TfBuild) -> None:
-    target = build.target(item.get("vpc_id"), Vpc, "vpc_id", item)
+    target = build.link(item, item.get("vpc_id"), Vpc, ("endpoints",), "vpc_id", never)
     if target is None or target.endpoints is None:
         return
     service = item.get("service_name")
@@ -341,7 +369,9 @@ def vpc_endpoint(item: TfItem, build: TfBuild) -> None:
         VpcEndpointFacts(
             endpoint_id=build.resource_id(item.address),
             service_name=service,
-            endpoint_type=text(item.get("vpc_endpoint_type")) or "Gateway",
+            endpoint_type=None
+            if isinstance(item.get("vpc_endpoint_type"), Unresolved)
+            else text(item.get("vpc_endpoint_type")) or "Gateway",
             state="available",
         )
     )
@@ -443,7 +473,7 @@ def key_pair(item: TfItem, build: TfBuild) -> list[Resource]:
     name = item.get("key_name")
     return [
         KeyPair(
-            **base(item, build, name if isinstance(name, str) else None),
+            **base(item, build, name),
             key_name=name if isinstance(name, str) else item.address,
             key_type="rsa",
         )
@@ -490,7 +520,7 @@ def analyzer(item: TfItem, build: TfBuild) -> list[Resource]:
 def launch_template(item: TfItem, build: TfBuild) -> list[Resource]:
     name = item.get("name")
     model = LaunchTemplate(
-        **base(item, build, name if isinstance(name, str) else None),
+        **base(item, build, name),
         template_id=build.resource_id(item.address),
         version=1,
         image_id=text(item.get("image_id")),

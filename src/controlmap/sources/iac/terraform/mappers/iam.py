@@ -25,9 +25,8 @@ from controlmap.sources.iac.terraform.mappers.s3 import parse_document
 _Principal = IamUser | IamGroup | IamRole
 
 
-def _name(item: TfItem) -> str | None:
-    value = item.get("name")
-    return value if isinstance(value, str) else None
+def _name(item: TfItem) -> Any:
+    return item.get("name")
 
 
 def _inline_blocks(item: TfItem, model: _Principal) -> None:
@@ -134,32 +133,45 @@ _OWNER: dict[str, tuple[str, type[_Principal]]] = {
 }
 
 
-def _owner(item: TfItem, build: TfBuild) -> _Principal | None:
-    key, model = _OWNER[item.type]
-    found: _Principal | None = build.target(item.get(key), model, "name", item)
-    return found
+def _owners(
+    value: Any, model: type[_Principal], build: TfBuild, item: TfItem
+) -> list[tuple[_Principal, str | None]]:
+    """The principal a policy, key or membership belongs to, or (it names it through a value the
+    scan cannot know) each principal it may belong to, with why it is not certain."""
+    found: _Principal | None = build.target(value, model, "name", item)
+    if found is not None:
+        return [(found, None)]
+    return list(build.maybe_targets(value, model, item))
 
 
 @companion("aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy")
 def inline_policy(item: TfItem, build: TfBuild) -> None:
-    owner = _owner(item, build)
-    if owner is None:
+    key, model = _OWNER[item.type]
+    owners = _owners(item.get(key), model, build, item)
+    if not owners:
         return
     document = parse_document(item.get("policy"), "policy", item.source.line_start)
-    inline = InlinePolicy(name=str(item.get("name") or item.address), document=document)
-    owner.inline_policies = [*(owner.inline_policies or []), inline]
+    for owner, uncertain in owners:
+        inline = InlinePolicy(
+            name=str(item.get("name") or item.address), document=document, uncertain=uncertain
+        )
+        owner.inline_policies = [*(owner.inline_policies or []), inline]
 
 
 @companion(
     "aws_iam_role_policy_attachment", "aws_iam_user_policy_attachment", "aws_iam_group_policy_attachment"
 )
 def attachment(item: TfItem, build: TfBuild) -> None:
-    owner = _owner(item, build)
-    if owner is None:
+    key, model = _OWNER[item.type]
+    owners = _owners(item.get(key), model, build, item)
+    if not owners:
         return
     attached = _attached(item.get("policy_arn"), build, item)
-    owner.attached_policies = [*(owner.attached_policies or []), attached]
-    _count_attachment(attached, build)
+    for owner, uncertain in owners:
+        entry = attached.model_copy(update={"uncertain": uncertain})
+        owner.attached_policies = [*(owner.attached_policies or []), entry]
+        if uncertain is None:
+            _count_attachment(attached, build)
 
 
 def _count_attachment(attached: AttachedPolicy, build: TfBuild) -> None:
@@ -177,31 +189,41 @@ def exclusive_attachment(item: TfItem, build: TfBuild) -> None:
         ("groups", IamGroup),
     )
     for key, model in kinds:
-        for value in as_list(item.get(key)):
-            owner: _Principal | None = build.target(value, model, "name", item)
-            if owner is not None:
-                owner.attached_policies = [*(owner.attached_policies or []), attached]
-                _count_attachment(attached, build)
+        values = item.get(key)
+        for value in values if isinstance(values, list) else [values] if values is not None else []:
+            for owner, uncertain in _owners(value, model, build, item):
+                entry = attached.model_copy(update={"uncertain": uncertain})
+                owner.attached_policies = [*(owner.attached_policies or []), entry]
+                if uncertain is None:
+                    _count_attachment(attached, build)
+
+
+def _has_active_key(user: IamUser) -> bool:
+    return any(k.active for k in user.access_keys or [])
 
 
 @companion("aws_iam_access_key")
 def access_key(item: TfItem, build: TfBuild) -> None:
-    owner = build.target(item.get("user"), IamUser, "name", item)
+    owner = build.link(item, item.get("user"), IamUser, ("access_keys",), keep=_has_active_key)
     if owner is None:
         return
     status = item.get("status", "Active")
     if isinstance(status, Unresolved):
         unknown(owner, "access_keys", f"{item.address}.status", status)
         return
+    if owner.access_keys is None:
+        return  # already unknown
     owner.access_keys = [
-        *(owner.access_keys or []),
+        *owner.access_keys,
         AccessKey(key_id=None, active=status != "Inactive", created=None),
     ]
 
 
 @companion("aws_iam_user_login_profile")
 def login_profile(item: TfItem, build: TfBuild) -> None:
-    owner = build.target(item.get("user"), IamUser, "name", item)
+    owner = build.link(
+        item, item.get("user"), IamUser, ("console_access",), keep=lambda u: u.console_access is True
+    )
     if owner is not None:
         owner.console_access = True
 
@@ -213,8 +235,16 @@ def membership(item: TfItem, build: TfBuild) -> None:
     else:
         pairs = [(u, item.get("group")) for u in as_list(item.get("users"))]
     for user_value, group_value in pairs:
-        member = build.target(user_value, IamUser, "name", item)
+        member = build.link(item, user_value, IamUser, ("groups",), keep=lambda u: False)
         team = build.target(group_value, IamGroup, "name", item)
+        if member is not None and team is None and not isinstance(group_value, str):
+            unknown(
+                member,
+                "groups",
+                f"{item.address} groups",
+                group_value if isinstance(group_value, Unresolved) else "a computed value",
+            )
+            continue
         group_name = (
             team.name if team is not None else (group_value if isinstance(group_value, str) else None)
         )

@@ -55,7 +55,11 @@ def key(item: TfItem, build: TfBuild) -> list[Resource]:
         model.rotation_enabled = False  # imported key material cannot rotate automatically
         valid_to = item.get("valid_to")
         model.expiration_model = "KEY_MATERIAL_EXPIRES" if valid_to else "KEY_MATERIAL_DOES_NOT_EXPIRE"
-        if isinstance(valid_to, str):
+        if isinstance(valid_to, Unresolved):
+            unknown(model, "valid_to", "valid_to", valid_to)
+            if valid_to.opaque:  # may be null: the material may not expire at all
+                unknown(model, "expiration_model", "valid_to", valid_to)
+        elif isinstance(valid_to, str):
             try:
                 model.valid_to = datetime.fromisoformat(valid_to.replace("Z", "+00:00"))
             except ValueError:

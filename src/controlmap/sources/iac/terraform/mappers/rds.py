@@ -100,7 +100,7 @@ def db_instance(item: TfItem, build: TfBuild) -> list[Resource]:
     member = item.type == "aws_rds_cluster_instance"
     engine = item.get("engine")
     model = DBInstance(
-        **base(item, build, identifier if isinstance(identifier, str) else None),
+        **base(item, build, identifier),
         identifier=identifier if isinstance(identifier, str) else item.address,
         engine=engine.lower() if isinstance(engine, str) else "unknown",
         instance_class=text(item.get("instance_class")),
@@ -131,7 +131,10 @@ def db_instance(item: TfItem, build: TfBuild) -> list[Resource]:
         model.parameter_groups = [_default_group(build, DBParameterGroup, model.engine, item)]
     else:
         model.parameter_groups = [str(_group_name(group, build, item, DBParameterGroup))]
-    if model.engine == "unknown":
+    if isinstance(engine, Unresolved):
+        unknown(model, "engine", "engine", engine)
+        model.engine = "unknown"
+    elif model.engine == "unknown":
         model.unknown["engine"] = "engine is not set"
     return [model]
 
@@ -142,11 +145,14 @@ def db_cluster(item: TfItem, build: TfBuild) -> list[Resource]:
     engine = item.get("engine")
     engine_text = engine.lower() if isinstance(engine, str) else "aurora-mysql"
     model = DBCluster(
-        **base(item, build, identifier if isinstance(identifier, str) else None),
+        **base(item, build, identifier),
         identifier=identifier if isinstance(identifier, str) else item.address,
         engine=engine_text,
         engine_mode=text(item.get("engine_mode")) or "provisioned",
     )
+    if isinstance(engine, Unresolved):
+        unknown(model, "engine", "engine", engine)
+        model.engine = "unknown"
     _common(model, item, build)
     if model.engine_mode == "serverless" and item.get("storage_encrypted") is None:
         model.storage_encrypted = True

@@ -9,11 +9,13 @@ CloudFormation mapper).
 
 from __future__ import annotations
 
+import contextlib
+import json
 from typing import Any
 
 from controlmap.resources.account import PublicAccessBlock
 from controlmap.resources.base import Resource
-from controlmap.resources.policy import PolicyDocument, PolicyParseError, parse_policy
+from controlmap.resources.policy import PolicyDocument, PolicyParseError
 from controlmap.resources.s3 import (
     ALL_USERS,
     AUTHENTICATED_USERS,
@@ -25,7 +27,7 @@ from controlmap.resources.s3 import (
     S3Bucket,
 )
 from controlmap.sources.iac.common import IacError, ResourceRef, Unresolved, first_unresolved
-from controlmap.sources.iac.facts import policy_text, to_bool, to_int, unknown
+from controlmap.sources.iac.facts import policy_document, to_bool, to_int, unknown
 from controlmap.sources.iac.terraform.build import TfBuild, TfItem, companion, finisher, primary
 from controlmap.sources.iac.terraform.expressions import JsonDocument
 from controlmap.sources.iac.terraform.mappers._common import base, first, ref_text
@@ -50,7 +52,6 @@ SPLIT_FACTS = {
     "aws_s3_bucket_ownership_controls": "object_ownership",
     "aws_s3_bucket_acl": "acl_grants",
 }
-_SET = "s3_declared"  # build.notes[_SET]: {(bucket id, fact)} set by a split resource or inline
 
 
 def parse_document(value: Any, where: str, line: int | None) -> PolicyDocument | None:
@@ -59,19 +60,31 @@ def parse_document(value: Any, where: str, line: int | None) -> PolicyDocument |
         return None
     if isinstance(value, ResourceRef):
         return None
-    if isinstance(value, Unresolved):
-        value = value.placeholder
+    holes: tuple[str, ...] = ()
+    if isinstance(value, Unresolved):  # a heredoc or template with interpolations: its text
+        text = value.placeholder or ""
+        if not value.partial or not text.lstrip().startswith("{"):
+            return None
+        holes = value.holes
+        try:
+            value = json.loads(text)
+        except ValueError:
+            return None
     if isinstance(value, JsonDocument):
         value = dict(value)
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):  # parse_policy says what is wrong with it
+            value = json.loads(value)
     try:
-        return parse_policy(policy_text(value))
+        return policy_document(value, holes)
     except PolicyParseError as exc:
         raise IacError(f"{where} is not a valid policy: {exc}", line=line) from None
 
 
 def _declared(build: TfBuild) -> set[tuple[str, str]]:
-    found: set[tuple[str, str]] = build.notes.setdefault(_SET, set())
-    return found
+    """(bucket id, fact) set inline or by a split resource: no default, no unknown from a split
+    resource whose bucket cannot be resolved."""
+    return build.declared
 
 
 def canned_grants(acl: str) -> list[AclGrant] | None:
@@ -84,11 +97,9 @@ def canned_grants(acl: str) -> list[AclGrant] | None:
 @primary("aws_s3_bucket")
 def bucket(item: TfItem, build: TfBuild) -> list[Resource]:
     name = item.get("bucket")
-    fields = base(item, build, name if isinstance(name, str) else None)
+    fields = base(item, build, name)
     fields["id"] = f"arn:aws:s3:::{fields['name']}"  # buckets are identified by ARN, as in a live scan
     model = S3Bucket(**fields)
-    if isinstance(name, Unresolved):
-        model.unknown["name"] = f"bucket depends on {name.depends_on}"
     declared = _declared(build)
     # Inline (provider v3) settings; split resources override them later.
     acl = item.get("acl")
@@ -106,7 +117,10 @@ def bucket(item: TfItem, build: TfBuild) -> list[Resource]:
         else:
             model.versioning = "Enabled" if enabled else "Disabled"
         mfa = to_bool(versioning.get("mfa_delete"))
-        model.mfa_delete = bool(mfa) if not isinstance(mfa, Unresolved) else None
+        if isinstance(mfa, Unresolved):
+            unknown(model, "mfa_delete", "versioning.mfa_delete", mfa)
+        else:
+            model.mfa_delete = bool(mfa)
         declared.update({(model.id, "versioning"), (model.id, "mfa_delete")})
     logging = first(item.get("logging"))
     if isinstance(logging, dict):
@@ -181,10 +195,23 @@ def _logging(model: S3Bucket, target: Any, prefix: Any, build: TfBuild, item: Tf
     linked = build.target(target, S3Bucket, item=item) if target is not None else None
     if linked is not None:
         name: Any = linked.name
+    elif isinstance(target, str) and "name" in model.unknown:
+        # A bucket named literally may be this one, whose own name is not known.
+        unknown(
+            model,
+            "logging",
+            "target_bucket",
+            f"{target!r}, which may be this bucket ({model.unknown['name']})",
+        )
+        return
     elif isinstance(target, str):
         name = target
+    elif isinstance(target, Unresolved) and not target.exact:
+        # Which bucket receives the logs decides S3-06 (not the bucket itself).
+        unknown(model, "logging", "target_bucket", target)
+        return
     elif isinstance(target, Unresolved):
-        name = target.placeholder or f"(the bucket named by {target.depends_on})"
+        name = target.placeholder
     else:
         name = f"(the bucket {ref_text(target)})" if target is not None else None
     model.logging = BucketLogging(
@@ -211,12 +238,13 @@ def _object_lock(model: S3Bucket, enabled: Any, config: Any, prop: str) -> None:
 
 
 def _target(item: TfItem, build: TfBuild) -> S3Bucket | None:
-    value = item.get("bucket")
-    found = build.target(value, S3Bucket, item=item)
-    if found is None and not isinstance(value, str):
-        build.note_unlinked(SPLIT_FACTS[item.type], item)
-    elif found is not None:
-        _declared(build).add((found.id, SPLIT_FACTS[item.type]))
+    """The bucket a split resource configures. One whose bucket cannot be resolved makes its
+    setting unknown on every bucket it may configure that no other resource sets."""
+    fact = SPLIT_FACTS[item.type]
+    facts = (fact, "mfa_delete") if fact == "versioning" else (fact,)
+    found = build.link(item, item.get("bucket"), S3Bucket, facts)
+    if found is not None:
+        _declared(build).update((found.id, f) for f in facts)
     return found
 
 
@@ -255,7 +283,10 @@ def versioning(item: TfItem, build: TfBuild) -> None:
     else:
         model.versioning = str(status or "Disabled")
     mfa = config.get("mfa_delete") if isinstance(config, dict) else None
-    model.mfa_delete = None if isinstance(mfa, Unresolved) else mfa == "Enabled"
+    if isinstance(mfa, Unresolved):
+        unknown(model, "mfa_delete", f"{item.address}.versioning_configuration.mfa_delete", mfa)
+    else:
+        model.mfa_delete = mfa == "Enabled"
     _declared(build).add((model.id, "mfa_delete"))
 
 
@@ -327,6 +358,7 @@ def block_list_of(value: Any, name: str) -> list[dict[str, Any]]:
     if not isinstance(value, dict):
         return []
     inner = value.get(name)
+    inner = [inner] if isinstance(inner, dict) else inner  # one block written as an object (JSON syntax)
     return [x for x in inner if isinstance(x, dict)] if isinstance(inner, list) else []
 
 
@@ -337,16 +369,7 @@ def _defaults(build: TfBuild) -> None:
         for fact, default in _DEFAULTS.items():
             if getattr(model, fact) is not None or fact in model.unknown or (model.id, fact) in declared:
                 continue
-            pending = build.unlinked.get(fact)
-            if pending:
-                unknown(
-                    model,
-                    fact,
-                    fact.replace("_", " "),
-                    f"{', '.join(pending)} (its bucket cannot be resolved)",
-                )
-            else:
-                setattr(model, fact, default())
+            setattr(model, fact, default())
 
 
 _DEFAULTS: dict[str, Any] = {
