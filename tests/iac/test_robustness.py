@@ -255,3 +255,37 @@ def test_a_tfvars_file_given_alone_scans_its_root_module(tmp_path: Path) -> None
         assert problems == [] and [(u.framework, u.path) for u in units] == [(Framework.TERRAFORM, tmp_path)]
     (tmp_path / "main.tf").unlink()
     assert discover([tmp_path / "terraform.tfvars"]) == ([], [])  # no module there: nothing to scan
+
+
+def test_unreadable_files_and_directories_in_a_walk_are_reported(
+    scan: Scan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A template the walk cannot open, or a directory it cannot list, may hold anything: it is
+    named as not scanned instead of being passed over (the tests run as root, where chmod 000 does
+    not stop a read, so the refusals are simulated)."""
+    template = "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  B:\n    Type: AWS::S3::Bucket\n"
+    (tmp_path / "ok.yaml").write_text(template)
+    (tmp_path / "secret.yaml").write_text(template)
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "locked" / "inner.yaml").write_text(template)
+    real_open, real_scandir = Path.open, os.scandir
+
+    def refusing_open(self: Path, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        if self.name == "secret.yaml":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)  # type: ignore[call-overload]
+
+    def refusing_scandir(path: object = "."):  # type: ignore[no-untyped-def]
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "open", refusing_open)
+    monkeypatch.setattr(os, "scandir", refusing_scandir)
+    result = scan(str(tmp_path))
+    assert [Path(u).name for u in result.units] == ["ok.yaml"]
+    assert sorted((Path(p.file).name, p.code, p.message) for p in result.problems) == [
+        ("locked", "io", "cannot read: Permission denied; not scanned"),
+        ("secret.yaml", "io", "cannot read: Permission denied; not scanned"),
+    ]
+    assert sniff(tmp_path / "secret.yaml") is None  # outside a walk, an unreadable file is no template

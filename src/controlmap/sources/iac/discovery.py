@@ -85,12 +85,21 @@ def _skip_dir(name: str, parent: Path) -> bool:
     return (parent / name / "pyvenv.cfg").exists()
 
 
-def sniff(path: Path) -> Framework | None:
-    """What a YAML/JSON file is, from its first bytes; None for anything else."""
+def _io_problem(path: Path, exc: OSError) -> IacProblem:
+    return IacProblem(display_path(path), f"cannot read: {exc.strerror or exc}; not scanned", code="io")
+
+
+def sniff(path: Path, *, strict: bool = False) -> Framework | None:
+    """What a YAML/JSON file is, from its first bytes; None for anything else.
+
+    A file that cannot be read is None, or with ``strict`` raises the OSError.
+    """
     try:
         with path.open("rb") as handle:
             head = handle.read(SNIFF_BYTES)
     except OSError:
+        if strict:
+            raise
         return None
     wide = utf16_encoding(head)
     if wide is not None:
@@ -136,7 +145,12 @@ def discover(paths: list[Path], framework: Framework | None = None) -> tuple[lis
         if not path.is_dir():
             problems.append(IacProblem(str(path), "not a regular file or directory", code="usage"))
             continue
-        for root, dirs, files in os.walk(path):
+
+        def walk_error(exc: OSError, path: Path = path) -> None:
+            where = Path(exc.filename) if exc.filename else path
+            problems.append(_io_problem(where, exc))
+
+        for root, dirs, files in os.walk(path, onerror=walk_error):
             root_path = Path(root)
             dirs[:] = sorted(d for d in dirs if not _skip_dir(d, root_path))
             if any(f.endswith((".tf", ".tf.json")) for f in files):
@@ -147,7 +161,12 @@ def discover(paths: list[Path], framework: Framework | None = None) -> tuple[lis
                 file_path = root_path / name
                 if not file_path.is_file():
                     continue  # sockets, FIFOs, broken links: reading them could block or fail
-                kind = sniff(file_path)
+                try:
+                    kind = sniff(file_path, strict=True)
+                except OSError as exc:
+                    # Whether it is a template cannot be told; saying nothing would pass it silently.
+                    problems.append(_io_problem(file_path, exc))
+                    continue
                 if kind is not None:
                     add(Unit(kind, file_path, display_path(file_path)))
     for directory in _terraform_roots(tf_dirs):
