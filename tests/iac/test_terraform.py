@@ -242,7 +242,36 @@ def test_registry_modules_fetched_by_terraform_init(tmp_path: Path) -> None:
     result = read_root(tmp_path, "root")
     bucket = resource(result, "module.bucket.aws_s3_bucket.this")
     assert bucket.name == "acme-from-registry"
-    assert result.problems == []
+    # The git module was not fetched: its resources are not scanned, and the scan says so.
+    assert [(p.message, p.line, p.code) for p in result.problems] == [
+        (
+            "module.other: source git::https://example.com/x.git is not fetched (run terraform init),"
+            " so the resources it creates are not scanned",
+            6,
+            "module",
+        )
+    ]
+
+
+def test_a_root_of_unfetched_registry_modules_is_not_a_clean_result(scan: Scan, tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        'module "site" {\n  source  = "terraform-aws-modules/s3-bucket/aws"\n'
+        '  acl     = "public-read"\n}\n'
+        'module "inner" {\n  source = "./inner"\n}\n'
+    )
+    (tmp_path / "inner").mkdir()
+    (tmp_path / "inner" / "main.tf").write_text(
+        'module "vpc" {\n  count  = 2\n  source = "terraform-aws-modules/vpc/aws"\n}\n'
+    )
+    result = scan(str(tmp_path))
+    assert result.resource_count == 0
+    assert [(p.file.rsplit("/", 2)[-2:], p.line, p.code) for p in result.problems] == [
+        ([tmp_path.name, "main.tf"], 1, "module"),
+        (["inner", "main.tf"], 1, "module"),
+    ]
+    assert "module.inner.module.vpc: source terraform-aws-modules/vpc/aws is not fetched" in (
+        result.problems[1].message
+    )
 
 
 def test_var_option_values(scan: Scan) -> None:

@@ -22,7 +22,7 @@ class IacProblem:
     file: str
     message: str
     line: int | None = None
-    code: str = "parse"  # parse | encoding | size | binary | io | reference | suppression | usage
+    code: str = "parse"  # parse | encoding | size | binary | io | reference | module | suppression | usage
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file

@@ -461,6 +461,19 @@ class ModuleContext:
                     if isinstance(region, str):
                         self.config.region = region
 
+    def _report_remote(self, name: str, source: object, tf: Any) -> None:
+        """A registry or git module ``terraform init`` has not fetched: its resources are not scanned,
+        which must not read as a clean result."""
+        block = tf.blocks.get(("module", name))
+        shown = source if isinstance(source, str) else "(unknown source)"
+        self.config.problem(
+            tf.display,
+            f"{self.prefix}module.{name}: source {shown} is not fetched (run terraform init), "
+            "so the resources it creates are not scanned",
+            block.line_start if block else None,
+            "module",
+        )
+
     def load_children(self) -> None:
         for name, (spec, tf) in self.module_calls.items():
             source = spec.get("source")
@@ -472,6 +485,7 @@ class ModuleContext:
                 child_dir = self.config.installed_modules[call_key]  # fetched by terraform init
             else:
                 self.remote_modules.add(name)
+                self._report_remote(name, source_text, tf)
                 continue
             block = tf.blocks.get(("module", name))
             refused = (
