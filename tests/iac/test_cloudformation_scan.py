@@ -173,6 +173,30 @@ def test_condition_on_a_companion_is_named(scan: Scan) -> None:
     assert finding(prod.findings, "Bucket", "s3_bucket_tls_required").status is Status.PASS
 
 
+def test_a_control_failing_in_every_branch_names_no_condition(scan: Scan, tmp_path: Path) -> None:
+    """A policy only when IsPublic is true: TLS is not required in either branch (in different
+    words), so no condition is why, and none is named; a branch-dependent failure still is."""
+    template = tmp_path / "site.yaml"
+    template.write_text(
+        "AWSTemplateFormatVersion: '2010-09-09'\n"
+        "Parameters:\n  Public:\n    Type: String\n    AllowedValues: ['true', 'false']\n"
+        "Conditions:\n  IsPublic: !Equals [!Ref Public, 'true']\n"
+        "Resources:\n"
+        "  Site:\n    Type: AWS::S3::Bucket\n    Properties:\n"
+        "      VersioningConfiguration:\n        Status: !If [IsPublic, Suspended, Enabled]\n"
+        "  SitePolicy:\n    Type: AWS::S3::BucketPolicy\n    Condition: IsPublic\n    Properties:\n"
+        "      Bucket: !Ref Site\n      PolicyDocument:\n        Statement:\n"
+        "          - Effect: Allow\n            Principal: {AWS: arn:aws:iam::111122223333:root}\n"
+        "            Action: s3:GetObject\n            Resource: !Sub '${Site.Arn}/*'\n"
+    )
+    result = scan(str(template))
+    tls = finding(result.findings, "Site", "s3_bucket_tls_required")
+    assert tls.status is Status.FAIL
+    assert not tls.reason.startswith("when "), tls.reason
+    versioning = finding(result.findings, "Site", "s3_bucket_versioning_enabled")
+    assert versioning.reason.startswith("when condition IsPublic is true (Public='true'): ")
+
+
 def test_cdk_construct_path_is_shown(scan: Scan, tmp_path: Path) -> None:
     template = tmp_path / "App.template.json"
     template.write_text(

@@ -152,7 +152,9 @@ def merge_variants(per_variant: list[tuple[list[Finding], Variant]]) -> list[Fin
         worst = [(f, label) for f, label in entries if _SEVERITY_OF_STATUS.get(f.status, 9) == worst_rank]
         finding, label = worst[0]
         distinct = {(f.status, f.reason) for f, _ in entries}
-        if label and (len(distinct) > 1 or len(entries) < total):
+        # Naming branches says why it fails; when every branch fails (in words that may differ),
+        # no condition is why, and "when IsPublic is true or IsPublic is false" would only mislead.
+        if label and len(worst) < total and (len(distinct) > 1 or len(entries) < total):
             shown = describe_branches([lbl for _, lbl in worst if lbl])
             finding = finding.model_copy(update={"reason": f"when {shown}: {finding.reason}"})
         merged.append(finding)
