@@ -245,3 +245,19 @@ def test_identical_branches_are_evaluated_once(
     assert finding(result.findings, "Bucket", "s3_bucket_versioning_enabled").reason.startswith(
         "versioning is"
     )
+
+
+def test_reasons_name_other_resources_by_their_address(scan: Scan, tmp_path: Path) -> None:
+    template = tmp_path / "db.yaml"
+    template.write_text(
+        "Resources:\n"
+        "  Sg:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: db\n"
+        "      SecurityGroupIngress:\n"
+        "        - {IpProtocol: tcp, FromPort: 5432, ToPort: 5432, CidrIp: 0.0.0.0/0}\n"
+        "  Db:\n    Type: AWS::RDS::DBInstance\n    Properties:\n      Engine: postgres\n"
+        "      DBInstanceClass: db.t3.micro\n      VPCSecurityGroups: [!GetAtt Sg.GroupId]\n"
+    )
+    result = scan(str(template))
+    port = [f for f in result.findings if f.resource_name == "Db" and f.control_id == "RDS-04"]
+    assert port and all(f"{template}#" not in f.reason for f in port)
+    assert any("Sg tcp/5432 from 0.0.0.0/0" in f.reason for f in port), [f.reason for f in port]

@@ -85,7 +85,17 @@ def evaluate_unit(
             findings = _declared_only(findings, variant)
             evaluated[fingerprint] = findings
         per_variant.append((findings, variant))
-    return merge_variants(per_variant)
+    return _readable_ids(merge_variants(per_variant), result.path)
+
+
+def _readable_ids(findings: list[Finding], unit: str) -> list[Finding]:
+    """Reasons name other resources of the unit by the address users write (``aws_kms_key.data``,
+    ``Sg``), not by the internal id that prefixes the unit's path (``/ci/runner/infra#Sg``)."""
+    prefix = f"{unit}#"
+    return [
+        f.model_copy(update={"reason": f.reason.replace(prefix, "")}) if prefix in (f.reason or "") else f
+        for f in findings
+    ]
 
 
 PSEUDO_TYPES = frozenset({AwsAccount.resource_type, AwsRegion.resource_type})
