@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from controlmap.checks.registry import Status
-from controlmap.sources.iac.common import MAX_FILE_BYTES
+from controlmap.sources.iac.common import MAX_FILE_BYTES, MAX_TEMPLATE_BYTES
 from controlmap.sources.iac.discovery import Framework, discover, sniff
 from controlmap.sources.iac.scan import IacScan
 
@@ -110,6 +110,20 @@ def test_huge_file_is_refused_with_its_size(scan: Scan, tmp_path: Path) -> None:
     result = scan(str(big))
     assert len(result.problems) == 1
     assert "50.0 MB" in result.problems[0].message and result.problems[0].code == "size"
+
+
+def test_a_template_over_cloudformations_limit_is_named_not_read(scan: Scan, tmp_path: Path) -> None:
+    """CloudFormation refuses templates over 1 MB; reading a 14 MB one took minutes and ~3 GB of
+    memory, so a template over the limit is one size problem and the other files are scanned."""
+    big = tmp_path / "big.yaml"
+    resources = "".join(f"  B{i}:\n    Type: AWS::S3::Bucket\n" for i in range(40_000))
+    big.write_text(f"AWSTemplateFormatVersion: '2010-09-09'\nResources:\n{resources}")
+    assert MAX_TEMPLATE_BYTES < big.stat().st_size < MAX_FILE_BYTES
+    (tmp_path / "small.yaml").write_text("Resources:\n  B:\n    Type: AWS::S3::Bucket\n")
+    result = scan(str(tmp_path))
+    assert [(Path(p.file).name, p.code) for p in result.problems] == [("big.yaml", "size")]
+    assert "CloudFormation refuses templates over 1 MB" in result.problems[0].message
+    assert {f.resource_name for f in result.findings} == {"B"}
 
 
 def test_discovery_recognises_files_by_content_and_skips_caches(tmp_path: Path) -> None:

@@ -11,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-MAX_FILE_BYTES = 20 * 1024 * 1024  # templates over 20 MB are refused (CloudFormation's own limit is 1 MB)
+MAX_FILE_BYTES = 20 * 1024 * 1024  # plans and other inputs over 20 MB are refused
+# CloudFormation refuses a template over 1 MB (the limit of a template in S3), and reading one
+# costs about 200 MB of memory per MB of YAML, so a bigger file is named instead of read.
+MAX_TEMPLATE_BYTES = 1024 * 1024
 MAX_NODES = 2_000_000  # guards against alias/reference expansion bombs
 
 
@@ -42,15 +45,16 @@ class IacError(Exception):
         return IacProblem(file, self.message, self.line, self.code)
 
 
-def read_text(path: Path, *, limit: int = MAX_FILE_BYTES) -> str:
-    """A file's text, or IacError: too large, binary, not UTF-8 (with the line of the bad byte)."""
+def read_text(path: Path, *, limit: int = MAX_FILE_BYTES, why: str = "") -> str:
+    """A file's text, or IacError: too large (``why`` says why the limit is what it is), binary,
+    not UTF-8 (with the line of the bad byte)."""
     try:
         size = path.stat().st_size
     except OSError as exc:
         raise IacError(f"cannot read file: {exc.strerror or exc}", code="io") from None
     if size > limit:
         raise IacError(
-            f"file is {size / 1_048_576:.1f} MB; files over {limit // 1_048_576} MB are not scanned",
+            f"file is {size / 1_048_576:.1f} MB; files over {limit // 1_048_576} MB are not scanned{why}",
             code="size",
         )
     try:

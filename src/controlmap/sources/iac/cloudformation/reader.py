@@ -27,7 +27,7 @@ from controlmap.sources.iac.cloudformation.template import (
     references,
 )
 from controlmap.sources.iac.cloudformation.yaml_loader import load_yaml
-from controlmap.sources.iac.common import IacError, IacProblem, read_text
+from controlmap.sources.iac.common import MAX_TEMPLATE_BYTES, IacError, IacProblem, read_text
 from controlmap.sources.iac.unit import Branch, UnitResult, Variant
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,9 @@ def load_document(text: str) -> Any:
 def read_template(path: Path, display: str, given: dict[str, str] | None = None) -> UnitResult:
     result = UnitResult(path=display, kind=SourceKind.CLOUDFORMATION)
     try:
-        document = load_document(read_text(path))
+        document = load_document(
+            read_text(path, limit=MAX_TEMPLATE_BYTES, why=" (CloudFormation refuses templates over 1 MB)")
+        )
         if not looks_like_cloudformation(document):
             raise IacError(
                 "not a CloudFormation template (no AWSTemplateFormatVersion or Resources with AWS:: types)"
