@@ -508,6 +508,37 @@ def test_instance_volumes_are_judged_in_cloudformation(scan_files: ScanFiles) ->
     assert plain.status is Status.UNKNOWN and "AMI's snapshot" in plain.reason
 
 
+def test_an_unknown_size_or_key_does_not_hide_an_instance_volume(scan_files: ScanFiles) -> None:
+    """A size, key or snapshot given at deploy time left every volume of the instance unjudged (no
+    finding at all, so an unencrypted volume passed silently); only an unknown mapping is unknown."""
+    result = scan_files(
+        {
+            "stack.yaml": """
+    AWSTemplateFormatVersion: "2010-09-09"
+    Parameters:
+      DataSize: {Type: Number}
+      Mappings: {Type: String}
+    Resources:
+      Web:
+        Type: AWS::EC2::Instance
+        Properties:
+          ImageId: ami-12345678
+          BlockDeviceMappings:
+            - DeviceName: /dev/xvda
+              Ebs: {Encrypted: true, KmsKeyId: !ImportValue shared-ebs-key}
+            - DeviceName: /dev/sdf
+              Ebs: {VolumeSize: !Ref DataSize, Encrypted: false}
+            - DeviceName: /dev/sdg
+              Ebs: !Ref Mappings
+    """
+        }
+    )
+    assert by_address(result.findings, "Web (/dev/xvda)", "ec2_volume_encrypted").status is Status.PASS
+    assert by_address(result.findings, "Web (/dev/sdf)", "ec2_volume_encrypted").status is Status.FAIL
+    hidden = by_address(result.findings, "Web (BlockDeviceMappings[2])", "ec2_volume_encrypted")
+    assert hidden.status is Status.UNKNOWN and "parameter Mappings" in hidden.reason
+
+
 def test_instance_volumes_are_judged_in_terraform(scan_files: ScanFiles) -> None:
     result = scan_files({"main.tf": INSTANCE_TF})
     status = {

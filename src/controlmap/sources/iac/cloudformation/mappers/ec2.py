@@ -401,14 +401,26 @@ def instance(item: CfnItem, build: CfnBuild) -> list[Resource]:
 _ENCRYPT_FIX = "set Ebs Encrypted: true in the instance's BlockDeviceMappings"
 
 
+def _unknown_volume(model: Instance, device: str, value: Any) -> Resource:
+    return attached_volume(model, device, value, None, root=False, from_snapshot=False, fix=_ENCRYPT_FIX)
+
+
 def _instance_volumes(model: Instance, props: dict[str, Any], build: CfnBuild) -> list[Resource]:
     """The EBS volumes the instance creates: its block device mappings, else its root volume
     (unless a launch template gives them: that template is judged on its own)."""
     mappings = props.get("BlockDeviceMappings")
-    missing = first_unresolved(mappings)
     volumes: list[Resource] = []
-    for index, entry in enumerate(as_list(mappings) if missing is None else []):
+    if isinstance(mappings, Unresolved):
+        # Which volumes the instance gets is not known: one volume stands for them, unknown.
+        return [_unknown_volume(model, "BlockDeviceMappings", mappings)]
+    for index, entry in enumerate(as_list(mappings)):
         ebs = entry.get("Ebs") if isinstance(entry, dict) else None
+        if isinstance(entry, Unresolved) or isinstance(ebs, Unresolved):
+            # An unknown part elsewhere in a mapping (a size, a key, a snapshot given at deploy time)
+            # leaves its volume's encryption as declared; only an unknown mapping hides it.
+            hidden = entry if isinstance(entry, Unresolved) else ebs
+            volumes.append(_unknown_volume(model, f"BlockDeviceMappings[{index}]", hidden))
+            continue
         if not isinstance(ebs, dict):
             continue  # an instance store or NoDevice mapping
         device = text(entry.get("DeviceName")) or f"BlockDeviceMappings[{index}]"
@@ -424,7 +436,7 @@ def _instance_volumes(model: Instance, props: dict[str, Any], build: CfnBuild) -
                 fix=_ENCRYPT_FIX,
             )
         )
-    if not volumes and missing is None and "LaunchTemplate" not in props:
+    if not volumes and "LaunchTemplate" not in props:
         volumes.append(
             attached_volume(model, "root volume", None, None, root=True, from_snapshot=True, fix=_ENCRYPT_FIX)
         )
