@@ -68,3 +68,76 @@ def test_not_a_plan(tmp_path: Path) -> None:
     path.write_text('{"format_version": "1.0"}')
     result = read_plan(path, "x.json")
     assert result.variants == [] and "not a Terraform plan" in result.problems[0].message
+
+
+def _bucket_plan(actions: list[str], *, with_block: bool = False) -> dict[str, object]:
+    resources: list[dict[str, object]] = [
+        {
+            "address": "aws_s3_bucket.legacy",
+            "mode": "managed",
+            "type": "aws_s3_bucket",
+            "name": "legacy",
+            "values": {"bucket": "acme-legacy", "acl": "public-read"},
+        },
+    ]
+    changes: list[dict[str, object]] = [
+        {
+            "address": "aws_s3_bucket.legacy",
+            "mode": "managed",
+            "type": "aws_s3_bucket",
+            "name": "legacy",
+            "change": {"actions": actions, "after_unknown": {}},
+        },
+    ]
+    if with_block:
+        flags = dict.fromkeys(
+            ("block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets"),
+            True,
+        )
+        resources.append(
+            {
+                "address": "aws_s3_bucket_public_access_block.legacy",
+                "mode": "managed",
+                "type": "aws_s3_bucket_public_access_block",
+                "name": "legacy",
+                "values": {"bucket": "acme-legacy", **flags},
+            }
+        )
+    return {
+        "format_version": "1.2",
+        "planned_values": {"root_module": {"resources": resources}},
+        "resource_changes": changes,
+    }
+
+
+def test_a_bucket_the_plan_keeps_does_not_get_new_bucket_defaults(tmp_path: Path) -> None:
+    """Block Public Access and BucketOwnerEnforced are S3's defaults for buckets created since
+    April 2023. A bucket the plan keeps (no-op) or updates exists already, perhaps from 2019 with a
+    public-read ACL: those settings are unknown unless the configuration declares them."""
+    path = tmp_path / "plan.json"
+    for actions in (["no-op"], ["update"]):
+        path.write_text(json.dumps(_bucket_plan(actions)))
+        bucket = resource(read_plan(path, "plan.json"), "aws_s3_bucket.legacy")
+        assert bucket.public_access_block is None  # type: ignore[attr-defined]
+        assert bucket.object_ownership is None  # type: ignore[attr-defined]
+        assert "already exists" in bucket.unknown["public_access_block"]
+        assert "April 2023" in bucket.unknown["object_ownership"]
+    for actions in (["create"], ["delete", "create"]):  # a new bucket gets today's defaults
+        path.write_text(json.dumps(_bucket_plan(actions)))
+        bucket = resource(read_plan(path, "plan.json"), "aws_s3_bucket.legacy")
+        assert bucket.object_ownership == "BucketOwnerEnforced"  # type: ignore[attr-defined]
+        assert bucket.public_access_block is not None  # type: ignore[attr-defined]
+    path.write_text(json.dumps(_bucket_plan(["no-op"], with_block=True)))
+    declared = resource(read_plan(path, "plan.json"), "aws_s3_bucket.legacy")
+    assert declared.public_access_block is not None  # type: ignore[attr-defined]
+    assert declared.public_access_block.block_public_acls  # type: ignore[attr-defined]
+
+
+def test_an_existing_bucket_in_a_plan_is_unknown_for_s3_01_not_a_pass(scan: Scan, tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(_bucket_plan(["no-op"])))
+    result = scan(str(path))
+    block = finding(result.findings, "aws_s3_bucket.legacy", "s3_bucket_public_access_blocked")
+    assert block.status is Status.UNKNOWN and "already exists" in block.reason
+    acl = finding(result.findings, "aws_s3_bucket.legacy", "s3_bucket_acl_not_public")
+    assert acl.status is not Status.PASS

@@ -94,6 +94,10 @@ def finisher(func: Finisher) -> Finisher:
     return func
 
 
+# build.notes key: the addresses of resources a plan keeps or updates in place (they exist already).
+EXISTING = "existing"
+
+
 class TfBuild(Linker):
     def __init__(self, unit: str, items: list[TfItem], region: str | None = None):
         self.unit = unit

@@ -16,7 +16,7 @@ from typing import Any
 from controlmap.resources.base import SourceKind, SourceRef
 from controlmap.sources.iac.common import IacError, IacProblem, ResourceRef, Unresolved, read_text
 from controlmap.sources.iac.terraform import mappers  # noqa: F401  (registers the mappers)
-from controlmap.sources.iac.terraform.build import TfBuild, TfItem
+from controlmap.sources.iac.terraform.build import EXISTING, TfBuild, TfItem
 from controlmap.sources.iac.unit import UnitResult, Variant
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,7 @@ def read_plan(path: Path, display: str) -> UnitResult:
         items = list(_items(plan, display))
         region = _region(plan)
         build = TfBuild(display, items, region)
+        build.notes[EXISTING] = _existing(plan)
         resources = build.run()
         result.problems.extend(build.problems)
         result.variants.append(Variant(resources))
@@ -53,6 +54,17 @@ def read_plan(path: Path, display: str) -> UnitResult:
             )
         )
     return result
+
+
+def _existing(plan: dict[str, Any]) -> set[str]:
+    """Addresses the plan keeps or updates in place: resources that already exist, so what AWS
+    gives a new resource by default is not what they have."""
+    out: set[str] = set()
+    for change in plan.get("resource_changes") or []:
+        actions = (change.get("change") or {}).get("actions") if isinstance(change, dict) else None
+        if isinstance(actions, list) and actions and "create" not in actions and "delete" not in actions:
+            out.add(str(change.get("address")))
+    return out
 
 
 def _region(plan: dict[str, Any]) -> str | None:

@@ -28,7 +28,7 @@ from controlmap.resources.s3 import (
 )
 from controlmap.sources.iac.common import IacError, ResourceRef, Unresolved, first_unresolved
 from controlmap.sources.iac.facts import policy_document, to_bool, to_int, unknown
-from controlmap.sources.iac.terraform.build import TfBuild, TfItem, companion, finisher, primary
+from controlmap.sources.iac.terraform.build import EXISTING, TfBuild, TfItem, companion, finisher, primary
 from controlmap.sources.iac.terraform.expressions import JsonDocument
 from controlmap.sources.iac.terraform.mappers._common import base, first, ref_text
 
@@ -365,11 +365,30 @@ def block_list_of(value: Any, name: str) -> list[dict[str, Any]]:
 @finisher
 def _defaults(build: TfBuild) -> None:
     declared = _declared(build)
+    existing = build.notes.get(EXISTING) or set()
     for model in build.all(S3Bucket):
         for fact, default in _DEFAULTS.items():
             if getattr(model, fact) is not None or fact in model.unknown or (model.id, fact) in declared:
                 continue
+            if fact in _NEW_BUCKET_DEFAULTS and model.source is not None and model.source.address in existing:
+                model.unknown[fact] = _NEW_BUCKET_DEFAULTS[fact]
+                continue
             setattr(model, fact, default())
+
+
+# Defaults S3 gives only buckets created since April 2023. A bucket a plan keeps or updates in place
+# already exists, and the provider's aws_s3_bucket does not read these settings back.
+_NEW_BUCKET_DEFAULTS = {
+    "public_access_block": (
+        "the bucket already exists (the plan keeps or updates it) and no aws_s3_bucket_public_access_block "
+        "declares its Block Public Access, which is on by default only for buckets created since April 2023"
+    ),
+    "object_ownership": (
+        "the bucket already exists (the plan keeps or updates it) and no aws_s3_bucket_ownership_controls "
+        "declares its Object Ownership, which is BucketOwnerEnforced by default only for buckets created "
+        "since April 2023"
+    ),
+}
 
 
 _DEFAULTS: dict[str, Any] = {
