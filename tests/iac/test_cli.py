@@ -234,3 +234,13 @@ def test_store_is_opt_in_and_no_store_is_accepted(tmp_path: Path) -> None:
     assert listing.exit_code == 0, listing.output
     scans = json.loads(listing.output)
     assert [s["kind"] for s in scans] == ["iac"]
+
+
+def test_console_status_column_never_runs_into_the_severity(tmp_path: Path) -> None:
+    key = tmp_path / "key.yaml"
+    key.write_text(
+        "Resources:\n  Key:\n    Type: AWS::KMS::Key\n    Properties:\n      EnableKeyRotation: true\n"
+    )
+    _, out = invoke(str(key), "--show-passed", "--no-fix")
+    statuses = [line.split()[0] for line in out.splitlines() if line.startswith("  ") and "line " in line]
+    assert "NOT_APPLICABLE" in statuses  # a status as long as NOT_APPLICABLE is followed by a space

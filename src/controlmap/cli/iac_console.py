@@ -132,7 +132,7 @@ def _finding(
             f"-{source.line_end}" if source.line_end and source.line_end != source.line_start else ""
         )
     head = Text("  ")
-    head.append(f"{finding.status.value:<11}", style=STATUS_STYLE.get(finding.status, ""))
+    head.append(f"{finding.status.value:<10} ", style=STATUS_STYLE.get(finding.status, ""))
     head.append(f"{finding.severity.value:<9}", style=SEVERITY_STYLE.get(finding.severity.value, ""))
     head.append(f"{finding.control_id:<10}", style="bold")
     head.append(_clean(finding.resource_name))
