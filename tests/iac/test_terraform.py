@@ -340,3 +340,85 @@ def test_a_module_calling_itself_is_reported_and_the_directory_still_scanned(
         ("module.me: source ./ is the calling module itself", 1)
     ]
     assert any(f.source is not None and f.source.address == "aws_s3_bucket.b" for f in result.findings)
+
+
+OPTIONAL_ROOT = """
+variable "buckets" {
+  type = map(object({
+    versioning = optional(bool, true)
+    tags       = optional(map(string), {})
+  }))
+  default = {
+    logs = {}
+    site = { versioning = false }
+  }
+}
+resource "aws_s3_bucket" "this" {
+  for_each = var.buckets
+  bucket   = "acme-${each.key}"
+}
+resource "aws_s3_bucket_versioning" "this" {
+  for_each = { for k, v in var.buckets : k => v if v.versioning }
+  bucket   = aws_s3_bucket.this[each.key].id
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+module "archive" {
+  source  = "./archive"
+  buckets = [{ name = "acme-archive" }]
+}
+"""
+
+OPTIONAL_MODULE = """
+variable "buckets" {
+  type = list(object({ name = string, versioning = optional(bool, true) }))
+}
+resource "aws_s3_bucket" "b" {
+  count  = length(var.buckets)
+  bucket = var.buckets[count.index].name
+}
+resource "aws_s3_bucket_versioning" "b" {
+  count  = length(var.buckets)
+  bucket = aws_s3_bucket.b[count.index].id
+  versioning_configuration {
+    status = var.buckets[count.index].versioning ? "Enabled" : "Suspended"
+  }
+}
+"""
+
+
+def test_optional_attribute_defaults_of_a_variable_type_apply(scan: Scan, tmp_path: Path) -> None:
+    """``optional(bool, true)`` fills what an object leaves out: a bucket whose entry is ``{}`` is
+    versioned, not a FAIL, in defaults, tfvars and module inputs alike."""
+    (tmp_path / "main.tf").write_text(OPTIONAL_ROOT)
+    (tmp_path / "archive").mkdir()
+    (tmp_path / "archive" / "main.tf").write_text(OPTIONAL_MODULE)
+
+    def versioning(result: IacScan) -> dict[str, Status]:
+        return {
+            f.resource_name: f.status for f in result.findings if f.check_id == "s3_bucket_versioning_enabled"
+        }
+
+    assert versioning(scan(str(tmp_path))) == {
+        'aws_s3_bucket.this["logs"]': Status.PASS,
+        'aws_s3_bucket.this["site"]': Status.FAIL,
+        "module.archive.aws_s3_bucket.b[0]": Status.PASS,
+    }
+    (tmp_path / "terraform.tfvars").write_text("buckets = { data = {}, tmp = { versioning = null } }\n")
+    assert versioning(scan(str(tmp_path))) == {
+        'aws_s3_bucket.this["data"]': Status.PASS,
+        'aws_s3_bucket.this["tmp"]': Status.PASS,  # null takes the default too
+        "module.archive.aws_s3_bucket.b[0]": Status.PASS,
+    }
+
+
+def test_type_defaults_leave_other_values_alone() -> None:
+    from controlmap.sources.iac.terraform.types import type_node, with_defaults
+
+    node = type_node("${tuple([object({a = optional(number, 1)}), string])}")
+    assert with_defaults([{}, "x", "extra"], node) == [{"a": 1}, "x", "extra"]
+    assert with_defaults({"k": {}}, type_node("${map(any)}")) == {"k": {}}
+    assert with_defaults({"a": 2}, type_node("${object({a = optional(number)})}")) == {"a": 2}
+    assert with_defaults({}, type_node("${object({a = optional(number)})}")) == {}
+    assert with_defaults({}, type_node("not ( a type")) == {}

@@ -30,6 +30,7 @@ from controlmap.sources.iac.terraform.expressions import (
     to_text,
 )
 from controlmap.sources.iac.terraform.hcl import Block, TfFile, parse_file, unquote
+from controlmap.sources.iac.terraform.types import type_node, with_defaults
 
 MAX_MODULE_DEPTH = 12
 MAX_INSTANCES = 1000
@@ -630,9 +631,16 @@ class ModuleContext:
         return value
 
     def _variable(self, name: str) -> Any:
-        spec, file = self.variables.get(name, ({}, ""))
+        spec, _ = self.variables.get(name, ({}, ""))
         if name not in self.variables:
             raise ExprError(f"reference to undeclared variable var.{name}")
+        value = self._given_variable(name)
+        if isinstance(value, (dict, list)) and "type" in spec:
+            value = with_defaults(value, type_node(spec["type"]))  # optional(type, default)
+        return value
+
+    def _given_variable(self, name: str) -> Any:
+        spec, file = self.variables[name]
         if self.parent_inputs is not None:
             parent, inputs = self.parent_inputs
             if name in inputs:
