@@ -303,3 +303,16 @@ def test_unreadable_files_and_directories_in_a_walk_are_reported(
         ("secret.yaml", "io", "cannot read: Permission denied; not scanned"),
     ]
     assert sniff(tmp_path / "secret.yaml") is None  # outside a walk, an unreadable file is no template
+
+
+def test_symbolic_link_loops_are_named_and_never_followed(scan: Scan, tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").symlink_to(tmp_path / "b.yaml")
+    (tmp_path / "b.yaml").symlink_to(tmp_path / "a.yaml")
+    (tmp_path / "self").symlink_to(tmp_path, target_is_directory=True)
+    (tmp_path / "t.yaml").write_text("Resources:\n  B:\n    Type: AWS::S3::Bucket\n")
+    walked = scan(str(tmp_path))  # neither the file loop nor the directory loop is followed
+    assert [Path(u).name for u in walked.units] == ["t.yaml"] and walked.problems == []
+    named = scan(str(tmp_path / "a.yaml"))
+    assert [(p.code, p.message) for p in named.problems] == [
+        ("usage", "a symbolic link that leads nowhere (a link loop, or its target is missing)")
+    ]

@@ -137,7 +137,12 @@ def discover(paths: list[Path], framework: Framework | None = None) -> tuple[lis
 
     for path in paths:
         if not path.exists():
-            problems.append(IacProblem(str(path), "no such file or directory", code="usage"))
+            what = (
+                "a symbolic link that leads nowhere (a link loop, or its target is missing)"
+                if path.is_symlink()
+                else "no such file or directory"
+            )
+            problems.append(IacProblem(str(path), what, code="usage"))
             continue
         if path.is_file():
             _explicit_file(path, framework, add, tf_dirs, problems)
