@@ -623,3 +623,51 @@ def test_trail_key_and_log_group_given_by_variables_are_unknown(scan_text: ScanT
         finding(result.findings, "aws_cloudtrail.t", "cloudtrail_trail_cloudwatch_logs").status
         is Status.UNKNOWN
     )
+
+
+def test_a_literal_log_target_is_this_bucket_only_if_its_known_name_text_allows(
+    scan: Callable[..., IacScan], tmp_path: Path
+) -> None:
+    """A bucket named ``acme-<env>-data-<account>`` can never be ``acme-logs``: logging to it is on.
+    Only a name whose known text could match the target leaves S3-06 unknown."""
+    (tmp_path / "stack.yaml").write_text(
+        "AWSTemplateFormatVersion: '2010-09-09'\n"
+        "Parameters:\n  Env: {Type: String}\n"
+        "Resources:\n"
+        "  Data:\n    Type: AWS::S3::Bucket\n    Properties:\n"
+        "      BucketName: !Sub acme-${Env}-data-${AWS::AccountId}\n"
+        "      LoggingConfiguration: {DestinationBucketName: acme-logs}\n"
+        "  Maybe:\n    Type: AWS::S3::Bucket\n    Properties:\n"
+        "      BucketName: !Sub acme-${Env}\n"
+        "      LoggingConfiguration: {DestinationBucketName: acme-logs}\n"
+    )
+    (tmp_path / "tf").mkdir()
+    (tmp_path / "tf" / "main.tf").write_text(
+        'variable "env" {}\n'
+        'resource "aws_s3_bucket" "data" {\n  bucket = "acme-${var.env}-data"\n}\n'
+        'resource "aws_s3_bucket_logging" "data" {\n  bucket        = aws_s3_bucket.data.id\n'
+        '  target_bucket = "acme-logs"\n}\n'
+        'resource "aws_s3_bucket" "maybe" {\n  bucket = "acme-${var.env}"\n}\n'
+        'resource "aws_s3_bucket_logging" "maybe" {\n  bucket        = aws_s3_bucket.maybe.id\n'
+        '  target_bucket = "acme-logs"\n}\n'
+    )
+    result = scan(str(tmp_path))
+    status = {
+        f.resource_name: (f.status, f.reason)
+        for f in result.findings
+        if f.check_id == "s3_bucket_access_logging_enabled"
+    }
+    assert status["Data"][0] is Status.PASS
+    assert status["aws_s3_bucket.data"][0] is Status.PASS
+    for maybe in ("Maybe", "aws_s3_bucket.maybe"):
+        assert status[maybe][0] is Status.UNKNOWN and "may be this bucket" in status[maybe][1]
+
+
+def test_may_be_reads_the_known_text_of_a_name() -> None:
+    from controlmap.sources.iac.common import Unresolved, may_be
+
+    assert may_be("anything", "x")  # a known value is compared elsewhere
+    assert may_be(Unresolved("p"), "x")  # nothing known
+    assert not may_be(Unresolved("p", placeholder="acme-${Env}-data"), "acme-logs")
+    assert may_be(Unresolved("p", placeholder="acme-${Env}"), "acme-logs")
+    assert not may_be(Unresolved("p", placeholder="<own account>-x"), "logs")

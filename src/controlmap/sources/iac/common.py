@@ -8,6 +8,7 @@ goes on.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -199,3 +200,20 @@ def first_unresolved(value: object, _depth: int = 0) -> Unresolved | None:
             if found is not None:
                 return found
     return None
+
+
+# The stand-ins an unknown part leaves in a placeholder: ``${...}`` and markers such as
+# ``<own account>``. A bucket name (or any S3, DNS-like name) never contains ``$``, ``{`` or ``<``.
+_STAND_IN = re.compile(r"\$\{[^}]*\}|<[^<>]*>")
+
+
+def may_be(value: object, literal: str) -> bool:
+    """Whether a name that is not (fully) known could turn out to be ``literal``: its known text
+    must match (``acme-${Env}-data-${AWS::AccountId}`` can never be ``acme-logs``)."""
+    if not isinstance(value, Unresolved) or value.placeholder is None:
+        return True
+    pieces = _STAND_IN.split(value.placeholder)
+    if len(pieces) == 1:
+        return True  # no stand-in to tell the known text from: anything is possible
+    pattern = ".*".join(re.escape(piece) for piece in pieces)
+    return re.fullmatch(pattern, literal, re.S) is not None

@@ -24,7 +24,7 @@ from controlmap.resources.s3 import (
 )
 from controlmap.sources.iac.cloudformation.build import CfnBuild, CfnItem, companion, finisher, primary
 from controlmap.sources.iac.cloudformation.mappers._common import region_of, tags
-from controlmap.sources.iac.common import IacError, ResourceRef, Unresolved, first_unresolved
+from controlmap.sources.iac.common import IacError, ResourceRef, Unresolved, first_unresolved, may_be
 from controlmap.sources.iac.facts import dig, policy_document, put, to_bool, to_int, unknown
 
 CANNED_ACLS: dict[str, list[tuple[str, str]]] = {
@@ -74,7 +74,7 @@ def bucket(item: CfnItem, build: CfnBuild) -> list[Resource]:
         "MFA delete is enabled by the bucket owner's root user through the S3 API; "
         "a template cannot declare it"
     )
-    _logging(model, props.get("LoggingConfiguration"), build)
+    _logging(model, props.get("LoggingConfiguration"), build, name)
     _object_lock(model, props)
     return [model]
 
@@ -165,7 +165,7 @@ def _encryption(model: S3Bucket, config: Any, build: CfnBuild) -> None:
     )
 
 
-def _logging(model: S3Bucket, config: Any, build: CfnBuild) -> None:
+def _logging(model: S3Bucket, config: Any, build: CfnBuild, own_name: Any = None) -> None:
     if config is None:
         model.logging = BucketLogging(enabled=False)
         return
@@ -192,8 +192,13 @@ def _logging(model: S3Bucket, config: Any, build: CfnBuild) -> None:
         shown = target.address if isinstance(target, ResourceRef) else str(target_name.placeholder)
         model.logging = BucketLogging(enabled=True, target_bucket=shown, target_prefix=_str(prefix))
         return
-    if isinstance(target_name, str) and not isinstance(target, ResourceRef) and "name" in model.unknown:
-        # A bucket named literally may be this one, whose own name is not known.
+    if (
+        isinstance(target_name, str)
+        and not isinstance(target, ResourceRef)
+        and "name" in model.unknown
+        and may_be(own_name, target_name)
+    ):
+        # A bucket named literally may be this one, whose own name is not (fully) known.
         unknown(
             model,
             "logging",

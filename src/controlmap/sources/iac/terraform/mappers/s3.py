@@ -26,7 +26,7 @@ from controlmap.resources.s3 import (
     ObjectLock,
     S3Bucket,
 )
-from controlmap.sources.iac.common import IacError, ResourceRef, Unresolved, first_unresolved
+from controlmap.sources.iac.common import IacError, ResourceRef, Unresolved, first_unresolved, may_be
 from controlmap.sources.iac.facts import policy_document, to_bool, to_int, unknown
 from controlmap.sources.iac.terraform.build import EXISTING, TfBuild, TfItem, companion, finisher, primary
 from controlmap.sources.iac.terraform.expressions import JsonDocument
@@ -191,12 +191,19 @@ def _encryption(model: S3Bucket, rules: Any, build: TfBuild, item: TfItem) -> No
     )
 
 
+def _own_name(model: S3Bucket, build: TfBuild) -> Any:
+    """The ``bucket`` argument of the bucket ``model`` was built from (a split resource only has
+    the model)."""
+    address = model.source.address if model.source is not None else None
+    return next((i.get("bucket") for i in build.items if i.address == address), None)
+
+
 def _logging(model: S3Bucket, target: Any, prefix: Any, build: TfBuild, item: TfItem) -> None:
     linked = build.target(target, S3Bucket, item=item) if target is not None else None
     if linked is not None:
         name: Any = linked.name
-    elif isinstance(target, str) and "name" in model.unknown:
-        # A bucket named literally may be this one, whose own name is not known.
+    elif isinstance(target, str) and "name" in model.unknown and may_be(_own_name(model, build), target):
+        # A bucket named literally may be this one, whose own name is not (fully) known.
         unknown(
             model,
             "logging",
