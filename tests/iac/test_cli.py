@@ -244,3 +244,17 @@ def test_console_status_column_never_runs_into_the_severity(tmp_path: Path) -> N
     _, out = invoke(str(key), "--show-passed", "--no-fix")
     statuses = [line.split()[0] for line in out.splitlines() if line.startswith("  ") and "line " in line]
     assert "NOT_APPLICABLE" in statuses  # a status as long as NOT_APPLICABLE is followed by a space
+
+
+def test_junit_reports_files_that_could_not_be_scanned() -> None:
+    """A run where only unparseable files were found must not read as an empty, green test run."""
+    import xml.etree.ElementTree as ET
+
+    code, out = invoke("bad/bad_yaml.yaml", "bad/bad_tf", "-o", "junit")
+    assert code == 2
+    root = ET.fromstring(out.encode())
+    assert root.attrib["errors"] == "2" and root.attrib["tests"] == "2"
+    cases = {c.attrib["name"]: c for c in root.iter("testcase")}
+    assert set(cases) == {"bad/bad_yaml.yaml:7", "bad/bad_tf/main.tf:2"}
+    error = cases["bad/bad_yaml.yaml:7"].find("error")
+    assert error is not None and error.attrib["type"] == "parse" and "invalid YAML" in error.attrib["message"]

@@ -94,10 +94,14 @@ def validate_junit(root: ET.Element) -> None:
 def test_junit_structure_and_counts(result: ScanResult) -> None:
     root = ET.fromstring(render(result, "junit").encode())
     validate_junit(root)
-    assert root.attrib["tests"] == str(len(result.findings))
+    # every finding, plus one case per scan error (a denied read is an <error>, not silence)
+    assert root.attrib["tests"] == str(len(result.findings) + len(result.errors))
     assert root.attrib["failures"] == "3"
-    assert root.attrib["errors"] == "1"
+    assert root.attrib["errors"] == str(1 + len(result.errors))
     cases = {c.attrib["name"]: c for c in root.iter("testcase")}
+    denied = cases["kms:GetKeyRotationStatus"].find("error")
+    assert denied is not None and denied.attrib["type"] == "AccessDeniedException"
+    assert "region: eu-west-1" in (denied.text or "")
     failure = cases["S3-01 logs"].find("failure")
     assert failure is not None and failure.attrib["type"] == "critical"
     assert "remediation: Turn on all four" in (failure.text or "")

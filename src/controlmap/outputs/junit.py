@@ -1,6 +1,7 @@
 """JUnit XML for CI systems: one test suite per service, one test case per finding.
 
-FAIL is a ``<failure>``, ERROR an ``<error>``; MANUAL, UNKNOWN, NOT_APPLICABLE, EXCEPTED and
+FAIL is a ``<failure>``, ERROR an ``<error>`` (and so is each scan error, in the suite
+``controlmap.scan-errors``); MANUAL, UNKNOWN, NOT_APPLICABLE, EXCEPTED and
 SUPPRESSED are ``<skipped>`` with the reason, so CI dashboards count them without failing a build.
 The element and attribute set follows the widely used Jenkins/Ant schema (junit-10.xsd).
 """
@@ -72,6 +73,28 @@ def _case(suite: ET.Element, f: Finding, shared: set[str]) -> str:
     return "passed"
 
 
+def _errors_suite(root: ET.Element, result: ScanResult, timestamp: str, index: int) -> None:
+    """What could not be read (a template that does not parse, an API call that was denied) is an
+    ``<error>``: a report of only such problems must not read as an empty, green run."""
+    suite = ET.SubElement(root, "testsuite", {"name": "controlmap.scan-errors"})
+    for error in result.errors:
+        where = f"{error.source}:{error.line}" if error.line else error.source
+        classname = xml_text(f"controlmap.scan-errors.{error.code}")
+        attrs = {"name": xml_text(where), "classname": classname, "time": "0"}
+        case = ET.SubElement(suite, "testcase", attrs)
+        message, kind = xml_text(error.message), xml_text(error.code)
+        node = ET.SubElement(case, "error", {"message": message, "type": kind})
+        node.text = xml_text(
+            "\n".join(
+                [f"source: {where}", f"code: {error.code}", f"message: {error.message}"]
+                + [f"{k}: {v}" for k, v in (("region", error.region), ("account", error.account_id)) if v]
+            )
+        )
+    counts = {"tests": len(result.errors), "failures": 0, "errors": len(result.errors), "skipped": 0}
+    suite.attrib.update({k: str(v) for k, v in counts.items()})
+    suite.attrib.update({"time": "0", "timestamp": timestamp, "id": str(index), "package": "controlmap"})
+
+
 def render_junit(result: ScanResult, **_: Any) -> str:
     root = ET.Element("testsuites", {"name": "controlmap"})
     by_service: dict[str, list[Finding]] = {}
@@ -95,6 +118,10 @@ def render_junit(result: ScanResult, **_: Any) -> str:
         suite.attrib.update({"time": "0", "timestamp": timestamp, "id": str(index), "package": "controlmap"})
         for key, value in counts.items():
             totals[key] += value
+    if result.errors:
+        _errors_suite(root, result, timestamp, len(by_service))
+        totals["tests"] += len(result.errors)
+        totals["errors"] += len(result.errors)
     # The Jenkins schema has no ``skipped`` attribute on <testsuites>; each suite carries it.
     root.attrib.update({k: str(v) for k, v in totals.items() if k != "skipped"})
     root.attrib["time"] = f"{result.duration_seconds or 0:.3f}"
