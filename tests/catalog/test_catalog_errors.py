@@ -43,3 +43,43 @@ def test_settings_errors_drop_pydantic_phrasing(runner: CliRunner, tmp_path: Pat
     assert f"{path}:2: error: plan.tiers: must be a mapping" in err
     assert "unknown key 'tierz' in plan; did you mean 'tiers'?" in err
     assert "'hgh' is not allowed here" in err
+
+
+def _alias_bomb() -> str:
+    lines = ['l0: &l0 ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    for i in range(1, 8):
+        refs = ", ".join([f"*l{i - 1}"] * 10)
+        lines.append(f"l{i}: &l{i} [{refs}]")
+    return "\n".join(lines) + "\nservice: s3\nname: Amazon S3\ncontrols: *l7\n"
+
+
+def test_alias_bomb_is_refused_not_expanded(runner: CliRunner, tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(_alias_bomb(), encoding="utf-8")  # 10**8 values once expanded
+    code, out, err = run(runner, "lint", str(bomb))
+    assert code == 1
+    assert f"{bomb}" in out + err
+    assert "more than 1000000 values once its aliases are expanded" in out + err
+
+
+def test_deep_nesting_is_an_error_not_a_traceback(runner: CliRunner, tmp_path: Path) -> None:
+    deep = tmp_path / "deep.yaml"
+    head = "service: s3\nname: Amazon S3\ncontrols: "
+    deep.write_text(head + "[" * 3000 + "]" * 3000 + "\n", encoding="utf-8")
+    code, out, err = run(runner, "lint", str(deep))
+    assert code == 1
+    assert f"{deep}: error: invalid YAML: nesting is too deep" in out + err
+    nested = tmp_path / "nested.yaml"
+    nested.write_text(head + "[" * 150 + "]" * 150 + "\n", encoding="utf-8")
+    code, out, err = run(runner, "lint", str(nested))
+    assert code == 1
+    assert "nesting deeper than 100 levels" in out + err
+
+
+def test_unreadable_yaml_error_is_one_line(runner: CliRunner, tmp_path: Path) -> None:
+    blob = tmp_path / "blob.yaml"
+    blob.write_bytes(b"\x00\x01binary")
+    code, out, err = run(runner, "lint", str(blob))
+    assert code == 1
+    line = next(x for x in (out + err).splitlines() if x.startswith(f"{blob}:"))
+    assert "special characters are not allowed" in line and '"<unicode string>"' in line
