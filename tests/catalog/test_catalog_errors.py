@@ -83,3 +83,18 @@ def test_unreadable_yaml_error_is_one_line(runner: CliRunner, tmp_path: Path) ->
     assert code == 1
     line = next(x for x in (out + err).splitlines() if x.startswith(f"{blob}:"))
     assert "special characters are not allowed" in line and '"<unicode string>"' in line
+
+
+def test_a_trailing_newline_does_not_slip_through_the_shape_checks(runner: CliRunner, tmp_path: Path) -> None:
+    # `^...$` with re.match accepts "ORG-S3-10\n": the control then could not be shown, escaped
+    # the duplicate check against ORG-S3-10 and vanished from `list --service s3`.
+    first = control_yaml(extra='    attestation: x\n    equivalents: {cis_aws_v3: ["2.1.4\\n"]}\n')
+    bad = catalog_file(tmp_path / "nl.yaml", first, control_yaml('"ORG-S3-10\\n"'))
+    bad.write_text(bad.read_text(encoding="utf-8").replace("    service: s3\n", '    service: "s3\\n"\n', 1))
+    code, out, err = run(runner, "lint", str(bad))
+    text = out + err
+    assert code == 1
+    assert "control id 'ORG-S3-10\\n' must look like S3-01" in text
+    assert "service 's3\\n': a service key is lower case letters" in text
+    assert "'2.1.4\\n': not a CIS AWS Foundations" in text
+    assert all(line.startswith(f"{bad}:") for line in text.splitlines()[:-1])  # one line each
