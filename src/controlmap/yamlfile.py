@@ -91,7 +91,12 @@ def read_yaml(path: Path) -> Any:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
-        message = " ".join(x for x in (exc.context, exc.problem) if x) or "invalid YAML"
+        context = exc.context
+        if context and exc.context_mark is not None and exc.context_mark.line + 1 != line:
+            # "expected ']' but got '<stream end>'" is reported past the last line; say where the
+            # unclosed list or mapping started, which is where the author has to look
+            context = f"{context} (started on line {exc.context_mark.line + 1})"
+        message = " ".join(x for x in (context, exc.problem) if x) or "invalid YAML"
         raise FileError([FileProblem(str(path), line, f"invalid YAML: {message}", code="yaml")]) from None
     except YAMLError as exc:
         message = " ".join(str(exc).split())  # one line: editors and grep read file:line lines

@@ -98,3 +98,13 @@ def test_a_trailing_newline_does_not_slip_through_the_shape_checks(runner: CliRu
     assert "service 's3\\n': a service key is lower case letters" in text
     assert "'2.1.4\\n': not a CIS AWS Foundations" in text
     assert all(line.startswith(f"{bad}:") for line in text.splitlines()[:-1])  # one line each
+
+
+def test_an_unclosed_list_names_the_line_it_opened_on(runner: CliRunner, tmp_path: Path) -> None:
+    bad = tmp_path / "unclosed.yaml"
+    text = "service: s3\nname: Amazon S3\ncontrols:\n  - id: X-1\n    title: [unclosed\n"
+    bad.write_text(text, encoding="utf-8")
+    code, out, err = run(runner, "lint", str(bad))
+    assert code == 1
+    # the parser stops past the last line; the author needs line 5, where the list opened
+    assert "while parsing a flow sequence (started on line 5) expected ',' or ']'" in out + err
