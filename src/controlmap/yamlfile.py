@@ -20,6 +20,8 @@ from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_VALUES = 1_000_000  # values after alias expansion: guards against "billion laughs" files
+MAX_DEPTH = 100  # nesting of mappings and lists: no catalog, settings or exceptions file needs more
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -82,14 +84,50 @@ def read_yaml(path: Path) -> Any:
     yaml = YAML(typ="rt")
     yaml.Constructor = _LenientTimestamps
     try:
-        return yaml.load(text)
+        document = yaml.load(text)
+    except RecursionError:
+        problem = FileProblem(str(path), None, "invalid YAML: nesting is too deep", code="yaml")
+        raise FileError([problem]) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
-        message = " ".join(x for x in (exc.context, exc.problem) if x) or "invalid YAML"
+        context = exc.context
+        if context and exc.context_mark is not None and exc.context_mark.line + 1 != line:
+            # "expected ']' but got '<stream end>'" is reported past the last line; say where the
+            # unclosed list or mapping started, which is where the author has to look
+            context = f"{context} (started on line {exc.context_mark.line + 1})"
+        message = " ".join(x for x in (context, exc.problem) if x) or "invalid YAML"
         raise FileError([FileProblem(str(path), line, f"invalid YAML: {message}", code="yaml")]) from None
     except YAMLError as exc:
-        raise FileError([FileProblem(str(path), None, f"invalid YAML: {exc}", code="yaml")]) from None
+        message = " ".join(str(exc).split())  # one line: editors and grep read file:line lines
+        raise FileError([FileProblem(str(path), None, f"invalid YAML: {message}", code="yaml")]) from None
+    _check_expansion(path, document)
+    return document
+
+
+def _check_expansion(path: Path, document: Any) -> None:
+    """Refuse documents whose aliases expand beyond reason, nest too deep or refer to themselves.
+
+    ruamel builds an anchored value once and shares it, so a small file of nested aliases loads
+    fast and only explodes when walked (``to_plain``, validation): walk it here, with a budget.
+    """
+    stack: list[tuple[Any, int]] = [(document, 0)]
+    count = 0
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if count > MAX_VALUES or depth > MAX_DEPTH:
+            line = _own_line(node)
+            what = (
+                f"more than {MAX_VALUES} values once its aliases are expanded"
+                if count > MAX_VALUES
+                else f"nesting deeper than {MAX_DEPTH} levels (or an alias that refers to itself)"
+            )
+            raise FileError([FileProblem(str(path), line, f"invalid YAML: {what}", code="yaml")])
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
 
 
 def line_of(node: Any, loc: Sequence[str | int]) -> int | None:

@@ -303,7 +303,7 @@ def _lint_document(
     except ValidationError as exc:
         problems += schema_problems(path, document, exc, ServiceFile)
     service = document.get("service")
-    if isinstance(service, str) and not _SERVICE_KEY.match(service):
+    if isinstance(service, str) and not _SERVICE_KEY.fullmatch(service):
         service_line = line_of(document, ["service"])
         problems.append(FileProblem(str(path), service_line, _service_key_advice(service), code="service"))
     controls = document.get("controls")
@@ -331,7 +331,7 @@ def _lint_document(
             control = Control.model_validate(to_plain(item))
         except ValidationError:
             continue  # reported by the file-level validation
-        if not _SERVICE_KEY.match(control.service):
+        if not _SERVICE_KEY.fullmatch(control.service):
             message = f"{control.id}: {_service_key_advice(control.service)}"
             problems.append(
                 FileProblem(str(path), line_of(item, ["service"]) or line, message, code="service")
@@ -389,7 +389,7 @@ def _equivalent_findings(control: Control) -> list[Finding]:
     out: list[Finding] = []
     for kind, (shape, advice) in _EQUIVALENT_SHAPES.items():
         for index, value in enumerate(getattr(control.equivalents, kind)):
-            if shape.match(value):
+            if shape.fullmatch(value):
                 continue
             hint = advice
             if kind == "config_rules" and re.match(r"^[A-Z0-9_]+$", value):
@@ -529,7 +529,7 @@ def _iso_finding(
         if correspondence is not None and ident in correspondence.ambiguous(framework.ids()):
             return _ambiguous_finding(control, ident, framework, correspondence)
         return None
-    if (correspondence is not None and correspondence.successors(ident)) or _ISO_2013_SHAPE.match(ident):
+    if (correspondence is not None and correspondence.successors(ident)) or _ISO_2013_SHAPE.fullmatch(ident):
         return ERROR, "iso-2013", iso_2013_advice(ident, correspondence)
     if (written := _as_framework_writes_it(ident, framework)) is not None:
         return (

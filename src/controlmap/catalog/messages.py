@@ -93,7 +93,10 @@ def _owner(document: Any, loc: tuple[Any, ...]) -> tuple[str | None, tuple[Any, 
             ident = document["controls"][loc[1]].get("id")
         except (KeyError, IndexError, TypeError, AttributeError):
             ident = None
-        label = str(ident) if isinstance(ident, str) and ident else f"control #{loc[1] + 1}"
+        if isinstance(ident, str) and ident.isprintable() and ident:
+            label = ident
+        else:  # an empty id, or one with a newline or tab: name it by position, one line per problem
+            label = f"control #{loc[1] + 1}"
         return label, loc[2:]
     return None, loc
 

@@ -110,7 +110,7 @@ class Control(_Strict):
     @field_validator("id")
     @classmethod
     def _id_shape(cls, value: str) -> str:
-        if not CONTROL_ID_RE.match(value):
+        if not CONTROL_ID_RE.fullmatch(value):
             raise ValueError(f"control id {value!r} must look like S3-01 or ORG-S3-10 (upper case, dashes)")
         return value
 

@@ -15,6 +15,10 @@ from dataclasses import dataclass
 
 DEMO_ACCOUNT_ID = "123456789012"  # moto's default account
 DEMO_REGIONS = ("us-east-1", "eu-west-1")
+# moto's reset walks every backend of every region it has created; on a busy machine (CI, a
+# test suite beside other jobs) that takes well over 10 seconds, and a timeout there fails the
+# whole test or demo although nothing is wrong. Loopback only, so a long wait costs nothing.
+ADMIN_TIMEOUT_SECONDS = 120
 
 # Fake credentials for the local server; never real ones.
 _FAKE_CREDENTIALS = {
@@ -38,7 +42,7 @@ class LocalAws:
 
     def _post(self, path: str) -> None:
         request = urllib.request.Request(f"{self.endpoint}{path}", data=b"", method="POST")
-        with urllib.request.urlopen(request, timeout=10):  # loopback only
+        with urllib.request.urlopen(request, timeout=ADMIN_TIMEOUT_SECONDS):  # loopback only
             pass
 
 
