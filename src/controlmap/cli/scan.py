@@ -417,14 +417,14 @@ def live_scan_or_exit(
     options: AwsScanOptions, controls: Sequence[Control], catalog: Catalog, settings: Settings
 ) -> ScanResult:
     """Run the live scan; credential and input problems exit 2 with a message, never a traceback."""
-    from controlmap.sources.aws.clients import ReadOnlyViolation
+    from controlmap.sources.aws.clients import EndpointConfigError, ReadOnlyViolation
     from controlmap.sources.aws.session import SessionError
 
     try:
         return collect_with_progress(
             lambda progress: run_live_scan(options, controls, catalog, settings, progress)
         )
-    except SessionError as exc:
+    except (SessionError, EndpointConfigError) as exc:
         print_error(str(exc))
         raise typer.Exit(EXIT_USAGE) from None
     except ReadOnlyViolation as exc:  # a bug in a collector: refuse loudly, change nothing

@@ -86,6 +86,10 @@ class ReadOnlyViolation(RuntimeError):
     """Raised before sending any AWS request that is not a read."""
 
 
+class EndpointConfigError(ValueError):
+    """botocore cannot make a client from the configuration (e.g. ``AWS_ENDPOINT_URL=not-a-url``)."""
+
+
 def is_read_operation(service: str, operation: str, *, service_name: str | None = None) -> bool:
     """Whether ``service:operation`` only reads configuration (``service``: the endpoint prefix
     the counters use; ``service_name``: boto3's name, when it differs, for ``NOT_READS``)."""
@@ -184,7 +188,10 @@ class ClientFactory:
             existing = self._clients.get(key)
             if existing is not None:
                 return existing
-            client = self.session.client(service, region_name=region, config=self._config)  # type: ignore[call-overload]
+            try:
+                client = self.session.client(service, region_name=region, config=self._config)  # type: ignore[call-overload]
+            except ValueError as exc:  # botocore: "Invalid endpoint: ...", a malformed region name
+                raise EndpointConfigError(f"cannot make a {service} client: {exc}") from None
             if service == "s3control" and _custom_endpoint(service):
                 use_local_s3control_endpoint(client)
             self._instrument(client)
