@@ -78,6 +78,31 @@ NOT_READS = frozenset(
         "kinesis-video-signaling:GetIceServerConfig",
         "iot:GetRegistrationCode",  # creates the code on first call
         "iot:DescribeEndpoint",  # creates the endpoint on first call
+        # customer data: items, records, log lines, query results, files
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "dynamodbstreams:GetRecords",
+        "kinesis:GetRecords",
+        "logs:GetLogEvents",
+        "logs:GetLogRecord",
+        "logs:GetQueryResults",
+        "athena:GetQueryResults",
+        "codecommit:GetFile",
+        "codecommit:GetBlob",
+        "codecommit:GetFolder",
+        "ec2:GetConsoleOutput",  # an instance's console, often with secrets printed at boot
+        "ec2:GetConsoleScreenshot",
+        "ec2:GetLaunchTemplateData",  # includes the instance's user data
+        # code download links (presigned URLs) and secret values in configuration
+        "lambda:GetFunction",  # Code.Location; ListFunctions has the configuration
+        "lambda:GetLayerVersion",
+        "lambda:GetLayerVersionByArn",
+        "ecr:GetDownloadUrlForLayer",
+        "apigateway:GetApiKey",  # includeValue returns the key
+        "apigateway:GetApiKeys",
+        "glue:GetConnection",  # connection passwords unless HidePassword
+        "glue:GetConnections",
+        "kms:GetParametersForImport",  # creates a wrapping key and import token
     }
 )
 
