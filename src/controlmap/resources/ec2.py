@@ -40,17 +40,19 @@ def is_world(cidr: str) -> bool:
 def covers_all_addresses(cidrs: list[str]) -> bool:
     """Whether these CIDRs together admit every address of a family: 0.0.0.0/0, or a split such
     as 0.0.0.0/1 + 128.0.0.0/1 that is the same thing written to slip past a /0 check."""
-    networks: dict[int, list[ipaddress.IPv4Network | ipaddress.IPv6Network]] = {4: [], 6: []}
+    v4: list[ipaddress.IPv4Network] = []
+    v6: list[ipaddress.IPv6Network] = []
     for cidr in cidrs:
         try:
             network = ipaddress.ip_network(str(cidr).strip(), strict=False)
         except ValueError:
             continue
-        networks[network.version].append(network)
-    return any(
-        any(n.prefixlen == 0 for n in ipaddress.collapse_addresses(family))  # type: ignore[arg-type]
-        for family in networks.values()
-        if family
+        if isinstance(network, ipaddress.IPv4Network):
+            v4.append(network)
+        else:
+            v6.append(network)
+    return any(n.prefixlen == 0 for n in ipaddress.collapse_addresses(v4)) or any(
+        n.prefixlen == 0 for n in ipaddress.collapse_addresses(v6)
     )
 
 
