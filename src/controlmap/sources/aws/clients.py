@@ -123,6 +123,24 @@ def is_read_operation(service: str, operation: str, *, service_name: str | None 
     return operation.startswith(READ_PREFIXES) or f"{service}:{operation}" in READ_ALLOWLIST
 
 
+def one_line(exc: BaseException, limit: int = 300) -> str:
+    """An AWS failure's message on one line, without a response body: botocore puts details on
+    further lines, a parse failure appends whatever answered (a proxy's HTML page, a truncated
+    response), and a local endpoint may answer an unknown API with an HTML error page."""
+    from botocore.exceptions import ClientError
+    from botocore.parsers import ResponseParserError
+
+    if isinstance(exc, ResponseParserError):
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        return (
+            f"{first.removesuffix(' Further retries may succeed:')} (the endpoint did not answer as AWS does)"
+        )
+    text = str(exc.response.get("Error", {}).get("Message", "")) if isinstance(exc, ClientError) else str(exc)
+    if text.lstrip().lower().startswith(("<!doctype", "<html")):
+        return "the endpoint answered with an HTML page, not an AWS response"
+    return " ".join(text.split())[:limit]
+
+
 class CallCounter:
     """Thread-safe counts of API calls and HTTP attempts per ``service:Operation``."""
 

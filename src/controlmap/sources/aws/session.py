@@ -14,7 +14,7 @@ from botocore.parsers import ResponseParserError
 from botocore.session import Session as BotocoreSession
 from botocore.session import get_session
 
-from controlmap.sources.aws.clients import CallCounter, ClientFactory
+from controlmap.sources.aws.clients import CallCounter, ClientFactory, one_line
 
 
 class SessionError(Exception):
@@ -25,16 +25,6 @@ class SessionError(Exception):
 # something that is not AWS (a proxy's or captive portal's HTML page: ResponseParserError is
 # not a BotoCoreError). Each becomes a SessionError: one line, exit code 2, no traceback.
 CALL_FAILURES: tuple[type[Exception], ...] = (ClientError, BotoCoreError, ResponseParserError)
-
-
-def one_line(exc: BaseException) -> str:
-    """An exception's message on one line (botocore puts details and response bodies on others)."""
-    if isinstance(exc, ResponseParserError):  # the rest is the body of whatever answered
-        first = str(exc).splitlines()[0] if str(exc) else ""
-        return (
-            f"{first.removesuffix(' Further retries may succeed:')} (the endpoint did not answer as AWS does)"
-        )
-    return " ".join(str(exc).split())[:300]
 
 
 @dataclass(frozen=True)
