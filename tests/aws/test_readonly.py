@@ -145,3 +145,33 @@ def test_customer_data_reads_are_refused_before_any_request(aws_session: boto3.S
     with pytest.raises(ReadOnlyViolation, match="dynamodb:BatchGetItem"):
         client.batch_get_item(RequestItems={"customers": {"Keys": [{"id": {"S": "1"}}]}})
     assert sent == [] and factory.counter.total_calls == 0
+
+
+@pytest.mark.parametrize(
+    "operation, params",
+    [
+        ("put_object", {"Bucket": "existing-bucket", "Key": "planted.txt"}),
+        ("delete_bucket", {"Bucket": "existing-bucket"}),
+        ("get_object", {"Bucket": "existing-bucket", "Key": "customer-data.csv"}),  # a data link
+    ],
+)
+def test_no_presigned_url_for_what_the_guard_refuses(
+    aws_session: boto3.Session, operation: str, params: dict[str, Any]
+) -> None:
+    """generate_presigned_url skips before-call: the same guard refuses to sign."""
+    client = ClientFactory(boto3.Session(region_name="us-east-1")).client("s3", "us-east-1")
+    with pytest.raises(ReadOnlyViolation, match="refused to sign"):
+        client.generate_presigned_url(operation, Params=params)
+
+
+def test_no_presigned_post(aws_session: boto3.Session) -> None:
+    client = ClientFactory(boto3.Session(region_name="us-east-1")).client("s3", "us-east-1")
+    with pytest.raises(ReadOnlyViolation, match="s3:PutObject"):
+        client.generate_presigned_post("existing-bucket", "planted.txt")
+
+
+def test_a_presigned_read_of_configuration_is_still_allowed(aws_session: boto3.Session) -> None:
+    client = ClientFactory(boto3.Session(region_name="us-east-1")).client("s3", "us-east-1")
+    assert "existing-bucket" in client.generate_presigned_url(
+        "get_bucket_policy", Params={"Bucket": "existing-bucket"}
+    )

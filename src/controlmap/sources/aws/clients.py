@@ -4,7 +4,8 @@ Every client it makes carries two botocore event handlers:
 
 * a guard on ``before-call`` that refuses any operation that is not a read (Get*, List*,
   Describe*, Head*, BatchGet*, Lookup*, plus a short allowlist, minus the reads that hand out
-  credentials, secrets or data: ``NOT_READS``) *before* the request is signed or sent;
+  credentials, secrets or data: ``NOT_READS``) *before* the request is signed or sent, and the
+  same guard on ``before-sign``, so that no presigned URL or POST for such an operation is made;
 * a counter of API calls (``before-call``, once per logical call) and of HTTP attempts
   (``before-send``, retries included), per ``service:Operation``.
 
@@ -261,6 +262,15 @@ class ClientFactory:
             # botocore emits before-send.<service-id>.<Operation> once per HTTP attempt.
             counter.count_attempt(f"{endpoint_prefix}:{event_name.rsplit('.', 1)[-1]}")
 
+        def sign_guard(operation_name: str = "", **_: Any) -> None:
+            # generate_presigned_url/_post skip before-call: they sign a request for someone
+            # else to send (a PutObject or GetObject link with the scanner's credentials).
+            if not is_read_operation(endpoint_prefix, operation_name, service_name=service_name):
+                raise ReadOnlyViolation(
+                    f"controlmap is read-only: refused to sign {endpoint_prefix}:{operation_name}"
+                )
+
         # Register first so the guard runs before anything else on the call path.
         client.meta.events.register_first(f"before-call.{service_id}", guard)
+        client.meta.events.register_first(f"before-sign.{service_id}", sign_guard)
         client.meta.events.register(f"before-send.{service_id}", attempt)
