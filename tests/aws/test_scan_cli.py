@@ -241,3 +241,25 @@ def test_garbage_role_arn_is_one_line(aws_session: boto3.Session) -> None:
     assert code == 2
     lines = [line for line in output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: cannot assume role garbage:"), output
+
+
+@pytest.mark.parametrize("where", ["a-directory", "a-file/scan.json"])
+def test_unwritable_output_file_is_refused_before_scanning(
+    aws_session: boto3.Session, tmp_path: Path, where: str
+) -> None:
+    (tmp_path / "a-directory").mkdir()
+    (tmp_path / "a-file").write_text("x")
+    code, output = scan("--controls", "S3-05", "--output", "json", "--output-file", str(tmp_path / where))
+    assert code == 2 and "cannot write" in output, output
+    assert "S3-05" not in output  # nothing was scanned
+
+
+def test_output_file_in_new_folders_is_still_written(account: boto3.Session, tmp_path: Path) -> None:
+    out = tmp_path / "new" / "deeper" / "scan.json"
+    code, _ = scan("--controls", "S3-05", "--output", "json", "--output-file", str(out), "--fail-on", "none")
+    assert code == 0 and json.loads(out.read_text())["findings"]
+
+
+def test_demo_refuses_an_unwritable_output_file_before_starting(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--no-store", "--output", "json", "--output-file", str(tmp_path)])
+    assert result.exit_code == 2 and "it is a directory" in result.output

@@ -7,6 +7,7 @@ own subcommands to :data:`scan_app` (``scan iac``, ``scan config``) and reuse th
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -201,6 +202,23 @@ def _format_for(path: Path) -> str:
     return "json"
 
 
+def check_output_file(path: Path | None) -> None:
+    """Refuse an --output-file that cannot be written *before* a long scan, not after it: a
+    directory, or a place under a file or an unwritable directory (missing folders are made)."""
+    if path is None:
+        return
+    if path.is_dir():
+        raise _usage(f"cannot write {path}: it is a directory")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise _usage(f"cannot write {path}: {parent} is not a directory")
+    target = path if path.exists() else parent
+    if not os.access(target, os.W_OK):
+        raise _usage(f"cannot write {path}: permission denied")
+
+
 def _write(path: Path, text: str) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -387,6 +405,7 @@ def scan_aws(
 ) -> None:
     """Scan a live AWS account, read-only, against the catalog's controls."""
     fmt = output_format(output)
+    check_output_file(output_file)
     catalog, settings = load_cli_catalog(catalog_dirs, settings_file)
     selected = select_controls(catalog, split_list(services), split_list(controls))
     from controlmap.sources.aws.scanner import AwsScanOptions
