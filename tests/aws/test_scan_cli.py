@@ -263,3 +263,10 @@ def test_output_file_in_new_folders_is_still_written(account: boto3.Session, tmp
 def test_demo_refuses_an_unwritable_output_file_before_starting(tmp_path: Path) -> None:
     result = runner.invoke(app, ["demo", "--no-store", "--output", "json", "--output-file", str(tmp_path)])
     assert result.exit_code == 2 and "it is a directory" in result.output
+
+
+@pytest.mark.parametrize("option", ["--regions", "--services", "--controls"])
+@pytest.mark.parametrize("value", ["", " , "])
+def test_an_empty_list_is_a_usage_error(option: str, value: str) -> None:
+    result = runner.invoke(app, ["scan", "aws", "--no-store", option, value])
+    assert result.exit_code == 2 and f"{option} is empty" in result.output

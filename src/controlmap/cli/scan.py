@@ -347,6 +347,14 @@ def split_list(values: Sequence[str] | None) -> list[str]:
     return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
 
 
+def refuse_empty_lists(**options: Sequence[str] | None) -> None:
+    """``--regions ""`` (an unset shell variable) is a mistake, not a request for the default:
+    scanning every region or control instead would be a surprise."""
+    for name, values in options.items():
+        if values is not None and not split_list(values):
+            raise _usage(f"--{name} is empty; leave it out for the default or name at least one")
+
+
 def parse_regions(values: Sequence[str] | None) -> list[str] | None:
     regions = split_list(values)
     if not regions or any(r.lower() == "all" for r in regions):
@@ -406,6 +414,7 @@ def scan_aws(
     """Scan a live AWS account, read-only, against the catalog's controls."""
     fmt = output_format(output)
     check_output_file(output_file)
+    refuse_empty_lists(regions=regions, services=services, controls=controls)
     catalog, settings = load_cli_catalog(catalog_dirs, settings_file)
     selected = select_controls(catalog, split_list(services), split_list(controls))
     from controlmap.sources.aws.scanner import AwsScanOptions
