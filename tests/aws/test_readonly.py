@@ -100,6 +100,20 @@ def test_reads_go_through_and_are_counted(aws_session: boto3.Session) -> None:
         ("secretsmanager", "DescribeSecret", True),  # metadata only
         ("sts", "GetCallerIdentity", True),
         ("sts", "GetSessionToken", False),
+        # customer data, code links and secret configuration values, named like reads
+        ("dynamodb", "GetItem", False),
+        ("dynamodb", "BatchGetItem", False),
+        ("dynamodb", "DescribeTable", True),
+        ("logs", "GetLogEvents", False),
+        ("kinesis", "GetRecords", False),
+        ("lambda", "GetFunction", False),
+        ("lambda", "GetPolicy", True),
+        ("apigateway", "GetApiKeys", False),
+        ("apigateway", "GetRestApis", True),
+        ("glue", "GetConnections", False),
+        ("ec2", "GetConsoleOutput", False),
+        ("ec2", "GetLaunchTemplateData", False),
+        ("kms", "GetParametersForImport", False),
     ],
 )
 def test_read_operation_classification(service: str, operation: str, allowed: bool) -> None:
@@ -109,3 +123,55 @@ def test_read_operation_classification(service: str, operation: str, allowed: bo
 def test_not_reads_match_by_boto3_service_name_where_the_endpoint_prefix_differs() -> None:
     assert is_read_operation("api.ecr", "DescribeRepositories", service_name="ecr")
     assert not is_read_operation("api.ecr", "GetAuthorizationToken", service_name="ecr")
+    assert not is_read_operation("streams.dynamodb", "GetRecords", service_name="dynamodbstreams")
+
+
+def test_no_collector_operation_is_refused() -> None:
+    """Every operation the collectors call (the IAM policy's table) passes the guard."""
+    from controlmap.sources.aws.permissions import OPERATION_ACTIONS
+
+    refused = [op for op in OPERATION_ACTIONS if not is_read_operation(*op.split(":", 1))]
+    assert refused == []
+
+
+def test_customer_data_reads_are_refused_before_any_request(aws_session: boto3.Session) -> None:
+    """dynamodb:GetItem is named like a read but returns a customer's data: never sent."""
+    factory = ClientFactory(boto3.Session(region_name="us-east-1"))
+    client = factory.client("dynamodb", "us-east-1")
+    sent: list[str] = []
+    client.meta.events.register("before-send", lambda request, **_: sent.append(request.url))
+    with pytest.raises(ReadOnlyViolation, match="dynamodb:GetItem"):
+        client.get_item(TableName="customers", Key={"id": {"S": "1"}})
+    with pytest.raises(ReadOnlyViolation, match="dynamodb:BatchGetItem"):
+        client.batch_get_item(RequestItems={"customers": {"Keys": [{"id": {"S": "1"}}]}})
+    assert sent == [] and factory.counter.total_calls == 0
+
+
+@pytest.mark.parametrize(
+    "operation, params",
+    [
+        ("put_object", {"Bucket": "existing-bucket", "Key": "planted.txt"}),
+        ("delete_bucket", {"Bucket": "existing-bucket"}),
+        ("get_object", {"Bucket": "existing-bucket", "Key": "customer-data.csv"}),  # a data link
+    ],
+)
+def test_no_presigned_url_for_what_the_guard_refuses(
+    aws_session: boto3.Session, operation: str, params: dict[str, Any]
+) -> None:
+    """generate_presigned_url skips before-call: the same guard refuses to sign."""
+    client = ClientFactory(boto3.Session(region_name="us-east-1")).client("s3", "us-east-1")
+    with pytest.raises(ReadOnlyViolation, match="refused to sign"):
+        client.generate_presigned_url(operation, Params=params)
+
+
+def test_no_presigned_post(aws_session: boto3.Session) -> None:
+    client = ClientFactory(boto3.Session(region_name="us-east-1")).client("s3", "us-east-1")
+    with pytest.raises(ReadOnlyViolation, match="s3:PutObject"):
+        client.generate_presigned_post("existing-bucket", "planted.txt")
+
+
+def test_a_presigned_read_of_configuration_is_still_allowed(aws_session: boto3.Session) -> None:
+    client = ClientFactory(boto3.Session(region_name="us-east-1")).client("s3", "us-east-1")
+    assert "existing-bucket" in client.generate_presigned_url(
+        "get_bucket_policy", Params={"Bucket": "existing-bucket"}
+    )

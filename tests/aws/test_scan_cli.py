@@ -177,3 +177,96 @@ def test_role_arn_and_external_id_are_used_and_counted(
     [request] = sent
     assert request["body"]["ExternalId"] == "x9-not-a-secret"
     assert request["body"]["RoleArn"] == "arn:aws:iam::111122223333:role/Audit"
+
+
+def test_malformed_endpoint_url_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, aws_session: boto3.Session
+) -> None:
+    """AWS_ENDPOINT_URL that botocore cannot use: one line, exit 2, no traceback."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "not-a-url")
+    code, output = scan("--controls", "S3-05")
+    assert code == 2, output
+    assert "Invalid endpoint: not-a-url" in output and "Traceback" not in output
+
+
+def test_malformed_service_endpoint_url_stops_the_scan(
+    monkeypatch: pytest.MonkeyPatch, aws_session: boto3.Session
+) -> None:
+    """A bad AWS_ENDPOINT_URL_S3 is a configuration error, not 'a controlmap bug' per collector."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "not-a-url")
+    code, output = scan("--controls", "S3-05")
+    assert code == 2, output
+    assert "cannot make a s3 client" in output and "Traceback" not in output
+
+
+def test_endpoint_answering_html_is_a_clear_error(
+    aws_session: boto3.Session, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A proxy or captive portal answering HTML before the scan starts (ResponseParserError is
+    not a BotoCoreError): one line without the page, exit 2."""
+    from botocore.awsrequest import AWSResponse
+
+    from controlmap.catalog.catalog import load_catalog
+    from controlmap.cli.scan import live_scan_or_exit
+    from controlmap.settings import Settings
+    from controlmap.sources.aws.scanner import AwsScanOptions
+
+    class _Raw:
+        def stream(self, **_: object):  # pragma: no cover - botocore reads .content
+            yield b""
+
+    def html(client: object) -> None:
+        def respond(request: object, **_: object) -> AWSResponse:
+            body = b"<!doctype html>\n<html><title>Portal</title>\n<p>sign in</p></html>\n"
+            response = AWSResponse("http://x", 200, {}, _Raw())
+            response._content = body  # type: ignore[attr-defined]
+            return response
+
+        client.meta.events.register("before-send.ec2.DescribeRegions", respond)  # type: ignore[attr-defined]
+
+    catalog = load_catalog()
+    options = AwsScanOptions(regions=None, client_hooks=[html])
+    import typer
+
+    with pytest.raises(typer.Exit) as stopped:
+        live_scan_or_exit(options, [catalog.get("S3-05")], catalog, Settings())  # type: ignore[list-item]
+    assert stopped.value.exit_code == 2
+    err = capsys.readouterr().err
+    assert "ec2:DescribeRegions" in err and "did not answer as AWS does" in err
+    assert "<title>" not in err and "Traceback" not in err
+
+
+def test_garbage_role_arn_is_one_line(aws_session: boto3.Session) -> None:
+    code, output = scan("--role-arn", "garbage", "--controls", "S3-05")
+    assert code == 2
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: cannot assume role garbage:"), output
+
+
+@pytest.mark.parametrize("where", ["a-directory", "a-file/scan.json"])
+def test_unwritable_output_file_is_refused_before_scanning(
+    aws_session: boto3.Session, tmp_path: Path, where: str
+) -> None:
+    (tmp_path / "a-directory").mkdir()
+    (tmp_path / "a-file").write_text("x")
+    code, output = scan("--controls", "S3-05", "--output", "json", "--output-file", str(tmp_path / where))
+    assert code == 2 and "cannot write" in output, output
+    assert "S3-05" not in output  # nothing was scanned
+
+
+def test_output_file_in_new_folders_is_still_written(account: boto3.Session, tmp_path: Path) -> None:
+    out = tmp_path / "new" / "deeper" / "scan.json"
+    code, _ = scan("--controls", "S3-05", "--output", "json", "--output-file", str(out), "--fail-on", "none")
+    assert code == 0 and json.loads(out.read_text())["findings"]
+
+
+def test_demo_refuses_an_unwritable_output_file_before_starting(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--no-store", "--output", "json", "--output-file", str(tmp_path)])
+    assert result.exit_code == 2 and "it is a directory" in result.output
+
+
+@pytest.mark.parametrize("option", ["--regions", "--services", "--controls"])
+@pytest.mark.parametrize("value", ["", " , "])
+def test_an_empty_list_is_a_usage_error(option: str, value: str) -> None:
+    result = runner.invoke(app, ["scan", "aws", "--no-store", option, value])
+    assert result.exit_code == 2 and f"{option} is empty" in result.output

@@ -41,3 +41,20 @@ def test_unparseable_listing_is_an_error_not_a_crash(aws_session: Any) -> None:
     assert [e.code for e in errors] == ["ResponseParserError"]
     # the listing that did parse still produced its resources
     assert any(sg.name == "web" for sg in scan.inventory.of_type(SecurityGroup))
+    # the message says what happened on one line, without the proxy's page
+    [error] = errors
+    assert "did not answer as AWS does" in error.message
+    assert "\n" not in error.message and "<html>" not in error.message and "proxy" not in error.message
+
+
+def test_error_messages_are_one_line_without_html_pages() -> None:
+    from botocore.exceptions import ClientError, ParamValidationError
+
+    from controlmap.sources.aws.clients import one_line
+
+    page = "<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n"
+    html = ClientError({"Error": {"Code": "404", "Message": page}}, "ListCodeSigningConfigs")
+    assert one_line(html) == "the endpoint answered with an HTML page, not an AWS response"
+    denied = ClientError({"Error": {"Code": "AccessDenied", "Message": "User x is\nnot authorized"}}, "GetX")
+    assert one_line(denied) == "User x is not authorized"
+    assert "\n" not in one_line(ParamValidationError(report="Invalid length\nfor RoleArn"))

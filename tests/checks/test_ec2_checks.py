@@ -115,6 +115,25 @@ class TestSecurityGroupWorldIngress:
         assert out.evidence["instances"] == ["i-9"]
         assert {i["id"] for i in out.evidence["interfaces"]} == {"eni-1", "eni-2"}
 
+    @pytest.mark.parametrize(
+        "ranges",
+        [
+            {"ipv4_ranges": ["0.0.0.0/1", "128.0.0.0/1"]},
+            {"ipv4_ranges": ["10.0.0.0/8", "0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/1"]},
+            {"ipv6_ranges": ["::/1", "8000::/1"]},
+        ],
+    )
+    def test_ranges_adding_up_to_every_address_are_the_world(self, ranges: dict[str, list[str]]) -> None:
+        out = run(self.check, sg(ingress=[SgRule(protocol="tcp", from_port=22, to_port=22, **ranges)]))
+        assert out.status is Status.FAIL
+        assert "tcp/22" in out.reason and "/1" in out.reason
+
+    def test_half_of_the_addresses_is_not_the_world(self) -> None:
+        rule = SgRule(
+            protocol="tcp", from_port=22, to_port=22, ipv4_ranges=["0.0.0.0/1"], ipv6_ranges=["8000::/1"]
+        )
+        assert run(self.check, sg(ingress=[rule])).status is Status.PASS
+
     def test_protocol_minus_one_is_every_port(self) -> None:
         out = run(self.check, sg(ingress=[world("-1")]))
         assert out.status is Status.FAIL

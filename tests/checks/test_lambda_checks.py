@@ -300,3 +300,43 @@ def test_variables_lambda_could_not_decrypt_are_not_an_absence() -> None:
     no_key = EnvironmentFacts(unreadable="KMSDisabledException")
     assert run("lambda_function_env_encrypted_cmk", fn(environment=no_key)).status is Status.UNKNOWN
     assert run("lambda_function_env_no_plaintext_secrets", fn(environment=no_key)).status is Status.UNKNOWN
+
+
+def s3_invoke(condition: dict[str, object] | None = None) -> PolicyDocument:
+    statement: dict[str, object] = {
+        "Sid": "s3",
+        "Effect": "Allow",
+        "Principal": {"Service": "s3.amazonaws.com"},
+        "Action": "lambda:InvokeFunction",
+        "Resource": ARN,
+    }
+    if condition is not None:
+        statement["Condition"] = condition
+    return doc_of(statement)
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        None,
+        {"ArnLike": {"AWS:SourceArn": "arn:aws:s3:::uploads"}},  # a bucket name, in any account
+        {"ArnLike": {"AWS:SourceArn": "arn:aws:s3:::uploads"}, "StringLike": {"AWS:SourceAccount": "*"}},
+    ],
+)
+def test_s3_invocation_without_source_account_fails(condition: dict[str, object] | None) -> None:
+    """AWS Config lambda-function-public-access-prohibited / Security Hub Lambda.1."""
+    out = run("lambda_function_policy_not_public", fn(resource_policy=s3_invoke(condition)))
+    assert out.status is Status.FAIL
+    assert "s3.amazonaws.com" in out.reason and "AWS:SourceAccount" in out.reason
+    assert out.evidence["statements"] == [1]
+
+
+def test_s3_invocation_with_source_account_passes() -> None:
+    condition = {
+        "ArnLike": {"AWS:SourceArn": "arn:aws:s3:::uploads"},
+        "StringEquals": {"AWS:SourceAccount": "111122223333"},
+    }
+    assert (
+        run("lambda_function_policy_not_public", fn(resource_policy=s3_invoke(condition))).status
+        is Status.PASS
+    )

@@ -200,6 +200,7 @@ def test_not_principal_allow_of_getobject_is_public_unless_an_unconditional_deny
         {"StringEquals": {"aws:PrincipalAccount": ["111122223333", "444455556666"]}},
         {"ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/Reader"}},
         {"IpAddress": {"aws:SourceIp": ["203.0.113.0/24", "198.51.100.7/32"]}},
+        {"IpAddress": {"aws:SourceIp": ["0.0.0.0/1", "2001:db8::/32"]}},  # half of IPv4: not everyone
         {"StringLike": {"aws:userid": "AROAEXAMPLE:*"}},
         {"StringLike": {"aws:SourceVpce": "vpce-1a2b3c4d"}},  # Like without a wildcard is fixed
         {"StringLike": {"aws:PrincipalOrgPaths": "o-abc123/r-ab12/*"}},
@@ -221,6 +222,10 @@ def test_restricting_conditions_make_it_not_public(condition: dict) -> None:
         {"ForAllValues:StringEquals": {"aws:PrincipalOrgPaths": "o-a/r-b/*"}},  # true for an empty set
         {"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}},
         {"IpAddress": {"aws:SourceIp": ["10.0.0.0/8", "::/0"]}},
+        # Ranges that add up to every address are 0.0.0.0/0 (or ::/0) written another way.
+        {"IpAddress": {"aws:SourceIp": ["0.0.0.0/1", "128.0.0.0/1"]}},
+        {"IpAddress": {"aws:SourceIp": ["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/1", "10.0.0.0/8"]}},
+        {"IpAddress": {"aws:SourceIp": ["::/1", "8000::/1"]}},
         {"StringLike": {"aws:PrincipalAccount": "*"}},
         {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/Reader"}},
         {"StringEquals": {"aws:PrincipalTag/team": "data"}},  # anyone can tag their own principal
@@ -323,6 +328,7 @@ def test_deny_to_everyone_else_fences_a_public_allow(deny: dict) -> None:
     "deny",
     [
         fence({"StringNotLike": {"aws:SourceVpce": "vpce-*"}}),  # every endpoint of anyone
+        fence({"NotIpAddress": {"aws:SourceIp": ["0.0.0.0/1", "128.0.0.0/1"]}}),  # unless from anywhere
         fence({"StringNotEquals": {"aws:UserAgent": "internal-client"}}),  # the caller chooses it
         fence({"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}),  # denies the endpoint, allows the rest
         fence({"StringNotEquals": {"aws:SourceVpce": "vpce-1"}, "Bool": {"aws:SecureTransport": "false"}}),

@@ -289,7 +289,9 @@ PERMISSION = """
 @pytest.mark.parametrize(
     ("target", "principal", "status", "says"),
     [
-        ("!Ref Fn", "s3.amazonaws.com", Status.PASS, "grants invocation to everyone"),
+        ("!Ref Fn", "events.amazonaws.com", Status.PASS, "grants invocation to everyone"),
+        # S3 without SourceAccount: a bucket of that name in any account (AWS Config's rule)
+        ("!Ref Fn", "s3.amazonaws.com", Status.FAIL, "without an AWS:SourceAccount condition"),
         ("!Ref Fn", '"*"', Status.FAIL, "Principal *"),
         ("!Ref Fn", "!Ref Who", Status.UNKNOWN, "Principal depends on parameter Who"),
         ("!Ref Target", '"*"', Status.UNKNOWN, "Invoke may set it"),

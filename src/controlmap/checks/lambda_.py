@@ -21,6 +21,7 @@ from controlmap.checks.policy import (
     admin_statements,
     could_be,
     doubt,
+    is_restricting,
     public_doubt,
     public_grants,
 )
@@ -40,6 +41,7 @@ from controlmap.resources.base import CollectionError
 from controlmap.resources.cloudfront import CloudFrontDistribution
 from controlmap.resources.iam import IamRole
 from controlmap.resources.lambda_ import EnvironmentFacts, LambdaFunction
+from controlmap.resources.policy import PolicyDocument, action_matches
 from controlmap.settings import register_section
 from controlmap.yamlfile import read_yaml
 
@@ -218,7 +220,37 @@ def policy_not_public(function: LambdaFunction, ctx: CheckContext) -> Outcome:
             "or remove the statement)",
             grants=[g.evidence() for g in grants],
         )
+    unscoped = _s3_invocations_without_source_account(document)
+    if unscoped:
+        return failed(
+            "; ".join(f"{st.label} lets s3.amazonaws.com invoke the function" for st in unscoped)
+            + " without an AWS:SourceAccount condition: a bucket name is not tied to an account, so "
+            "a bucket of that name in any account could invoke it (AWS Config "
+            "lambda-function-public-access-prohibited); add --source-account with your account ID",
+            statements=[st.index for st in unscoped],
+        )
     return passed("no statement of the resource-based policy grants invocation to everyone")
+
+
+def _s3_invocations_without_source_account(document: PolicyDocument) -> list[Statement]:
+    """Allows to the S3 service principal with no fixed aws:SourceAccount (or SourceOwner)."""
+    out = []
+    for statement in document.allows():
+        principal = statement.principal
+        services = [s.lower() for s in (principal.entries.get("Service", ()) if principal else ())]
+        if "s3.amazonaws.com" not in services:
+            continue
+        if statement.not_actions is None and not any(
+            action_matches(pattern, "lambda:InvokeFunction") for pattern in statement.actions
+        ):
+            continue
+        scoped = any(
+            c.key_lower in ("aws:sourceaccount", "aws:sourceowner") and is_restricting(c)
+            for c in statement.conditions
+        )
+        if not scoped:
+            out.append(statement)
+    return out
 
 
 # ---- LAMBDA-02: VPC ----------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from controlmap.resources.ec2 import covers_all_addresses
 from controlmap.resources.policy import (
     Condition,
     PolicyDocument,
@@ -245,6 +246,8 @@ def is_restricting(condition: Condition) -> bool:
         return False
     if condition.set_qualifier and condition.set_qualifier.lower() == "forallvalues":
         return False
+    if condition.key_lower == "aws:sourceip" and covers_all_addresses(list(condition.values)):
+        return False  # 0.0.0.0/1 + 128.0.0.0/1: every IPv4 address, as 0.0.0.0/0 is
     return bool(condition.values) and all(_value_is_specific(condition, v) for v in condition.values)
 
 
@@ -265,6 +268,8 @@ def is_fence(condition: Condition) -> bool:
         return False
     if condition.base_operator.lower() not in _NEGATED_OPERATORS:
         return False
+    if key == "aws:sourceip" and covers_all_addresses(list(condition.values)):
+        return False  # "deny unless from anywhere" denies no IPv4 caller
     return bool(condition.values) and all(_value_is_specific(condition, v) for v in condition.values)
 
 

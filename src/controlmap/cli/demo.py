@@ -24,6 +24,7 @@ from controlmap.cli.scan import (
     CONSOLE,
     FailOn,
     FinishOptions,
+    check_output_file,
     finish_scan,
     live_scan_or_exit,
     output_format,
@@ -92,6 +93,7 @@ def demo(
 ) -> None:
     """Scan a demo AWS account (local, in-process, no AWS credentials needed)."""
     fmt = output_format(output)
+    check_output_file(output_file)
     catalog, settings = load_cli_catalog(None, None)
     settings = demo_settings(settings)
     finish = FinishOptions(

@@ -7,6 +7,7 @@ own subcommands to :data:`scan_app` (``scan iac``, ``scan config``) and reuse th
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -201,6 +202,23 @@ def _format_for(path: Path) -> str:
     return "json"
 
 
+def check_output_file(path: Path | None) -> None:
+    """Refuse an --output-file that cannot be written *before* a long scan, not after it: a
+    directory, or a place under a file or an unwritable directory (missing folders are made)."""
+    if path is None:
+        return
+    if path.is_dir():
+        raise _usage(f"cannot write {path}: it is a directory")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise _usage(f"cannot write {path}: {parent} is not a directory")
+    target = path if path.exists() else parent
+    if not os.access(target, os.W_OK):
+        raise _usage(f"cannot write {path}: permission denied")
+
+
 def _write(path: Path, text: str) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -329,6 +347,14 @@ def split_list(values: Sequence[str] | None) -> list[str]:
     return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
 
 
+def refuse_empty_lists(**options: Sequence[str] | None) -> None:
+    """``--regions ""`` (an unset shell variable) is a mistake, not a request for the default:
+    scanning every region or control instead would be a surprise."""
+    for name, values in options.items():
+        if values is not None and not split_list(values):
+            raise _usage(f"--{name} is empty; leave it out for the default or name at least one")
+
+
 def parse_regions(values: Sequence[str] | None) -> list[str] | None:
     regions = split_list(values)
     if not regions or any(r.lower() == "all" for r in regions):
@@ -387,6 +413,8 @@ def scan_aws(
 ) -> None:
     """Scan a live AWS account, read-only, against the catalog's controls."""
     fmt = output_format(output)
+    check_output_file(output_file)
+    refuse_empty_lists(regions=regions, services=services, controls=controls)
     catalog, settings = load_cli_catalog(catalog_dirs, settings_file)
     selected = select_controls(catalog, split_list(services), split_list(controls))
     from controlmap.sources.aws.scanner import AwsScanOptions
@@ -417,14 +445,14 @@ def live_scan_or_exit(
     options: AwsScanOptions, controls: Sequence[Control], catalog: Catalog, settings: Settings
 ) -> ScanResult:
     """Run the live scan; credential and input problems exit 2 with a message, never a traceback."""
-    from controlmap.sources.aws.clients import ReadOnlyViolation
+    from controlmap.sources.aws.clients import EndpointConfigError, ReadOnlyViolation
     from controlmap.sources.aws.session import SessionError
 
     try:
         return collect_with_progress(
             lambda progress: run_live_scan(options, controls, catalog, settings, progress)
         )
-    except SessionError as exc:
+    except (SessionError, EndpointConfigError) as exc:
         print_error(str(exc))
         raise typer.Exit(EXIT_USAGE) from None
     except ReadOnlyViolation as exc:  # a bug in a collector: refuse loudly, change nothing

@@ -171,7 +171,7 @@ def _read_from_aws(
     aggregator: str | None,
     resource_types: list[str],
 ) -> ConfigData:
-    from controlmap.sources.aws.clients import ReadOnlyViolation
+    from controlmap.sources.aws.clients import EndpointConfigError, ReadOnlyViolation
     from controlmap.sources.aws.session import SessionError, SessionOptions
     from controlmap.sources.config.live import AggregatorNotFound, LiveConfigOptions, read_config
 
@@ -183,6 +183,6 @@ def _read_from_aws(
     )
     try:
         return collect_with_progress(lambda progress: read_config(options, progress))
-    except (SessionError, ReadOnlyViolation, AggregatorNotFound) as exc:
+    except (SessionError, EndpointConfigError, ReadOnlyViolation, AggregatorNotFound) as exc:
         print_error(str(exc))
         raise typer.Exit(EXIT_USAGE) from None

@@ -37,6 +37,25 @@ def is_world(cidr: str) -> bool:
         return False
 
 
+def covers_all_addresses(cidrs: list[str]) -> bool:
+    """Whether these CIDRs together admit every address of a family: 0.0.0.0/0, or a split such
+    as 0.0.0.0/1 + 128.0.0.0/1 that is the same thing written to slip past a /0 check."""
+    v4: list[ipaddress.IPv4Network] = []
+    v6: list[ipaddress.IPv6Network] = []
+    for cidr in cidrs:
+        try:
+            network = ipaddress.ip_network(str(cidr).strip(), strict=False)
+        except ValueError:
+            continue
+        if isinstance(network, ipaddress.IPv4Network):
+            v4.append(network)
+        else:
+            v6.append(network)
+    return any(n.prefixlen == 0 for n in ipaddress.collapse_addresses(v4)) or any(
+        n.prefixlen == 0 for n in ipaddress.collapse_addresses(v6)
+    )
+
+
 class _Facts(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -99,7 +118,12 @@ class SgRule(PortRule):
     unresolved: dict[str, str] = {}
 
     def world_sources(self) -> list[str]:
-        return [c for c in [*self.ipv4_ranges, *self.ipv6_ranges] if is_world(c)]
+        """The sources admitting everyone: 0.0.0.0/0 and ::/0, or ranges that add up to them."""
+        world = [c for c in [*self.ipv4_ranges, *self.ipv6_ranges] if is_world(c)]
+        for family in (self.ipv4_ranges, self.ipv6_ranges):
+            if not any(is_world(c) for c in family) and covers_all_addresses(family):
+                world += family
+        return world
 
     def unresolved_text(self) -> str:
         return "; ".join(dict.fromkeys(self.unresolved.values()))

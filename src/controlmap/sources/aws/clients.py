@@ -4,7 +4,8 @@ Every client it makes carries two botocore event handlers:
 
 * a guard on ``before-call`` that refuses any operation that is not a read (Get*, List*,
   Describe*, Head*, BatchGet*, Lookup*, plus a short allowlist, minus the reads that hand out
-  credentials, secrets or data: ``NOT_READS``) *before* the request is signed or sent;
+  credentials, secrets or data: ``NOT_READS``) *before* the request is signed or sent, and the
+  same guard on ``before-sign``, so that no presigned URL or POST for such an operation is made;
 * a counter of API calls (``before-call``, once per logical call) and of HTTP attempts
   (``before-send``, retries included), per ``service:Operation``.
 
@@ -78,6 +79,31 @@ NOT_READS = frozenset(
         "kinesis-video-signaling:GetIceServerConfig",
         "iot:GetRegistrationCode",  # creates the code on first call
         "iot:DescribeEndpoint",  # creates the endpoint on first call
+        # customer data: items, records, log lines, query results, files
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "dynamodbstreams:GetRecords",
+        "kinesis:GetRecords",
+        "logs:GetLogEvents",
+        "logs:GetLogRecord",
+        "logs:GetQueryResults",
+        "athena:GetQueryResults",
+        "codecommit:GetFile",
+        "codecommit:GetBlob",
+        "codecommit:GetFolder",
+        "ec2:GetConsoleOutput",  # an instance's console, often with secrets printed at boot
+        "ec2:GetConsoleScreenshot",
+        "ec2:GetLaunchTemplateData",  # includes the instance's user data
+        # code download links (presigned URLs) and secret values in configuration
+        "lambda:GetFunction",  # Code.Location; ListFunctions has the configuration
+        "lambda:GetLayerVersion",
+        "lambda:GetLayerVersionByArn",
+        "ecr:GetDownloadUrlForLayer",
+        "apigateway:GetApiKey",  # includeValue returns the key
+        "apigateway:GetApiKeys",
+        "glue:GetConnection",  # connection passwords unless HidePassword
+        "glue:GetConnections",
+        "kms:GetParametersForImport",  # creates a wrapping key and import token
     }
 )
 
@@ -86,12 +112,34 @@ class ReadOnlyViolation(RuntimeError):
     """Raised before sending any AWS request that is not a read."""
 
 
+class EndpointConfigError(ValueError):
+    """botocore cannot make a client from the configuration (e.g. ``AWS_ENDPOINT_URL=not-a-url``)."""
+
+
 def is_read_operation(service: str, operation: str, *, service_name: str | None = None) -> bool:
     """Whether ``service:operation`` only reads configuration (``service``: the endpoint prefix
     the counters use; ``service_name``: boto3's name, when it differs, for ``NOT_READS``)."""
     if f"{service_name or service}:{operation}" in NOT_READS or f"{service}:{operation}" in NOT_READS:
         return False
     return operation.startswith(READ_PREFIXES) or f"{service}:{operation}" in READ_ALLOWLIST
+
+
+def one_line(exc: BaseException, limit: int = 300) -> str:
+    """An AWS failure's message on one line, without a response body: botocore puts details on
+    further lines, a parse failure appends whatever answered (a proxy's HTML page, a truncated
+    response), and a local endpoint may answer an unknown API with an HTML error page."""
+    from botocore.exceptions import ClientError
+    from botocore.parsers import ResponseParserError
+
+    if isinstance(exc, ResponseParserError):
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        return (
+            f"{first.removesuffix(' Further retries may succeed:')} (the endpoint did not answer as AWS does)"
+        )
+    text = str(exc.response.get("Error", {}).get("Message", "")) if isinstance(exc, ClientError) else str(exc)
+    if text.lstrip().lower().startswith(("<!doctype", "<html")):
+        return "the endpoint answered with an HTML page, not an AWS response"
+    return " ".join(text.split())[:limit]
 
 
 class CallCounter:
@@ -184,7 +232,10 @@ class ClientFactory:
             existing = self._clients.get(key)
             if existing is not None:
                 return existing
-            client = self.session.client(service, region_name=region, config=self._config)  # type: ignore[call-overload]
+            try:
+                client = self.session.client(service, region_name=region, config=self._config)  # type: ignore[call-overload]
+            except ValueError as exc:  # botocore: "Invalid endpoint: ...", a malformed region name
+                raise EndpointConfigError(f"cannot make a {service} client: {exc}") from None
             if service == "s3control" and _custom_endpoint(service):
                 use_local_s3control_endpoint(client)
             self._instrument(client)
@@ -211,6 +262,15 @@ class ClientFactory:
             # botocore emits before-send.<service-id>.<Operation> once per HTTP attempt.
             counter.count_attempt(f"{endpoint_prefix}:{event_name.rsplit('.', 1)[-1]}")
 
+        def sign_guard(operation_name: str = "", **_: Any) -> None:
+            # generate_presigned_url/_post skip before-call: they sign a request for someone
+            # else to send (a PutObject or GetObject link with the scanner's credentials).
+            if not is_read_operation(endpoint_prefix, operation_name, service_name=service_name):
+                raise ReadOnlyViolation(
+                    f"controlmap is read-only: refused to sign {endpoint_prefix}:{operation_name}"
+                )
+
         # Register first so the guard runs before anything else on the call path.
         client.meta.events.register_first(f"before-call.{service_id}", guard)
+        client.meta.events.register_first(f"before-sign.{service_id}", sign_guard)
         client.meta.events.register(f"before-send.{service_id}", attempt)

@@ -30,7 +30,7 @@ from botocore.parsers import ResponseParserError
 from controlmap.checks.registry import Inventory
 from controlmap.resources.account import AwsAccount, AwsRegion
 from controlmap.resources.base import CollectionError, Resource
-from controlmap.sources.aws.clients import ClientFactory, ReadOnlyViolation
+from controlmap.sources.aws.clients import ClientFactory, ReadOnlyViolation, one_line
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -225,14 +225,11 @@ class CollectContext:
         produces: Iterable[type[Resource]] = (),
     ) -> CollectionError:
         op_name = client.meta.method_to_api_mapping.get(operation, operation)
-        message = str(exc)
-        if isinstance(exc, ClientError):
-            message = str(exc.response.get("Error", {}).get("Message", ""))
         return CollectionError(
             service=service,
             operation=op_name,
             code=code,
-            message=message[:300],
+            message=one_line(exc),
             region=region or self.region,
             account_id=self.account_id,
             resource_types=tuple(m.resource_type for m in produces),

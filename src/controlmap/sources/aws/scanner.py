@@ -15,15 +15,20 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from controlmap.catalog.models import Control
 from controlmap.checks.registry import CheckSpec, Inventory, registry
 from controlmap.resources.account import AwsAccount, AwsRegion
 from controlmap.resources.base import CollectionError
-from controlmap.sources.aws.clients import CallCounter, ClientFactory, ReadOnlyViolation
+from controlmap.sources.aws.clients import CallCounter, ClientFactory, EndpointConfigError, ReadOnlyViolation
 from controlmap.sources.aws.collector import CollectContext, CollectorSpec, Scope, collectors
-from controlmap.sources.aws.session import SessionError, SessionOptions, build_session, caller_account
+from controlmap.sources.aws.session import (
+    CALL_FAILURES,
+    SessionError,
+    SessionOptions,
+    build_session,
+    caller_account,
+    one_line,
+)
 
 log = logging.getLogger(__name__)
 
@@ -100,9 +105,9 @@ def resolve_regions(
         response = factory.client("ec2", home).describe_regions(
             Filters=[{"Name": "opt-in-status", "Values": ["opt-in-not-required", "opted-in"]}]
         )
-    except (ClientError, BotoCoreError) as exc:
+    except CALL_FAILURES as exc:
         raise SessionError(
-            f"cannot list the account's enabled regions (ec2:DescribeRegions): {exc}; "
+            f"cannot list the account's enabled regions (ec2:DescribeRegions): {one_line(exc)}; "
             "pass --regions explicitly"
         ) from None
     return sorted(r["RegionName"] for r in response["Regions"])
@@ -111,7 +116,7 @@ def resolve_regions(
 def _check_regions(factory: ClientFactory, home: str, regions: Sequence[str]) -> None:
     try:
         listed = factory.client("ec2", home).describe_regions(AllRegions=True)["Regions"]
-    except (ClientError, BotoCoreError):
+    except CALL_FAILURES:
         # DescribeRegions denied: fall back to the regions this botocore knows of, any partition.
         known = {
             region
@@ -197,7 +202,7 @@ def run_aws_scan(
             spec, region = futures[future]
             try:
                 future.result()
-            except ReadOnlyViolation:
+            except (ReadOnlyViolation, EndpointConfigError):
                 raise
             except Exception as exc:  # one broken collector must not sink the scan
                 # A bug, not the user's input: the ERROR findings and the summary say so; the

@@ -10,14 +10,21 @@ import boto3
 from botocore.credentials import RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 from botocore.loaders import Loader, create_loader
+from botocore.parsers import ResponseParserError
 from botocore.session import Session as BotocoreSession
 from botocore.session import get_session
 
-from controlmap.sources.aws.clients import CallCounter, ClientFactory
+from controlmap.sources.aws.clients import CallCounter, ClientFactory, one_line
 
 
 class SessionError(Exception):
     """Credentials or role assumption failed; the message says what to fix."""
+
+
+# What a call made before the scan starts can raise when AWS cannot be reached or answered
+# something that is not AWS (a proxy's or captive portal's HTML page: ResponseParserError is
+# not a BotoCoreError). Each becomes a SessionError: one line, exit code 2, no traceback.
+CALL_FAILURES: tuple[type[Exception], ...] = (ClientError, BotoCoreError, ResponseParserError)
 
 
 @dataclass(frozen=True)
@@ -75,8 +82,8 @@ def _assume_role_session(
             params["ExternalId"] = options.external_id
         try:
             creds = sts.assume_role(**params)["Credentials"]
-        except (ClientError, BotoCoreError) as exc:
-            raise SessionError(f"cannot assume role {options.role_arn}: {exc}") from None
+        except CALL_FAILURES as exc:
+            raise SessionError(f"cannot assume role {options.role_arn}: {one_line(exc)}") from None
         return {
             "access_key": creds["AccessKeyId"],
             "secret_key": creds["SecretAccessKey"],
@@ -103,5 +110,5 @@ def caller_account(factory: ClientFactory, region: str | None) -> str:
             "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
             "or run `aws sso login --profile NAME` and pass --profile NAME"
         ) from None
-    except (ClientError, BotoCoreError) as exc:
-        raise SessionError(f"cannot identify the account (sts:GetCallerIdentity): {exc}") from None
+    except CALL_FAILURES as exc:
+        raise SessionError(f"cannot identify the account (sts:GetCallerIdentity): {one_line(exc)}") from None
