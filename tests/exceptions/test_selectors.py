@@ -45,7 +45,8 @@ def test_an_unquoted_account_id_that_lost_its_leading_zero_is_an_error(tmp_path:
 
 
 @pytest.mark.parametrize(
-    "account", ["'12345'", "'1234567890123'", "'abcdefghijkl'", "[ '111122223333', 42 ]"]
+    "account",
+    ["'12345'", "'1234567890123'", "'abcdefghijkl'", "[ '111122223333', 42 ]", '"111122223333\\n"'],
 )
 def test_an_account_that_is_not_twelve_digits_is_an_error(tmp_path: Path, account: str) -> None:
     with pytest.raises(FileError, match="12-digit"):

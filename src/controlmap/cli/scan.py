@@ -359,7 +359,7 @@ def parse_regions(values: Sequence[str] | None) -> list[str] | None:
     regions = split_list(values)
     if not regions or any(r.lower() == "all" for r in regions):
         return None
-    bad = [r for r in regions if not REGION_RE.match(r)]
+    bad = [r for r in regions if not REGION_RE.fullmatch(r)]
     if bad:
         raise _usage(f"not a region name: {', '.join(bad)} (e.g. us-east-1,eu-west-1 or all)")
     return regions

@@ -66,7 +66,8 @@ class ResourceSelector(BaseModel):
                     f"account {item} is not a 12-digit account ID: YAML read it as a number and dropped "
                     "its leading zeros; quote account IDs (account: '012345678901')"
                 )
-            if isinstance(item, (str, int)) and not isinstance(item, bool) and not _ACCOUNT.match(str(item)):
+            scalar = isinstance(item, (str, int)) and not isinstance(item, bool)
+            if scalar and not _ACCOUNT.fullmatch(str(item)):
                 raise ValueError(f"account {item!r} is not a 12-digit AWS account ID")
         return _as_list(value)
 
