@@ -192,6 +192,26 @@ def test_incomplete_result_does_not_resolve_missing(store: Store) -> None:
     assert lifecycle(store, BUCKET_B).open
 
 
+def test_incomplete_result_does_not_resolve_on_pass_either(store: Store) -> None:
+    """A PASS in an incomplete scan (some reads failed) resolves nothing: `findings` and `diff`
+    skip incomplete scans, so it would show a FAIL already resolved, and the next complete scan
+    still failing would count a reopen that never happened."""
+    record_scan(scan(DAY0, [s3(BUCKET_A, Status.FAIL)]), settings=SETTINGS, store=store)
+    record_scan(
+        scan(DAY0 + timedelta(days=1), [s3(BUCKET_A, Status.PASS)], complete=False),
+        settings=SETTINGS,
+        store=store,
+    )
+    row = lifecycle(store, BUCKET_A)
+    assert row.open and row.resolved_at is None
+    [state] = latest_findings(store)
+    assert state.finding.status is Status.FAIL and state.resolved_at is None
+    record_scan(scan(DAY0 + timedelta(days=2), [s3(BUCKET_A, Status.FAIL)]), settings=SETTINGS, store=store)
+    assert lifecycle(store, BUCKET_A).reopened == 0
+    record_scan(scan(DAY0 + timedelta(days=3), [s3(BUCKET_A, Status.PASS)]), settings=SETTINGS, store=store)
+    assert not lifecycle(store, BUCKET_A).open  # a complete scan's PASS still resolves
+
+
 def test_round_trip_and_scan_lookup(store: Store) -> None:
     original = scan(DAY0, [s3(BUCKET_A, Status.FAIL), s3(BUCKET_C, Status.PASS)])
     recorded = record_scan(original, settings=SETTINGS, store=store)
