@@ -334,7 +334,7 @@ def test_findings_csv_and_markdown_neutralise_hostile_names(tmp_path: Path, monk
     monkeypatch.chdir(tmp_path)
     url = f"sqlite:///{tmp_path / 'h.db'}"
     hostile = [
-        finding(resource_id="arn:aws:ec2:::i-1", resource_name="  =HYPERLINK(\"http://x\")", reason="r"),
+        finding(resource_id="arn:aws:ec2:::i-1", resource_name='  =HYPERLINK("http://x")', reason="r"),
         finding(resource_id="arn:aws:ec2:::i-2", resource_name="\n=1+2", reason="r"),
         finding(
             resource_id="arn:aws:ec2:::i-3",

@@ -311,7 +311,7 @@ def test_a_server_that_never_answers_times_out(monkeypatch) -> None:
         listener.listen(8)
         port = listener.getsockname()[1]
         started = time.monotonic()
-        with pytest.raises(StoreError, match="cannot open database .*timeout"):
+        with pytest.raises(StoreError, match=r"cannot open database .*timeout"):
             open_store(f"postgresql+psycopg://u:s3cret@127.0.0.1:{port}/db")
         assert time.monotonic() - started < 20
 
