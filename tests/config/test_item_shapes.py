@@ -137,3 +137,6 @@ def test_an_account_id_that_is_not_12_digits_or_a_region_that_is_not_one_is_an_i
     assert "account ID '11112222333' is not 12 digits" in messages["acme-short-account"]
     assert "account ID 'True' is not 12 digits" in messages["acme-bool-account"]
     assert "awsRegion 5 is not an AWS region" in messages["acme-bad-region"]
+    where = {p.resource_id: (p.account_id, p.region) for p in problems}
+    assert where["acme-short-account"] == (None, samples.REGION)  # its ERROR findings: no bogus account
+    assert where["acme-bad-region"] == (samples.ACCOUNT, None)

@@ -276,9 +276,19 @@ def _problem(entry: Any, source: str, index: int, message: str) -> ItemProblem:
         index,
         _text(_first(entry, "resourceId", "ResourceId")),
         resource_type=resource_type,
-        account_id=_text(_first(entry, "accountId", "awsAccountId", "AccountId")),
-        region=item_region(resource_type, _text(_first(entry, "awsRegion", "AwsRegion"))),
+        account_id=_valid(_account, entry, resource_type),
+        region=item_region(resource_type, _valid(_region, entry, resource_type)),
     )
+
+
+def _valid(read: Any, entry: dict[str, Any], resource_type: str | None) -> str | None:
+    """The account or region of a bad item, or None where that is what is wrong with it (its
+    ERROR findings must not stand in an account or region of their own)."""
+    try:
+        value: str | None = read(entry, resource_type, None)
+    except ConfigDataError:
+        return None
+    return value
 
 
 def read_file(path: Path) -> tuple[list[ConfigItem], list[ItemProblem], str]:
