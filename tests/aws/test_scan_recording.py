@@ -38,3 +38,25 @@ def test_no_store_opens_nothing(tmp_path: Path) -> None:
     with recording(FinishOptions(store=False, db=url), Settings(), "aws") as recorder:
         assert recorder is None
     assert not (tmp_path / "cm.db").exists()
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
+def test_terminated_scan_is_marked_incomplete(tmp_path: Path, name: str) -> None:
+    """`kill`, a CI job's cancel or time limit (SIGTERM) and a closed terminal (SIGHUP) used to
+    kill the process outright, leaving the scan `running` for ever; now they end it like Ctrl-C."""
+    import os
+    import signal
+    import time
+
+    from controlmap.interrupts import Terminated
+
+    sig = getattr(signal, name, None)
+    if sig is None:
+        pytest.skip(f"no {name} on this platform")
+    before = signal.getsignal(sig)
+    url = f"sqlite:///{tmp_path / 'cm.db'}"
+    with pytest.raises(Terminated), recording(FinishOptions(store=True, db=url), Settings(), "aws"):
+        os.kill(os.getpid(), sig)
+        time.sleep(5)  # the handler raises here, in the main thread
+    assert _states(url) == [("incomplete", "interrupted: Terminated")]
+    assert signal.getsignal(sig) is before  # the previous handler is back after the scan

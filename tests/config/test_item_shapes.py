@@ -112,3 +112,31 @@ def test_an_empty_supplementary_configuration_shows_no_bucket_settings() -> None
     [model] = built.inventory.of_type(S3Bucket)
     assert model.public_access_block is None and model.object_lock is None
     assert statuses(built.inventory, "s3_bucket_public_access_blocked") == {"acme-extract": "UNKNOWN"}
+
+
+def test_an_account_id_that_is_not_12_digits_or_a_region_that_is_not_one_is_an_item_problem() -> None:
+    """A snapshot passed through a spreadsheet or jq can carry 12345678901 (leading zero lost)
+    or a number as region; each such item would form an "account" of its own in every verdict,
+    exception selector and the history's scope, so it is reported, and the rest is read."""
+    from controlmap.sources.config.items import parse_items
+
+    good = samples.bucket_compliant("acme-good")
+    short = samples.bucket_compliant("acme-short-account")
+    short["awsAccountId"] = 11112222333
+    boolean = samples.bucket_compliant("acme-bool-account")
+    boolean["awsAccountId"] = True
+    region = samples.bucket_compliant("acme-bad-region")
+    region["awsRegion"] = 5
+    numeric = samples.bucket_compliant("acme-numeric-account")
+    numeric["awsAccountId"] = int(numeric["awsAccountId"])  # 12 digits as a JSON number: fine
+    global_ = samples.bucket_compliant("acme-global")
+    global_["awsRegion"] = "global"
+    items, problems = parse_items([good, short, boolean, region, numeric, global_], "snapshot.json")
+    assert sorted(i.resource_id for i in items) == ["acme-global", "acme-good", "acme-numeric-account"]
+    messages = {p.resource_id: p.message for p in problems}
+    assert "account ID '11112222333' is not 12 digits" in messages["acme-short-account"]
+    assert "account ID 'True' is not 12 digits" in messages["acme-bool-account"]
+    assert "awsRegion 5 is not an AWS region" in messages["acme-bad-region"]
+    where = {p.resource_id: (p.account_id, p.region) for p in problems}
+    assert where["acme-short-account"] == (None, samples.REGION)  # its ERROR findings: no bogus account
+    assert where["acme-bad-region"] == (samples.ACCOUNT, None)

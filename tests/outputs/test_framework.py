@@ -11,7 +11,7 @@ from controlmap.findings.model import ScanResult
 from controlmap.outputs import render
 from controlmap.outputs.framework import framework_view, normalize_framework, status_of
 
-from .factories import finding
+from .factories import STARTED, finding
 
 
 @pytest.mark.parametrize(
@@ -81,3 +81,31 @@ def test_excepted_evidence_and_junit_name_the_exception(result: ScanResult, cata
         s.get("message", "") for s in junit.iter("skipped") if s.get("message", "").startswith("EXCEPTED")
     ]
     assert skipped and all(note in m for m in skipped)
+
+
+def test_a_requirement_is_not_compliant_on_the_controls_a_partial_scan_evaluated() -> None:
+    """A `--services s3` scan evaluates S3-01 and S3-02 but not IAM-03, KMS-02, … which map to
+    A.5.15 Access control as well: all S3 passing must not tell an auditor that access control is
+    compliant. A control evaluated with nothing to apply to (NOT_APPLICABLE) is not outstanding."""
+    from controlmap.catalog.catalog import load_catalog
+
+    catalog = load_catalog()
+    behind = sorted(c.id for c in catalog.controls.values() if "A.5.15" in c.iso27001)
+    assert {"S3-01", "S3-02", "IAM-03"} <= set(behind)
+
+    def scan(findings: list) -> ScanResult:
+        return ScanResult(kind="aws", started_at=STARTED, findings=findings)
+
+    s3_only = [
+        finding(control_id="S3-01", status=Status.PASS),
+        finding(control_id="S3-02", status=Status.PASS),
+    ]
+    row = {r.id: r for r in framework_view(scan(s3_only), "iso27001", catalog).rows}["A.5.15"]
+    assert row.status == "partially"
+    assert {c.control_id: c.status for c in row.controls}["IAM-03"] == "not assessed"
+
+    rest = [
+        finding(control_id=c, status=Status.NOT_APPLICABLE) for c in behind if c not in ("S3-01", "S3-02")
+    ]
+    row = {r.id: r for r in framework_view(scan(s3_only + rest), "iso27001", catalog).rows}["A.5.15"]
+    assert row.status == "compliant"

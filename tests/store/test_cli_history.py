@@ -322,3 +322,36 @@ def test_scans_kind_filter_names_what_it_found_nothing_of(db: str) -> None:
     assert bogus.exit_code == 2 and "unknown --kind 'azure'; choose one of: aws, iac, aws-config" in flat(
         bogus.output
     )
+
+
+def test_findings_csv_and_markdown_neutralise_hostile_names(tmp_path: Path, monkeypatch) -> None:
+    """`findings -f csv/markdown` go to spreadsheets and pull-request comments like reports do:
+    a formula behind leading spaces or a line break, a link, an image, HTML or an @mention in a
+    resource name or reason must stay text (the report formats' rule, not a weaker copy)."""
+    from outputs.factories import finding
+
+    monkeypatch.delenv("CONTROLMAP_DB", raising=False)
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    hostile = [
+        finding(resource_id="arn:aws:ec2:::i-1", resource_name='  =HYPERLINK("http://x")', reason="r"),
+        finding(resource_id="arn:aws:ec2:::i-2", resource_name="\n=1+2", reason="r"),
+        finding(
+            resource_id="arn:aws:ec2:::i-3",
+            resource_name="![t](http://evil/t.png) [x](http://evil) @org/team <img src=x> a|b",
+            reason="-2+3",
+        ),
+    ]
+    result = sample_result().model_copy(update={"scan_id": None, "findings": hostile})
+    record_scan(result, url, Settings(plan=PlanSettings()))
+    out = run("findings", "--db", url, "-f", "csv")
+    assert out.exit_code == 0, out.output
+    rows = {r["resource_id"]: r for r in csv.DictReader(io.StringIO(out.stdout))}
+    assert rows["arn:aws:ec2:::i-1"]["resource"].startswith("'")
+    assert rows["arn:aws:ec2:::i-2"]["resource"].startswith("'")
+    assert rows["arn:aws:ec2:::i-3"]["reason"] == "'-2+3"
+    md = run("findings", "--db", url, "-f", "markdown").stdout
+    assert "](http" not in md.replace("\\](http", "") and "<img" not in md and "@org" not in md
+    assert "a\\|b" in md and "&#64;org/team" in md
+    table = [line for line in md.splitlines() if line.startswith("|")]
+    assert len(table) == 2 + len(hostile)  # header, rule, one row each: no line break got through

@@ -192,6 +192,26 @@ def test_incomplete_result_does_not_resolve_missing(store: Store) -> None:
     assert lifecycle(store, BUCKET_B).open
 
 
+def test_incomplete_result_does_not_resolve_on_pass_either(store: Store) -> None:
+    """A PASS in an incomplete scan (some reads failed) resolves nothing: `findings` and `diff`
+    skip incomplete scans, so it would show a FAIL already resolved, and the next complete scan
+    still failing would count a reopen that never happened."""
+    record_scan(scan(DAY0, [s3(BUCKET_A, Status.FAIL)]), settings=SETTINGS, store=store)
+    record_scan(
+        scan(DAY0 + timedelta(days=1), [s3(BUCKET_A, Status.PASS)], complete=False),
+        settings=SETTINGS,
+        store=store,
+    )
+    row = lifecycle(store, BUCKET_A)
+    assert row.open and row.resolved_at is None
+    [state] = latest_findings(store)
+    assert state.finding.status is Status.FAIL and state.resolved_at is None
+    record_scan(scan(DAY0 + timedelta(days=2), [s3(BUCKET_A, Status.FAIL)]), settings=SETTINGS, store=store)
+    assert lifecycle(store, BUCKET_A).reopened == 0
+    record_scan(scan(DAY0 + timedelta(days=3), [s3(BUCKET_A, Status.PASS)]), settings=SETTINGS, store=store)
+    assert not lifecycle(store, BUCKET_A).open  # a complete scan's PASS still resolves
+
+
 def test_round_trip_and_scan_lookup(store: Store) -> None:
     original = scan(DAY0, [s3(BUCKET_A, Status.FAIL), s3(BUCKET_C, Status.PASS)])
     recorded = record_scan(original, settings=SETTINGS, store=store)
@@ -263,6 +283,37 @@ def test_bad_urls_are_clear_errors(tmp_path) -> None:
     (tmp_path / "dir.db").mkdir()
     with pytest.raises(StoreError, match="cannot open database"):
         open_store(f"sqlite:///{tmp_path / 'dir.db'}")
+
+
+def test_password_in_the_url_query_is_hidden_too(tmp_path) -> None:
+    """libpq takes ``?password=`` as well as ``user:password@``: neither may reach a message."""
+    from controlmap.store import describe_url
+
+    shown = describe_url("postgresql+psycopg://u@h/db?password=s3cret&sslmode=require")
+    assert "s3cret" not in shown and "password=***" in shown and "sslmode=require" in shown
+    assert "k3y" not in describe_url("postgresql+psycopg://u:pw@h/db?SSLPassword=k3y")
+    with pytest.raises(StoreError) as info:
+        open_store("postgresql+psycopg://user@127.0.0.1:1/nowhere?password=s3cret&connect_timeout=2")
+    assert "s3cret" not in str(info.value) and "password=***" in str(info.value)
+
+
+def test_a_server_that_never_answers_times_out(monkeypatch) -> None:
+    """A hung or firewalled PostgreSQL server is a clear error after a bounded wait, not a hang:
+    every scan opens the store before it collects anything."""
+    import socket
+    import time
+
+    from controlmap.store import db as db_module
+
+    monkeypatch.setattr(db_module, "PG_CONNECT_TIMEOUT", 1)
+    with socket.socket() as listener:  # accepts connections (the kernel's backlog) and never replies
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        port = listener.getsockname()[1]
+        started = time.monotonic()
+        with pytest.raises(StoreError, match=r"cannot open database .*timeout"):
+            open_store(f"postgresql+psycopg://u:s3cret@127.0.0.1:{port}/db")
+        assert time.monotonic() - started < 20
 
 
 def test_load_history_newest_first(store: Store) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Sequence
 from enum import Enum
 from typing import Any
@@ -15,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 from ruamel.yaml import YAML
 
+from controlmap.outputs.common import csv_cell
 from controlmap.yamlfile import FileError, FileProblem
 
 console = Console()
@@ -100,7 +102,7 @@ def render_rows(
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(cols)
         for row in rows:
-            writer.writerow([csv_safe(_cell(row.get(c))) for c in cols])
+            writer.writerow([csv_cell(_cell(row.get(c))) for c in cols])
         return buffer.getvalue()
     if fmt is OutputFormat.MARKDOWN:
         lines = []
@@ -125,17 +127,16 @@ def emit(text: str | None) -> None:
         typer.echo(text, nl=not text.endswith("\n"))
 
 
+_MD_CELL = re.compile(r"([\\`\[\]|])")
+
+
 def md_escape(text: str) -> str:
-    """Escape Markdown table cells: pipes, HTML and line breaks must not change the table."""
-    out = text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
-    return out.replace("\r", " ").replace("\n", " ")
-
-
-def csv_safe(text: str) -> str:
-    """Neutralise spreadsheet formula injection (a tag value like ``=HYPERLINK(...)``)."""
-    if text and text[0] in "=+-@\t\r":
-        return "'" + text
-    return text
+    """Escape a Markdown table cell so that a resource name, tag or reason cannot change the table
+    or make a link, an image, HTML or an @mention (``[x](url)``, ``![x](url)``, ``<img>``,
+    ``@org/team``); other punctuation stays readable (``AWS::S3::Bucket``, ``S3-01``)."""
+    out = _MD_CELL.sub(r"\\\1", text)
+    out = out.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("@", "&#64;")
+    return re.sub(r"[\r\n]+", " ", out)
 
 
 def _json_default(value: Any) -> Any:

@@ -38,6 +38,7 @@ from controlmap.cli.common import (
 )
 from controlmap.findings.evaluate import evaluate
 from controlmap.findings.model import ScanError, ScanResult
+from controlmap.interrupts import stop_on_termination
 from controlmap.resources.base import CollectionError
 from controlmap.settings import Settings
 from controlmap.yamlfile import FileError
@@ -130,8 +131,9 @@ def record_in_store(
 
 @contextmanager
 def recording(options: FinishOptions, settings: Settings, kind: str) -> Iterator[ScanRecorder | None]:
-    """Open the scan's history record before collecting, so that Ctrl-C or a crash mid-scan
-    leaves it marked incomplete (and every earlier scan intact). None when not storing."""
+    """Open the scan's history record before collecting, so that Ctrl-C, SIGTERM/SIGHUP or a
+    crash mid-scan leaves it marked incomplete (and every earlier scan intact). None when not
+    storing."""
     if not options.store:
         yield None
         return
@@ -146,7 +148,8 @@ def recording(options: FinishOptions, settings: Settings, kind: str) -> Iterator
         yield None
         return
     try:
-        yield recorder
+        with stop_on_termination():  # `kill`, a CI cancel or timeout: recorded as incomplete too
+            yield recorder
     except BaseException as exc:
         if not session.__exit__(*sys.exc_info()):
             if isinstance(exc, KeyboardInterrupt) and not recorder.recorded:

@@ -4,8 +4,9 @@ A requirement's status pools the findings of every seed control mapped to it:
 
 - ``non-compliant``: at least one automated verdict FAILs, whatever else passes (the row shows
   the pass and fail counts, so "3 fail / 40 pass" is visible without reading "partially");
-- ``partially``: nothing fails and some verdicts pass, while an auditor's attestation (MANUAL) or
-  an undetermined result (UNKNOWN, ERROR) is outstanding;
+- ``partially``: nothing fails and some verdicts pass, while an auditor's attestation (MANUAL),
+  an undetermined result (UNKNOWN, ERROR) or a seed control the scan did not evaluate at all
+  (``--services s3`` leaves IAM out) is outstanding;
 - ``compliant``: every decided verdict passes (approved exceptions count as passing) and nothing
   is outstanding;
 - ``manual``: only attestation is possible (no check can see it);
@@ -237,4 +238,8 @@ def _row(
         if f.status is not Status.NOT_APPLICABLE
     ]
     status = status_of(pooled) if controls else NOT_COVERED
+    if status == "compliant" and any(state.status == "not assessed" and not state.counts for state in states):
+        # A seed control behind the requirement was not evaluated at all (its service or control
+        # left out of the scan): the passes seen do not make the requirement compliant.
+        status = "partially"
     return RequirementRow(rid, title, group, status, states, evidence)

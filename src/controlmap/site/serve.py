@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import signal
-from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from controlmap.interrupts import stop_on_termination
 from controlmap.site.generator import CONTENT_SECURITY_POLICY
+
+__all__ = ["make_server", "stop_on_termination"]
 
 
 class _Handler(SimpleHTTPRequestHandler):
@@ -28,22 +28,3 @@ class _Handler(SimpleHTTPRequestHandler):
 def make_server(directory: Path, host: str = "127.0.0.1", port: int = 8000) -> ThreadingHTTPServer:
     handler = functools.partial(_Handler, directory=str(directory))
     return ThreadingHTTPServer((host, port), handler)
-
-
-@contextlib.contextmanager
-def stop_on_termination() -> Iterator[None]:
-    """Turn SIGTERM and SIGHUP (``kill``, ``timeout``, a closed terminal) into KeyboardInterrupt
-    while serving, so the caller's cleanup runs: without it Python dies at once and the temporary
-    directory a ``site serve`` without OUT_DIR built into is left behind."""
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    names = ("SIGTERM", "SIGHUP")  # SIGHUP does not exist on Windows
-    signals = [getattr(signal, n) for n in names if hasattr(signal, n)]
-    previous = {sig: signal.signal(sig, interrupt) for sig in signals}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)

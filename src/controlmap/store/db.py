@@ -28,6 +28,12 @@ from controlmap.settings import Settings
 
 ENV_VAR = "CONTROLMAP_DB"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# Seconds to wait for a database server to answer a connection: a firewalled or hung server
+# would otherwise block every command (and every scan, which opens the store first) for minutes
+# or forever. A ``connect_timeout`` in the URL's query wins.
+PG_CONNECT_TIMEOUT = 10
+# Query parameters libpq reads as secrets (``postgresql://u@h/db?password=...``).
+_SECRET_PARAMS = frozenset({"password", "sslpassword"})
 
 
 class StoreError(Exception):
@@ -60,11 +66,15 @@ def resolve_url(explicit: str | None = None, settings: Settings | None = None) -
 
 
 def describe_url(url: str) -> str:
-    """The URL for messages, password hidden."""
+    """The URL for messages, password hidden (also one given as ``?password=`` in the query)."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
     except ArgumentError:
         return "<invalid database URL>"
+    secret = {k: "***" for k in parsed.query if k.lower() in _SECRET_PARAMS}
+    if secret:
+        parsed = parsed.update_query_dict(secret)
+    return parsed.render_as_string(hide_password=True).replace("%2A%2A%2A", "***")
 
 
 @dataclass
@@ -103,6 +113,8 @@ def _engine(url: str, create: bool = True) -> Engine:
                 # "no scans yet" in a new empty file.
                 raise StoreError(f"no database at {path}; run a scan first or check --db")
         kwargs["connect_args"] = {"timeout": 30}
+    elif "connect_timeout" not in parsed.query:
+        kwargs["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT}
     try:
         engine = create_engine(parsed, **kwargs)
     except (ArgumentError, ImportError, SQLAlchemyError) as exc:

@@ -12,8 +12,8 @@ Lifecycle rules (keyed by ``Finding.key``):
   ``first_seen`` + the plan window's end for its severity and service (from the settings);
   a finding that reopens keeps its original first-seen date and due date, so fixing something
   briefly does not restart its clock; ``reopened`` counts how often that happened;
-- it is *resolved* when a later scan sees it PASS or NOT_APPLICABLE, or when a later complete scan
-  of the same scope evaluated the same control and the resource is gone;
+- it is *resolved* when a later complete scan sees it PASS or NOT_APPLICABLE, or evaluated the same
+  control in the same scope and the resource is gone (an incomplete scan resolves nothing);
 - it is *overdue* when it is FAIL (not excepted) and the scan date is past its due date.
 """
 
@@ -238,7 +238,10 @@ def _apply_lifecycle(
                 "overdue": is_overdue(finding.model_copy(update={"due_date": due}), today),
             }
         else:
-            if row is not None and row["open"] and finding.status in RESOLVING:
+            # An incomplete scan never resolves (docs/history.md): `findings` and `diff` skip it,
+            # so a fix it saw would show as a FAIL already resolved, and the next complete scan
+            # that still fails would count a reopen that never happened.
+            if row is not None and row["open"] and finding.status in RESOLVING and result.complete:
                 row.update(open=False, resolved_at=seen_at, resolved_scan_id=scan.id)
             if finding.status in RESOLVING:
                 update = {"due_date": None, "overdue": False}

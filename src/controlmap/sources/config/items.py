@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -275,9 +276,19 @@ def _problem(entry: Any, source: str, index: int, message: str) -> ItemProblem:
         index,
         _text(_first(entry, "resourceId", "ResourceId")),
         resource_type=resource_type,
-        account_id=_text(_first(entry, "accountId", "awsAccountId", "AccountId")),
-        region=item_region(resource_type, _text(_first(entry, "awsRegion", "AwsRegion"))),
+        account_id=_valid(_account, entry, resource_type),
+        region=item_region(resource_type, _valid(_region, entry, resource_type)),
     )
+
+
+def _valid(read: Any, entry: dict[str, Any], resource_type: str | None) -> str | None:
+    """The account or region of a bad item, or None where that is what is wrong with it (its
+    ERROR findings must not stand in an account or region of their own)."""
+    try:
+        value: str | None = read(entry, resource_type, None)
+    except ConfigDataError:
+        return None
+    return value
 
 
 def read_file(path: Path) -> tuple[list[ConfigItem], list[ItemProblem], str]:
@@ -328,8 +339,8 @@ def parse_item(entry: Any, source: str, index: int | None = None) -> ConfigItem:
         resource_id=str(resource_id),
         resource_name=_text(_first(entry, "resourceName", "ResourceName")),
         arn=_text(_first(entry, "arn", "ARN", "Arn")),
-        account_id=_text(_first(entry, "accountId", "awsAccountId", "AccountId")),
-        region=item_region(resource_type, _text(_first(entry, "awsRegion", "AwsRegion"))),
+        account_id=_account(entry, resource_type, resource_id),
+        region=item_region(resource_type, _region(entry, resource_type, resource_id)),
         status=_text(entry.get("configurationItemStatus")),
         capture_time=parse_time(entry.get("configurationItemCaptureTime")),
         configuration=configuration,
@@ -338,6 +349,32 @@ def parse_item(entry: Any, source: str, index: int | None = None) -> ConfigItem:
         origin=source,
         index=index,
     )
+
+
+_ACCOUNT_ID = re.compile(r"\d{12}")
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+|global", re.IGNORECASE)
+
+
+def _account(entry: dict[str, Any], resource_type: str, resource_id: Any) -> str | None:
+    """The item's account: 12 digits as AWS writes it. Anything else (a number that lost its
+    leading zeros in a spreadsheet or jq, a typo) would make its own "account" in every verdict
+    and in the history, so the item is reported instead."""
+    value = _first(entry, "accountId", "awsAccountId", "AccountId")
+    if value is None:
+        return None
+    text = str(value)
+    if isinstance(value, bool) or not _ACCOUNT_ID.fullmatch(text):
+        raise ConfigDataError(f"{resource_type} {resource_id}: account ID {text!r} is not 12 digits")
+    return text
+
+
+def _region(entry: dict[str, Any], resource_type: str, resource_id: Any) -> str | None:
+    value = _first(entry, "awsRegion", "AwsRegion")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _REGION.fullmatch(value):
+        raise ConfigDataError(f"{resource_type} {resource_id}: awsRegion {value!r} is not an AWS region")
+    return value
 
 
 def item_region(resource_type: str | None, region: str | None) -> str | None:
