@@ -82,6 +82,7 @@ def sample_result() -> ScanResult:
                 "approved_by": "ciso@example.com",
                 "justification": "break-glass user in a vault",
                 "expires": "2027-01-31",
+                "ticket": "https://jira.example.com/browse/SEC-7",
                 "original_status": "FAIL",
             },
         ),

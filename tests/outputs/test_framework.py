@@ -70,7 +70,7 @@ def test_unknown_framework() -> None:
 
 def test_excepted_evidence_and_junit_name_the_exception(result: ScanResult, catalog) -> None:
     """An accepted deviation is evidence an auditor must be able to trace: ID, approver, expiry."""
-    note = "EX-1: approved by ciso@example.com, expires 2027-01-31"
+    note = "EX-1: approved by ciso@example.com, expires 2027-01-31; break-glass user in a vault (https://jira.example.com/browse/SEC-7)"
     view = framework_view(result, "iso27001", catalog)
     evidence = [e for row in view.rows for e in row.evidence if e.status == "EXCEPTED"]
     assert evidence and all(e.exception == note for e in evidence)

@@ -214,4 +214,7 @@ def test_html_names_the_exception_with_its_approver_and_expiry(result: ScanResul
     page = parse(render(result, "html"))
     rows = json.loads(next(c for a, c in page.scripts if a.get("type") == "application/json"))
     excepted = next(r for r in rows if r["status"] == "EXCEPTED")
-    assert excepted["exception"] == "EX-1: approved by ciso@example.com, expires 2027-01-31"
+    assert (
+        excepted["exception"]
+        == "EX-1: approved by ciso@example.com, expires 2027-01-31; break-glass user in a vault (https://jira.example.com/browse/SEC-7)"
+    )

@@ -148,11 +148,17 @@ def resource_label(finding: Finding, shared: set[str]) -> str:
 
 
 def exception_note(finding: Finding) -> str:
-    """Who accepted an EXCEPTED/SUPPRESSED finding and until when, for people ("" if none)."""
+    """Who accepted an EXCEPTED/SUPPRESSED finding, until when and why, for people ("" if none)."""
     approval = finding.exception or {}
     if approval.get("kind") == "approved":
         name = approval.get("id") or approval.get("control") or approval.get("check") or "exception"
-        return f"{name}: approved by {approval.get('approved_by')}, expires {approval.get('expires')}"
+        note = f"{name}: approved by {approval.get('approved_by')}, expires {approval.get('expires')}"
+        # An auditor asks why and where it was decided, not only who signed: justification, ticket.
+        if approval.get("justification"):
+            note += f"; {approval['justification']}"
+        if approval.get("ticket"):
+            note += f" ({approval['ticket']})"
+        return note
     if approval.get("kind") == "inline":
         return f"suppressed inline: {approval.get('reason') or 'no reason given'}"
     if approval:
