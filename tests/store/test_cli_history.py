@@ -355,3 +355,19 @@ def test_findings_csv_and_markdown_neutralise_hostile_names(tmp_path: Path, monk
     assert "a\\|b" in md and "&#64;org/team" in md
     table = [line for line in md.splitlines() if line.startswith("|")]
     assert len(table) == 2 + len(hostile)  # header, rule, one row each: no line break got through
+
+
+def test_diff_against_an_incomplete_scan_warns_that_its_findings_are_partial(db: str) -> None:
+    """An incomplete scan did not look at everything, so a finding missing from it is not resolved:
+    diff says so, as report does."""
+    partial = sample_result().model_copy(update={"scan_id": None, "complete": False})
+    record_scan(partial, db, Settings(plan=PlanSettings()))
+    scans = json.loads(run("scans", "--db", db, "--format", "json").stdout)
+    incomplete = next(s["scan"] for s in scans if s["state"] == "incomplete")
+    complete = next(s["scan"] for s in scans if s["state"] == "complete")
+    result = run("diff", complete, incomplete, "--db", db, "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert f"warning: scan {incomplete} is incomplete" in flat(result.stderr)
+    assert "its findings are partial" in flat(result.stderr)
+    clean = run("diff", "--db", db, "--format", "json")  # the default pair skips incomplete scans
+    assert "partial" not in clean.stderr

@@ -323,6 +323,11 @@ def diff_command(
             f"scan {diff.new.id} is newer than {diff.old.id}: comparing {diff.old.id} → {diff.new.id} "
             "(usage: controlmap diff OLD NEW)"
         )
+    for row in (diff.old, diff.new):
+        if row.state != "complete":
+            # A partial scan did not look at everything: its absent findings are not resolved ones.
+            state = "running or killed" if row.state == "running" else row.state
+            print_warning(f"scan {row.id} is {state} ({row.note or 'no note'}): its findings are partial")
     note = diff.scope_note()
     if note and fmt is not DiffFormat.MARKDOWN:
         print_warning(note)
