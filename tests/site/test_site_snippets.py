@@ -11,6 +11,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import hcl2
 import pytest
 
 from controlmap.catalog.catalog import load_catalog
@@ -73,3 +74,63 @@ def test_enough_snippets_are_judged_for_the_check_above_to_mean_something(
     assert len(passing) >= len(verdicts) // 4, (
         f"only {len(passing)} of {len(verdicts)} snippets pass their control"
     )
+
+
+# Terraform types of which a parent (bucket, key, function) has exactly one: a second resource of
+# the type for the same parent is not an addition, it overwrites the first on every apply.
+ONE_PER_PARENT = {
+    "aws_s3_bucket_policy": "bucket",
+    "aws_s3_bucket_versioning": "bucket",
+    "aws_s3_bucket_server_side_encryption_configuration": "bucket",
+    "aws_s3_bucket_logging": "bucket",
+    "aws_s3_bucket_public_access_block": "bucket",
+    "aws_s3_bucket_ownership_controls": "bucket",
+    "aws_s3_bucket_object_lock_configuration": "bucket",
+    "aws_s3_bucket_acl": "bucket",
+    "aws_kms_key_policy": "key_id",
+    "aws_lambda_function_event_invoke_config": "function_name",
+    "aws_lambda_function_url": "function_name",
+}
+
+
+def one_per_parent_addresses(terraform: str) -> dict[tuple[str, str], str]:
+    """(type, parent expression) -> resource name, for the ONE_PER_PARENT resources of a snippet."""
+    found = {}
+    for block in hcl2.loads(terraform).get("resource", []):
+        for rtype, named in block.items():
+            rtype = rtype.strip('"')
+            if rtype not in ONE_PER_PARENT:
+                continue
+            for name, body in named.items():
+                parent = body.get(ONE_PER_PARENT[rtype])
+                if parent is not None:
+                    found[(rtype, str(parent))] = name.strip('"')
+    return found
+
+
+def test_snippets_never_give_one_bucket_two_policies_under_different_names() -> None:
+    """A developer adding a bucket copies every snippet on its page. Two snippets that each
+    declare an aws_s3_bucket_policy for the same bucket under different names pass `terraform
+    validate` and then replace each other's policy on every apply (S3-02's statement or S3-04's
+    TLS deny is lost). Under one name, copying both is a loud 'Duplicate resource' instead."""
+    first: dict[tuple[str, str], tuple[str, str]] = {}
+    clashes = []
+    for control in CATALOG.ordered():
+        if not control.remediation.terraform:
+            continue
+        for key, name in one_per_parent_addresses(control.remediation.terraform).items():
+            earlier = first.setdefault(key, (name, control.id))
+            if earlier[0] != name:
+                clashes.append(
+                    f"{key[0]} for {key[1]}: {earlier[1]} names it {earlier[0]!r}, {control.id} {name!r}"
+                )
+    assert clashes == []
+
+
+def test_the_clash_check_sees_two_names_for_one_bucket_policy() -> None:
+    snippet = (
+        'resource "aws_s3_bucket_policy" "tls_only" {\n  bucket = aws_s3_bucket.data.id\n  policy = "{}"\n}\n'
+    )
+    assert one_per_parent_addresses(snippet) == {
+        ("aws_s3_bucket_policy", "${aws_s3_bucket.data.id}"): "tls_only"
+    }
