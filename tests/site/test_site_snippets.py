@@ -134,3 +134,13 @@ def test_the_clash_check_sees_two_names_for_one_bucket_policy() -> None:
     assert one_per_parent_addresses(snippet) == {
         ("aws_s3_bucket_policy", "${aws_s3_bucket.data.id}"): "tls_only"
     }
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_rds_tls_snippet_attaches_its_parameter_group_to_a_database(
+    verdicts: dict[tuple[str, str], list[tuple[Status, str]]], kind: str
+) -> None:
+    """A parameter group that no database uses changes nothing: RDS-02's snippet used to stop at
+    the group, so a developer who copied it still had a database that accepts plain connections
+    (the scanner could only say UNKNOWN). It now creates the database with the group."""
+    assert [status for status, _ in verdicts[("RDS-02", kind)]] == [Status.PASS]
