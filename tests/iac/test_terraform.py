@@ -8,10 +8,12 @@ from typing import Any
 
 import pytest
 
+from controlmap.catalog.catalog import Catalog
 from controlmap.checks.registry import Status
 from controlmap.resources.s3 import S3Bucket
+from controlmap.settings import Settings
 from controlmap.sources.iac.common import ResourceRef, Unresolved
-from controlmap.sources.iac.scan import IacScan
+from controlmap.sources.iac.scan import IacOptions, IacScan, scan_iac
 from controlmap.sources.iac.terraform.expressions import Scope, evaluate, parse_value
 from controlmap.sources.iac.terraform.hcl import scan_blocks
 from controlmap.sources.iac.terraform.reader import read_root
@@ -422,3 +424,29 @@ def test_type_defaults_leave_other_values_alone() -> None:
     assert with_defaults({"a": 2}, type_node("${object({a = optional(number)})}")) == {"a": 2}
     assert with_defaults({}, type_node("${object({a = optional(number)})}")) == {}
     assert with_defaults({}, type_node("not ( a type")) == {}
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        ("", Status.UNKNOWN),
+        ('mfa_delete = "Disabled"', Status.FAIL),
+        ('mfa_delete = "Enabled"', Status.PASS),
+    ],
+    ids=["not-set", "disabled", "enabled"],
+)
+def test_mfa_delete_not_set_in_aws_s3_bucket_versioning_is_unknown(
+    catalog: Catalog, tmp_path: Path, setting: str, expected: Status
+) -> None:
+    """Without mfa_delete the provider sends no MFADelete and S3 keeps the bucket's setting (the
+    root user sets it through the API, as S3-05's snippet says): the configuration does not say,
+    as in CloudFormation. Only an explicit "Disabled" fails."""
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_s3_bucket" "data" {\n  bucket = "data"\n}\n\n'
+        'resource "aws_s3_bucket_versioning" "data" {\n  bucket = aws_s3_bucket.data.id\n'
+        f'  versioning_configuration {{\n    status = "Enabled"\n    {setting}\n  }}\n}}\n',
+        encoding="utf-8",
+    )
+    result = scan_iac([tmp_path], catalog, Settings(), options=IacOptions(workers=1))
+    mfa = finding(result.findings, "aws_s3_bucket.data", "s3_bucket_mfa_delete_enabled")
+    assert mfa.status is expected, mfa.reason

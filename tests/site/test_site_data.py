@@ -350,3 +350,25 @@ def test_browser_tests_skip_without_chromium_but_fail_in_ci(ci: str, outcome: st
     else:
         # Exit 5: the only module was skipped whole, so pytest collected no test.
         assert result.returncode == 5 and "/nonexistent/chromium not installed" in result.stdout
+
+
+def test_preview_server_is_quiet_when_a_browser_drops_a_connection(
+    built_site: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A browser that navigates away mid-download resets its connection: no traceback for that,
+    while any other error in a request is still reported."""
+    server = make_server(built_site, "127.0.0.1", 0)
+    try:
+        for dropped in (BrokenPipeError(32, "Broken pipe"), ConnectionResetError(104, "reset")):
+            try:
+                raise dropped
+            except ConnectionError:
+                server.handle_error(None, ("127.0.0.1", 1))
+        assert capsys.readouterr().err == ""
+        try:
+            raise ValueError("a real bug")
+        except ValueError:
+            server.handle_error(None, ("127.0.0.1", 1))
+        assert "ValueError: a real bug" in capsys.readouterr().err
+    finally:
+        server.server_close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import sys
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,16 @@ class _Handler(SimpleHTTPRequestHandler):
         return  # keep the console for the URL line; requests are not interesting here
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A browser that leaves a page before it has loaded (a name page's redirect, a quick
+        # click) closes its connection mid-response. That is normal, not a server error: the
+        # standard handler would print a traceback per request into the preview's console.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 def make_server(directory: Path, host: str = "127.0.0.1", port: int = 8000) -> ThreadingHTTPServer:
     handler = functools.partial(_Handler, directory=str(directory))
-    return ThreadingHTTPServer((host, port), handler)
+    return _Server((host, port), handler)

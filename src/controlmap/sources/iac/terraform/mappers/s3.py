@@ -292,6 +292,14 @@ def versioning(item: TfItem, build: TfBuild) -> None:
     mfa = config.get("mfa_delete") if isinstance(config, dict) else None
     if isinstance(mfa, Unresolved):
         unknown(model, "mfa_delete", f"{item.address}.versioning_configuration.mfa_delete", mfa)
+    elif mfa is None:
+        # Without mfa_delete the provider sends no MFADelete, and S3 keeps the bucket's setting:
+        # the configuration does not say (as in CloudFormation, which cannot declare it at all).
+        model.mfa_delete = None
+        model.unknown["mfa_delete"] = (
+            f"{item.address} does not set mfa_delete, so the bucket keeps whatever its root user "
+            "set through the S3 API"
+        )
     else:
         model.mfa_delete = mfa == "Enabled"
     _declared(build).add((model.id, "mfa_delete"))
