@@ -49,6 +49,7 @@ class Links:
         self.declared: set[tuple[str, str]] = set()  # (model id, fact) set by a resolved companion
         # (model, fact, why, keep): facts a companion whose target did not resolve may set
         self.pending: list[tuple[Resource, str, str, Keep | None]] = []
+        self.owners: dict[tuple[str, str], str] = {}  # (model id, fact) -> the one companion setting it
 
     def resolved(self, model: Resource, facts: tuple[str, ...], keep: Keep | None) -> None:
         if keep is None:  # with ``keep`` the facts add up: another companion may still add to them
@@ -110,6 +111,21 @@ class Linker:
     ) -> list[tuple[R, str]]:
         """See ``maybe_targets``."""
         return maybe_targets(self.all(model), value, self.who(item), name_field)
+
+    def sole_owner(self, model: Resource, fact: str, item: Any, what: str) -> bool:
+        """Claim ``fact`` of ``model`` for a companion of which AWS keeps one per parent (a
+        bucket's policy, its versioning). A second one makes the fact unknown, naming both: each
+        apply replaces the other's, so which stands depends on the order of the last apply."""
+        who = self.who(item)
+        first = self.links.owners.setdefault((model.id, fact), who)
+        if first == who:
+            return True
+        setattr(model, fact, None)
+        model.unknown[fact] = (
+            f"{first} and {who} both set the {what}; AWS keeps one, and each apply "
+            "replaces the other's, so which one stands is not known (declare it once)"
+        )
+        return False
 
     def link(
         self,

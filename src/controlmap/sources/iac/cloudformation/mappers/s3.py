@@ -241,7 +241,7 @@ def bucket_policy(item: CfnItem, build: CfnBuild) -> None:
     # A policy whose Bucket cannot be resolved (or names a bucket literally while a bucket's own
     # name is unknown) may be any bucket's: their policy is unknown unless another policy sets it.
     target = build.link(item, item.props.get("Bucket"), S3Bucket, ("policy",), "name")
-    if target is None:
+    if target is None or not build.sole_owner(target, "policy", item, "bucket policy"):
         return
     document = item.props.get("PolicyDocument")
     if isinstance(document, Unresolved):

@@ -250,8 +250,13 @@ def _target(item: TfItem, build: TfBuild) -> S3Bucket | None:
     fact = SPLIT_FACTS[item.type]
     facts = (fact, "mfa_delete") if fact == "versioning" else (fact,)
     found = build.link(item, item.get("bucket"), S3Bucket, facts)
-    if found is not None:
-        _declared(build).update((found.id, f) for f in facts)
+    if found is None:
+        return None
+    _declared(build).update((found.id, f) for f in facts)
+    # Each split resource is one per bucket (the bucket has one policy, one versioning state...).
+    what = "bucket " + item.type.removeprefix("aws_s3_bucket_").replace("_", " ")
+    if not all([build.sole_owner(found, f, item, what) for f in facts]):
+        return None
     return found
 
 
