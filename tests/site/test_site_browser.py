@@ -8,6 +8,7 @@ HTTP server (how a static host serves it).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import struct
 import threading
@@ -155,6 +156,10 @@ def test_search_finds_framework_ids_and_terraform_names_from_any_depth(
     assert "0 results" in p.locator("[data-search-status]").inner_text()
     p.fill("[data-search-page-input]", "bucket")
     assert p.locator("[data-search-page-results] li").count() >= 3
+    p.fill("[data-search-page-input]", "A.8.")  # numbers in numeric order: A.8.2 before A.8.10
+    titles = p.locator("[data-search-page-results] li").all_inner_texts()
+    ids = [re.search(r"A\.8\.\d+", t).group(0) for t in titles if re.search(r"A\.8\.\d+", t)]
+    assert len(ids) >= 3 and ids == sorted(ids, key=lambda i: int(i.rsplit(".", 1)[1])), ids
     assert page.errors == []
 
 

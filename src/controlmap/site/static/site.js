@@ -79,7 +79,10 @@
       var s = score(item, q, qs, tokens);
       if (s > 0) hits.push({ s: s, e: item.e });
     });
-    hits.sort(function (a, b) { return b.s - a.s || String(a.e.title).localeCompare(String(b.e.title)); });
+    // numeric: A.8.2 before A.8.10, CC6.2 before CC6.10
+    hits.sort(function (a, b) {
+      return b.s - a.s || String(a.e.title).localeCompare(String(b.e.title), undefined, { numeric: true });
+    });
     return hits.map(function (h) { return h.e; });
   }
 
