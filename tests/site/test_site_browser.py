@@ -290,6 +290,11 @@ def test_phone_layout_does_not_scroll_sideways(browser: Any, built_site: Path) -
             p.goto(file_url(built_site, path))
             width = p.evaluate("document.documentElement.scrollWidth")
             assert width <= 390, (path, width)
+            # Every main navigation link is on screen, none hidden off the right edge.
+            rights = p.evaluate(
+                "[...document.querySelectorAll('.site-nav a')].map(a => a.getBoundingClientRect().right)"
+            )
+            assert rights and max(rights) <= 390, (path, rights)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         p.goto(file_url(built_site, "types/aws-s3-bucket.html"))
         p.screenshot(path=str(ARTIFACTS / "resource-type-phone.png"))
