@@ -145,6 +145,14 @@ def test_report_errors_are_clear(db: str, tmp_path: Path) -> None:
     empty = run("report", "--db", f"sqlite:///{tmp_path / 'empty.db'}", "-f", "json")
     assert empty.exit_code == 2 and "no database at" in flat(empty.output)
     assert not (tmp_path / "empty.db").exists()
+    # `--output json` as the scan commands mean it: a format, not a file named "json" of HTML.
+    misread = run("report", "--db", db, "--output", "json")
+    assert misread.exit_code == 2 and "for the format use --format json" in flat(misread.output)
+    assert not (tmp_path / "json").exists()
+    # --output-file, the scan commands' name for the path, works here too.
+    target = tmp_path / "r.md"
+    assert run("report", "--db", db, "-f", "markdown", "--output-file", str(target)).exit_code == 0
+    assert "failing" in target.read_text()
 
 
 @pytest.mark.parametrize(

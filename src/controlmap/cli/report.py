@@ -117,7 +117,10 @@ def report_command(
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="Write here. Default: stdout; HTML goes to controlmap-report-<scan>.html."
+            "--output",
+            "-o",
+            "--output-file",  # the scan commands' name for the same thing
+            help="Write here. Default: stdout; HTML goes to controlmap-report-<scan>.html.",
         ),
     ] = None,
     input_file: Annotated[
@@ -138,6 +141,11 @@ def report_command(
     db: DbOpt = None,
     settings_file: SettingsOpt = None,
 ) -> None:
+    if output is not None and output.name.lower() in {f.value for f in ReportFormat} and not output.exists():
+        # `scan ... --output json` names a format; here --output is a path, and a file named
+        # "json" holding HTML is never what was meant.
+        print_error(f"--output takes a file path; for the format use --format {output.name.lower()}")
+        raise typer.Exit(EXIT_USAGE)
     settings = cli_settings(settings_file)
     options: dict[str, Any] = {"include_passed": include_passed, "account_id": account, "region": region}
     if framework is not None:
