@@ -231,8 +231,15 @@ def test_account_level_block_covers_buckets(buckets: boto3.Session) -> None:
     use_local_s3control_endpoint(s3control)
     s3control.put_public_access_block(AccountId="123456789012", PublicAccessBlockConfiguration=ALL_ON)
     scan = live_scan(["s3_bucket_public_access_blocked", "s3_bucket_policy_not_public"])
-    assert status(scan, "s3_bucket_public_access_blocked", "bad-bucket") is Status.PASS
-    assert "account-level" in reason(scan, "s3_bucket_public_access_blocked", "bad-bucket")
+    # S3-01 asks for the block at both levels: covered today, the bucket's own block still fails.
+    assert status(scan, "s3_bucket_public_access_blocked", "bad-bucket") is Status.FAIL
+    assert "account-level block covers them today" in reason(
+        scan, "s3_bucket_public_access_blocked", "bad-bucket"
+    )
+    lenient = Settings.model_validate({"s3": {"bucket_level_block_required": False}})
+    either = live_scan(["s3_bucket_public_access_blocked"], settings=lenient)
+    assert status(either, "s3_bucket_public_access_blocked", "bad-bucket", lenient) is Status.PASS
+    assert "account-level" in reason(either, "s3_bucket_public_access_blocked", "bad-bucket", lenient)
     # RestrictPublicBuckets neutralises the public statement, and the reason still names it.
     assert status(scan, "s3_bucket_policy_not_public", "bad-bucket") is Status.PASS
     assert "RestrictPublicBuckets" in reason(scan, "s3_bucket_policy_not_public", "bad-bucket")

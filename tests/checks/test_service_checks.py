@@ -86,9 +86,15 @@ def test_s3_bucket_block_covers_without_account_facts() -> None:
     assert run("s3_bucket_public_access_blocked", iac_bucket(public_access_block=on)).status is Status.PASS
     partial = PublicAccessBlock(block_public_acls=True, ignore_public_acls=True)
     out = run("s3_bucket_public_access_blocked", iac_bucket(public_access_block=partial))
-    assert out.status is Status.UNKNOWN
+    # The bucket's own block is required whatever the account's: a template that turns it off fails.
+    assert out.status is Status.FAIL
     assert "BlockPublicPolicy, RestrictPublicBuckets off" in out.reason
     assert "does not show the account-level block" in out.reason
+    assert run("s3_bucket_public_access_blocked", iac_bucket()).status is Status.UNKNOWN  # not visible
+    # With the account-level block allowed to stand in, the account decides, and it is not shown.
+    lenient = Settings.model_validate({"s3": {"bucket_level_block_required": False}})
+    out = run("s3_bucket_public_access_blocked", iac_bucket(public_access_block=partial), settings=lenient)
+    assert out.status is Status.UNKNOWN and "does not show the account-level block" in out.reason
 
 
 def test_s3_switches_combine_across_levels() -> None:
@@ -99,9 +105,17 @@ def test_s3_switches_combine_across_levels() -> None:
         account_id=ACCOUNT,
         s3_public_access_block=PublicAccessBlock(block_public_policy=True, restrict_public_buckets=True),
     )
-    assert (
-        run("s3_bucket_public_access_blocked", bucket(public_access_block=own), account).status is Status.PASS
+    lenient = Settings.model_validate({"s3": {"bucket_level_block_required": False}})
+    checked = run(
+        "s3_bucket_public_access_blocked", bucket(public_access_block=own), account, settings=lenient
     )
+    assert checked.status is Status.PASS
+    # By default the bucket's own block must be on: covered, but still a FAIL naming the cover.
+    strict = run("s3_bucket_public_access_blocked", bucket(public_access_block=own), account)
+    assert strict.status is Status.FAIL and "account-level block covers them today" in strict.reason
+    own_off = bucket(public_access_block=PublicAccessBlock())
+    both_off = run("s3_bucket_public_access_blocked", own_off, account)
+    assert both_off.status is Status.FAIL and "off at both bucket and account level" in both_off.reason
 
 
 @pytest.mark.parametrize(

@@ -50,10 +50,10 @@ def test_mfa_delete_is_unknown_not_failed(scan: Scan) -> None:
 def test_insecure_json_template_fails_each_control(scan: Scan) -> None:
     result = scan("cloudformation/s3_insecure.json")
     web = "WebsiteBucket"
-    # The bucket turns its own block off; whether the account-level block covers it is not in
-    # the template, so the verdict is UNKNOWN with the switches named, never a guessed FAIL.
+    # The bucket turns its own block off: S3-01 asks for it at the bucket level whatever the
+    # account-level block (which the template does not show) does, so it fails, naming both.
     pab = finding(result.findings, web, "s3_bucket_public_access_blocked")
-    assert pab.status is Status.UNKNOWN and "account-level block" in pab.reason
+    assert pab.status is Status.FAIL and "does not show the account-level block" in pab.reason
     assert "PublicRead" in finding(result.findings, web, "s3_bucket_policy_not_public").reason
     assert "AllUsers" in finding(result.findings, web, "s3_bucket_acl_not_public").reason
     assert finding(result.findings, web, "s3_bucket_acls_disabled").status is Status.FAIL

@@ -24,7 +24,7 @@ def test_split_resources_join_through_configuration_references(scan: Scan) -> No
     sse = finding(result.findings, uploads, "s3_bucket_default_encryption_kms")
     assert sse.status is Status.PASS and "aws_kms_key.uploads" in sse.reason
     pab = finding(result.findings, uploads, "s3_bucket_public_access_blocked")
-    assert pab.status is Status.UNKNOWN and "RestrictPublicBuckets" in pab.reason
+    assert pab.status is Status.FAIL and "RestrictPublicBuckets" in pab.reason
     source = pab.source
     assert source is not None and source.kind is SourceKind.TERRAFORM_PLAN and source.address == uploads
 

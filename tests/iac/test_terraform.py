@@ -95,7 +95,8 @@ def test_split_resources_join_by_reference_name_and_module(scan: Scan) -> None:
     # the policy document data source: a public grant next to a TLS deny
     assert finding(result.findings, curated, "s3_bucket_policy_not_public").status is Status.FAIL
     assert finding(result.findings, curated, "s3_bucket_tls_required").status is Status.PASS
-    assert finding(result.findings, curated, "s3_bucket_public_access_blocked").status is Status.UNKNOWN
+    # S3-01 asks for the bucket's own block whatever the account's: turned off, it fails
+    assert finding(result.findings, curated, "s3_bucket_public_access_blocked").status is Status.FAIL
 
 
 def test_account_and_bucket_block_both_off_fail(scan: Scan) -> None:
@@ -115,6 +116,10 @@ def test_account_block_all_on_passes_and_covers_buckets(scan: Scan) -> None:
     account = [f for f in result.findings if f.check_id == "s3_account_public_access_blocked"]
     assert [f.status for f in account] == [Status.PASS]
     covered = finding(result.findings, "aws_s3_bucket.covered", "s3_bucket_public_access_blocked")
+    assert covered.status is Status.FAIL and "account-level block covers them today" in covered.reason
+    lenient = Settings.model_validate({"s3": {"bucket_level_block_required": False}})
+    either = scan("terraform/account", settings=lenient)
+    covered = finding(either.findings, "aws_s3_bucket.covered", "s3_bucket_public_access_blocked")
     assert covered.status is Status.PASS and "account-level" in covered.reason
 
 
@@ -137,6 +142,8 @@ def test_variable_without_value_gives_unknown(scan: Scan) -> None:
     unknown = scan("terraform/unknown")
     versioning = finding(unknown.findings, "aws_s3_bucket.shared", "s3_bucket_versioning_enabled")
     assert versioning.status is Status.UNKNOWN and "var.versioning_status" in versioning.reason
+    block = finding(unknown.findings, "aws_s3_bucket.shared", "s3_bucket_public_access_blocked")
+    assert block.status is Status.UNKNOWN and "var.block_public_policy" in block.reason
 
 
 def test_inline_v3_settings(scan: Scan) -> None:
@@ -450,3 +457,17 @@ def test_mfa_delete_not_set_in_aws_s3_bucket_versioning_is_unknown(
     result = scan_iac([tmp_path], catalog, Settings(), options=IacOptions(workers=1))
     mfa = finding(result.findings, "aws_s3_bucket.data", "s3_bucket_mfa_delete_enabled")
     assert mfa.status is expected, mfa.reason
+
+
+def test_mfa_delete_of_a_bucket_without_versioning_resource_is_unknown_as_in_cloudformation(
+    catalog: Catalog, tmp_path: Path
+) -> None:
+    """No aws_s3_bucket_versioning at all: versioning fails (new buckets are unversioned), and MFA
+    delete is UNKNOWN, as for a CloudFormation bucket: only the root user sets it, through the API."""
+    (tmp_path / "main.tf").write_text('resource "aws_s3_bucket" "data" {\n  bucket = "data"\n}\n')
+    result = scan_iac([tmp_path], catalog, Settings(), options=IacOptions(workers=1))
+    assert (
+        finding(result.findings, "aws_s3_bucket.data", "s3_bucket_versioning_enabled").status is Status.FAIL
+    )
+    mfa = finding(result.findings, "aws_s3_bucket.data", "s3_bucket_mfa_delete_enabled")
+    assert mfa.status is Status.UNKNOWN and "root user" in mfa.reason

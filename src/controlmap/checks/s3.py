@@ -4,6 +4,7 @@ logging, Object Lock and Macie."""
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -35,6 +36,10 @@ class S3Settings(BaseModel):
     # S3-05: MFA delete can only be enabled by the root user through the API; some teams accept
     # versioning alone. Set to false to report MFA delete as informational PASS.
     require_mfa_delete: bool = True
+    # S3-01 asks for Block Public Access "at the account and bucket level": a bucket whose own
+    # block is off fails even while the account-level block covers it. Set to false to let the
+    # account-level block stand in for the bucket's (a template's bucket is then UNKNOWN).
+    bucket_level_block_required: bool = True
     # S3-07: buckets that must use Object Lock (name patterns, fnmatch) or carry this tag.
     object_lock_required_buckets: list[str] = []
     object_lock_required_tag: str = "controlmap:object-lock"
@@ -73,17 +78,19 @@ _CAMEL = {
 @check(
     "s3_bucket_public_access_blocked",
     S3Bucket,
-    title="Block Public Access covers the bucket (bucket or account level)",
+    title="Block Public Access is on at the bucket level",
     uses=[AwsAccount],
     facts=("public_access_block", "s3_public_access_block"),
 )
 def public_access_blocked(bucket: S3Bucket, ctx: CheckContext) -> Outcome:
     own, account = effective_block(bucket, ctx)
-    off = [_CAMEL[n] for n in SWITCHES if not _switch_on(n, own, account)]
     evidence = {
         "bucket_level": own.model_dump() if own else None,
         "account_level": account.model_dump() if account else None,
     }
+    if ctx.config(S3Settings, "s3").bucket_level_block_required:
+        return _bucket_level_blocked(bucket, own, account, evidence)
+    off = [_CAMEL[n] for n in SWITCHES if not _switch_on(n, own, account)]
     if not off:
         level = (
             "the account-level block"
@@ -111,6 +118,33 @@ def public_access_blocked(bucket: S3Bucket, ctx: CheckContext) -> Outcome:
     return failed(
         f"{', '.join(off)} off at both bucket and account level; turn on all four Block Public Access "
         "settings (s3:PutPublicAccessBlock) for the bucket or the account",
+        **evidence,
+    )
+
+
+def _bucket_level_blocked(
+    bucket: S3Bucket,
+    own: PublicAccessBlock | None,
+    account: PublicAccessBlock | None,
+    evidence: dict[str, Any],
+) -> Outcome:
+    """S3-01 as the standard words it: the bucket's own block must be on, whatever the account's."""
+    if own is None:
+        return unavailable(bucket, "public_access_block")
+    off_names = [n for n in SWITCHES if not getattr(own, n)]
+    if not off_names:
+        return passed("all four Block Public Access settings are on (the bucket-level block)", **evidence)
+    off = ", ".join(_CAMEL[n] for n in off_names)
+    fix = "turn all four Block Public Access settings on for the bucket (s3:PutPublicAccessBlock)"
+    if account is None:
+        where = "this source does not show the account-level block, which may or may not cover them"
+    elif all(getattr(account, n) for n in off_names):
+        where = "the account-level block covers them today, but the bucket opens if it is ever lifted"
+    else:
+        return failed(f"{off} off at both bucket and account level; {fix} and for the account", **evidence)
+    return failed(
+        f"bucket-level Block Public Access has {off} off; S3-01 asks for the block at the bucket level "
+        f"as well as the account level ({where}); {fix}, or record an approved exception",
         **evidence,
     )
 

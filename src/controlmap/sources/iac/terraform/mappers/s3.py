@@ -394,6 +394,13 @@ def _defaults(build: TfBuild) -> None:
                 model.unknown[fact] = _NEW_BUCKET_DEFAULTS[fact]
                 continue
             setattr(model, fact, default())
+        if model.mfa_delete is None and "mfa_delete" not in model.unknown:
+            # As in CloudFormation: only the root user turns MFA delete on, through the S3 API, and
+            # a configuration that does not set mfa_delete leaves it as it is.
+            model.unknown["mfa_delete"] = (
+                "MFA delete is enabled by the bucket owner's root user through the S3 API, and no "
+                "aws_s3_bucket_versioning of this configuration sets mfa_delete"
+            )
 
 
 # Defaults S3 gives only buckets created since April 2023. A bucket a plan keeps or updates in place
@@ -423,7 +430,6 @@ _DEFAULTS: dict[str, Any] = {
     "acl_grants": list,
     "encryption": lambda: BucketEncryption(algorithm="AES256", bucket_key_enabled=False),
     "versioning": lambda: "Disabled",
-    "mfa_delete": lambda: False,
     "logging": lambda: BucketLogging(enabled=False),
     "object_lock": lambda: ObjectLock(enabled=False),
 }
