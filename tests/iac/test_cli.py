@@ -258,3 +258,23 @@ def test_junit_reports_files_that_could_not_be_scanned() -> None:
     assert set(cases) == {"bad/bad_yaml.yaml:7", "bad/bad_tf/main.tf:2"}
     error = cases["bad/bad_yaml.yaml:7"].find("error")
     assert error is not None and error.attrib["type"] == "parse" and "invalid YAML" in error.attrib["message"]
+
+
+def test_a_settings_file_found_in_the_working_directory_is_named(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A leftover ./controlmap.yaml changes verdicts (here S3-01's account-level cover), so a scan
+    says it used it, on stderr; stdout stays clean JSON. --settings and the env var need no note."""
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "controlmap.yaml").write_text("s3:\n  bucket_level_block_required: false\n")
+    (work / "t.yaml").write_text("Resources:\n  B:\n    Type: AWS::S3::Bucket\n")
+    monkeypatch.chdir(work)
+    monkeypatch.delenv("CONTROLMAP_SETTINGS")
+    found = runner.invoke(app, ["scan", "iac", "t.yaml", "-o", "json"])
+    assert "settings:" in found.stderr and "controlmap.yaml (from the working directory" in found.stderr
+    json.loads(found.stdout)
+    chosen = runner.invoke(app, ["scan", "iac", "t.yaml", "-o", "json", "--settings", "controlmap.yaml"])
+    assert "settings:" not in chosen.stderr
+    monkeypatch.setenv("CONTROLMAP_SETTINGS", str(work / "controlmap.yaml"))
+    assert "settings:" not in runner.invoke(app, ["scan", "iac", "t.yaml", "-o", "json"]).stderr

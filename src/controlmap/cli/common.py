@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 from collections.abc import Sequence
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -17,6 +19,7 @@ from rich.table import Table
 from ruamel.yaml import YAML
 
 from controlmap.outputs.common import csv_cell
+from controlmap.settings import ENV_VAR as SETTINGS_ENV_VAR
 from controlmap.yamlfile import FileError, FileProblem
 
 console = Console()
@@ -47,6 +50,18 @@ def print_error(message: str) -> None:
 
 def print_warning(message: str) -> None:
     err_console.print(f"[yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+
+def print_settings_source(explicit: Path | None, found: str | None) -> None:
+    """Say when a scan picked up ./controlmap.yaml from the working directory by itself: a leftover
+    file there can change verdicts (thresholds, which switches count), so it must not act unseen.
+    --settings and $CONTROLMAP_SETTINGS are the user's own choice and need no note."""
+    if explicit is None and found and not os.environ.get(SETTINGS_ENV_VAR):
+        err_console.print(
+            f"[dim]settings: {escape(found)} (from the working directory; --settings chooses another)[/]",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def print_file_problem(problem: FileProblem) -> None:

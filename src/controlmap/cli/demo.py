@@ -19,7 +19,7 @@ import boto3
 import typer
 
 from controlmap.cli.catalog import load_cli_catalog
-from controlmap.cli.common import EXIT_USAGE, err_console, print_error
+from controlmap.cli.common import EXIT_USAGE, err_console, print_error, print_settings_source
 from controlmap.cli.scan import (
     CONSOLE,
     FailOn,
@@ -95,6 +95,7 @@ def demo(
     fmt = output_format(output)
     check_output_file(output_file)
     catalog, settings = load_cli_catalog(None, None)
+    print_settings_source(None, settings.source_path)
     settings = demo_settings(settings)
     finish = FinishOptions(
         output=fmt,

@@ -34,6 +34,7 @@ from controlmap.cli.common import (
     err_console,
     fail_on_file_error,
     print_error,
+    print_settings_source,
     print_warning,
 )
 from controlmap.findings.evaluate import evaluate
@@ -419,6 +420,7 @@ def scan_aws(
     check_output_file(output_file)
     refuse_empty_lists(regions=regions, services=services, controls=controls)
     catalog, settings = load_cli_catalog(catalog_dirs, settings_file)
+    print_settings_source(settings_file, settings.source_path)
     selected = select_controls(catalog, split_list(services), split_list(controls))
     from controlmap.sources.aws.scanner import AwsScanOptions
     from controlmap.sources.aws.session import SessionOptions

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from controlmap.cli.common import EXIT_OK, EXIT_USAGE, print_error, print_warning
+from controlmap.cli.common import EXIT_OK, EXIT_USAGE, print_error, print_settings_source, print_warning
 from controlmap.cli.scan import (
     CONSOLE,
     FailOn,
@@ -103,6 +103,7 @@ def scan_config_command(
         print_error("--aggregator reads every region it aggregates; leave out --regions")
         raise typer.Exit(EXIT_USAGE)
     catalog, settings = load_cli_catalog(catalog_dirs, settings_file)
+    print_settings_source(settings_file, settings.source_path)
     selected = select_controls(catalog, split_list(services), split_list(controls))
     if from_aws:
         data = _read_from_aws(

@@ -13,7 +13,14 @@ from pathlib import Path
 import typer
 
 import controlmap
-from controlmap.cli.common import EXIT_OK, EXIT_USAGE, console, err_console, print_error
+from controlmap.cli.common import (
+    EXIT_OK,
+    EXIT_USAGE,
+    console,
+    err_console,
+    print_error,
+    print_settings_source,
+)
 from controlmap.cli.scan import (
     CONSOLE,
     FailOn,
@@ -152,6 +159,7 @@ def scan_iac_command(
             print_error(f"{baseline}: {exc.message}")
             raise typer.Exit(EXIT_USAGE) from None
     catalog, settings = load_cli_catalog(catalog_dirs, settings_file)
+    print_settings_source(settings_file, settings.source_path)
     selected = select_controls(catalog, split_list(services), split_list(controls))
     options = IacOptions(
         framework=chosen,
