@@ -75,6 +75,13 @@ def cli_settings(path: Path | None) -> Settings:
         raise  # unreachable
 
 
+def warn_if_partial(row: ScanRow) -> None:
+    """A scan that did not finish did not look at everything: what it lacks is not resolved."""
+    if row.state != "complete":
+        state = "running or killed" if row.state == "running" else row.state
+        print_warning(f"scan {row.id} is {state} ({row.note or 'no note'}): its findings are partial")
+
+
 class _NoScansYet(Exception):
     """The database exists but holds no controlmap tables (``scans`` lists nothing, exit 0)."""
 
@@ -324,10 +331,7 @@ def diff_command(
             "(usage: controlmap diff OLD NEW)"
         )
     for row in (diff.old, diff.new):
-        if row.state != "complete":
-            # A partial scan did not look at everything: its absent findings are not resolved ones.
-            state = "running or killed" if row.state == "running" else row.state
-            print_warning(f"scan {row.id} is {state} ({row.note or 'no note'}): its findings are partial")
+        warn_if_partial(row)
     note = diff.scope_note()
     if note and fmt is not DiffFormat.MARKDOWN:
         print_warning(note)

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from controlmap.catalog.catalog import Catalog, load_catalog
 from controlmap.checks.registry import Status
 from controlmap.cli.common import EXIT_USAGE, emit, err_console, print_error, print_warning
-from controlmap.cli.history import DbOpt, SettingsOpt, cli_settings, cli_store
+from controlmap.cli.history import DbOpt, SettingsOpt, cli_settings, cli_store, warn_if_partial
 from controlmap.exceptions import (
     expired_matching,
     expired_summary,
@@ -156,9 +156,7 @@ def report_command(
     else:
         with cli_store(db, settings) as store:
             row = find_scan(store, scan_id)
-            if row.state != "complete":
-                state = "running or killed" if row.state == "running" else row.state
-                print_warning(f"scan {row.id} is {state} ({row.note or 'no note'}): its findings are partial")
+            warn_if_partial(row)
             result = load_result(store, row)
             if any(latest.id == row.id for latest in latest_scans(store)):
                 result = _as_of(result, today)
