@@ -167,3 +167,15 @@ def test_inventory_scoped_lookups_follow_additions() -> None:
     assert [w.name for w in inventory.of_type(Widget, region="eu-west-1")] == ["b"]
     assert set(inventory.index(Widget, "name")) == {"a", "b"}
     assert inventory.of_type(Widget, account_id="999999999999") == []
+
+
+def test_a_fact_missing_without_a_reason_is_named_in_its_source_own_terms() -> None:
+    """The fallback reason fits every source: an AWS Config item is not a template."""
+    from controlmap.checks.registry import _NOT_SEEN, unavailable
+    from controlmap.resources.base import SourceKind, SourceRef
+    from controlmap.resources.s3 import S3Bucket
+
+    assert set(_NOT_SEEN) == set(SourceKind)
+    item = S3Bucket(id="arn:aws:s3:::b", name="b", source=SourceRef(kind=SourceKind.AWS_CONFIG))
+    outcome = unavailable(item, "versioning")
+    assert outcome.status is Status.UNKNOWN and outcome.reason == "versioning is not in the AWS Config item"

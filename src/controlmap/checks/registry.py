@@ -101,14 +101,18 @@ def unavailable(resource: Resource, fact: str) -> Outcome:
     if fact in resource.errors:
         err = resource.errors[fact]
         return Outcome(Status.ERROR, f"{fact} could not be read: {err.describe()}", {}, None, err.code)
-    why = resource.unknown.get(fact)
-    if why is None:
-        why = (
-            f"{fact} is not declared in the template"
-            if resource.source.kind is not SourceKind.AWS
-            else f"{fact} was not collected"
-        )
+    why = resource.unknown.get(fact) or f"{fact} {_NOT_SEEN[resource.source.kind]}"
     return Outcome(Status.UNKNOWN, why)
+
+
+# Why a fact is missing when its source gave no reason of its own (sources normally do).
+_NOT_SEEN = {
+    SourceKind.AWS: "was not collected",
+    SourceKind.AWS_CONFIG: "is not in the AWS Config item",
+    SourceKind.CLOUDFORMATION: "is not declared in the template",
+    SourceKind.TERRAFORM: "is not declared in the template",
+    SourceKind.TERRAFORM_PLAN: "is not declared in the template",
+}
 
 
 R = TypeVar("R", bound=Resource)
