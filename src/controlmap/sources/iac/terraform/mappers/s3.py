@@ -255,9 +255,8 @@ def _target(item: TfItem, build: TfBuild) -> S3Bucket | None:
     _declared(build).update((found.id, f) for f in facts)
     # Each split resource is one per bucket (the bucket has one policy, one versioning state...).
     what = "bucket " + item.type.removeprefix("aws_s3_bucket_").replace("_", " ")
-    if not all([build.sole_owner(found, f, item, what) for f in facts]):
-        return None
-    return found
+    owned = [build.sole_owner(found, f, item, what) for f in facts]  # claim every fact, then decide
+    return found if all(owned) else None
 
 
 @companion("aws_s3_bucket_public_access_block")
