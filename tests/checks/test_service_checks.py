@@ -118,6 +118,20 @@ def test_s3_switches_combine_across_levels() -> None:
     assert both_off.status is Status.FAIL and "off at both bucket and account level" in both_off.reason
 
 
+def test_s3_bucket_block_off_while_the_account_block_could_not_be_read() -> None:
+    """The bucket's own block decides the FAIL; the reason says the account level was unreadable."""
+    denied = CollectionError(service="s3control", operation="GetPublicAccessBlock", code="AccessDenied")
+    account = AwsAccount(
+        id=f"arn:aws:::account/{ACCOUNT}",
+        name=ACCOUNT,
+        account_id=ACCOUNT,
+        errors={"s3_public_access_block": denied},
+    )
+    out = run("s3_bucket_public_access_blocked", bucket(public_access_block=PublicAccessBlock()), account)
+    assert out.status is Status.FAIL
+    assert "account-level block could not be read" in out.reason and "AccessDenied" in out.reason
+
+
 @pytest.mark.parametrize(
     "encryption, status",
     [

@@ -89,7 +89,7 @@ def public_access_blocked(bucket: S3Bucket, ctx: CheckContext) -> Outcome:
         "account_level": account.model_dump() if account else None,
     }
     if ctx.config(S3Settings, "s3").bucket_level_block_required:
-        return _bucket_level_blocked(bucket, own, account, evidence)
+        return _bucket_level_blocked(bucket, own, account, evidence, ctx)
     off = [_CAMEL[n] for n in SWITCHES if not _switch_on(n, own, account)]
     if not off:
         level = (
@@ -127,6 +127,7 @@ def _bucket_level_blocked(
     own: PublicAccessBlock | None,
     account: PublicAccessBlock | None,
     evidence: dict[str, Any],
+    ctx: CheckContext,
 ) -> Outcome:
     """S3-01 as the standard words it: the bucket's own block must be on, whatever the account's."""
     if own is None:
@@ -136,7 +137,11 @@ def _bucket_level_blocked(
         return passed("all four Block Public Access settings are on (the bucket-level block)", **evidence)
     off = ", ".join(_CAMEL[n] for n in off_names)
     fix = "turn all four Block Public Access settings on for the bucket (s3:PutPublicAccessBlock)"
-    if account is None:
+    holder = _account(ctx, bucket.account_id)
+    if account is None and holder is not None and "s3_public_access_block" in holder.errors:
+        error = holder.errors["s3_public_access_block"].describe()
+        where = f"the account-level block could not be read: {error}"
+    elif account is None:
         where = "this source does not show the account-level block, which may or may not cover them"
     elif all(getattr(account, n) for n in off_names):
         where = "the account-level block covers them today, but the bucket opens if it is ever lifted"
