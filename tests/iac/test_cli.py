@@ -28,6 +28,13 @@ def invoke(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def document(*args: str) -> tuple[int, str]:
+    """Exit code and stdout alone: a machine format, with the errors stderr also shows left out."""
+    result = runner.invoke(app, ["scan", "iac", *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout
+
+
 def words(text: str) -> str:
     """Console text with line wrapping undone."""
     return " ".join(text.split())
@@ -214,7 +221,7 @@ def test_scan_iac_does_not_import_boto3_or_the_store() -> None:
 
 def test_a_missing_path_is_a_usage_error_even_with_soft_fail() -> None:
     # a typo in a CI job's path must not pass quietly with nothing scanned
-    code, out = invoke("cloudformation/kms.yaml", "no/such/dir", "--soft-fail", "-o", "json")
+    code, out = document("cloudformation/kms.yaml", "no/such/dir", "--soft-fail", "-o", "json")
     assert code == 2
     assert json.loads(out[out.index("{") :])["errors"][0]["message"] == "no such file or directory"
     code, _ = invoke("bad/bad_yaml.yaml", "--soft-fail", "-o", "json")
@@ -250,7 +257,7 @@ def test_junit_reports_files_that_could_not_be_scanned() -> None:
     """A run where only unparseable files were found must not read as an empty, green test run."""
     import xml.etree.ElementTree as ET
 
-    code, out = invoke("bad/bad_yaml.yaml", "bad/bad_tf", "-o", "junit")
+    code, out = document("bad/bad_yaml.yaml", "bad/bad_tf", "-o", "junit")
     assert code == 2
     root = ET.fromstring(out.encode())
     assert root.attrib["errors"] == "2" and root.attrib["tests"] == "2"
@@ -278,3 +285,11 @@ def test_a_settings_file_found_in_the_working_directory_is_named(
     assert "settings:" not in chosen.stderr
     monkeypatch.setenv("CONTROLMAP_SETTINGS", str(work / "controlmap.yaml"))
     assert "settings:" not in runner.invoke(app, ["scan", "iac", "t.yaml", "-o", "json"]).stderr
+
+
+def test_machine_formats_also_name_unreadable_paths_on_stderr() -> None:
+    """A CI log shows stderr: a missing path must be seen there, not only inside the JSON."""
+    result = runner.invoke(app, ["scan", "iac", "no-such-dir/x.yaml", "-o", "json"])
+    assert result.exit_code == 2
+    assert "no-such-dir/x.yaml: no such file or directory" in result.stderr
+    assert json.loads(result.stdout)["errors"][0]["source"] == "no-such-dir/x.yaml"

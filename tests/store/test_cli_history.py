@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import controlmap
 from controlmap.checks.registry import Status
 from controlmap.cli.app import app
 from controlmap.settings import PlanSettings, Settings
@@ -273,6 +274,9 @@ def test_report_of_an_interrupted_scan_says_it_is_partial(tmp_path: Path) -> Non
     assert result.exit_code == 0
     assert "**Incomplete scan**" in result.stdout and "No failing findings" in result.stdout
     assert f"scan {recorder.scan_id} is incomplete (interrupted: KeyboardInterrupt)" in flat(result.output)
+    # The version that ran it is known from the start, so an interrupted scan still says it.
+    as_json = json.loads(run("report", recorder.scan_id, "--db", url, "--format", "json").stdout)
+    assert as_json["tool_version"] == controlmap.__version__
 
 
 def test_diff_of_scans_of_different_scope_compares_only_the_overlap(db: str, tmp_path: Path) -> None:

@@ -210,6 +210,10 @@ def scan_iac_command(
             )
     else:
         write_output(result, FinishOptions(output=fmt, output_file=output_file), catalog)
+        # The machine format carries them too, but a CI log shows stderr: a missing path or an
+        # unreadable file must be seen there, not only inside a JSON or SARIF file.
+        for problem in scan.problems:
+            print_error(str(problem))
     if any(p.code == "usage" for p in scan.problems):
         raise typer.Exit(EXIT_USAGE)  # a path that does not exist is a usage error, soft-fail or not
     if soft_fail:

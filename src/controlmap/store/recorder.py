@@ -32,6 +32,7 @@ from sqlalchemy import Table, bindparam, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+import controlmap
 from controlmap.catalog.models import Severity
 from controlmap.checks.registry import Status
 from controlmap.findings.model import Finding, ScanResult
@@ -349,7 +350,7 @@ def _start_row(store: Store, scan_id: str, kind: str, started: datetime) -> None
                 state="running",
                 scope_key=scope_key(kind, [], []),
                 started_at=started,
-                tool_version="",
+                tool_version=controlmap.__version__,  # known at the start, kept if the scan never ends
                 schema_version="",
                 accounts=[],
                 regions=[],
